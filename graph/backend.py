@@ -1,0 +1,81 @@
+"""The backend interface every part of linkscope talks to."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from graph.dialect import Dialect
+
+
+@dataclass(frozen=True)
+class QueryResult:
+    """Rows of plain Python values (nodes and relationships become dicts)."""
+
+    columns: list[str]
+    rows: list[list[Any]]
+    stats: dict[str, float] = field(default_factory=dict)
+
+    def __iter__(self) -> Iterator[list[Any]]:
+        return iter(self.rows)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def records(self) -> list[dict[str, Any]]:
+        return [dict(zip(self.columns, row, strict=True)) for row in self.rows]
+
+    def scalar(self) -> Any:
+        return self.rows[0][0] if self.rows and self.rows[0] else None
+
+
+class GraphBackend(ABC):
+    """A property-graph store reached with openCypher.
+
+    ``run`` may write; ``read`` must be refused by the engine itself if the query writes.
+    """
+
+    dialect: Dialect
+
+    @abstractmethod
+    def run(self, cypher: str, params: Mapping[str, Any] | None = None) -> QueryResult:
+        """Execute one statement atomically (one transaction)."""
+
+    @abstractmethod
+    def read(
+        self,
+        cypher: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        timeout_ms: int | None = None,
+    ) -> QueryResult:
+        """Execute a query the engine guarantees is read-only, within an optional time limit."""
+
+    @abstractmethod
+    def ping(self) -> None:
+        """Raise ``StoreUnavailable`` when the store cannot answer."""
+
+    @abstractmethod
+    def checkpoint(self) -> None:
+        """Make everything written so far durable (a snapshot on the embedded store)."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release connections; the embedded server stops when its last client leaves."""
+
+    @property
+    @abstractmethod
+    def description(self) -> str:
+        """Human-readable location of the store, without secrets."""
+
+    def run_all(self, statements: Sequence[str]) -> None:
+        for statement in statements:
+            self.run(statement)
+
+    def __enter__(self) -> GraphBackend:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

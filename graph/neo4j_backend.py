@@ -1,0 +1,86 @@
+"""Neo4j 5 through the official driver. Deliberately thin: it sends the same Cypher as the
+embedded store; only transaction handling and error mapping live here."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from graph.backend import GraphBackend, QueryResult
+from graph.dialect import Dialect
+from graph.values import plain
+from linkscope.errors import QueryError, QueryTimeout, ReadOnlyViolation, StoreUnavailable
+
+
+def translate_error(exc: Exception) -> Exception:
+    import neo4j.exceptions as nx
+
+    if isinstance(exc, nx.ServiceUnavailable | nx.SessionExpired | ConnectionError | OSError):
+        return StoreUnavailable(f"Neo4j unreachable: {type(exc).__name__}")
+    code = getattr(exc, "code", "") or ""
+    if "TransactionTimedOut" in code or "TransactionTimedOut" in type(exc).__name__:
+        return QueryTimeout("the query ran past its time limit")
+    if "AccessMode" in code or "ForbiddenOnReadOnlyDatabase" in code or "WriteOnReadOnly" in code:
+        return ReadOnlyViolation("the query writes; only read-only queries are allowed here")
+    if isinstance(exc, nx.Neo4jError):
+        return QueryError(getattr(exc, "message", None) or str(exc))
+    return exc
+
+
+class Neo4jBackend(GraphBackend):
+    dialect = Dialect.NEO4J
+
+    def __init__(self, url: str, database: str, user: str, password: str | None, *, driver: Any = None) -> None:
+        self.url = url
+        self.database = database
+        if driver is None:
+            import neo4j
+
+            if not password:
+                from linkscope.errors import ConfigError
+
+                raise ConfigError("LINKSCOPE_NEO4J_PASSWORD is required for a Neo4j store")
+            driver = neo4j.GraphDatabase.driver(url, auth=(user, password))
+        self._driver = driver
+
+    @property
+    def description(self) -> str:
+        return f"Neo4j at {self.url} (database {self.database!r})"
+
+    def _execute(self, cypher: str, params: Mapping[str, Any] | None, *, read: bool, timeout_ms: int | None) -> QueryResult:
+        import neo4j
+
+        query = neo4j.Query(cypher, timeout=(timeout_ms / 1000.0) if timeout_ms else None)
+        mode = neo4j.READ_ACCESS if read else neo4j.WRITE_ACCESS
+
+        def work(tx: Any) -> QueryResult:
+            result = tx.run(query, dict(params or {}))
+            keys = list(result.keys())
+            rows = [[plain(v) for v in record.values()] for record in result]
+            return QueryResult(columns=keys, rows=rows)
+
+        try:
+            with self._driver.session(database=self.database, default_access_mode=mode) as session:
+                if read:
+                    return session.execute_read(work)  # type: ignore[no-any-return]
+                return session.execute_write(work)  # type: ignore[no-any-return]
+        except Exception as exc:
+            raise translate_error(exc) from exc
+
+    def run(self, cypher: str, params: Mapping[str, Any] | None = None) -> QueryResult:
+        return self._execute(cypher, params, read=False, timeout_ms=None)
+
+    def read(self, cypher: str, params: Mapping[str, Any] | None = None, *, timeout_ms: int | None = None) -> QueryResult:
+        return self._execute(cypher, params, read=True, timeout_ms=timeout_ms)
+
+    def ping(self) -> None:
+        try:
+            self._driver.verify_connectivity()
+        except Exception as exc:
+            raise translate_error(exc) from exc
+
+    def checkpoint(self) -> None:
+        """Neo4j commits are durable when the transaction returns."""
+
+    def close(self) -> None:
+        self._driver.close()

@@ -1,0 +1,34 @@
+"""Labels, keys and indexes of the linkscope graph (see docs/graph-model.md)."""
+
+from __future__ import annotations
+
+import logging
+
+from graph.backend import GraphBackend
+from graph.dialect import NodeIndex, index_statement, is_already_indexed_error
+from linkscope.errors import QueryError
+
+log = logging.getLogger(__name__)
+
+INDEXES: tuple[NodeIndex, ...] = (
+    NodeIndex("Account", "account_id"),
+    NodeIndex("IP", "ip"),
+    NodeIndex("Device", "device_id"),
+    NodeIndex("FundingSource", "key"),
+    NodeIndex("Trade", "trade_id"),
+    NodeIndex("Symbol", "symbol"),
+    NodeIndex("Order", "order_id"),
+    NodeIndex("EnforcementAction", "key"),
+    NodeIndex("IngestRun", "run_id"),
+    NodeIndex("IngestState", "key"),
+)
+
+
+def ensure_schema(store: GraphBackend) -> None:
+    """Create every index; safe to call on every start."""
+    for index in INDEXES:
+        try:
+            store.run(index_statement(store.dialect, index))
+        except QueryError as exc:
+            if not is_already_indexed_error(str(exc)):
+                raise

@@ -1,0 +1,141 @@
+"""Every write statement of the ingest, in the Cypher subset FalkorDB and Neo4j 5 share.
+
+Parameters are passed column-wise (``$trade_id[i]``, ``$ts[i]`` …) under
+``UNWIND range(0, size($col) - 1) AS i``: FalkorDB parses a list of scalars per column several
+times faster than a list of maps (measured in bench/ingest.py), and Neo4j runs it unchanged.
+Rows reach a node by internal id (``id(n)``, kept from its MERGE) instead of an index lookup.
+An indexed key is first bound with ``WITH i, $col[i] AS key``: FalkorDB's planner uses the
+index for a variable but scans the label for the expression ``$col[i]`` (16 s vs 0.07 s for
+20k MERGEs on 20k accounts).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+ROWS = "UNWIND range(0, size($k) - 1) AS i\n"
+
+
+def columns(rows: Sequence[Mapping[str, Any]], names: Sequence[str]) -> dict[str, list[Any]]:
+    """Turn rows into one list per column; ``k`` is the row-count anchor of ``ROWS``."""
+    out: dict[str, list[Any]] = {name: [row[name] for row in rows] for name in names}
+    out["k"] = list(range(len(rows)))
+    return out
+
+
+UPSERT_ACCOUNTS = ROWS + """WITH i, $account_id[i] AS key
+MERGE (a:Account {account_id: key})
+SET a.created_at = $created_at[i], a.kyc_level = $kyc_level[i], a.country = $country[i],
+    a.account_type = $account_type[i], a.api_authorized = $api_authorized[i],
+    a.status = $status[i]
+RETURN a.account_id AS account_id, id(a) AS node_id"""
+
+ACCOUNT_IDS = "MATCH (a:Account) RETURN a.account_id AS account_id, id(a) AS node_id"
+
+# Login times are kept per (account, identifier) as a set of epoch-ms values: that set is
+# what makes re-ingest exact, and the times are the evidence for "same IP within minutes".
+_MERGE_TIMES = """WITH e, coalesce(e.times, []) AS known, $times[i] AS incoming
+WITH e, known, [t IN incoming WHERE NOT t IN known] AS fresh
+WITH e, known + fresh AS times, size(fresh) AS added
+SET e.times = times, e.count = size(times),
+    e.first_ts = reduce(m = times[0], t IN times | CASE WHEN t < m THEN t ELSE m END),
+    e.last_ts = reduce(m = times[0], t IN times | CASE WHEN t > m THEN t ELSE m END)
+RETURN sum(added) AS added"""
+
+MERGE_LOGIN_IPS = ROWS + """WITH i, $ip[i] AS key
+MATCH (a) WHERE id(a) = $node[i]
+MERGE (n:IP {ip: key})
+ON CREATE SET n.version = $version[i]
+MERGE (a)-[e:USED_IP]->(n)
+""" + _MERGE_TIMES
+
+MERGE_LOGIN_DEVICES = ROWS + """WITH i, $device_id[i] AS key
+MATCH (a) WHERE id(a) = $node[i]
+MERGE (n:Device {device_id: key})
+MERGE (a)-[e:USED_DEVICE]->(n)
+""" + _MERGE_TIMES
+
+_FUNDING_PROPS = """SET f.ts = $ts[i], f.asset = $asset[i], f.amount = $amount[i], f.method = $method[i]
+RETURN sum(CASE WHEN f.loaded_run = $run_id THEN 1 ELSE 0 END) AS added"""
+
+MERGE_DEPOSITS = ROWS + """WITH i, $source_key[i] AS key
+MATCH (a) WHERE id(a) = $node[i]
+MERGE (s:FundingSource {key: key})
+ON CREATE SET s.method = $method[i], s.ref = $ref[i]
+MERGE (a)-[f:DEPOSIT_FROM {event_id: $event_id[i]}]->(s)
+ON CREATE SET f.loaded_run = $run_id
+""" + _FUNDING_PROPS
+
+MERGE_WITHDRAWALS = MERGE_DEPOSITS.replace("DEPOSIT_FROM", "WITHDRAW_TO")
+
+# Internal transfers link two accounts directly, in the direction the money moved.
+MERGE_TRANSFERS = ROWS + """MATCH (src) WHERE id(src) = $from_node[i]
+MATCH (dst) WHERE id(dst) = $to_node[i]
+MERGE (src)-[f:TRANSFER {event_id: $event_id[i]}]->(dst)
+ON CREATE SET f.loaded_run = $run_id, f.reported_by = $account_id[i], f.direction = $direction[i]
+""" + _FUNDING_PROPS
+
+EXISTING_TRADES = """UNWIND $ids AS id
+MATCH (t:Trade {trade_id: id})
+RETURN t.trade_id AS trade_id"""
+
+CREATE_TRADES = ROWS + """MATCH (s) WHERE id(s) = $seller[i]
+MATCH (b) WHERE id(b) = $buyer[i]
+CREATE (s)-[:SOLD]->(:Trade {trade_id: $trade_id[i], ts: $ts[i], symbol: $symbol[i],
+    price: $price[i], qty: $qty[i], market: $market[i], taker_side: $taker_side[i],
+    buy_order_id: $buy_order_id[i], sell_order_id: $sell_order_id[i]})<-[:BOUGHT]-(b)"""
+
+# The aggregated counterparty relationship (seller -> buyer, per symbol): what cycle queries
+# and community detection read instead of millions of Trade nodes.
+ADD_TRADE_PAIRS = ROWS + """MATCH (s) WHERE id(s) = $seller[i]
+MATCH (b) WHERE id(b) = $buyer[i]
+MERGE (s)-[e:TRADES_WITH {symbol: $symbol[i]}]->(b)
+ON CREATE SET e.trades = 0, e.qty = 0.0, e.quote = 0.0,
+    e.first_ts = $first_ts[i], e.last_ts = $last_ts[i]
+SET e.trades = e.trades + $trades[i], e.qty = e.qty + $qty[i], e.quote = e.quote + $quote[i],
+    e.first_ts = CASE WHEN $first_ts[i] < e.first_ts THEN $first_ts[i] ELSE e.first_ts END,
+    e.last_ts = CASE WHEN $last_ts[i] > e.last_ts THEN $last_ts[i] ELSE e.last_ts END"""
+
+DELETE_TRADE_PAIRS = """MATCH ()-[e:TRADES_WITH]->()
+WITH e LIMIT $limit
+DELETE e
+RETURN count(*) AS deleted"""
+
+REBUILD_TRADE_PAIRS = """MATCH (s:Account)-[:SOLD]->(t:Trade)<-[:BOUGHT]-(b:Account)
+WITH s, b, t.symbol AS symbol, count(t) AS trades, sum(t.qty) AS qty,
+     sum(t.qty * t.price) AS quote, min(t.ts) AS first_ts, max(t.ts) AS last_ts
+CREATE (s)-[:TRADES_WITH {symbol: symbol, trades: trades, qty: qty, quote: quote,
+    first_ts: first_ts, last_ts: last_ts}]->(b)
+RETURN count(*) AS pairs"""
+
+GET_STATE = "MATCH (s:IngestState {key: $key}) RETURN s.dirty AS dirty"
+SET_STATE = """MERGE (s:IngestState {key: $key})
+SET s.dirty = $dirty, s.updated_by = $run_id"""
+
+MERGE_ORDER_DAYS = ROWS + """WITH i, $symbol[i] AS key
+MATCH (a) WHERE id(a) = $node[i]
+MERGE (y:Symbol {symbol: key})
+MERGE (a)-[d:ORDERS_ON {day: $day[i]}]->(y)
+SET d += $stats[i]"""
+
+MERGE_ORDERS = ROWS + """WITH i, $order_id[i] AS key
+MATCH (a) WHERE id(a) = $node[i]
+MERGE (o:Order {order_id: key})
+SET o += $props[i]
+MERGE (a)-[:PLACED]->(o)"""
+
+MERGE_ENFORCEMENT = ROWS + """WITH i, $key[i] AS key
+MATCH (a) WHERE id(a) = $node[i]
+MERGE (x:EnforcementAction {key: key})
+ON CREATE SET x.loaded_run = $run_id
+SET x.account_id = $account_id[i], x.ts = $ts[i], x.action = $action[i],
+    x.clause = $clause[i], x.case_id = $case_id[i]
+MERGE (a)-[:SANCTIONED]->(x)
+RETURN sum(CASE WHEN x.loaded_run = $run_id THEN 1 ELSE 0 END) AS added"""
+
+START_RUN = """MERGE (r:IngestRun {run_id: $run_id})
+SET r.started_at = $started_at, r.source = $source, r.status = 'running'"""
+
+FINISH_RUN = """MATCH (r:IngestRun {run_id: $run_id})
+SET r.finished_at = $finished_at, r.status = $status, r.summary = $summary"""

@@ -1,0 +1,152 @@
+"""The input data contract (shared/data-contract.md, v1) as data: files, columns, keys, types."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ingest import values as v
+
+ACCOUNT_TYPES = ("retail", "institutional", "market_maker")
+CHANNELS = ("web", "app", "api")
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    parse: v.Parser
+    required: bool = True
+    default: Any = None
+
+
+@dataclass(frozen=True)
+class FileSpec:
+    name: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...]
+    required_file: bool = False
+    account_refs: tuple[str, ...] = field(default=())
+
+    @property
+    def required_columns(self) -> list[str]:
+        return [c.name for c in self.columns if c.required]
+
+
+ACCOUNTS = FileSpec(
+    "accounts",
+    (
+        Column("account_id", v.parse_id),
+        Column("created_at", v.parse_ts),
+        Column("kyc_level", v.int_between(0, 3), required=False),
+        Column("country", v.parse_country, required=False),
+        Column("account_type", v.enum_of(*ACCOUNT_TYPES, default="retail"), False, "retail"),
+        Column("api_authorized", v.parse_bool, False, False),
+        Column("status", v.enum_of("active", "frozen", "closed", default="active"), False, "active"),
+    ),
+    key=("account_id",),
+    required_file=True,
+)
+
+LOGINS = FileSpec(
+    "logins",
+    (
+        Column("account_id", v.parse_id),
+        Column("ts", v.parse_ts),
+        Column("ip", v.parse_ip),
+        Column("device_id", v.parse_id, required=False),
+        Column("user_agent", v.parse_text, required=False),
+        Column("channel", v.enum_of(*CHANNELS), required=False),
+    ),
+    key=("account_id", "ts", "ip", "device_id"),
+    account_refs=("account_id",),
+)
+
+FUNDING = FileSpec(
+    "funding",
+    (
+        Column("event_id", v.parse_id),
+        Column("account_id", v.parse_id),
+        Column("ts", v.parse_ts),
+        Column("direction", v.enum_of("deposit", "withdrawal")),
+        Column("method", v.enum_of("crypto", "bank", "card", "p2p", "internal")),
+        Column("counterparty_ref", v.parse_id),
+        Column("asset", v.parse_id),
+        Column("amount", v.parse_positive),
+    ),
+    key=("event_id",),
+    account_refs=("account_id",),
+)
+
+TRADES = FileSpec(
+    "trades",
+    (
+        Column("trade_id", v.parse_id),
+        Column("ts", v.parse_ts),
+        Column("symbol", v.parse_id),
+        Column("price", v.parse_positive),
+        Column("qty", v.parse_positive),
+        Column("buyer_id", v.parse_id),
+        Column("seller_id", v.parse_id),
+        Column("taker_side", v.enum_of("buy", "sell"), required=False),
+        Column("buy_order_id", v.parse_id, required=False),
+        Column("sell_order_id", v.parse_id, required=False),
+        Column("market", v.enum_of("spot", "futures", default="spot"), False, "spot"),
+    ),
+    key=("trade_id",),
+    required_file=True,
+    account_refs=("buyer_id", "seller_id"),
+)
+
+ORDERS = FileSpec(
+    "orders",
+    (
+        Column("order_id", v.parse_id),
+        Column("account_id", v.parse_id),
+        Column("symbol", v.parse_id),
+        Column("side", v.enum_of("buy", "sell")),
+        Column("type", v.enum_of("limit", "market")),
+        Column("price", v.parse_positive, required=False),
+        Column("qty", v.parse_positive),
+        Column("placed_at", v.parse_ts),
+        Column("ended_at", v.parse_ts, required=False),
+        Column(
+            "final_status",
+            v.enum_of("filled", "partially_filled", "cancelled", "open", "rejected"),
+        ),
+        Column("filled_qty", v.parse_non_negative, False, 0.0),
+        Column("channel", v.enum_of(*CHANNELS), required=False),
+    ),
+    key=("order_id",),
+    account_refs=("account_id",),
+)
+
+ENFORCEMENT_HISTORY = FileSpec(
+    "enforcement_history",
+    (
+        Column("account_id", v.parse_id),
+        Column("ts", v.parse_ts),
+        Column(
+            "action", v.enum_of("warning", "report_requested", "frozen", "restricted", "closed")
+        ),
+        Column("clause", v.parse_text, required=False),
+        Column("case_id", v.parse_id, required=False),
+    ),
+    key=("account_id", "ts", "action"),
+    account_refs=("account_id",),
+)
+
+# Load order matters: every other file refers to accounts.
+ALL_FILES: tuple[FileSpec, ...] = (ACCOUNTS, LOGINS, FUNDING, TRADES, ORDERS, ENFORCEMENT_HISTORY)
+BY_NAME = {spec.name: spec for spec in ALL_FILES}
+
+
+def row_rule(spec: FileSpec, row: dict[str, Any]) -> tuple[str, str] | None:
+    """Rules across columns; returns (column, reason) for the first one broken."""
+    if spec is ORDERS:
+        if row["type"] == "limit" and row.get("price") is None:
+            return "price", "required for a limit order"
+        if row.get("ended_at") is not None and row["ended_at"] < row["placed_at"]:
+            return "ended_at", "earlier than placed_at"
+        if row["filled_qty"] > row["qty"] * (1 + 1e-9):
+            return "filled_qty", "greater than qty"
+    return None

@@ -1,0 +1,168 @@
+"""``linkscope ingest DIR``: every contract file, validated, quarantined, loaded in batches.
+
+Validation (this thread) overlaps with the store's work (one writer thread), so an ingest uses
+both cores: Python parses batch k+1 while the store writes batch k.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from graph import statements as st
+from graph.backend import GraphBackend
+from graph.schema import ensure_schema
+from ingest.contract import ALL_FILES, FileSpec
+from ingest.loaders import LOADERS, Loader
+from ingest.quarantine import Quarantine
+from ingest.reader import count_rows, file_columns, find_file, iter_batches
+from ingest.validate import Rejection, validate
+from linkscope.errors import InputError
+
+log = logging.getLogger(__name__)
+
+ProgressHook = Callable[[str, int | None], Callable[[int], None]]
+
+
+@dataclass
+class FileSummary:
+    name: str
+    path: str | None = None
+    read: int = 0
+    ingested: int = 0
+    quarantined: int = 0
+    duplicate: int = 0
+    seconds: float = 0.0
+    note: str = ""
+
+    @property
+    def rows_per_second(self) -> float:
+        return self.read / self.seconds if self.seconds > 0 else 0.0
+
+
+@dataclass
+class IngestSummary:
+    run_id: str
+    directory: str
+    files: list[FileSummary] = field(default_factory=list)
+    seconds: float = 0.0
+    quarantine_path: str | None = None
+
+    @property
+    def usable(self) -> bool:
+        """Something valid was found (newly ingested or already present)."""
+        return any(f.ingested or f.duplicate for f in self.files)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "usable": self.usable}
+
+
+def _no_progress(name: str, total: int | None) -> Callable[[int], None]:
+    return lambda n: None
+
+
+def ingest_directory(
+    directory: Path,
+    store: GraphBackend,
+    *,
+    quarantine_path: Path | None = None,
+    batch_size: int = 10_000,
+    progress: ProgressHook = _no_progress,
+) -> IngestSummary:
+    if not directory.is_dir():
+        raise InputError(f"{directory}: not a directory")
+    started = time.perf_counter()
+    run_id = uuid.uuid4().hex
+    summary = IngestSummary(run_id=run_id, directory=str(directory), quarantine_path=str(quarantine_path) if quarantine_path else None)
+    ensure_schema(store)
+    store.run(st.START_RUN, {"run_id": run_id, "started_at": int(time.time() * 1000), "source": str(directory.resolve())})
+    account_nodes = {row[0]: int(row[1]) for row in store.run(st.ACCOUNT_IDS).rows}
+    quarantine = Quarantine(quarantine_path)
+    status = "failed"
+    try:
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="graph-writer") as writer:
+            for spec in ALL_FILES:
+                summary.files.append(_ingest_file(directory, spec, store, run_id, account_nodes, quarantine, writer, batch_size, progress))
+        status = "completed"
+    finally:
+        quarantine.close()
+        summary.seconds = time.perf_counter() - started
+        store.run(st.FINISH_RUN, {"run_id": run_id, "finished_at": int(time.time() * 1000), "status": status, "summary": _compact(summary)})
+        store.checkpoint()
+    return summary
+
+
+def _compact(summary: IngestSummary) -> str:
+    return "; ".join(f"{f.name}: {f.ingested} new, {f.duplicate} dup, {f.quarantined} bad" for f in summary.files if f.path)
+
+
+def _ingest_file(
+    directory: Path,
+    spec: FileSpec,
+    store: GraphBackend,
+    run_id: str,
+    account_nodes: dict[str, int],
+    quarantine: Quarantine,
+    writer: ThreadPoolExecutor,
+    batch_size: int,
+    progress: ProgressHook,
+) -> FileSummary:
+    result = FileSummary(spec.name)
+    path = find_file(directory, spec.name)
+    if path is None:
+        result.note = "missing (required)" if spec.required_file else "absent (optional)"
+        return result
+    result.path = str(path)
+    started = time.perf_counter()
+    present = set(file_columns(path))
+    missing = [c for c in spec.required_columns if c not in present]
+    if missing:
+        for column in missing:
+            quarantine.add(path.name, 1, column, "required column missing from header", sorted(present))
+        result.note = f"not loaded: missing column(s) {', '.join(missing)}"
+        result.quarantined = len(missing)
+        return result
+
+    loader: Loader = LOADERS[spec.name](store, run_id, account_nodes)
+    advance = progress(path.name, count_rows(path))
+    pending: Future[None] | None = None
+    seen_in_batch: set[tuple[Any, ...]] = set()
+    for records in iter_batches(path, batch_size):
+        valid: list[dict[str, Any]] = []
+        seen_in_batch.clear()
+        for record in records:
+            row = validate(spec, record)
+            if isinstance(row, Rejection):
+                quarantine.add(path.name, row.line, row.column, row.reason, row.raw)
+                result.quarantined += 1
+                continue
+            unknown = next((c for c in spec.account_refs if row[c] not in account_nodes), None)
+            if unknown is not None:
+                quarantine.add(path.name, record.line, unknown, f"account {row[unknown]!r} is not in accounts", record.raw or record.values)
+                result.quarantined += 1
+                continue
+            key = tuple(row[k] for k in spec.key)
+            if key in seen_in_batch:
+                result.duplicate += 1
+                continue
+            seen_in_batch.add(key)
+            valid.append(row)
+        result.read += len(records)
+        if pending is not None:
+            pending.result()  # at most one batch in flight keeps memory bounded
+        if valid:
+            pending = writer.submit(loader.write, valid)
+        advance(len(records))
+    if pending is not None:
+        pending.result()
+    writer.submit(loader.finish).result()
+    result.ingested = loader.counts.ingested
+    result.duplicate += loader.counts.duplicate
+    result.seconds = time.perf_counter() - started
+    return result

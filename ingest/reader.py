@@ -1,0 +1,121 @@
+"""Find a contract file by its stem and stream its records in batches with physical line numbers."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from linkscope.errors import InputError
+
+SUFFIXES = (".csv", ".csv.gz", ".parquet")
+
+
+@dataclass
+class Record:
+    """One input record: its first physical line (header = 1) and raw values by column."""
+
+    line: int
+    values: dict[str, Any]
+    raw: list[str] | None = None
+    error: str | None = None  # structural problem (wrong field count)
+
+
+def find_file(directory: Path, stem: str) -> Path | None:
+    found = [directory / f"{stem}{suffix}" for suffix in SUFFIXES if (directory / f"{stem}{suffix}").is_file()]
+    if len(found) > 1:
+        names = ", ".join(p.name for p in found)
+        raise InputError(f"{directory}: more than one file for {stem!r} ({names}); keep one")
+    return found[0] if found else None
+
+
+def file_columns(path: Path) -> list[str]:
+    if path.name.endswith(".parquet"):
+        import pyarrow.parquet as pq
+
+        return [name.strip() for name in pq.read_schema(path).names]
+    with _open_text(path) as handle:
+        header = next(csv.reader(handle), [])
+    return [name.strip() for name in header]
+
+
+def _open_text(path: Path) -> io.TextIOWrapper:
+    # utf-8-sig drops a byte-order mark; newline="" lets csv see quoted line breaks.
+    if path.name.endswith(".gz"):
+        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8-sig", newline="")
+    return open(path, encoding="utf-8-sig", newline="")  # noqa: SIM115
+
+
+def iter_batches(path: Path, batch_size: int) -> Iterator[list[Record]]:
+    if path.name.endswith(".parquet"):
+        yield from _parquet_batches(path, batch_size)
+    else:
+        yield from _csv_batches(path, batch_size)
+
+
+def _csv_batches(path: Path, batch_size: int) -> Iterator[list[Record]]:
+    with _open_text(path) as handle:
+        reader = csv.reader(handle)
+        try:
+            header = [name.strip() for name in next(reader)]
+        except StopIteration:
+            return
+        except (csv.Error, UnicodeDecodeError) as exc:
+            raise InputError(f"{path.name}: line 1: unreadable header: {exc}") from exc
+        width = len(header)
+        batch: list[Record] = []
+        last_line = reader.line_num
+        while True:
+            try:
+                fields = next(reader)
+            except StopIteration:
+                break
+            except (csv.Error, UnicodeDecodeError) as exc:
+                batch.append(Record(last_line + 1, {}, None, f"unreadable row: {exc}"))
+                last_line = reader.line_num
+                continue
+            line = last_line + 1
+            last_line = reader.line_num
+            if not fields:
+                continue  # a blank line is not a record
+            if len(fields) != width:
+                batch.append(Record(line, {}, fields, f"expected {width} fields, found {len(fields)}"))
+            else:
+                batch.append(Record(line, dict(zip(header, fields, strict=True)), fields))
+            if len(batch) >= batch_size:
+                yield batch
+                batch = []
+        if batch:
+            yield batch
+
+
+def _parquet_batches(path: Path, batch_size: int) -> Iterator[list[Record]]:
+    import pyarrow.parquet as pq
+
+    try:
+        parquet = pq.ParquetFile(path)
+    except Exception as exc:
+        raise InputError(f"{path.name}: not a readable Parquet file: {exc}") from exc
+    line = 1  # rows are numbered as the lines of the same data written as CSV with a header
+    for arrow_batch in parquet.iter_batches(batch_size=batch_size):
+        names = [n.strip() for n in arrow_batch.schema.names]
+        columns = [arrow_batch.column(i).to_pylist() for i in range(arrow_batch.num_columns)]
+        batch = []
+        for row_values in zip(*columns, strict=True):
+            line += 1
+            values = {n: ("" if x is None else x) for n, x in zip(names, row_values, strict=True)}
+            batch.append(Record(line, values, None))
+        yield batch
+
+
+def count_rows(path: Path) -> int | None:
+    """Row count for a progress bar where it is cheap to know (Parquet metadata)."""
+    if path.name.endswith(".parquet"):
+        import pyarrow.parquet as pq
+
+        return int(pq.ParquetFile(path).metadata.num_rows)
+    return None

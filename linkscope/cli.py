@@ -1,0 +1,183 @@
+"""The ``linkscope`` command line. Commands only parse options and call library functions."""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from linkscope.errors import LinkscopeError
+from linkscope.settings import Settings, get_settings
+
+app = typer.Typer(help="linkscope: find groups of exchange accounts under common control.", no_args_is_help=True, add_completion=False)
+console = Console(stderr=True)
+out = Console()
+
+StoreOpt = Annotated[str | None, typer.Option("--store", help="Store URL (default: LINKSCOPE_STORE or embedded:.linkscope/graph).")]
+
+
+def _settings(store: str | None) -> Settings:
+    settings = get_settings()
+    return settings.model_copy(update={"store": store}) if store else settings
+
+
+def _fail(exc: LinkscopeError) -> typer.Exit:
+    console.print(f"[red]error:[/red] {exc}")
+    return typer.Exit(code=2)
+
+
+@app.callback()
+def _main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log debug details.")] = False) -> None:
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+
+
+@app.command()
+def generate(
+    out_dir: Annotated[Path, typer.Argument(help="Folder to write input/ (contract files) and truth/ (labels) into.")],
+    accounts: Annotated[int, typer.Option(help="Number of accounts.", min=100)] = 10_000,
+    seed: Annotated[int, typer.Option(help="Random seed; same seed, same files.")] = 7,
+    trades_per_account: Annotated[float, typer.Option(help="Average background trades per account.")] = 25.0,
+    parquet: Annotated[bool, typer.Option(help="Write Parquet instead of CSV.")] = False,
+) -> None:
+    """Write a seeded synthetic data set with planted typologies and benign look-alikes."""
+    from linkscope.synth import GeneratorConfig, generate as run
+
+    with console.status(f"generating {accounts:,} accounts"):
+        counts = run(out_dir, GeneratorConfig(accounts=accounts, seed=seed, trades_per_account=trades_per_account, parquet=parquet))
+    table = Table("file", "rows", title=f"generated into {out_dir}")
+    for name, n in counts.items():
+        table.add_row(name, f"{n:,}")
+    out.print(table)
+
+
+def _progress_hook(progress: Progress) -> Callable[[str, int | None], Callable[[int], None]]:
+    def start(name: str, total: int | None) -> Callable[[int], None]:
+        task = progress.add_task(name, total=total)
+        return lambda n: progress.advance(task, n)
+
+    return start
+
+
+@app.command()
+def ingest(
+    directory: Annotated[Path, typer.Argument(help="Folder holding the contract's files (accounts, trades, ...).")],
+    store: StoreOpt = None,
+    quarantine: Annotated[Path, typer.Option(help="CSV report of rejected rows.")] = Path("quarantine.csv"),
+    batch_size: Annotated[int | None, typer.Option(help="Rows per write batch.")] = None,
+) -> None:
+    """Validate and load a directory of contract files into the graph (idempotent)."""
+    from graph import open_store
+    from ingest.pipeline import ingest_directory
+
+    settings = _settings(store)
+    try:
+        with open_store(settings=settings) as graph, Progress(TextColumn("{task.description:<24}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console) as progress:
+            summary = ingest_directory(directory, graph, quarantine_path=quarantine, batch_size=batch_size or settings.batch_size, progress=_progress_hook(progress))
+    except LinkscopeError as exc:
+        raise _fail(exc) from exc
+    table = Table("file", "read", "ingested", "duplicate", "quarantined", "rows/s", "note", title=f"ingest of {directory} ({summary.seconds:.1f} s)")
+    for f in summary.files:
+        table.add_row(f.name, f"{f.read:,}", f"{f.ingested:,}", f"{f.duplicate:,}", f"{f.quarantined:,}", f"{f.rows_per_second:,.0f}" if f.path else "", f.note)
+    out.print(table)
+    bad = sum(f.quarantined for f in summary.files)
+    if bad:
+        out.print(f"{bad:,} rows quarantined: see {quarantine}")
+    if not summary.usable:
+        console.print("[red]nothing usable was found[/red] (accounts and trades are required)")
+        raise typer.Exit(code=1)
+
+
+def _parse_param(text: str) -> tuple[str, Any]:
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        raise typer.BadParameter(f"expected k=v, got {text!r}")
+    try:
+        return key, json.loads(value)
+    except json.JSONDecodeError:
+        return key, value
+
+
+@app.command()
+def cypher(
+    query: Annotated[str, typer.Argument(help="A read-only Cypher query.")],
+    param: Annotated[list[str] | None, typer.Option("--param", "-p", help="Query parameter k=v (v parsed as JSON when it can be).")] = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="table, json or csv.")] = "table",
+    store: StoreOpt = None,
+    timeout_ms: Annotated[int | None, typer.Option(help="Time limit in ms (default: LINKSCOPE_QUERY_TIMEOUT_MS).")] = None,
+) -> None:
+    """Run a read-only Cypher query; the engine refuses any write."""
+    from graph import open_store
+
+    if fmt not in ("table", "json", "csv"):
+        raise typer.BadParameter("--format must be table, json or csv")
+    settings = _settings(store)
+    params = dict(_parse_param(p) for p in param or [])
+    try:
+        with open_store(settings=settings) as graph:
+            result = graph.read(query, params, timeout_ms=timeout_ms or settings.query_timeout_ms)
+    except LinkscopeError as exc:
+        raise _fail(exc) from exc
+    if fmt == "json":
+        sys.stdout.write(json.dumps(result.records(), default=str) + "\n")
+    elif fmt == "csv":
+        writer = csv.writer(sys.stdout)
+        writer.writerow(result.columns)
+        for row in result.rows:
+            writer.writerow([json.dumps(v) if isinstance(v, dict | list) else v for v in row])
+    else:
+        table = Table(*result.columns)
+        for row in result.rows:
+            table.add_row(*[json.dumps(v, default=str) if isinstance(v, dict | list) else str(v) for v in row])
+        out.print(table)
+        out.print(f"{len(result.rows)} row(s)")
+
+
+@app.command()
+def status(store: StoreOpt = None) -> None:
+    """Show what the graph holds: node and relationship counts, last ingest runs."""
+    from graph import open_store
+    from graph.inventory import inventory
+
+    try:
+        with open_store(settings=_settings(store)) as graph:
+            inv = inventory(graph)
+    except LinkscopeError as exc:
+        raise _fail(exc) from exc
+    table = Table("kind", "name", "count", title=f"graph: {inv['store']}")
+    for label, n in inv["nodes"].items():
+        table.add_row("node", label, f"{n:,}")
+    for rel, n in inv["relationships"].items():
+        table.add_row("relationship", rel, f"{n:,}")
+    out.print(table)
+    for run in inv["runs"]:
+        out.print(f"ingest {run['run_id'][:8]} {run['status']}: {run['summary']}")
+
+
+@app.command()
+def demo(
+    out_dir: Annotated[Path, typer.Option(help="Where to write the demo data.")] = Path("demo-data"),
+    accounts: Annotated[int, typer.Option(help="Demo size.")] = 10_000,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 7,
+    store: StoreOpt = None,
+) -> None:
+    """Generate demo data, ingest it into the store and summarise the graph."""
+    generate(out_dir, accounts=accounts, seed=seed)
+    ingest(out_dir / "input", store=store, quarantine=out_dir / "quarantine.csv")
+    status(store=store)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

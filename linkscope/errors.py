@@ -1,0 +1,47 @@
+"""One exception root; each subclass carries the HTTP status an API would answer with."""
+
+from __future__ import annotations
+
+
+class LinkscopeError(Exception):
+    """Root of every error linkscope raises on purpose."""
+
+    status_code = 500
+    code = "internal_error"
+
+
+class ConfigError(LinkscopeError):
+    status_code = 500
+    code = "config_error"
+
+
+class StoreUnavailable(LinkscopeError):
+    """The graph store cannot be reached."""
+
+    status_code = 503
+    code = "store_unavailable"
+
+
+class QueryError(LinkscopeError):
+    """The store refused a query (syntax, semantics)."""
+
+    status_code = 400
+    code = "query_error"
+
+
+class ReadOnlyViolation(QueryError):
+    """A read-only query tried to write; refused by the engine."""
+
+    code = "read_only"
+
+
+class QueryTimeout(LinkscopeError):
+    status_code = 408
+    code = "query_timeout"
+
+
+class InputError(LinkscopeError):
+    """Input files unusable as a whole (missing, unreadable, no required file)."""
+
+    status_code = 422
+    code = "input_error"

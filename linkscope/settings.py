@@ -1,0 +1,37 @@
+"""One settings class for the whole application, read from ``LINKSCOPE_*`` variables."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Runtime configuration. Secrets have no defaults."""
+
+    model_config = SettingsConfigDict(env_prefix="LINKSCOPE_", extra="ignore")
+
+    store: str = Field(
+        default="embedded:.linkscope/graph",
+        description="Graph store URL: embedded:PATH (FalkorDB, default) or bolt://, neo4j:// (Neo4j 5).",
+    )
+    graph_name: str = Field(default="linkscope", description="Graph (FalkorDB) or database (Neo4j) name.")
+    neo4j_user: str = Field(default="neo4j", description="Neo4j user name.")
+    neo4j_password: SecretStr | None = Field(
+        default=None, description="Neo4j password; required for bolt:// and neo4j:// stores."
+    )
+    query_timeout_ms: int = Field(
+        default=30_000, ge=100, description="Time limit for read-only (user-written) queries."
+    )
+    socket_timeout_s: float = Field(
+        default=600.0, gt=0, description="Client socket timeout for long batch writes."
+    )
+    batch_size: int = Field(default=10_000, ge=100, le=200_000, description="Rows per write batch.")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings; tests build their own ``Settings`` instead."""
+    return Settings()

@@ -1,0 +1,349 @@
+"""A seeded exchange simulator: a background market plus planted typologies and look-alikes.
+
+Everything is drawn from one ``numpy`` generator seeded by ``seed``, so the same config gives
+byte-identical files. Ground truth goes to ``OUT/truth``; the contract's files to ``OUT/input``.
+The look-alikes (carrier NAT, offices, VPN exits, colliding device fingerprints, exchange hot
+wallets, households, market makers) exist so that "shares anything = same owner" fails.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from linkscope.synth.writer import write_table
+
+log = logging.getLogger(__name__)
+
+DAY = 86_400_000
+START = 1_790_000_000_000  # 2026-09-21, the first day of the simulated month
+
+
+@dataclass(frozen=True)
+class GeneratorConfig:
+    accounts: int = 10_000
+    seed: int = 7
+    trades_per_account: float = 25.0
+    days: int = 30
+    symbols: int = 40
+    parquet: bool = False
+    intraday_trade_limit: int = 500
+
+
+@dataclass
+class _Tables:
+    accounts: dict[str, list[Any]] = field(default_factory=lambda: {k: [] for k in ("account_id", "created_at", "kyc_level", "country", "account_type", "api_authorized", "status")})
+    logins: dict[str, list[Any]] = field(default_factory=lambda: {k: [] for k in ("account_id", "ts", "ip", "device_id", "user_agent", "channel")})
+    funding: dict[str, list[Any]] = field(default_factory=lambda: {k: [] for k in ("event_id", "account_id", "ts", "direction", "method", "counterparty_ref", "asset", "amount")})
+    trades: dict[str, list[Any]] = field(default_factory=lambda: {k: [] for k in ("trade_id", "ts", "symbol", "price", "qty", "buyer_id", "seller_id", "taker_side", "market")})
+    orders: dict[str, list[Any]] = field(default_factory=lambda: {k: [] for k in ("order_id", "account_id", "symbol", "side", "type", "price", "qty", "placed_at", "ended_at", "final_status", "filled_qty", "channel")})
+    history: dict[str, list[Any]] = field(default_factory=lambda: {k: [] for k in ("account_id", "ts", "action", "clause", "case_id")})
+    labels: dict[str, list[Any]] = field(default_factory=lambda: {k: [] for k in ("group_id", "account_id", "typology", "difficulty")})
+
+
+class _Sim:
+    def __init__(self, cfg: GeneratorConfig) -> None:
+        self.cfg = cfg
+        self.rng = np.random.default_rng(cfg.seed)
+        self.t = _Tables()
+        self.n = cfg.accounts
+        self.ids = [f"U{i:07d}" for i in range(self.n)]
+        self.free = list(self.rng.permutation(self.n))  # accounts not yet given a role
+        self.symbols = [f"S{i:02d}_USDT" for i in range(cfg.symbols)]
+        self.prices = np.round(np.exp(self.rng.uniform(-2, 10, cfg.symbols)), 4)
+        weights = 1.0 / np.arange(1, cfg.symbols + 1) ** 1.1  # power-law liquidity
+        self.sym_p = weights / weights.sum()
+        self.counters = {"trade": 0, "order": 0, "event": 0, "group": 0}
+        self.end = START + cfg.days * DAY
+
+    # ids -----------------------------------------------------------------
+    def next_id(self, kind: str, prefix: str) -> str:
+        self.counters[kind] += 1
+        return f"{prefix}{self.counters[kind]:09d}"
+
+    def take(self, k: int) -> list[int]:
+        out, self.free = self.free[:k], self.free[k:]
+        return [int(i) for i in out]
+
+    def ts(self) -> int:
+        return int(self.rng.integers(START, self.end))
+
+    def label(self, members: list[int], typology: str, difficulty: str = "standard") -> None:
+        self.counters["group"] += 1
+        gid = f"G{self.counters['group']:05d}"
+        for m in members:
+            self.t.labels["group_id"].append(gid)
+            self.t.labels["account_id"].append(self.ids[m])
+            self.t.labels["typology"].append(typology)
+            self.t.labels["difficulty"].append(difficulty)
+
+    # primitive events ------------------------------------------------------
+    def login(self, acc: int, ip: str, device: str | None, ts: int, channel: str = "app") -> None:
+        t = self.t.logins
+        t["account_id"].append(self.ids[acc])
+        t["ts"].append(ts)
+        t["ip"].append(ip)
+        t["device_id"].append(device)
+        t["user_agent"].append("Mozilla/5.0" if channel == "web" else "ExApp/4.2")
+        t["channel"].append(channel)
+
+    def fund(self, acc: int, direction: str, method: str, ref: str, amount: float, ts: int | None = None) -> None:
+        t = self.t.funding
+        t["event_id"].append(self.next_id("event", "F"))
+        t["account_id"].append(self.ids[acc])
+        t["ts"].append(ts if ts is not None else self.ts())
+        t["direction"].append(direction)
+        t["method"].append(method)
+        t["counterparty_ref"].append(ref)
+        t["asset"].append("USDT")
+        t["amount"].append(round(float(amount), 2))
+
+    def trade(self, seller: int, buyer: int, sym: int, qty: float, ts: int, price: float | None = None) -> None:
+        t = self.t.trades
+        t["trade_id"].append(self.next_id("trade", "T"))
+        t["ts"].append(ts)
+        t["symbol"].append(self.symbols[sym])
+        p = price if price is not None else float(self.prices[sym] * (1 + self.rng.normal(0, 0.002)))
+        t["price"].append(round(p, 6))
+        t["qty"].append(round(float(qty), 6))
+        t["buyer_id"].append(self.ids[buyer])
+        t["seller_id"].append(self.ids[seller])
+        t["taker_side"].append("buy" if self.rng.random() < 0.5 else "sell")
+        t["market"].append("spot")
+
+    def order(self, acc: int, sym: int, side: str, qty: float, placed: int, life_ms: int, status: str, channel: str) -> None:
+        t = self.t.orders
+        t["order_id"].append(self.next_id("order", "O"))
+        t["account_id"].append(self.ids[acc])
+        t["symbol"].append(self.symbols[sym])
+        t["side"].append(side)
+        t["type"].append("limit")
+        t["price"].append(round(float(self.prices[sym]), 6))
+        t["qty"].append(round(float(qty), 6))
+        t["placed_at"].append(placed)
+        t["ended_at"].append(placed + life_ms if status != "open" else None)
+        t["final_status"].append(status)
+        t["filled_qty"].append(round(float(qty), 6) if status == "filled" else 0.0)
+        t["channel"].append(channel)
+
+
+def generate(out: Path, cfg: GeneratorConfig) -> dict[str, int]:
+    """Write OUT/input (contract files) and OUT/truth (labels); returns row counts."""
+    sim = _Sim(cfg)
+    _population(sim)
+    _background(sim)
+    _plant(sim)
+    counts = {}
+    inp, truth = out / "input", out / "truth"
+    for name, table in (("accounts", sim.t.accounts), ("logins", sim.t.logins), ("funding", sim.t.funding), ("trades", sim.t.trades), ("orders", sim.t.orders), ("enforcement_history", sim.t.history)):
+        counts[name] = write_table(inp / name, table, parquet=cfg.parquet)
+    counts["labels"] = write_table(truth / "labels", sim.t.labels)
+    return counts
+
+
+def _population(sim: _Sim) -> None:
+    rng, n = sim.rng, sim.n
+    kinds = np.array(["retail"] * n, dtype=object)
+    mm = sim.take(max(3, n // 2_000))
+    inst = sim.take(max(2, n // 400))
+    kinds[mm] = "market_maker"
+    kinds[inst] = "institutional"
+    sim.market_makers = mm
+    api = rng.random(n) < 0.02
+    api[mm] = True
+    api[inst] = True
+    sim.api = api
+    countries = np.array(["DE", "FR", "GB", "SG", "JP", "BR", "TR", "VN", "US", "KR"])
+    t = sim.t.accounts
+    t["account_id"] = list(sim.ids)
+    t["created_at"] = [int(x) for x in rng.integers(START - 700 * DAY, START - DAY, n)]
+    t["kyc_level"] = [int(x) for x in rng.integers(1, 4, n)]
+    t["country"] = [str(c) for c in rng.choice(countries, n)]
+    t["account_type"] = [str(k) for k in kinds]
+    t["api_authorized"] = ["true" if a else "false" for a in api]
+    t["status"] = ["active"] * n
+    sim.label(mm, "market_maker", "benign")
+
+
+def _background(sim: _Sim) -> None:
+    """Ordinary users: own devices and home IPs, some behind shared NAT/office/VPN, own funding."""
+    rng, n = sim.rng, sim.n
+    nat_ips = [f"100.64.{i // 250}.{i % 250 + 1}" for i in range(max(5, n // 2_000))]
+    vpn_ips = [f"185.220.101.{i + 1}" for i in range(12)]
+    common_fp = [f"fp-stock-{i}" for i in range(6)]  # factory fingerprints shared by strangers
+    hot_wallets = [f"0xHOTWALLET{i:02d}" for i in range(4)]
+    offices = [(f"203.0.113.{i + 1}", sim.take(int(rng.integers(15, 60)))) for i in range(max(2, n // 3_000))]
+    office_of: dict[int, str] = {}
+    for ip, members in offices:
+        for m in members:
+            office_of[m] = ip
+        sim.label(members, "benign_shared_ip", "benign")
+    nat_users = rng.random(n) < 0.25
+    for acc in range(n):
+        home = f"{int(rng.integers(1, 223))}.{int(rng.integers(0, 256))}.{int(rng.integers(0, 256))}.{int(rng.integers(1, 255))}"
+        device = f"dev-{acc:07d}-{int(rng.integers(1 << 30)):x}" if rng.random() > 0.08 else str(rng.choice(common_fp))
+        for _ in range(int(rng.integers(3, 12))):
+            r = rng.random()
+            ip = home
+            if nat_users[acc] and r < 0.6:
+                ip = str(rng.choice(nat_ips))
+            elif acc in office_of and r < 0.5:
+                ip = office_of[acc]
+            elif r > 0.95:
+                ip = str(rng.choice(vpn_ips))
+            sim.login(acc, ip, device, sim.ts(), "app" if r < 0.7 else "web")
+        if rng.random() < 0.3:
+            sim.fund(acc, "deposit", "crypto", str(rng.choice(hot_wallets)), rng.lognormal(6, 1))
+        sim.fund(acc, "deposit", "bank" if rng.random() < 0.6 else "crypto", f"src-{acc:07d}", rng.lognormal(7, 1.2))
+        if rng.random() < 0.4:
+            sim.fund(acc, "withdrawal", "crypto", f"wd-{acc:07d}", rng.lognormal(6, 1))
+    # Trades: most retail flow meets a market maker; the rest meets another random user.
+    total = int(n * sim.cfg.trades_per_account)
+    sellers = rng.integers(0, n, total)
+    buyers = rng.integers(0, n, total)
+    with_mm = rng.random(total) < 0.6
+    mm = np.array(sim.market_makers)
+    mm_side = rng.random(total) < 0.5
+    sellers = np.where(with_mm & mm_side, rng.choice(mm, total), sellers)
+    buyers = np.where(with_mm & ~mm_side, rng.choice(mm, total), buyers)
+    same = sellers == buyers
+    buyers[same] = (buyers[same] + 1) % n
+    syms = rng.choice(len(sim.symbols), total, p=sim.sym_p)
+    times = np.sort(rng.integers(START, sim.end, total))
+    notional = rng.lognormal(5, 1.3, total)
+    for s, b, y, ts, v in zip(sellers.tolist(), buyers.tolist(), syms.tolist(), times.tolist(), notional.tolist(), strict=True):
+        sim.trade(s, b, y, v / sim.prices[y], ts)
+    # Orders: a sample of ordinary order flow, mostly filled, some cancelled after a while.
+    for acc in rng.integers(0, n, n * 3).tolist():
+        y = int(rng.choice(len(sim.symbols), p=sim.sym_p))
+        status = "filled" if rng.random() < 0.7 else "cancelled"
+        chan = "api" if sim.api[acc] else str(rng.choice(["web", "app"]))
+        sim.order(acc, y, "buy" if rng.random() < 0.5 else "sell", rng.lognormal(5, 1) / sim.prices[y], sim.ts(), int(rng.integers(5_000, 3_600_000)), status, chan)
+
+
+def _plant(sim: _Sim) -> None:
+    rng, scale = sim.rng, max(1, sim.n // 1_250)
+    for k in range(scale):
+        _wash_ring(sim, ("shared_device", "transfer_chain", "vpn_separate")[k % 3])
+    for _ in range(scale):
+        _coordinated(sim)
+    for _ in range(scale):
+        acc = sim.take(1)
+        for _ in range(int(rng.integers(5, 15))):
+            sim.trade(acc[0], acc[0], int(rng.integers(0, 5)), float(rng.uniform(0.5, 5)), sim.ts())
+        sim.label(acc, "self_matching")
+    for _ in range(scale):
+        _spoofer(sim)
+    for _ in range(scale):
+        _bot(sim)
+    for _ in range(max(1, scale // 2)):
+        acc = sim.take(1)[0]
+        day = START + int(rng.integers(0, sim.cfg.days)) * DAY
+        partners = sim.market_makers
+        for j in range(sim.cfg.intraday_trade_limit + int(rng.integers(50, 200))):
+            mm = partners[j % len(partners)]
+            s, b = (acc, mm) if j % 2 else (mm, acc)
+            sim.trade(s, b, 0, 0.01, day + int(rng.integers(0, DAY)))
+        sim.label([acc], "limit_breach")
+    for _ in range(scale * 2):
+        _household(sim)
+
+
+def _wash_ring(sim: _Sim, variant: str) -> None:
+    rng = sim.rng
+    members = sim.take(int(rng.integers(3, 6)))
+    device = f"dev-ring-{members[0]}"
+    bank = f"bank-ring-{members[0]}"
+    for i, acc in enumerate(members):
+        if variant == "shared_device":
+            sim.login(acc, f"198.51.{members[0] % 200}.{i + 10}", device, sim.ts())
+            sim.fund(acc, "deposit", "bank", bank, rng.lognormal(8, 0.5))
+        elif variant == "vpn_separate":
+            sim.login(acc, f"185.220.101.{int(rng.integers(1, 13))}", f"dev-vpn-{acc}", sim.ts(), "web")
+            sim.fund(acc, "deposit", "crypto", f"0xRING{members[0]}", rng.lognormal(8, 0.5))
+        else:
+            sim.login(acc, f"{int(rng.integers(1, 223))}.9.{i}.{members[0] % 250}", f"dev-own-{acc}", sim.ts())
+    if variant == "transfer_chain":
+        sim.fund(members[0], "deposit", "bank", f"bank-own-{members[0]}", 50_000)
+        for a, b in zip(members, members[1:], strict=False):
+            ts = sim.ts()
+            sim.fund(a, "withdrawal", "internal", sim.ids[b], 9_000, ts)
+            sim.fund(b, "deposit", "internal", sim.ids[a], 9_000, ts)
+    sym = int(rng.integers(3, len(sim.symbols)))
+    for _ in range(int(rng.integers(6, 14))):
+        qty = float(rng.uniform(1, 20))
+        ts = sim.ts()
+        for j, acc in enumerate(members):  # a full cycle: net position returns to zero
+            sim.trade(acc, members[(j + 1) % len(members)], sym, qty, ts + j * int(rng.integers(200, 5_000)))
+    if rng.random() < 0.3:  # a repeat offender: sanctioned before for the same clause
+        t = sim.t.history
+        t["account_id"].append(sim.ids[members[0]])
+        t["ts"].append(START - int(rng.integers(30, 300)) * DAY)
+        t["action"].append("frozen")
+        t["clause"].append("wash_trading")
+        t["case_id"].append(f"CASE-{members[0]}")
+    sim.label(members, "wash_trading", variant)
+
+
+def _coordinated(sim: _Sim) -> None:
+    rng = sim.rng
+    members = sim.take(int(rng.integers(3, 7)))
+    source = f"0xCOORD{members[0]}"
+    for acc in members:
+        sim.fund(acc, "deposit", "crypto", source, rng.lognormal(8, 0.4))
+        sim.login(acc, f"{int(rng.integers(1, 223))}.77.{acc % 250}.{acc % 199 + 1}", f"dev-c-{acc}", sim.ts())
+    sym = int(rng.integers(0, len(sim.symbols)))
+    mm = sim.market_makers
+    for _ in range(int(rng.integers(12, 25))):
+        ts = sim.ts()
+        side = rng.random() < 0.5
+        for acc in members:
+            m = mm[int(rng.integers(0, len(mm)))]
+            s, b = (m, acc) if side else (acc, m)
+            sim.trade(s, b, sym, float(rng.uniform(1, 5)) * 100 / sim.prices[sym], ts + int(rng.integers(0, 3_000)))
+    sim.label(members, "coordinated_trading")
+
+
+def _spoofer(sim: _Sim) -> None:
+    rng = sim.rng
+    acc = sim.take(1)[0]
+    sym = int(rng.integers(0, 5))
+    base = sim.ts()
+    for j in range(int(rng.integers(150, 400))):
+        placed = base + j * int(rng.integers(2_000, 20_000))
+        sim.order(acc, sym, "sell", float(rng.uniform(50, 200)) * 1_000 / sim.prices[sym], placed, int(rng.integers(50, 900)), "cancelled", "web")
+    for _ in range(5):
+        sim.order(acc, sym, "buy", 100 / sim.prices[sym], base + int(rng.integers(0, DAY)), 1_000, "filled", "web")
+    sim.label([acc], "spoofing")
+
+
+def _bot(sim: _Sim) -> None:
+    rng = sim.rng
+    acc = sim.take(1)[0]
+    sim.api[acc] = False
+    sim.t.accounts["api_authorized"][acc] = "false"
+    sym = int(rng.integers(0, 8))
+    base = sim.ts()
+    period = int(rng.integers(1_000, 5_000))
+    channel = "api" if rng.random() < 0.5 else "web"
+    for j in range(int(rng.integers(300, 800))):
+        status = "filled" if j % 3 else "cancelled"
+        sim.order(acc, sym, "buy" if j % 2 else "sell", 50 / sim.prices[sym], base + j * period + int(rng.integers(0, 20)), 3_000, status, channel)
+    sim.label([acc], "unauthorized_bot", channel)
+
+
+def _household(sim: _Sim) -> None:
+    rng = sim.rng
+    members = sim.take(int(rng.integers(2, 5)))
+    device = f"dev-home-{members[0]}"
+    bank = f"bank-home-{members[0]}"
+    ip = f"192.0.2.{members[0] % 250 + 1}"
+    for acc in members:
+        for _ in range(3):
+            sim.login(acc, ip, device, sim.ts())
+        sim.fund(acc, "deposit", "bank", bank, rng.lognormal(6, 1))
+    sim.label(members, "benign_household", "benign")
