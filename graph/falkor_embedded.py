@@ -96,6 +96,10 @@ class FalkorEmbedded(GraphBackend):
     ) -> QueryResult:
         try:
             raw = self._graph.ro_query(cypher, dict(params) if params else None, timeout=timeout_ms)
+        except redis.ResponseError as exc:
+            if "empty key" in str(exc):  # nothing written to this graph yet: no rows to read
+                return QueryResult(columns=[], rows=[])
+            raise translate_error(exc) from exc
         except Exception as exc:
             raise translate_error(exc) from exc
         return self._result(raw)

@@ -30,7 +30,9 @@ def translate_error(exc: Exception) -> Exception:
 class Neo4jBackend(GraphBackend):
     dialect = Dialect.NEO4J
 
-    def __init__(self, url: str, database: str, user: str, password: str | None, *, driver: Any = None) -> None:
+    def __init__(
+        self, url: str, database: str, user: str, password: str | None, *, driver: Any = None
+    ) -> None:
         self.url = url
         self.database = database
         if driver is None:
@@ -47,7 +49,9 @@ class Neo4jBackend(GraphBackend):
     def description(self) -> str:
         return f"Neo4j at {self.url} (database {self.database!r})"
 
-    def _execute(self, cypher: str, params: Mapping[str, Any] | None, *, read: bool, timeout_ms: int | None) -> QueryResult:
+    def _execute(
+        self, cypher: str, params: Mapping[str, Any] | None, *, read: bool, timeout_ms: int | None
+    ) -> QueryResult:
         import neo4j
 
         query = neo4j.Query(cypher, timeout=(timeout_ms / 1000.0) if timeout_ms else None)
@@ -70,7 +74,9 @@ class Neo4jBackend(GraphBackend):
     def run(self, cypher: str, params: Mapping[str, Any] | None = None) -> QueryResult:
         return self._execute(cypher, params, read=False, timeout_ms=None)
 
-    def read(self, cypher: str, params: Mapping[str, Any] | None = None, *, timeout_ms: int | None = None) -> QueryResult:
+    def read(
+        self, cypher: str, params: Mapping[str, Any] | None = None, *, timeout_ms: int | None = None
+    ) -> QueryResult:
         return self._execute(cypher, params, read=True, timeout_ms=timeout_ms)
 
     def ping(self) -> None:

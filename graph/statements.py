@@ -17,19 +17,22 @@ from typing import Any
 ROWS = "UNWIND range(0, size($k) - 1) AS i\n"
 
 
-def columns(rows: Sequence[Mapping[str, Any]], names: Sequence[str]) -> dict[str, list[Any]]:
+def columns(rows: Sequence[Mapping[str, Any]], names: Sequence[str]) -> dict[str, Any]:
     """Turn rows into one list per column; ``k`` is the row-count anchor of ``ROWS``."""
-    out: dict[str, list[Any]] = {name: [row[name] for row in rows] for name in names}
+    out: dict[str, Any] = {name: [row[name] for row in rows] for name in names}
     out["k"] = list(range(len(rows)))
     return out
 
 
-UPSERT_ACCOUNTS = ROWS + """WITH i, $account_id[i] AS key
+UPSERT_ACCOUNTS = (
+    ROWS
+    + """WITH i, $account_id[i] AS key
 MERGE (a:Account {account_id: key})
 SET a.created_at = $created_at[i], a.kyc_level = $kyc_level[i], a.country = $country[i],
     a.account_type = $account_type[i], a.api_authorized = $api_authorized[i],
     a.status = $status[i]
 RETURN a.account_id AS account_id, id(a) AS node_id"""
+)
 
 ACCOUNT_IDS = "MATCH (a:Account) RETURN a.account_id AS account_id, id(a) AS node_id"
 
@@ -43,52 +46,73 @@ SET e.times = times, e.count = size(times),
     e.last_ts = reduce(m = times[0], t IN times | CASE WHEN t > m THEN t ELSE m END)
 RETURN sum(added) AS added"""
 
-MERGE_LOGIN_IPS = ROWS + """WITH i, $ip[i] AS key
+MERGE_LOGIN_IPS = (
+    ROWS
+    + """WITH i, $ip[i] AS key
 MATCH (a) WHERE id(a) = $node[i]
 MERGE (n:IP {ip: key})
 ON CREATE SET n.version = $version[i]
 MERGE (a)-[e:USED_IP]->(n)
-""" + _MERGE_TIMES
+"""
+    + _MERGE_TIMES
+)
 
-MERGE_LOGIN_DEVICES = ROWS + """WITH i, $device_id[i] AS key
+MERGE_LOGIN_DEVICES = (
+    ROWS
+    + """WITH i, $device_id[i] AS key
 MATCH (a) WHERE id(a) = $node[i]
 MERGE (n:Device {device_id: key})
 MERGE (a)-[e:USED_DEVICE]->(n)
-""" + _MERGE_TIMES
+"""
+    + _MERGE_TIMES
+)
 
 _FUNDING_PROPS = """SET f.ts = $ts[i], f.asset = $asset[i], f.amount = $amount[i], f.method = $method[i]
 RETURN sum(CASE WHEN f.loaded_run = $run_id THEN 1 ELSE 0 END) AS added"""
 
-MERGE_DEPOSITS = ROWS + """WITH i, $source_key[i] AS key
+MERGE_DEPOSITS = (
+    ROWS
+    + """WITH i, $source_key[i] AS key
 MATCH (a) WHERE id(a) = $node[i]
 MERGE (s:FundingSource {key: key})
 ON CREATE SET s.method = $method[i], s.ref = $ref[i]
 MERGE (a)-[f:DEPOSIT_FROM {event_id: $event_id[i]}]->(s)
 ON CREATE SET f.loaded_run = $run_id
-""" + _FUNDING_PROPS
+"""
+    + _FUNDING_PROPS
+)
 
 MERGE_WITHDRAWALS = MERGE_DEPOSITS.replace("DEPOSIT_FROM", "WITHDRAW_TO")
 
 # Internal transfers link two accounts directly, in the direction the money moved.
-MERGE_TRANSFERS = ROWS + """MATCH (src) WHERE id(src) = $from_node[i]
+MERGE_TRANSFERS = (
+    ROWS
+    + """MATCH (src) WHERE id(src) = $from_node[i]
 MATCH (dst) WHERE id(dst) = $to_node[i]
 MERGE (src)-[f:TRANSFER {event_id: $event_id[i]}]->(dst)
 ON CREATE SET f.loaded_run = $run_id, f.reported_by = $account_id[i], f.direction = $direction[i]
-""" + _FUNDING_PROPS
+"""
+    + _FUNDING_PROPS
+)
 
 EXISTING_TRADES = """UNWIND $ids AS id
 MATCH (t:Trade {trade_id: id})
 RETURN t.trade_id AS trade_id"""
 
-CREATE_TRADES = ROWS + """MATCH (s) WHERE id(s) = $seller[i]
+CREATE_TRADES = (
+    ROWS
+    + """MATCH (s) WHERE id(s) = $seller[i]
 MATCH (b) WHERE id(b) = $buyer[i]
 CREATE (s)-[:SOLD]->(:Trade {trade_id: $trade_id[i], ts: $ts[i], symbol: $symbol[i],
     price: $price[i], qty: $qty[i], market: $market[i], taker_side: $taker_side[i],
     buy_order_id: $buy_order_id[i], sell_order_id: $sell_order_id[i]})<-[:BOUGHT]-(b)"""
+)
 
 # The aggregated counterparty relationship (seller -> buyer, per symbol): what cycle queries
 # and community detection read instead of millions of Trade nodes.
-ADD_TRADE_PAIRS = ROWS + """MATCH (s) WHERE id(s) = $seller[i]
+ADD_TRADE_PAIRS = (
+    ROWS
+    + """MATCH (s) WHERE id(s) = $seller[i]
 MATCH (b) WHERE id(b) = $buyer[i]
 MERGE (s)-[e:TRADES_WITH {symbol: $symbol[i]}]->(b)
 ON CREATE SET e.trades = 0, e.qty = 0.0, e.quote = 0.0,
@@ -96,6 +120,7 @@ ON CREATE SET e.trades = 0, e.qty = 0.0, e.quote = 0.0,
 SET e.trades = e.trades + $trades[i], e.qty = e.qty + $qty[i], e.quote = e.quote + $quote[i],
     e.first_ts = CASE WHEN $first_ts[i] < e.first_ts THEN $first_ts[i] ELSE e.first_ts END,
     e.last_ts = CASE WHEN $last_ts[i] > e.last_ts THEN $last_ts[i] ELSE e.last_ts END"""
+)
 
 DELETE_TRADE_PAIRS = """MATCH ()-[e:TRADES_WITH]->()
 WITH e LIMIT $limit
@@ -113,19 +138,27 @@ GET_STATE = "MATCH (s:IngestState {key: $key}) RETURN s.dirty AS dirty"
 SET_STATE = """MERGE (s:IngestState {key: $key})
 SET s.dirty = $dirty, s.updated_by = $run_id"""
 
-MERGE_ORDER_DAYS = ROWS + """WITH i, $symbol[i] AS key
+MERGE_ORDER_DAYS = (
+    ROWS
+    + """WITH i, $symbol[i] AS key
 MATCH (a) WHERE id(a) = $node[i]
 MERGE (y:Symbol {symbol: key})
 MERGE (a)-[d:ORDERS_ON {day: $day[i]}]->(y)
 SET d += $stats[i]"""
+)
 
-MERGE_ORDERS = ROWS + """WITH i, $order_id[i] AS key
+MERGE_ORDERS = (
+    ROWS
+    + """WITH i, $order_id[i] AS key
 MATCH (a) WHERE id(a) = $node[i]
 MERGE (o:Order {order_id: key})
 SET o += $props[i]
 MERGE (a)-[:PLACED]->(o)"""
+)
 
-MERGE_ENFORCEMENT = ROWS + """WITH i, $key[i] AS key
+MERGE_ENFORCEMENT = (
+    ROWS
+    + """WITH i, $key[i] AS key
 MATCH (a) WHERE id(a) = $node[i]
 MERGE (x:EnforcementAction {key: key})
 ON CREATE SET x.loaded_run = $run_id
@@ -133,6 +166,7 @@ SET x.account_id = $account_id[i], x.ts = $ts[i], x.action = $action[i],
     x.clause = $clause[i], x.case_id = $case_id[i]
 MERGE (a)-[:SANCTIONED]->(x)
 RETURN sum(CASE WHEN x.loaded_run = $run_id THEN 1 ELSE 0 END) AS added"""
+)
 
 START_RUN = """MERGE (r:IngestRun {run_id: $run_id})
 SET r.started_at = $started_at, r.source = $source, r.status = 'running'"""

@@ -20,11 +20,15 @@ def open_store(url: str | None = None, settings: Settings | None = None) -> Grap
         path = url.removeprefix("embedded:")
         if not path:
             raise ConfigError("embedded store URL needs a path, e.g. embedded:.linkscope/graph")
-        return FalkorEmbedded(Path(path), settings.graph_name, socket_timeout_s=settings.socket_timeout_s)
+        return FalkorEmbedded(
+            Path(path), settings.graph_name, socket_timeout_s=settings.socket_timeout_s
+        )
     if url.startswith(NEO4J_SCHEMES):
         from graph.neo4j_backend import Neo4jBackend
 
         password = settings.neo4j_password.get_secret_value() if settings.neo4j_password else None
         database = "neo4j" if settings.graph_name == "linkscope" else settings.graph_name
         return Neo4jBackend(url, database, settings.neo4j_user, password)
-    raise ConfigError(f"unknown store URL {url!r}: use embedded:PATH, bolt://HOST:PORT or neo4j://HOST:PORT")
+    raise ConfigError(
+        f"unknown store URL {url!r}: use embedded:PATH, bolt://HOST:PORT or neo4j://HOST:PORT"
+    )

@@ -61,6 +61,12 @@ def _relationship(rel: Any) -> dict[str, Any]:
 def _path(path: Any) -> dict[str, Any]:
     nodes = path.nodes() if callable(getattr(path, "nodes", None)) else path.nodes
     rels = (
-        path.edges() if callable(getattr(path, "edges", None)) else getattr(path, "relationships", [])
+        path.edges()
+        if callable(getattr(path, "edges", None))
+        else getattr(path, "relationships", [])
     )
-    return {"_kind": "path", "nodes": [plain(n) for n in nodes], "relationships": [plain(r) for r in rels]}
+    return {
+        "_kind": "path",
+        "nodes": [plain(n) for n in nodes],
+        "relationships": [plain(r) for r in rels],
+    }

@@ -41,7 +41,9 @@ ACCOUNTS = FileSpec(
         Column("country", v.parse_country, required=False),
         Column("account_type", v.enum_of(*ACCOUNT_TYPES, default="retail"), False, "retail"),
         Column("api_authorized", v.parse_bool, False, False),
-        Column("status", v.enum_of("active", "frozen", "closed", default="active"), False, "active"),
+        Column(
+            "status", v.enum_of("active", "frozen", "closed", default="active"), False, "active"
+        ),
     ),
     key=("account_id",),
     required_file=True,

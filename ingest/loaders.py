@@ -7,6 +7,7 @@ batch's duplicate check always sees every earlier batch committed.
 from __future__ import annotations
 
 import heapq
+import itertools
 import logging
 from collections import defaultdict
 from collections.abc import Iterable
@@ -79,14 +80,21 @@ class LoginLoader(Loader):
             }
             for (acc, ip), times in sorted(ips.items())
         ]
-        added = int(self.store.run(st.MERGE_LOGIN_IPS, st.columns(ip_rows, ["node", "ip", "version", "times"])).scalar() or 0)
+        added = int(
+            self.store.run(
+                st.MERGE_LOGIN_IPS, st.columns(ip_rows, ["node", "ip", "version", "times"])
+            ).scalar()
+            or 0
+        )
         devices = _times_by(rows, "device_id")
         if devices:
             dev_rows = [
                 {"node": self.nodes[acc], "device_id": dev, "times": sorted(times)}
                 for (acc, dev), times in sorted(devices.items())
             ]
-            self.store.run(st.MERGE_LOGIN_DEVICES, st.columns(dev_rows, ["node", "device_id", "times"]))
+            self.store.run(
+                st.MERGE_LOGIN_DEVICES, st.columns(dev_rows, ["node", "device_id", "times"])
+            )
         # A login event is new when its (account, ip, ts) was not stored before.
         self.counts.add(added, len(rows) - added)
 
@@ -117,7 +125,17 @@ class FundingLoader(Loader):
             (
                 st.MERGE_TRANSFERS,
                 transfers,
-                ("from_node", "to_node", "event_id", "ts", "asset", "amount", "method", "account_id", "direction"),
+                (
+                    "from_node",
+                    "to_node",
+                    "event_id",
+                    "ts",
+                    "asset",
+                    "amount",
+                    "method",
+                    "account_id",
+                    "direction",
+                ),
             ),
         ):
             if part:
@@ -145,8 +163,17 @@ class TradeLoader(Loader):
     """
 
     COLS = (
-        "trade_id", "ts", "symbol", "price", "qty", "market", "taker_side",
-        "buy_order_id", "sell_order_id", "seller", "buyer",
+        "trade_id",
+        "ts",
+        "symbol",
+        "price",
+        "qty",
+        "market",
+        "taker_side",
+        "buy_order_id",
+        "sell_order_id",
+        "seller",
+        "buyer",
     )
 
     def __init__(self, store: GraphBackend, run_id: str, account_nodes: dict[str, int]) -> None:
@@ -162,7 +189,9 @@ class TradeLoader(Loader):
         fresh = [r for r in rows if r["trade_id"] not in existing]
         if fresh:
             if not self._marked:
-                self.store.run(st.SET_STATE, {"key": "trade_pairs", "dirty": True, "run_id": self.run_id})
+                self.store.run(
+                    st.SET_STATE, {"key": "trade_pairs", "dirty": True, "run_id": self.run_id}
+                )
                 self._marked = True
             for r in fresh:
                 r["seller"] = self.nodes[r["seller_id"]]
@@ -196,10 +225,24 @@ class TradeLoader(Loader):
                 ]
                 self.store.run(
                     st.ADD_TRADE_PAIRS,
-                    st.columns(chunk, ["seller", "buyer", "symbol", "trades", "qty", "quote", "first_ts", "last_ts"]),
+                    st.columns(
+                        chunk,
+                        [
+                            "seller",
+                            "buyer",
+                            "symbol",
+                            "trades",
+                            "qty",
+                            "quote",
+                            "first_ts",
+                            "last_ts",
+                        ],
+                    ),
                 )
         if self._marked or self.rebuild:
-            self.store.run(st.SET_STATE, {"key": "trade_pairs", "dirty": False, "run_id": self.run_id})
+            self.store.run(
+                st.SET_STATE, {"key": "trade_pairs", "dirty": False, "run_id": self.run_id}
+            )
 
     def _rebuild_pairs(self) -> None:
         log.warning("an earlier ingest was interrupted: rebuilding counterparty totals from trades")
@@ -289,7 +332,21 @@ class OrderLoader(Loader):
         elif r["channel"] == "api":
             rank = 1.0
         if rank > 0:
-            props = {k: r[k] for k in ("side", "type", "price", "qty", "placed_at", "ended_at", "final_status", "filled_qty", "channel", "symbol")}
+            props = {
+                k: r[k]
+                for k in (
+                    "side",
+                    "type",
+                    "price",
+                    "qty",
+                    "placed_at",
+                    "ended_at",
+                    "final_status",
+                    "filled_qty",
+                    "channel",
+                    "symbol",
+                )
+            }
             item = (rank, r["order_id"], props)
             if len(day.samples) < self.SAMPLES_PER_DAY:
                 heapq.heappush(day.samples, item)
@@ -301,21 +358,31 @@ class OrderLoader(Loader):
         order_rows: list[dict[str, Any]] = []
         for (account_id, symbol, day_no), day in sorted(self.days.items()):
             node = self.nodes[account_id]
-            day_rows.append({"node": node, "symbol": symbol, "day": day_no, "stats": _day_stats(day)})
+            day_rows.append(
+                {"node": node, "symbol": symbol, "day": day_no, "stats": _day_stats(day)}
+            )
             order_rows.extend(
                 {"node": node, "order_id": order_id, "props": dict(props, account_id=account_id)}
                 for _, order_id, props in sorted(day.samples, key=lambda s: s[1])
             )
         for start in range(0, len(day_rows), PAIR_CHUNK):
-            self.store.run(st.MERGE_ORDER_DAYS, st.columns(day_rows[start : start + PAIR_CHUNK], ["node", "symbol", "day", "stats"]))
+            self.store.run(
+                st.MERGE_ORDER_DAYS,
+                st.columns(
+                    day_rows[start : start + PAIR_CHUNK], ["node", "symbol", "day", "stats"]
+                ),
+            )
         for start in range(0, len(order_rows), PAIR_CHUNK):
-            self.store.run(st.MERGE_ORDERS, st.columns(order_rows[start : start + PAIR_CHUNK], ["node", "order_id", "props"]))
+            self.store.run(
+                st.MERGE_ORDERS,
+                st.columns(order_rows[start : start + PAIR_CHUNK], ["node", "order_id", "props"]),
+            )
 
 
 def _day_stats(day: _OrderDay) -> dict[str, Any]:
     stats = {k: v for k, v in vars(day).items() if k not in ("placed_times", "samples")}
     times = sorted(day.placed_times)
-    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(times)]
     if len(gaps) >= 2:
         mean = sum(gaps) / len(gaps)
         var = sum((g - mean) ** 2 for g in gaps) / len(gaps)
@@ -332,7 +399,9 @@ class EnforcementLoader(Loader):
         for r in rows:
             r["node"] = self.nodes[r["account_id"]]
             r["key"] = f"{r['account_id']}|{r['ts']}|{r['action']}"
-        params = st.columns(rows, ["node", "key", "account_id", "ts", "action", "clause", "case_id"])
+        params = st.columns(
+            rows, ["node", "key", "account_id", "ts", "action", "clause", "case_id"]
+        )
         params["run_id"] = self.run_id
         added = int(self.store.run(st.MERGE_ENFORCEMENT, params).scalar() or 0)
         self.counts.add(added, len(rows) - added)

@@ -79,27 +79,62 @@ def ingest_directory(
         raise InputError(f"{directory}: not a directory")
     started = time.perf_counter()
     run_id = uuid.uuid4().hex
-    summary = IngestSummary(run_id=run_id, directory=str(directory), quarantine_path=str(quarantine_path) if quarantine_path else None)
+    summary = IngestSummary(
+        run_id=run_id,
+        directory=str(directory),
+        quarantine_path=str(quarantine_path) if quarantine_path else None,
+    )
     ensure_schema(store)
-    store.run(st.START_RUN, {"run_id": run_id, "started_at": int(time.time() * 1000), "source": str(directory.resolve())})
+    store.run(
+        st.START_RUN,
+        {
+            "run_id": run_id,
+            "started_at": int(time.time() * 1000),
+            "source": str(directory.resolve()),
+        },
+    )
     account_nodes = {row[0]: int(row[1]) for row in store.run(st.ACCOUNT_IDS).rows}
     quarantine = Quarantine(quarantine_path)
     status = "failed"
     try:
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="graph-writer") as writer:
             for spec in ALL_FILES:
-                summary.files.append(_ingest_file(directory, spec, store, run_id, account_nodes, quarantine, writer, batch_size, progress))
+                summary.files.append(
+                    _ingest_file(
+                        directory,
+                        spec,
+                        store,
+                        run_id,
+                        account_nodes,
+                        quarantine,
+                        writer,
+                        batch_size,
+                        progress,
+                    )
+                )
         status = "completed"
     finally:
         quarantine.close()
         summary.seconds = time.perf_counter() - started
-        store.run(st.FINISH_RUN, {"run_id": run_id, "finished_at": int(time.time() * 1000), "status": status, "summary": _compact(summary)})
+        store.run(
+            st.FINISH_RUN,
+            {
+                "run_id": run_id,
+                "finished_at": int(time.time() * 1000),
+                "status": status,
+                "summary": _compact(summary),
+            },
+        )
         store.checkpoint()
     return summary
 
 
 def _compact(summary: IngestSummary) -> str:
-    return "; ".join(f"{f.name}: {f.ingested} new, {f.duplicate} dup, {f.quarantined} bad" for f in summary.files if f.path)
+    return "; ".join(
+        f"{f.name}: {f.ingested} new, {f.duplicate} dup, {f.quarantined} bad"
+        for f in summary.files
+        if f.path
+    )
 
 
 def _ingest_file(
@@ -124,7 +159,9 @@ def _ingest_file(
     missing = [c for c in spec.required_columns if c not in present]
     if missing:
         for column in missing:
-            quarantine.add(path.name, 1, column, "required column missing from header", sorted(present))
+            quarantine.add(
+                path.name, 1, column, "required column missing from header", sorted(present)
+            )
         result.note = f"not loaded: missing column(s) {', '.join(missing)}"
         result.quarantined = len(missing)
         return result
@@ -144,7 +181,13 @@ def _ingest_file(
                 continue
             unknown = next((c for c in spec.account_refs if row[c] not in account_nodes), None)
             if unknown is not None:
-                quarantine.add(path.name, record.line, unknown, f"account {row[unknown]!r} is not in accounts", record.raw or record.values)
+                quarantine.add(
+                    path.name,
+                    record.line,
+                    unknown,
+                    f"account {row[unknown]!r} is not in accounts",
+                    record.raw or record.values,
+                )
                 result.quarantined += 1
                 continue
             key = tuple(row[k] for k in spec.key)

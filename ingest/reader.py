@@ -26,7 +26,11 @@ class Record:
 
 
 def find_file(directory: Path, stem: str) -> Path | None:
-    found = [directory / f"{stem}{suffix}" for suffix in SUFFIXES if (directory / f"{stem}{suffix}").is_file()]
+    found = [
+        directory / f"{stem}{suffix}"
+        for suffix in SUFFIXES
+        if (directory / f"{stem}{suffix}").is_file()
+    ]
     if len(found) > 1:
         names = ", ".join(p.name for p in found)
         raise InputError(f"{directory}: more than one file for {stem!r} ({names}); keep one")
@@ -47,7 +51,7 @@ def _open_text(path: Path) -> io.TextIOWrapper:
     # utf-8-sig drops a byte-order mark; newline="" lets csv see quoted line breaks.
     if path.name.endswith(".gz"):
         return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8-sig", newline="")
-    return open(path, encoding="utf-8-sig", newline="")  # noqa: SIM115
+    return open(path, encoding="utf-8-sig", newline="")
 
 
 def iter_batches(path: Path, batch_size: int) -> Iterator[list[Record]]:
@@ -83,7 +87,9 @@ def _csv_batches(path: Path, batch_size: int) -> Iterator[list[Record]]:
             if not fields:
                 continue  # a blank line is not a record
             if len(fields) != width:
-                batch.append(Record(line, {}, fields, f"expected {width} fields, found {len(fields)}"))
+                batch.append(
+                    Record(line, {}, fields, f"expected {width} fields, found {len(fields)}")
+                )
             else:
                 batch.append(Record(line, dict(zip(header, fields, strict=True)), fields))
             if len(batch) >= batch_size:

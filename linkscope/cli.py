@@ -18,11 +18,20 @@ from rich.table import Table
 from linkscope.errors import LinkscopeError
 from linkscope.settings import Settings, get_settings
 
-app = typer.Typer(help="linkscope: find groups of exchange accounts under common control.", no_args_is_help=True, add_completion=False)
+app = typer.Typer(
+    help="linkscope: find groups of exchange accounts under common control.",
+    no_args_is_help=True,
+    add_completion=False,
+)
 console = Console(stderr=True)
 out = Console()
 
-StoreOpt = Annotated[str | None, typer.Option("--store", help="Store URL (default: LINKSCOPE_STORE or embedded:.linkscope/graph).")]
+StoreOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--store", help="Store URL (default: LINKSCOPE_STORE or embedded:.linkscope/graph)."
+    ),
+]
 
 
 def _settings(store: str | None) -> Settings:
@@ -36,23 +45,39 @@ def _fail(exc: LinkscopeError) -> typer.Exit:
 
 
 @app.callback()
-def _main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log debug details.")] = False) -> None:
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+def _main(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log debug details.")] = False,
+) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
 
 
 @app.command()
 def generate(
-    out_dir: Annotated[Path, typer.Argument(help="Folder to write input/ (contract files) and truth/ (labels) into.")],
+    out_dir: Annotated[
+        Path,
+        typer.Argument(help="Folder to write input/ (contract files) and truth/ (labels) into."),
+    ],
     accounts: Annotated[int, typer.Option(help="Number of accounts.", min=100)] = 10_000,
     seed: Annotated[int, typer.Option(help="Random seed; same seed, same files.")] = 7,
-    trades_per_account: Annotated[float, typer.Option(help="Average background trades per account.")] = 25.0,
+    trades_per_account: Annotated[
+        float, typer.Option(help="Average background trades per account.")
+    ] = 25.0,
     parquet: Annotated[bool, typer.Option(help="Write Parquet instead of CSV.")] = False,
 ) -> None:
     """Write a seeded synthetic data set with planted typologies and benign look-alikes."""
-    from linkscope.synth import GeneratorConfig, generate as run
+    from linkscope.synth import GeneratorConfig
+    from linkscope.synth import generate as run
 
     with console.status(f"generating {accounts:,} accounts"):
-        counts = run(out_dir, GeneratorConfig(accounts=accounts, seed=seed, trades_per_account=trades_per_account, parquet=parquet))
+        counts = run(
+            out_dir,
+            GeneratorConfig(
+                accounts=accounts, seed=seed, trades_per_account=trades_per_account, parquet=parquet
+            ),
+        )
     table = Table("file", "rows", title=f"generated into {out_dir}")
     for name, n in counts.items():
         table.add_row(name, f"{n:,}")
@@ -69,9 +94,13 @@ def _progress_hook(progress: Progress) -> Callable[[str, int | None], Callable[[
 
 @app.command()
 def ingest(
-    directory: Annotated[Path, typer.Argument(help="Folder holding the contract's files (accounts, trades, ...).")],
+    directory: Annotated[
+        Path, typer.Argument(help="Folder holding the contract's files (accounts, trades, ...).")
+    ],
     store: StoreOpt = None,
-    quarantine: Annotated[Path, typer.Option(help="CSV report of rejected rows.")] = Path("quarantine.csv"),
+    quarantine: Annotated[Path, typer.Option(help="CSV report of rejected rows.")] = Path(
+        "quarantine.csv"
+    ),
     batch_size: Annotated[int | None, typer.Option(help="Rows per write batch.")] = None,
 ) -> None:
     """Validate and load a directory of contract files into the graph (idempotent)."""
@@ -80,13 +109,45 @@ def ingest(
 
     settings = _settings(store)
     try:
-        with open_store(settings=settings) as graph, Progress(TextColumn("{task.description:<24}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console) as progress:
-            summary = ingest_directory(directory, graph, quarantine_path=quarantine, batch_size=batch_size or settings.batch_size, progress=_progress_hook(progress))
+        with (
+            open_store(settings=settings) as graph,
+            Progress(
+                TextColumn("{task.description:<24}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=console,
+            ) as progress,
+        ):
+            summary = ingest_directory(
+                directory,
+                graph,
+                quarantine_path=quarantine,
+                batch_size=batch_size or settings.batch_size,
+                progress=_progress_hook(progress),
+            )
     except LinkscopeError as exc:
         raise _fail(exc) from exc
-    table = Table("file", "read", "ingested", "duplicate", "quarantined", "rows/s", "note", title=f"ingest of {directory} ({summary.seconds:.1f} s)")
+    table = Table(
+        "file",
+        "read",
+        "ingested",
+        "duplicate",
+        "quarantined",
+        "rows/s",
+        "note",
+        title=f"ingest of {directory} ({summary.seconds:.1f} s)",
+    )
     for f in summary.files:
-        table.add_row(f.name, f"{f.read:,}", f"{f.ingested:,}", f"{f.duplicate:,}", f"{f.quarantined:,}", f"{f.rows_per_second:,.0f}" if f.path else "", f.note)
+        table.add_row(
+            f.name,
+            f"{f.read:,}",
+            f"{f.ingested:,}",
+            f"{f.duplicate:,}",
+            f"{f.quarantined:,}",
+            f"{f.rows_per_second:,.0f}" if f.path else "",
+            f.note,
+        )
     out.print(table)
     bad = sum(f.quarantined for f in summary.files)
     if bad:
@@ -109,10 +170,17 @@ def _parse_param(text: str) -> tuple[str, Any]:
 @app.command()
 def cypher(
     query: Annotated[str, typer.Argument(help="A read-only Cypher query.")],
-    param: Annotated[list[str] | None, typer.Option("--param", "-p", help="Query parameter k=v (v parsed as JSON when it can be).")] = None,
+    param: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--param", "-p", help="Query parameter k=v (v parsed as JSON when it can be)."
+        ),
+    ] = None,
     fmt: Annotated[str, typer.Option("--format", "-f", help="table, json or csv.")] = "table",
     store: StoreOpt = None,
-    timeout_ms: Annotated[int | None, typer.Option(help="Time limit in ms (default: LINKSCOPE_QUERY_TIMEOUT_MS).")] = None,
+    timeout_ms: Annotated[
+        int | None, typer.Option(help="Time limit in ms (default: LINKSCOPE_QUERY_TIMEOUT_MS).")
+    ] = None,
 ) -> None:
     """Run a read-only Cypher query; the engine refuses any write."""
     from graph import open_store
@@ -136,7 +204,9 @@ def cypher(
     else:
         table = Table(*result.columns)
         for row in result.rows:
-            table.add_row(*[json.dumps(v, default=str) if isinstance(v, dict | list) else str(v) for v in row])
+            table.add_row(
+                *[json.dumps(v, default=str) if isinstance(v, dict | list) else str(v) for v in row]
+            )
         out.print(table)
         out.print(f"{len(result.rows)} row(s)")
 
@@ -164,7 +234,9 @@ def status(store: StoreOpt = None) -> None:
 
 @app.command()
 def demo(
-    out_dir: Annotated[Path, typer.Option(help="Where to write the demo data.")] = Path("demo-data"),
+    out_dir: Annotated[Path, typer.Option(help="Where to write the demo data.")] = Path(
+        "demo-data"
+    ),
     accounts: Annotated[int, typer.Option(help="Demo size.")] = 10_000,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 7,
     store: StoreOpt = None,

@@ -17,7 +17,9 @@ class Settings(BaseSettings):
         default="embedded:.linkscope/graph",
         description="Graph store URL: embedded:PATH (FalkorDB, default) or bolt://, neo4j:// (Neo4j 5).",
     )
-    graph_name: str = Field(default="linkscope", description="Graph (FalkorDB) or database (Neo4j) name.")
+    graph_name: str = Field(
+        default="linkscope", description="Graph (FalkorDB) or database (Neo4j) name."
+    )
     neo4j_user: str = Field(default="neo4j", description="Neo4j user name.")
     neo4j_password: SecretStr | None = Field(
         default=None, description="Neo4j password; required for bolt:// and neo4j:// stores."

@@ -8,6 +8,7 @@ wallets, households, market makers) exist so that "shares anything = same owner"
 
 from __future__ import annotations
 
+import itertools
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,13 +37,83 @@ class GeneratorConfig:
 
 @dataclass
 class _Tables:
-    accounts: dict[str, list[Any]] = field(default_factory=lambda: {k: [] for k in ("account_id", "created_at", "kyc_level", "country", "account_type", "api_authorized", "status")})
-    logins: dict[str, list[Any]] = field(default_factory=lambda: {k: [] for k in ("account_id", "ts", "ip", "device_id", "user_agent", "channel")})
-    funding: dict[str, list[Any]] = field(default_factory=lambda: {k: [] for k in ("event_id", "account_id", "ts", "direction", "method", "counterparty_ref", "asset", "amount")})
-    trades: dict[str, list[Any]] = field(default_factory=lambda: {k: [] for k in ("trade_id", "ts", "symbol", "price", "qty", "buyer_id", "seller_id", "taker_side", "market")})
-    orders: dict[str, list[Any]] = field(default_factory=lambda: {k: [] for k in ("order_id", "account_id", "symbol", "side", "type", "price", "qty", "placed_at", "ended_at", "final_status", "filled_qty", "channel")})
-    history: dict[str, list[Any]] = field(default_factory=lambda: {k: [] for k in ("account_id", "ts", "action", "clause", "case_id")})
-    labels: dict[str, list[Any]] = field(default_factory=lambda: {k: [] for k in ("group_id", "account_id", "typology", "difficulty")})
+    accounts: dict[str, list[Any]] = field(
+        default_factory=lambda: {
+            k: []
+            for k in (
+                "account_id",
+                "created_at",
+                "kyc_level",
+                "country",
+                "account_type",
+                "api_authorized",
+                "status",
+            )
+        }
+    )
+    logins: dict[str, list[Any]] = field(
+        default_factory=lambda: {
+            k: [] for k in ("account_id", "ts", "ip", "device_id", "user_agent", "channel")
+        }
+    )
+    funding: dict[str, list[Any]] = field(
+        default_factory=lambda: {
+            k: []
+            for k in (
+                "event_id",
+                "account_id",
+                "ts",
+                "direction",
+                "method",
+                "counterparty_ref",
+                "asset",
+                "amount",
+            )
+        }
+    )
+    trades: dict[str, list[Any]] = field(
+        default_factory=lambda: {
+            k: []
+            for k in (
+                "trade_id",
+                "ts",
+                "symbol",
+                "price",
+                "qty",
+                "buyer_id",
+                "seller_id",
+                "taker_side",
+                "market",
+            )
+        }
+    )
+    orders: dict[str, list[Any]] = field(
+        default_factory=lambda: {
+            k: []
+            for k in (
+                "order_id",
+                "account_id",
+                "symbol",
+                "side",
+                "type",
+                "price",
+                "qty",
+                "placed_at",
+                "ended_at",
+                "final_status",
+                "filled_qty",
+                "channel",
+            )
+        }
+    )
+    history: dict[str, list[Any]] = field(
+        default_factory=lambda: {k: [] for k in ("account_id", "ts", "action", "clause", "case_id")}
+    )
+    labels: dict[str, list[Any]] = field(
+        default_factory=lambda: {
+            k: [] for k in ("group_id", "account_id", "typology", "difficulty")
+        }
+    )
 
 
 class _Sim:
@@ -59,6 +130,8 @@ class _Sim:
         self.sym_p = weights / weights.sum()
         self.counters = {"trade": 0, "order": 0, "event": 0, "group": 0}
         self.end = START + cfg.days * DAY
+        self.market_makers: list[int] = []
+        self.api = np.zeros(self.n, dtype=bool)
 
     # ids -----------------------------------------------------------------
     def next_id(self, kind: str, prefix: str) -> str:
@@ -91,7 +164,9 @@ class _Sim:
         t["user_agent"].append("Mozilla/5.0" if channel == "web" else "ExApp/4.2")
         t["channel"].append(channel)
 
-    def fund(self, acc: int, direction: str, method: str, ref: str, amount: float, ts: int | None = None) -> None:
+    def fund(
+        self, acc: int, direction: str, method: str, ref: str, amount: float, ts: int | None = None
+    ) -> None:
         t = self.t.funding
         t["event_id"].append(self.next_id("event", "F"))
         t["account_id"].append(self.ids[acc])
@@ -102,12 +177,18 @@ class _Sim:
         t["asset"].append("USDT")
         t["amount"].append(round(float(amount), 2))
 
-    def trade(self, seller: int, buyer: int, sym: int, qty: float, ts: int, price: float | None = None) -> None:
+    def trade(
+        self, seller: int, buyer: int, sym: int, qty: float, ts: int, price: float | None = None
+    ) -> None:
         t = self.t.trades
         t["trade_id"].append(self.next_id("trade", "T"))
         t["ts"].append(ts)
         t["symbol"].append(self.symbols[sym])
-        p = price if price is not None else float(self.prices[sym] * (1 + self.rng.normal(0, 0.002)))
+        p = (
+            price
+            if price is not None
+            else float(self.prices[sym] * (1 + self.rng.normal(0, 0.002)))
+        )
         t["price"].append(round(p, 6))
         t["qty"].append(round(float(qty), 6))
         t["buyer_id"].append(self.ids[buyer])
@@ -115,7 +196,17 @@ class _Sim:
         t["taker_side"].append("buy" if self.rng.random() < 0.5 else "sell")
         t["market"].append("spot")
 
-    def order(self, acc: int, sym: int, side: str, qty: float, placed: int, life_ms: int, status: str, channel: str) -> None:
+    def order(
+        self,
+        acc: int,
+        sym: int,
+        side: str,
+        qty: float,
+        placed: int,
+        life_ms: int,
+        status: str,
+        channel: str,
+    ) -> None:
         t = self.t.orders
         t["order_id"].append(self.next_id("order", "O"))
         t["account_id"].append(self.ids[acc])
@@ -139,7 +230,14 @@ def generate(out: Path, cfg: GeneratorConfig) -> dict[str, int]:
     _plant(sim)
     counts = {}
     inp, truth = out / "input", out / "truth"
-    for name, table in (("accounts", sim.t.accounts), ("logins", sim.t.logins), ("funding", sim.t.funding), ("trades", sim.t.trades), ("orders", sim.t.orders), ("enforcement_history", sim.t.history)):
+    for name, table in (
+        ("accounts", sim.t.accounts),
+        ("logins", sim.t.logins),
+        ("funding", sim.t.funding),
+        ("trades", sim.t.trades),
+        ("orders", sim.t.orders),
+        ("enforcement_history", sim.t.history),
+    ):
         counts[name] = write_table(inp / name, table, parquet=cfg.parquet)
     counts["labels"] = write_table(truth / "labels", sim.t.labels)
     return counts
@@ -176,7 +274,10 @@ def _background(sim: _Sim) -> None:
     vpn_ips = [f"185.220.101.{i + 1}" for i in range(12)]
     common_fp = [f"fp-stock-{i}" for i in range(6)]  # factory fingerprints shared by strangers
     hot_wallets = [f"0xHOTWALLET{i:02d}" for i in range(4)]
-    offices = [(f"203.0.113.{i + 1}", sim.take(int(rng.integers(15, 60)))) for i in range(max(2, n // 3_000))]
+    offices = [
+        (f"203.0.113.{i + 1}", sim.take(int(rng.integers(15, 60))))
+        for i in range(max(2, n // 3_000))
+    ]
     office_of: dict[int, str] = {}
     for ip, members in offices:
         for m in members:
@@ -185,7 +286,11 @@ def _background(sim: _Sim) -> None:
     nat_users = rng.random(n) < 0.25
     for acc in range(n):
         home = f"{int(rng.integers(1, 223))}.{int(rng.integers(0, 256))}.{int(rng.integers(0, 256))}.{int(rng.integers(1, 255))}"
-        device = f"dev-{acc:07d}-{int(rng.integers(1 << 30)):x}" if rng.random() > 0.08 else str(rng.choice(common_fp))
+        device = (
+            f"dev-{acc:07d}-{int(rng.integers(1 << 30)):x}"
+            if rng.random() > 0.08
+            else str(rng.choice(common_fp))
+        )
         for _ in range(int(rng.integers(3, 12))):
             r = rng.random()
             ip = home
@@ -198,7 +303,13 @@ def _background(sim: _Sim) -> None:
             sim.login(acc, ip, device, sim.ts(), "app" if r < 0.7 else "web")
         if rng.random() < 0.3:
             sim.fund(acc, "deposit", "crypto", str(rng.choice(hot_wallets)), rng.lognormal(6, 1))
-        sim.fund(acc, "deposit", "bank" if rng.random() < 0.6 else "crypto", f"src-{acc:07d}", rng.lognormal(7, 1.2))
+        sim.fund(
+            acc,
+            "deposit",
+            "bank" if rng.random() < 0.6 else "crypto",
+            f"src-{acc:07d}",
+            rng.lognormal(7, 1.2),
+        )
         if rng.random() < 0.4:
             sim.fund(acc, "withdrawal", "crypto", f"wd-{acc:07d}", rng.lognormal(6, 1))
     # Trades: most retail flow meets a market maker; the rest meets another random user.
@@ -215,14 +326,30 @@ def _background(sim: _Sim) -> None:
     syms = rng.choice(len(sim.symbols), total, p=sim.sym_p)
     times = np.sort(rng.integers(START, sim.end, total))
     notional = rng.lognormal(5, 1.3, total)
-    for s, b, y, ts, v in zip(sellers.tolist(), buyers.tolist(), syms.tolist(), times.tolist(), notional.tolist(), strict=True):
+    for s, b, y, ts, v in zip(
+        sellers.tolist(),
+        buyers.tolist(),
+        syms.tolist(),
+        times.tolist(),
+        notional.tolist(),
+        strict=True,
+    ):
         sim.trade(s, b, y, v / sim.prices[y], ts)
     # Orders: a sample of ordinary order flow, mostly filled, some cancelled after a while.
     for acc in rng.integers(0, n, n * 3).tolist():
         y = int(rng.choice(len(sim.symbols), p=sim.sym_p))
         status = "filled" if rng.random() < 0.7 else "cancelled"
         chan = "api" if sim.api[acc] else str(rng.choice(["web", "app"]))
-        sim.order(acc, y, "buy" if rng.random() < 0.5 else "sell", rng.lognormal(5, 1) / sim.prices[y], sim.ts(), int(rng.integers(5_000, 3_600_000)), status, chan)
+        sim.order(
+            acc,
+            y,
+            "buy" if rng.random() < 0.5 else "sell",
+            rng.lognormal(5, 1) / sim.prices[y],
+            sim.ts(),
+            int(rng.integers(5_000, 3_600_000)),
+            status,
+            chan,
+        )
 
 
 def _plant(sim: _Sim) -> None:
@@ -241,14 +368,14 @@ def _plant(sim: _Sim) -> None:
     for _ in range(scale):
         _bot(sim)
     for _ in range(max(1, scale // 2)):
-        acc = sim.take(1)[0]
+        breacher = sim.take(1)[0]
         day = START + int(rng.integers(0, sim.cfg.days)) * DAY
         partners = sim.market_makers
         for j in range(sim.cfg.intraday_trade_limit + int(rng.integers(50, 200))):
             mm = partners[j % len(partners)]
-            s, b = (acc, mm) if j % 2 else (mm, acc)
+            s, b = (breacher, mm) if j % 2 else (mm, breacher)
             sim.trade(s, b, 0, 0.01, day + int(rng.integers(0, DAY)))
-        sim.label([acc], "limit_breach")
+        sim.label([breacher], "limit_breach")
     for _ in range(scale * 2):
         _household(sim)
 
@@ -263,13 +390,20 @@ def _wash_ring(sim: _Sim, variant: str) -> None:
             sim.login(acc, f"198.51.{members[0] % 200}.{i + 10}", device, sim.ts())
             sim.fund(acc, "deposit", "bank", bank, rng.lognormal(8, 0.5))
         elif variant == "vpn_separate":
-            sim.login(acc, f"185.220.101.{int(rng.integers(1, 13))}", f"dev-vpn-{acc}", sim.ts(), "web")
+            sim.login(
+                acc, f"185.220.101.{int(rng.integers(1, 13))}", f"dev-vpn-{acc}", sim.ts(), "web"
+            )
             sim.fund(acc, "deposit", "crypto", f"0xRING{members[0]}", rng.lognormal(8, 0.5))
         else:
-            sim.login(acc, f"{int(rng.integers(1, 223))}.9.{i}.{members[0] % 250}", f"dev-own-{acc}", sim.ts())
+            sim.login(
+                acc,
+                f"{int(rng.integers(1, 223))}.9.{i}.{members[0] % 250}",
+                f"dev-own-{acc}",
+                sim.ts(),
+            )
     if variant == "transfer_chain":
         sim.fund(members[0], "deposit", "bank", f"bank-own-{members[0]}", 50_000)
-        for a, b in zip(members, members[1:], strict=False):
+        for a, b in itertools.pairwise(members):
             ts = sim.ts()
             sim.fund(a, "withdrawal", "internal", sim.ids[b], 9_000, ts)
             sim.fund(b, "deposit", "internal", sim.ids[a], 9_000, ts)
@@ -278,7 +412,13 @@ def _wash_ring(sim: _Sim, variant: str) -> None:
         qty = float(rng.uniform(1, 20))
         ts = sim.ts()
         for j, acc in enumerate(members):  # a full cycle: net position returns to zero
-            sim.trade(acc, members[(j + 1) % len(members)], sym, qty, ts + j * int(rng.integers(200, 5_000)))
+            sim.trade(
+                acc,
+                members[(j + 1) % len(members)],
+                sym,
+                qty,
+                ts + j * int(rng.integers(200, 5_000)),
+            )
     if rng.random() < 0.3:  # a repeat offender: sanctioned before for the same clause
         t = sim.t.history
         t["account_id"].append(sim.ids[members[0]])
@@ -295,7 +435,12 @@ def _coordinated(sim: _Sim) -> None:
     source = f"0xCOORD{members[0]}"
     for acc in members:
         sim.fund(acc, "deposit", "crypto", source, rng.lognormal(8, 0.4))
-        sim.login(acc, f"{int(rng.integers(1, 223))}.77.{acc % 250}.{acc % 199 + 1}", f"dev-c-{acc}", sim.ts())
+        sim.login(
+            acc,
+            f"{int(rng.integers(1, 223))}.77.{acc % 250}.{acc % 199 + 1}",
+            f"dev-c-{acc}",
+            sim.ts(),
+        )
     sym = int(rng.integers(0, len(sim.symbols)))
     mm = sim.market_makers
     for _ in range(int(rng.integers(12, 25))):
@@ -304,7 +449,13 @@ def _coordinated(sim: _Sim) -> None:
         for acc in members:
             m = mm[int(rng.integers(0, len(mm)))]
             s, b = (m, acc) if side else (acc, m)
-            sim.trade(s, b, sym, float(rng.uniform(1, 5)) * 100 / sim.prices[sym], ts + int(rng.integers(0, 3_000)))
+            sim.trade(
+                s,
+                b,
+                sym,
+                float(rng.uniform(1, 5)) * 100 / sim.prices[sym],
+                ts + int(rng.integers(0, 3_000)),
+            )
     sim.label(members, "coordinated_trading")
 
 
@@ -315,9 +466,27 @@ def _spoofer(sim: _Sim) -> None:
     base = sim.ts()
     for j in range(int(rng.integers(150, 400))):
         placed = base + j * int(rng.integers(2_000, 20_000))
-        sim.order(acc, sym, "sell", float(rng.uniform(50, 200)) * 1_000 / sim.prices[sym], placed, int(rng.integers(50, 900)), "cancelled", "web")
+        sim.order(
+            acc,
+            sym,
+            "sell",
+            float(rng.uniform(50, 200)) * 1_000 / sim.prices[sym],
+            placed,
+            int(rng.integers(50, 900)),
+            "cancelled",
+            "web",
+        )
     for _ in range(5):
-        sim.order(acc, sym, "buy", 100 / sim.prices[sym], base + int(rng.integers(0, DAY)), 1_000, "filled", "web")
+        sim.order(
+            acc,
+            sym,
+            "buy",
+            100 / sim.prices[sym],
+            base + int(rng.integers(0, DAY)),
+            1_000,
+            "filled",
+            "web",
+        )
     sim.label([acc], "spoofing")
 
 
@@ -332,7 +501,16 @@ def _bot(sim: _Sim) -> None:
     channel = "api" if rng.random() < 0.5 else "web"
     for j in range(int(rng.integers(300, 800))):
         status = "filled" if j % 3 else "cancelled"
-        sim.order(acc, sym, "buy" if j % 2 else "sell", 50 / sim.prices[sym], base + j * period + int(rng.integers(0, 20)), 3_000, status, channel)
+        sim.order(
+            acc,
+            sym,
+            "buy" if j % 2 else "sell",
+            50 / sim.prices[sym],
+            base + j * period + int(rng.integers(0, 20)),
+            3_000,
+            status,
+            channel,
+        )
     sim.label([acc], "unauthorized_bot", channel)
 
 

@@ -11,7 +11,9 @@ import pyarrow.parquet as pq
 
 
 def write_table(path: Path, columns: dict[str, list[Any]], *, parquet: bool = False) -> int:
-    table = pa.table({name: pa.array(values, type=_type(values)) for name, values in columns.items()})
+    table = pa.table(
+        {name: pa.array(values, type=_type(values)) for name, values in columns.items()}
+    )
     path.parent.mkdir(parents=True, exist_ok=True)
     if parquet:
         pq.write_table(table, path.with_suffix(".parquet"))

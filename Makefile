@@ -1,0 +1,43 @@
+# One task runner. `make demo` and `make test` do all set-up on a fresh machine.
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
+ACCOUNTS ?= 10000
+SIZE ?= M
+
+.PHONY: demo test lint typecheck bench bench-ingest clean
+
+$(PY):
+	@PYTHON=$$(scripts/find-python.sh) || exit 1; \
+	echo "creating $(VENV) with $$PYTHON"; \
+	"$$PYTHON" -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(STAMP): $(PY) pyproject.toml
+	$(PY) -m pip install --quiet -e .
+	@touch $@
+
+$(TEST_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet -e '.[test]'
+	@touch $@
+
+demo: $(STAMP)
+	$(VENV)/bin/linkscope demo --accounts $(ACCOUNTS) --out-dir demo-data --store embedded:.linkscope/graph
+
+test: $(TEST_STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+	$(PY) -m pytest
+
+lint: $(TEST_STAMP)
+	$(VENV)/bin/ruff check .
+
+typecheck: $(TEST_STAMP)
+	$(VENV)/bin/mypy
+
+bench: $(STAMP)
+	$(PY) bench/ingest.py --size $(SIZE)
+
+clean:
+	rm -rf $(VENV) .linkscope demo-data

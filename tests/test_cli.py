@@ -1,0 +1,119 @@
+"""The command line over the real embedded store, run as a user would (a subprocess)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from linkscope.synth import GeneratorConfig, generate
+from tests.helpers import small_dataset
+
+CLI = [sys.executable, "-m", "linkscope.cli"]
+
+
+def _run(args: list[str], store: Path, *, ok: bool = True) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "LINKSCOPE_STORE": f"embedded:{store}", "COLUMNS": "200"}
+    done = subprocess.run([*CLI, *args], capture_output=True, text=True, env=env, timeout=300)
+    if ok:
+        assert done.returncode == 0, done.stderr
+    return done
+
+
+def test_every_command_has_help() -> None:
+    for command in ("generate", "ingest", "cypher", "status", "demo"):
+        done = subprocess.run([*CLI, command, "--help"], capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0
+        assert "Usage" in done.stdout
+
+
+def test_ingest_then_cypher_formats_and_read_only(tmp_path: Path) -> None:
+    data = small_dataset(tmp_path / "in")
+    store = tmp_path / "store"
+    done = _run(["ingest", str(data), "--quarantine", str(tmp_path / "q.csv")], store)
+    assert "trades" in done.stdout and "ingested" in done.stdout
+    rows = json.loads(
+        _run(
+            [
+                "cypher",
+                "MATCH (a:Account) WHERE a.kyc_level >= $k RETURN a.account_id AS id ORDER BY id",
+                "--param",
+                "k=1",
+                "--format",
+                "json",
+            ],
+            store,
+        ).stdout
+    )
+    assert rows == [{"id": "A1"}, {"id": "A2"}]
+    table = list(
+        csv.reader(
+            io.StringIO(
+                _run(
+                    [
+                        "cypher",
+                        "MATCH (t:Trade) RETURN t.trade_id ORDER BY t.trade_id",
+                        "-f",
+                        "csv",
+                    ],
+                    store,
+                ).stdout
+            )
+        )
+    )
+    assert table[1:] == [["T1"], ["T2"], ["T3"], ["T4"]]
+    for write in (
+        "CREATE (:X)",
+        "MATCH (a:Account) SET a.status = 'closed'",
+        "MATCH (a) DETACH DELETE a",
+        "CREATE INDEX FOR (n:X) ON (n.y)",
+    ):
+        refused = _run(["cypher", write], store, ok=False)
+        assert refused.returncode == 2
+        assert "read-only" in refused.stderr
+    assert (
+        _run(
+            ["cypher", "MATCH (a:Account {status:'active'}) RETURN count(a)", "-f", "json"], store
+        ).stdout.strip()
+        != "[]"
+    )
+    bad = _run(["cypher", "MATCH (a RETURN a"], store, ok=False)
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr
+
+
+def test_ingest_of_nothing_usable_exits_non_zero(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    done = _run(["ingest", str(tmp_path / "empty")], tmp_path / "store", ok=False)
+    assert done.returncode == 1
+    assert "nothing usable" in done.stderr
+
+
+def test_generator_is_seeded_and_keeps_truth_outside_input(tmp_path: Path) -> None:
+    generate(tmp_path / "a", GeneratorConfig(accounts=800, seed=5, trades_per_account=5))
+    generate(tmp_path / "b", GeneratorConfig(accounts=800, seed=5, trades_per_account=5))
+    generate(tmp_path / "c", GeneratorConfig(accounts=800, seed=6, trades_per_account=5))
+    for name in ("accounts", "trades", "logins", "funding", "orders"):
+        assert (tmp_path / "a/input" / f"{name}.csv").read_bytes() == (
+            tmp_path / "b/input" / f"{name}.csv"
+        ).read_bytes()
+    assert (tmp_path / "a/input/trades.csv").read_bytes() != (
+        tmp_path / "c/input/trades.csv"
+    ).read_bytes()
+    assert not list((tmp_path / "a/input").glob("labels*"))
+    labels = list(csv.DictReader((tmp_path / "a/truth/labels.csv").open()))
+    typologies = {r["typology"] for r in labels}
+    assert {
+        "wash_trading",
+        "self_matching",
+        "coordinated_trading",
+        "spoofing",
+        "unauthorized_bot",
+        "limit_breach",
+        "benign_household",
+        "benign_shared_ip",
+        "market_maker",
+    } <= typologies
