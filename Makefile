@@ -37,7 +37,7 @@ typecheck: $(TEST_STAMP)
 	$(VENV)/bin/mypy
 
 bench: $(STAMP)
-	$(PY) bench/ingest.py --size $(SIZE)
+	$(PY) bench/bench_ingest.py --size $(SIZE)
 
 clean:
 	rm -rf $(VENV) .linkscope demo-data

@@ -1,0 +1,1 @@
+"""Detection and assessment over projections read from the graph (issue: detection)."""
