@@ -31,7 +31,12 @@ CREATE (:FloorTrade {trade_id: $trade_id[i], ts: $ts[i], symbol: $symbol[i], pri
 
 def floor(store: FalkorEmbedded, trades: Path, batch: int) -> tuple[int, float]:
     cols = ("trade_id", "ts", "symbol", "price", "qty", "buyer_id", "seller_id")
-    rows = [r for b in iter_batches(trades, batch) for rec in b if isinstance(r := validate(TRADES, rec), dict)]
+    rows = [
+        r
+        for b in iter_batches(trades, batch)
+        for rec in b
+        if isinstance(r := validate(TRADES, rec), dict)
+    ]
     started = time.perf_counter()
     for start in range(0, len(rows), batch):
         chunk = rows[start : start + batch]
@@ -62,7 +67,9 @@ def main() -> None:
             "accounts": accounts,
             "generate_s": round(gen_s, 1),
             "ingest_total_s": round(summary.seconds, 1),
-            "per_file_rows_per_s": {f.name: round(f.rows_per_second) for f in summary.files if f.path},
+            "per_file_rows_per_s": {
+                f.name: round(f.rows_per_second) for f in summary.files if f.path
+            },
             "trades": trades.read,
             "trades_per_s": round(trades.rows_per_second),
             "floor_trades_per_s": round(n_floor / floor_s),
