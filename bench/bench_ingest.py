@@ -20,7 +20,7 @@ from graph.falkor_embedded import FalkorEmbedded
 from ingest.contract import TRADES
 from ingest.pipeline import ingest_directory
 from ingest.reader import iter_batches
-from ingest.validate import validate
+from ingest.validate import Validator
 from linkscope.synth import GeneratorConfig, generate
 
 SIZES = {"XS": 2_000, "S": 10_000, "M": 100_000, "L": 1_000_000}
@@ -31,12 +31,10 @@ CREATE (:FloorTrade {trade_id: $trade_id[i], ts: $ts[i], symbol: $symbol[i], pri
 
 def floor(store: FalkorEmbedded, trades: Path, batch: int) -> tuple[int, float]:
     cols = ("trade_id", "ts", "symbol", "price", "qty", "buyer_id", "seller_id")
-    rows = [
-        r
-        for b in iter_batches(trades, batch)
-        for rec in b
-        if isinstance(r := validate(TRADES, rec), dict)
-    ]
+    rows = []
+    for b in iter_batches(trades, batch):
+        check = Validator(TRADES, b.header)
+        rows.extend(r for rec in b.records if isinstance(r := check(rec), dict))
     started = time.perf_counter()
     for start in range(0, len(rows), batch):
         chunk = rows[start : start + batch]

@@ -31,6 +31,18 @@ class QueryResult:
         return self.rows[0][0] if self.rows and self.rows[0] else None
 
 
+@dataclass(frozen=True)
+class PreparedQuery:
+    """A statement with its parameters already encoded for one backend.
+
+    Encoding is pure Python work; preparing batch k+1 while the store executes batch k keeps
+    that work off the ingest's critical path.
+    """
+
+    cypher: str
+    params: Mapping[str, Any] | None = None
+
+
 class GraphBackend(ABC):
     """A property-graph store reached with openCypher.
 
@@ -69,6 +81,14 @@ class GraphBackend(ABC):
     @abstractmethod
     def description(self) -> str:
         """Human-readable location of the store, without secrets."""
+
+    def prepare(self, cypher: str, params: Mapping[str, Any] | None = None) -> PreparedQuery:
+        """Encode a write statement ahead of time (no store access; safe on any thread)."""
+        return PreparedQuery(cypher, params)
+
+    def execute(self, prepared: PreparedQuery) -> QueryResult:
+        """Run a statement made by ``prepare``."""
+        return self.run(prepared.cypher, prepared.params)
 
     def run_all(self, statements: Sequence[str]) -> None:
         for statement in statements:

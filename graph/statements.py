@@ -12,6 +12,7 @@ index for a variable but scans the label for the expression ``$col[i]`` (16 s vs
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from operator import itemgetter
 from typing import Any
 
 ROWS = "UNWIND range(0, size($k) - 1) AS i\n"
@@ -19,7 +20,7 @@ ROWS = "UNWIND range(0, size($k) - 1) AS i\n"
 
 def columns(rows: Sequence[Mapping[str, Any]], names: Sequence[str]) -> dict[str, Any]:
     """Turn rows into one list per column; ``k`` is the row-count anchor of ``ROWS``."""
-    out: dict[str, Any] = {name: [row[name] for row in rows] for name in names}
+    out: dict[str, Any] = {name: list(map(itemgetter(name), rows)) for name in names}
     out["k"] = list(range(len(rows)))
     return out
 
@@ -121,6 +122,17 @@ SET e.trades = e.trades + $trades[i], e.qty = e.qty + $qty[i], e.quote = e.quote
     e.first_ts = CASE WHEN $first_ts[i] < e.first_ts THEN $first_ts[i] ELSE e.first_ts END,
     e.last_ts = CASE WHEN $last_ts[i] > e.last_ts THEN $last_ts[i] ELSE e.last_ts END"""
 )
+
+CREATE_TRADE_PAIRS = (
+    ROWS
+    + """MATCH (s) WHERE id(s) = $seller[i]
+MATCH (b) WHERE id(b) = $buyer[i]
+CREATE (s)-[:TRADES_WITH {symbol: $symbol[i], trades: $trades[i], qty: $qty[i],
+    quote: $quote[i], first_ts: $first_ts[i], last_ts: $last_ts[i]}]->(b)"""
+)
+
+ANY_TRADE = "MATCH (t:Trade) RETURN t.trade_id LIMIT 1"
+ANY_TRADE_PAIR = "MATCH ()-[e:TRADES_WITH]->() RETURN e.symbol LIMIT 1"
 
 DELETE_TRADE_PAIRS = """MATCH ()-[e:TRADES_WITH]->()
 WITH e LIMIT $limit

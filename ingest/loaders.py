@@ -10,12 +10,14 @@ import heapq
 import itertools
 import logging
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
 from graph import statements as st
-from graph.backend import GraphBackend
+from graph.backend import GraphBackend, PreparedQuery, QueryResult
+from ingest.seen import SeenFilter
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +36,13 @@ class WriteCounts:
         self.duplicate += duplicate
 
 
+Send = Callable[[PreparedQuery], "Future[QueryResult]"]
+
+
 class Loader:
-    """Base: ``write`` one batch of valid rows; ``finish`` after the last batch."""
+    """Base. Per batch: ``prepare`` (ingest thread, pure Python), ``write`` (writer thread, the
+    store), ``after`` (ingest thread, with what ``write`` returned); ``finish`` after the last.
+    """
 
     def __init__(self, store: GraphBackend, run_id: str, account_nodes: dict[str, int]) -> None:
         self.store = store
@@ -43,11 +50,17 @@ class Loader:
         self.nodes = account_nodes
         self.counts = WriteCounts()
 
-    def write(self, rows: list[dict[str, Any]]) -> None:
+    def prepare(self, rows: list[dict[str, Any]]) -> Any:
+        return rows
+
+    def write(self, rows: Any) -> Any:
         raise NotImplementedError
 
-    def finish(self) -> None:
-        """Flush anything aggregated across batches."""
+    def after(self, written: Any) -> None:
+        """Bookkeeping on the ingest thread once a batch is committed."""
+
+    def finish(self, send: Send) -> None:
+        """Flush anything aggregated across batches (the writer is idle; ``send`` queues on it)."""
 
 
 class AccountLoader(Loader):
@@ -145,13 +158,14 @@ class FundingLoader(Loader):
         self.counts.add(added, len(rows) - added)
 
 
+PAIR_FIELDS = ("trades", "qty", "quote", "first_ts", "last_ts")
+
+
 @dataclass
-class _Pair:
-    trades: int = 0
-    qty: float = 0.0
-    quote: float = 0.0
-    first_ts: int = 2**62
-    last_ts: int = -(2**62)
+class _TradeJob:
+    rows: list[dict[str, Any]]
+    to_check: list[str]
+    prepared: PreparedQuery
 
 
 class TradeLoader(Loader):
@@ -180,65 +194,92 @@ class TradeLoader(Loader):
         super().__init__(store, run_id, account_nodes)
         state = store.run(st.GET_STATE, {"key": "trade_pairs"}).scalar()
         self.rebuild = bool(state)
-        self.pairs: dict[tuple[int, int, str], _Pair] = {}
+        # (seller node, buyer node, symbol) -> [trades, qty, quote, first_ts, last_ts]
+        self.pairs: dict[tuple[int, int, str], list[Any]] = {}
         self._marked = False
+        # Into a store with no trades, only ids seen earlier in this run can already exist.
+        self.seen = SeenFilter() if not store.run(st.ANY_TRADE).rows else None
+        self.pairs_are_new = self.seen is not None and not store.run(st.ANY_TRADE_PAIR).rows
 
-    def write(self, rows: list[dict[str, Any]]) -> None:
+    def prepare(self, rows: list[dict[str, Any]]) -> _TradeJob:
         ids = [r["trade_id"] for r in rows]
-        existing = {r[0] for r in self.store.run(st.EXISTING_TRADES, {"ids": ids}).rows}
-        fresh = [r for r in rows if r["trade_id"] not in existing]
-        if fresh:
+        to_check = ids
+        if self.seen is not None:
+            maybe = self.seen.check_and_add(ids)
+            to_check = [i for i, m in zip(ids, maybe.tolist(), strict=True) if m]
+        nodes = self.nodes
+        for r in rows:
+            r["seller"] = nodes[r["seller_id"]]
+            r["buyer"] = nodes[r["buyer_id"]]
+        return _TradeJob(
+            rows, to_check, self.store.prepare(st.CREATE_TRADES, st.columns(rows, self.COLS))
+        )
+
+    def write(self, job: _TradeJob) -> list[dict[str, Any]]:
+        rows, prepared = job.rows, job.prepared
+        if job.to_check:
+            existing = {
+                r[0] for r in self.store.run(st.EXISTING_TRADES, {"ids": job.to_check}).rows
+            }
+            if existing:
+                rows = [r for r in rows if r["trade_id"] not in existing]
+                prepared = self.store.prepare(st.CREATE_TRADES, st.columns(rows, self.COLS))
+        if rows:
             if not self._marked:
                 self.store.run(
                     st.SET_STATE, {"key": "trade_pairs", "dirty": True, "run_id": self.run_id}
                 )
                 self._marked = True
-            for r in fresh:
-                r["seller"] = self.nodes[r["seller_id"]]
-                r["buyer"] = self.nodes[r["buyer_id"]]
-            self.store.run(st.CREATE_TRADES, st.columns(fresh, self.COLS))
-            if not self.rebuild:
-                self._accumulate(fresh)
-        self.counts.add(len(fresh), len(rows) - len(fresh))
+            self.store.execute(prepared)
+        self.counts.add(len(rows), len(job.rows) - len(rows))
+        return rows
+
+    def after(self, written: list[dict[str, Any]]) -> None:
+        if not self.rebuild:
+            self._accumulate(written)
 
     def _accumulate(self, rows: list[dict[str, Any]]) -> None:
+        pairs = self.pairs
         for r in rows:
             key = (r["seller"], r["buyer"], r["symbol"])
-            pair = self.pairs.get(key)
+            qty, ts = r["qty"], r["ts"]
+            pair = pairs.get(key)
             if pair is None:
-                pair = self.pairs[key] = _Pair()
-            pair.trades += 1
-            pair.qty += r["qty"]
-            pair.quote += r["qty"] * r["price"]
-            pair.first_ts = min(pair.first_ts, r["ts"])
-            pair.last_ts = max(pair.last_ts, r["ts"])
+                pairs[key] = [1, qty, qty * r["price"], ts, ts]
+                continue
+            pair[0] += 1
+            pair[1] += qty
+            pair[2] += qty * r["price"]
+            if ts < pair[3]:
+                pair[3] = ts
+            if ts > pair[4]:
+                pair[4] = ts
 
-    def finish(self) -> None:
+    def finish(self, send: Send) -> None:
         if self.rebuild:
             self._rebuild_pairs()
         else:
-            items = sorted(self.pairs.items())
+            # No pair existed before this run: CREATE, which FalkorDB runs ~1.6x faster than MERGE.
+            statement = st.CREATE_TRADE_PAIRS if self.pairs_are_new else st.ADD_TRADE_PAIRS
+            items = list(self.pairs.items())
+            self.pairs = {}
+            pending: Future[QueryResult] | None = None
             for start in range(0, len(items), PAIR_CHUNK):
-                chunk = [
-                    {"seller": s, "buyer": b, "symbol": sym, **vars(p)}
-                    for (s, b, sym), p in items[start : start + PAIR_CHUNK]
-                ]
-                self.store.run(
-                    st.ADD_TRADE_PAIRS,
-                    st.columns(
-                        chunk,
-                        [
-                            "seller",
-                            "buyer",
-                            "symbol",
-                            "trades",
-                            "qty",
-                            "quote",
-                            "first_ts",
-                            "last_ts",
-                        ],
-                    ),
-                )
+                chunk = items[start : start + PAIR_CHUNK]
+                params: dict[str, Any] = {
+                    "seller": [key[0] for key, _ in chunk],
+                    "buyer": [key[1] for key, _ in chunk],
+                    "symbol": [key[2] for key, _ in chunk],
+                    "k": list(range(len(chunk))),
+                }
+                for position, name in enumerate(PAIR_FIELDS):
+                    params[name] = [totals[position] for _, totals in chunk]
+                prepared = self.store.prepare(statement, params)
+                if pending is not None:
+                    pending.result()
+                pending = send(prepared)
+            if pending is not None:
+                pending.result()
         if self._marked or self.rebuild:
             self.store.run(
                 st.SET_STATE, {"key": "trade_pairs", "dirty": False, "run_id": self.run_id}
@@ -353,7 +394,7 @@ class OrderLoader(Loader):
             elif item > day.samples[0]:
                 heapq.heapreplace(day.samples, item)
 
-    def finish(self) -> None:
+    def finish(self, send: Send) -> None:
         day_rows: list[dict[str, Any]] = []
         order_rows: list[dict[str, Any]] = []
         for (account_id, symbol, day_no), day in sorted(self.days.items()):

@@ -22,7 +22,7 @@ from ingest.contract import ALL_FILES, FileSpec
 from ingest.loaders import LOADERS, Loader
 from ingest.quarantine import Quarantine
 from ingest.reader import count_rows, file_columns, find_file, iter_batches
-from ingest.validate import Rejection, validate
+from ingest.validate import Rejection, Validator
 from linkscope.errors import InputError
 
 log = logging.getLogger(__name__)
@@ -168,43 +168,50 @@ def _ingest_file(
 
     loader: Loader = LOADERS[spec.name](store, run_id, account_nodes)
     advance = progress(path.name, count_rows(path))
-    pending: Future[None] | None = None
-    seen_in_batch: set[tuple[Any, ...]] = set()
-    for records in iter_batches(path, batch_size):
+    pending: Future[Any] | None = None
+    seen_in_batch: set[Any] = set()
+    validator: Validator | None = None
+    refs = spec.account_refs
+    single_key = spec.key[0] if len(spec.key) == 1 else None
+    for batch in iter_batches(path, batch_size):
+        if validator is None or validator.header is not batch.header:
+            validator = Validator(spec, batch.header)
+        records = batch.records
         valid: list[dict[str, Any]] = []
         seen_in_batch.clear()
         for record in records:
-            row = validate(spec, record)
+            row = validator(record)
             if isinstance(row, Rejection):
                 quarantine.add(path.name, row.line, row.column, row.reason, row.raw)
                 result.quarantined += 1
                 continue
-            unknown = next((c for c in spec.account_refs if row[c] not in account_nodes), None)
+            unknown = None
+            for ref in refs:
+                if row[ref] not in account_nodes:
+                    unknown = ref
+                    break
             if unknown is not None:
-                quarantine.add(
-                    path.name,
-                    record.line,
-                    unknown,
-                    f"account {row[unknown]!r} is not in accounts",
-                    record.raw or record.values,
-                )
+                reason = f"account {row[unknown]!r} is not in accounts"
+                quarantine.add(path.name, record.line, unknown, reason, record.fields)
                 result.quarantined += 1
                 continue
-            key = tuple(row[k] for k in spec.key)
+            key = row[single_key] if single_key else tuple(row[k] for k in spec.key)
             if key in seen_in_batch:
                 result.duplicate += 1
                 continue
             seen_in_batch.add(key)
             valid.append(row)
         result.read += len(records)
+        job = loader.prepare(valid) if valid else None
         if pending is not None:
-            pending.result()  # at most one batch in flight keeps memory bounded
-        if valid:
-            pending = writer.submit(loader.write, valid)
+            loader.after(pending.result())  # one batch in flight keeps memory bounded
+            pending = None
+        if job is not None:
+            pending = writer.submit(loader.write, job)
         advance(len(records))
     if pending is not None:
-        pending.result()
-    writer.submit(loader.finish).result()
+        loader.after(pending.result())
+    loader.finish(lambda prepared: writer.submit(store.execute, prepared))
     result.ingested = loader.counts.ingested
     result.duplicate += loader.counts.duplicate
     result.seconds = time.perf_counter() - started

@@ -27,7 +27,7 @@ class Quarantine:
         if self._writer is None:
             return
         if isinstance(raw, list):
-            text = ",".join(raw)
+            text = ",".join("" if v is None else str(v) for v in raw)
         else:
             text = json.dumps(raw, default=str, sort_keys=True)
         self._writer.writerow((file, line, column, reason, text))

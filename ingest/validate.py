@@ -17,27 +17,32 @@ class Rejection:
     raw: Any
 
 
-def validate(spec: FileSpec, record: Record) -> dict[str, Any] | Rejection:
-    if record.error is not None:
-        return Rejection(record.line, "", record.error, record.raw)
-    values = record.values
-    row: dict[str, Any] = {}
-    for column in spec.columns:
-        raw = values.get(column.name, "")
-        if raw is None or (isinstance(raw, str) and not raw.strip()):
-            if column.required:
-                return Rejection(record.line, column.name, "required value is empty", _raw(record))
-            row[column.name] = column.default
-            continue
-        try:
-            row[column.name] = column.parse(raw)
-        except ValueError as exc:
-            return Rejection(record.line, column.name, str(exc), _raw(record))
-    broken = row_rule(spec, row)
-    if broken is not None:
-        return Rejection(record.line, broken[0], broken[1], _raw(record))
-    return row
+class Validator:
+    """Validates the records of one file; the column positions are resolved once per header."""
 
+    def __init__(self, spec: FileSpec, header: list[str]) -> None:
+        self.spec = spec
+        self.header = header
+        positions = {name: i for i, name in enumerate(header)}
+        self.plan = [(column, positions.get(column.name)) for column in spec.columns]
 
-def _raw(record: Record) -> Any:
-    return record.raw if record.raw is not None else record.values
+    def __call__(self, record: Record) -> dict[str, Any] | Rejection:
+        if record.error is not None:
+            return Rejection(record.line, "", record.error, record.fields)
+        fields = record.fields
+        row: dict[str, Any] = {}
+        for column, index in self.plan:
+            raw = fields[index] if index is not None else ""
+            if raw is None or (raw.__class__ is str and not raw.strip()):
+                if column.required:
+                    return Rejection(record.line, column.name, "required value is empty", fields)
+                row[column.name] = column.default
+                continue
+            try:
+                row[column.name] = column.parse(raw)
+            except ValueError as exc:
+                return Rejection(record.line, column.name, str(exc), fields)
+        broken = row_rule(self.spec, row)
+        if broken is not None:
+            return Rejection(record.line, broken[0], broken[1], fields)
+        return row
