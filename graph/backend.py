@@ -41,6 +41,7 @@ class PreparedQuery:
 
     cypher: str
     params: Mapping[str, Any] | None = None
+    encoded: str | None = None  # the backend's wire form, where it has one
 
 
 class GraphBackend(ABC):

@@ -123,11 +123,11 @@ class FalkorEmbedded(GraphBackend):
         return self.execute(self.prepare(cypher, params))
 
     def prepare(self, cypher: str, params: Mapping[str, Any] | None = None) -> PreparedQuery:
-        return PreparedQuery(params_header(params) + cypher if params else cypher)
+        return PreparedQuery(cypher, params, params_header(params) + cypher if params else cypher)
 
     def execute(self, prepared: PreparedQuery) -> QueryResult:
         try:
-            raw = self._graph.query(prepared.cypher)
+            raw = self._graph.query(prepared.encoded or prepared.cypher)
         except Exception as exc:
             raise translate_error(exc) from exc
         return self._result(raw)

@@ -12,6 +12,7 @@ from typing import Any
 
 import neo4j
 
+from graph.backend import PreparedQuery
 from graph.dialect import Dialect, NodeIndex, index_statement
 from graph.falkor_embedded import FalkorEmbedded
 from graph.neo4j_backend import Neo4jBackend
@@ -82,9 +83,9 @@ class RecordingFalkor(FalkorEmbedded):
         super().__init__(path, name)
         self.sent: list[tuple[str, dict[str, Any]]] = []
 
-    def run(self, cypher: str, params: Mapping[str, Any] | None = None) -> Any:
-        self.sent.append((cypher, dict(params or {})))
-        return super().run(cypher, params)
+    def execute(self, prepared: PreparedQuery) -> Any:
+        self.sent.append((prepared.cypher, dict(prepared.params or {})))
+        return super().execute(prepared)
 
 
 def _comparable(params: dict[str, Any]) -> dict[str, Any]:
