@@ -3,18 +3,21 @@
     python bench/bench_ingest.py --size M     # 100k accounts, ~2.5M trades
 
 Prints trades/s end to end (validation + Trade nodes + buyer/seller edges + counterparty
-totals + duplicate check) and the floor: a bare ``UNWIND … CREATE`` of the same trade rows
-(same column-wise parameters, no edges, no index) into a fresh graph of the same store.
+totals + duplicate check) and two floors measured in the same run on the same store with the
+same rows and pre-encoded parameters: a bare ``UNWIND … CREATE`` of trade nodes (no edges, no
+index), and the same graph shape as the ingest writes (node + two edges) with nothing else.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import resource
 import shutil
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from graph.falkor_embedded import FalkorEmbedded
 from ingest.contract import TRADES
@@ -29,25 +32,49 @@ CREATE (:FloorTrade {trade_id: $trade_id[i], ts: $ts[i], symbol: $symbol[i], pri
     qty: $qty[i], buyer_id: $buyer_id[i], seller_id: $seller_id[i]})"""
 
 
-def floor(store: FalkorEmbedded, trades: Path, batch: int) -> tuple[int, float]:
-    cols = ("trade_id", "ts", "symbol", "price", "qty", "buyer_id", "seller_id")
-    rows = []
+# The same graph shape as the ingest writes (node + two edges), with nothing else: no index,
+# no duplicate check, no counterparty totals, no validation. It tells what the model costs the
+# store, apart from what linkscope adds.
+SHAPE_FLOOR = """UNWIND range(0, size($k) - 1) AS i
+MATCH (s) WHERE id(s) = $seller[i]
+MATCH (b) WHERE id(b) = $buyer[i]
+CREATE (s)-[:SOLD]->(:ShapeTrade {trade_id: $trade_id[i], ts: $ts[i], symbol: $symbol[i],
+    price: $price[i], qty: $qty[i]})<-[:BOUGHT]-(b)"""
+
+
+def _rows(trades: Path, batch: int) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
     for b in iter_batches(trades, batch):
         check = Validator(TRADES, b.header)
         rows.extend(r for rec in b.records if isinstance(r := check(rec), dict))
-    started = time.perf_counter()
+    return rows
+
+
+def floor(store: FalkorEmbedded, rows: list[dict[str, Any]], batch: int, statement: str) -> float:
+    """Trades per second of one bare statement over the same rows (parameters pre-encoded)."""
+    cols = ("trade_id", "ts", "symbol", "price", "qty", "buyer_id", "seller_id", "seller", "buyer")
+    prepared = []
     for start in range(0, len(rows), batch):
         chunk = rows[start : start + batch]
-        params = {c: [r[c] for r in chunk] for c in cols}
+        params: dict[str, Any] = {c: [r[c] for r in chunk] for c in cols}
         params["k"] = list(range(len(chunk)))
-        store.run(FLOOR, params)
-    return len(rows), time.perf_counter() - started
+        prepared.append(store.prepare(statement, params))
+    started = time.perf_counter()
+    for p in prepared:
+        store.execute(p)
+    return len(rows) / (time.perf_counter() - started)
+
+
+def _peak_rss_mb(pid: int) -> float:
+    import psutil
+
+    return float(psutil.Process(pid).memory_info().rss) / 2**20
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--size", default="S", choices=SIZES)
-    parser.add_argument("--batch", type=int, default=10_000)
+    parser.add_argument("--batch", type=int, default=40_000)
     args = parser.parse_args()
     accounts = SIZES[args.size]
     work = Path(tempfile.mkdtemp(prefix="linkscope-bench-"))
@@ -58,8 +85,15 @@ def main() -> None:
         store = FalkorEmbedded(work / "store", "bench")
         summary = ingest_directory(work / "data" / "input", store, batch_size=args.batch)
         trades = next(f for f in summary.files if f.name == "trades")
+        server_rss = _peak_rss_mb(store.server_pid or 0)
+        client_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        rows = _rows(work / "data" / "input" / "trades.csv", args.batch)
+        nodes = dict(store.read("MATCH (a:Account) RETURN a.account_id, id(a)").rows)
+        for r in rows:
+            r["seller"], r["buyer"] = nodes[r["seller_id"]], nodes[r["buyer_id"]]
         floor_store = FalkorEmbedded(work / "store", "floor")
-        n_floor, floor_s = floor(floor_store, work / "data" / "input" / "trades.csv", args.batch)
+        bare = floor(floor_store, rows, args.batch, FLOOR)
+        shape = floor(store, rows, args.batch, SHAPE_FLOOR)
         result = {
             "size": args.size,
             "accounts": accounts,
@@ -70,8 +104,12 @@ def main() -> None:
             },
             "trades": trades.read,
             "trades_per_s": round(trades.rows_per_second),
-            "floor_trades_per_s": round(n_floor / floor_s),
-            "ratio_to_floor": round(trades.rows_per_second / (n_floor / floor_s), 3),
+            "floor_bare_create_per_s": round(bare),
+            "ratio_to_bare_floor": round(trades.rows_per_second / bare, 3),
+            "floor_same_shape_per_s": round(shape),
+            "ratio_to_shape_floor": round(trades.rows_per_second / shape, 3),
+            "ingest_client_peak_rss_mb": round(client_rss),
+            "store_server_rss_mb": round(server_rss),
             "date": time.strftime("%Y-%m-%d"),
         }
         store.close()

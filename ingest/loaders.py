@@ -23,6 +23,8 @@ log = logging.getLogger(__name__)
 
 DAY_MS = 86_400_000
 PAIR_CHUNK = 20_000
+# Pair totals held in memory before they are added to the store (~350 bytes each).
+PAIR_FLUSH_AT = 500_000
 REBUILD_CHUNK = 200_000
 
 
@@ -161,6 +163,12 @@ class FundingLoader(Loader):
 PAIR_FIELDS = ("trades", "qty", "quote", "first_ts", "last_ts")
 
 
+def _done(result: QueryResult) -> Future[QueryResult]:
+    future: Future[QueryResult] = Future()
+    future.set_result(result)
+    return future
+
+
 @dataclass
 class _TradeJob:
     rows: list[dict[str, Any]]
@@ -237,6 +245,8 @@ class TradeLoader(Loader):
     def after(self, written: list[dict[str, Any]]) -> None:
         if not self.rebuild:
             self._accumulate(written)
+            if len(self.pairs) >= PAIR_FLUSH_AT:
+                self._flush_pairs(lambda prepared: _done(self.store.execute(prepared)))
 
     def _accumulate(self, rows: list[dict[str, Any]]) -> None:
         pairs = self.pairs
@@ -259,31 +269,37 @@ class TradeLoader(Loader):
         if self.rebuild:
             self._rebuild_pairs()
         else:
-            # No pair existed before this run: CREATE, which FalkorDB runs ~1.6x faster than MERGE.
-            statement = st.CREATE_TRADE_PAIRS if self.pairs_are_new else st.ADD_TRADE_PAIRS
-            items = list(self.pairs.items())
-            self.pairs = {}
-            pending: Future[QueryResult] | None = None
-            for start in range(0, len(items), PAIR_CHUNK):
-                chunk = items[start : start + PAIR_CHUNK]
-                params: dict[str, Any] = {
-                    "seller": [key[0] for key, _ in chunk],
-                    "buyer": [key[1] for key, _ in chunk],
-                    "symbol": [key[2] for key, _ in chunk],
-                    "k": list(range(len(chunk))),
-                }
-                for position, name in enumerate(PAIR_FIELDS):
-                    params[name] = [totals[position] for _, totals in chunk]
-                prepared = self.store.prepare(statement, params)
-                if pending is not None:
-                    pending.result()
-                pending = send(prepared)
-            if pending is not None:
-                pending.result()
+            self._flush_pairs(send)
         if self._marked or self.rebuild:
             self.store.run(
                 st.SET_STATE, {"key": "trade_pairs", "dirty": False, "run_id": self.run_id}
             )
+
+    def _flush_pairs(self, send: Send) -> None:
+        """Add the totals gathered so far to TRADES_WITH and forget them (bounds memory)."""
+        # Before any flush of a run into a store without pairs, every pair is new: CREATE, which
+        # FalkorDB runs ~1.6x faster than MERGE. Later flushes may meet their own pairs: MERGE.
+        statement = st.CREATE_TRADE_PAIRS if self.pairs_are_new else st.ADD_TRADE_PAIRS
+        self.pairs_are_new = False
+        items = list(self.pairs.items())
+        self.pairs = {}
+        pending: Future[QueryResult] | None = None
+        for start in range(0, len(items), PAIR_CHUNK):
+            chunk = items[start : start + PAIR_CHUNK]
+            params: dict[str, Any] = {
+                "seller": [key[0] for key, _ in chunk],
+                "buyer": [key[1] for key, _ in chunk],
+                "symbol": [key[2] for key, _ in chunk],
+                "k": list(range(len(chunk))),
+            }
+            for position, name in enumerate(PAIR_FIELDS):
+                params[name] = [totals[position] for _, totals in chunk]
+            prepared = self.store.prepare(statement, params)
+            if pending is not None:
+                pending.result()
+            pending = send(prepared)
+        if pending is not None:
+            pending.result()
 
     def _rebuild_pairs(self) -> None:
         log.warning("an earlier ingest was interrupted: rebuilding counterparty totals from trades")

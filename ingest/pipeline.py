@@ -72,7 +72,7 @@ def ingest_directory(
     store: GraphBackend,
     *,
     quarantine_path: Path | None = None,
-    batch_size: int = 10_000,
+    batch_size: int = 40_000,
     progress: ProgressHook = _no_progress,
 ) -> IngestSummary:
     if not directory.is_dir():

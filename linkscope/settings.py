@@ -30,7 +30,12 @@ class Settings(BaseSettings):
     socket_timeout_s: float = Field(
         default=600.0, gt=0, description="Client socket timeout for long batch writes."
     )
-    batch_size: int = Field(default=10_000, ge=100, le=200_000, description="Rows per write batch.")
+    batch_size: int = Field(
+        default=40_000,
+        ge=100,
+        le=200_000,
+        description="Rows per write batch (40k measured best at 100k accounts).",
+    )
 
 
 @lru_cache(maxsize=1)

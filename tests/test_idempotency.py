@@ -8,10 +8,12 @@ from pathlib import Path
 
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as hs
 
 from graph.falkor_embedded import FalkorEmbedded
+from ingest import loaders
 from ingest.pipeline import ingest_directory
 from tests.helpers import ACCOUNTS_HEADER, TRADES_HEADER, small_dataset, snapshot, write_csv
 
@@ -118,3 +120,21 @@ def test_any_split_and_repeat_of_trades_equals_one_clean_ingest(
         finally:
             once._graph.delete()
             parts._graph.delete()
+
+
+def test_pair_totals_stay_exact_when_memory_is_flushed_in_pieces(
+    tmp_path: Path, store: FalkorEmbedded, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(loaders, "PAIR_FLUSH_AT", 1)  # flush after every batch
+    data = small_dataset(tmp_path / "in")
+    ingest_directory(data, store, batch_size=1)
+    pairs = store.read(
+        "MATCH (s:Account)-[e:TRADES_WITH]->(b:Account) "
+        "RETURN s.account_id, b.account_id, e.symbol, e.trades, e.qty, e.first_ts, e.last_ts "
+        "ORDER BY s.account_id, b.account_id, e.symbol"
+    ).rows
+    assert pairs == [
+        ["A1", "A2", "BTC_USDT", 1, 3.0, 1770249720000, 1770249720000],
+        ["A2", "A1", "BTC_USDT", 2, 3.0, 1770249600000, 1770249660000],
+        ["A3", "A3", "ETH_USDT", 1, 1.0, 1770249780000, 1770249780000],
+    ]

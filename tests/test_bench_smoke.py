@@ -1,0 +1,35 @@
+"""Keeps the ingest benchmark from rotting: a tiny run must finish and print its ratios."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.slow
+def test_ingest_benchmark_runs_at_tiny_size() -> None:
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "bench" / "bench_ingest.py"),
+            "--size",
+            "XS",
+            "--batch",
+            "5000",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=ROOT,
+    )
+    assert done.returncode == 0, done.stderr
+    pairs = (line.split(":", 1) for line in done.stdout.splitlines() if ":" in line)
+    figures = {key.strip(): value.strip() for key, value in pairs}
+    assert int(figures["trades"].strip()) > 40_000
+    for ratio in ("ratio_to_bare_floor", "ratio_to_shape_floor"):
+        assert 0 < float(figures[ratio].strip()) < 2
