@@ -27,7 +27,8 @@ from linkscope.errors import InputError
 
 log = logging.getLogger(__name__)
 
-ProgressHook = Callable[[str, int | None], Callable[[int], None]]
+# progress(file name, row total or None) -> advance(rows); advance(None) marks the file done.
+ProgressHook = Callable[[str, int | None], Callable[[int | None], None]]
 
 
 @dataclass
@@ -63,7 +64,7 @@ class IngestSummary:
         return {**asdict(self), "usable": self.usable}
 
 
-def _no_progress(name: str, total: int | None) -> Callable[[int], None]:
+def _no_progress(name: str, total: int | None) -> Callable[[int | None], None]:
     return lambda n: None
 
 
@@ -212,6 +213,7 @@ def _ingest_file(
     if pending is not None:
         loader.after(pending.result())
     loader.finish(lambda prepared: writer.submit(store.execute, prepared))
+    advance(None)
     result.ingested = loader.counts.ingested
     result.duplicate += loader.counts.duplicate
     result.seconds = time.perf_counter() - started

@@ -84,10 +84,19 @@ def generate(
     out.print(table)
 
 
-def _progress_hook(progress: Progress) -> Callable[[str, int | None], Callable[[int], None]]:
-    def start(name: str, total: int | None) -> Callable[[int], None]:
+def _progress_hook(progress: Progress) -> Callable[[str, int | None], Callable[[int | None], None]]:
+    def start(name: str, total: int | None) -> Callable[[int | None], None]:
         task = progress.add_task(name, total=total)
-        return lambda n: progress.advance(task, n)
+
+        def advance(rows: int | None) -> None:
+            if rows is None:  # the file is done: freeze its bar and clock
+                done = progress.tasks[task].completed
+                progress.update(task, total=done, completed=done)
+                progress.stop_task(task)
+            else:
+                progress.advance(task, rows)
+
+        return advance
 
     return start
 
