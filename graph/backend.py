@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -90,6 +91,13 @@ class GraphBackend(ABC):
     def execute(self, prepared: PreparedQuery) -> QueryResult:
         """Run a statement made by ``prepare``."""
         return self.run(prepared.cypher, prepared.params)
+
+    def exclusive_writer(self) -> AbstractContextManager[None]:
+        """Held for a whole ingest, so a second one into the same store fails fast.
+
+        Where a backend has no cheap lock (Neo4j), one ingest at a time is the operator's rule.
+        """
+        return nullcontext()
 
     def run_all(self, statements: Sequence[str]) -> None:
         for statement in statements:

@@ -20,7 +20,7 @@ import redis
 from graph.backend import GraphBackend, PreparedQuery, QueryResult
 from graph.dialect import Dialect
 from graph.values import plain
-from linkscope.errors import QueryError, QueryTimeout, ReadOnlyViolation, StoreUnavailable
+from linkscope.errors import Busy, QueryError, QueryTimeout, ReadOnlyViolation, StoreUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -148,6 +148,20 @@ class FalkorEmbedded(GraphBackend):
         except Exception as exc:
             raise translate_error(exc) from exc
         return self._result(raw)
+
+    @contextmanager
+    def exclusive_writer(self) -> Iterator[None]:
+        with (self.path / ".ingest.lock").open("a") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise Busy(
+                    f"another ingest is writing to {self.path}; wait for it to finish"
+                ) from None
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
 
     def ping(self) -> None:
         try:

@@ -78,6 +78,17 @@ def ingest_directory(
 ) -> IngestSummary:
     if not directory.is_dir():
         raise InputError(f"{directory}: not a directory")
+    with store.exclusive_writer():
+        return _ingest_locked(directory, store, quarantine_path, batch_size, progress)
+
+
+def _ingest_locked(
+    directory: Path,
+    store: GraphBackend,
+    quarantine_path: Path | None,
+    batch_size: int,
+    progress: ProgressHook,
+) -> IngestSummary:
     started = time.perf_counter()
     run_id = uuid.uuid4().hex
     summary = IngestSummary(

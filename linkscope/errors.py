@@ -45,3 +45,10 @@ class InputError(LinkscopeError):
 
     status_code = 422
     code = "input_error"
+
+
+class Busy(LinkscopeError):
+    """Another writer holds the store (e.g. a second ingest into the same embedded store)."""
+
+    status_code = 409
+    code = "busy"

@@ -138,3 +138,22 @@ def test_pair_totals_stay_exact_when_memory_is_flushed_in_pieces(
         ["A2", "A1", "BTC_USDT", 2, 3.0, 1770249600000, 1770249660000],
         ["A3", "A3", "ETH_USDT", 1, 1.0, 1770249780000, 1770249780000],
     ]
+
+
+def test_awkward_ids_round_trip_exactly(tmp_path: Path, store: FalkorEmbedded) -> None:
+    ids = ['quote"d', "back\\slash", "ünï-中文", "new\nline", "tab\there", "'single'", "emoji-🙂"]
+    accounts = [[i, "2026-01-01T00:00:00Z", 1, "DE", "retail", "false", "active"] for i in ids]
+    trades = [
+        [f"T-{n}-{i}", "2026-02-05T00:00:00Z", "BTC_USDT", 1, 1, i, ids[n - 1], "", ""]
+        for n, i in enumerate(ids)
+    ]
+    write_csv(tmp_path / "in" / "accounts.csv", ACCOUNTS_HEADER, accounts)
+    write_csv(tmp_path / "in" / "trades.csv", TRADES_HEADER, trades)
+    summary = ingest_directory(tmp_path / "in", store)
+    assert not any(f.quarantined for f in summary.files)
+    stored = store.read("MATCH (a:Account) RETURN a.account_id ORDER BY a.account_id").rows
+    assert [r[0] for r in stored] == sorted(ids)
+    got = store.read(
+        "MATCH (s:Account)-[:SOLD]->(t:Trade)<-[:BOUGHT]-(b:Account) RETURN t.trade_id, b.account_id, s.account_id"
+    ).rows
+    assert sorted(map(tuple, got)) == sorted((t[0], t[5], t[6]) for t in trades)

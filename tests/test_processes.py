@@ -81,3 +81,19 @@ def test_killed_ingest_rerun_equals_one_clean_run(tmp_path: Path, store_path: Pa
         ingest_directory(data / "input", clean)
         assert rerun == snapshot(clean)
         clean._graph.delete()  # type: ignore[attr-defined]
+
+
+def test_a_second_ingest_into_the_same_store_is_refused(
+    tmp_path: Path, store: FalkorEmbedded
+) -> None:
+    from linkscope.errors import Busy
+    from tests.helpers import small_dataset
+
+    data = small_dataset(tmp_path / "in")
+    with (
+        FalkorEmbedded(store.path, "other") as other,
+        store.exclusive_writer(),
+        pytest.raises(Busy, match="another ingest"),
+    ):
+        ingest_directory(data, other)
+    assert ingest_directory(data, store).usable  # and the lock is free again afterwards
