@@ -156,7 +156,9 @@ MERGE_ORDER_DAYS = (
 MATCH (a) WHERE id(a) = $node[i]
 MERGE (y:Symbol {symbol: key})
 MERGE (a)-[d:ORDERS_ON {day: $day[i]}]->(y)
-SET d += $stats[i]"""
+WITH d, i, coalesce(d.digest, '') = $digest[i] AS same
+SET d += $stats[i], d.digest = $digest[i]
+RETURN sum(CASE WHEN same THEN 0 ELSE $placed[i] END) AS changed"""
 )
 
 MERGE_ORDERS = (

@@ -6,8 +6,10 @@ batch's duplicate check always sees every earlier batch committed.
 
 from __future__ import annotations
 
+import hashlib
 import heapq
 import itertools
+import json
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -355,7 +357,8 @@ class OrderLoader(Loader):
             self.seen.add(digest)
             new += 1
             self._add(r)
-        self.counts.add(new, len(rows) - new)
+        # Orders count as new or duplicate once their days are compared with the store (finish).
+        self.counts.add(0, len(rows) - new)
 
     def _add(self, r: dict[str, Any]) -> None:
         key = (r["account_id"], r["symbol"], r["placed_at"] // DAY_MS)
@@ -415,20 +418,29 @@ class OrderLoader(Loader):
         order_rows: list[dict[str, Any]] = []
         for (account_id, symbol, day_no), day in sorted(self.days.items()):
             node = self.nodes[account_id]
+            stats = _day_stats(day)
+            digest = hashlib.sha1(json.dumps(stats, sort_keys=True).encode()).hexdigest()
             day_rows.append(
-                {"node": node, "symbol": symbol, "day": day_no, "stats": _day_stats(day)}
+                {
+                    "node": node,
+                    "symbol": symbol,
+                    "day": day_no,
+                    "stats": stats,
+                    "digest": digest,
+                    "placed": day.placed,
+                }
             )
             order_rows.extend(
                 {"node": node, "order_id": order_id, "props": dict(props, account_id=account_id)}
                 for _, order_id, props in sorted(day.samples, key=lambda s: s[1])
             )
+        changed = 0
         for start in range(0, len(day_rows), PAIR_CHUNK):
-            self.store.run(
-                st.MERGE_ORDER_DAYS,
-                st.columns(
-                    day_rows[start : start + PAIR_CHUNK], ["node", "symbol", "day", "stats"]
-                ),
-            )
+            chunk = day_rows[start : start + PAIR_CHUNK]
+            params = st.columns(chunk, ["node", "symbol", "day", "stats", "digest", "placed"])
+            changed += int(self.store.run(st.MERGE_ORDER_DAYS, params).scalar() or 0)
+        total = sum(row["placed"] for row in day_rows)
+        self.counts.add(changed, total - changed)
         for start in range(0, len(order_rows), PAIR_CHUNK):
             self.store.run(
                 st.MERGE_ORDERS,
