@@ -19,6 +19,7 @@ from typing import Any
 
 from graph import statements as st
 from graph.backend import GraphBackend, PreparedQuery, QueryResult
+from ingest.contract import ORDERS
 from ingest.seen import SeenFilter
 
 log = logging.getLogger(__name__)
@@ -332,6 +333,12 @@ class _OrderDay:
     samples: list[tuple[float, str, dict[str, Any]]] = field(default_factory=list)
 
 
+# What an evidence Order node keeps: every contract column but the ids it is keyed and linked by.
+ORDER_EVIDENCE_FIELDS = tuple(
+    c.name for c in ORDERS.columns if c.name not in ("order_id", "account_id")
+)
+
+
 class OrderLoader(Loader):
     """Orders are aggregated per (account, symbol, UTC day) into ORDERS_ON statistics.
 
@@ -392,21 +399,7 @@ class OrderLoader(Loader):
         elif r["channel"] == "api":
             rank = 1.0
         if rank > 0:
-            props = {
-                k: r[k]
-                for k in (
-                    "side",
-                    "type",
-                    "price",
-                    "qty",
-                    "placed_at",
-                    "ended_at",
-                    "final_status",
-                    "filled_qty",
-                    "channel",
-                    "symbol",
-                )
-            }
+            props = {k: r[k] for k in ORDER_EVIDENCE_FIELDS}
             item = (rank, r["order_id"], props)
             if len(day.samples) < self.SAMPLES_PER_DAY:
                 heapq.heappush(day.samples, item)

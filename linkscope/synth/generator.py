@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from ingest.contract import ACCOUNTS, ENFORCEMENT_HISTORY, FUNDING, LOGINS, ORDERS, TRADES, FileSpec
 from linkscope.synth.writer import write_table
 
 log = logging.getLogger(__name__)
@@ -35,80 +36,22 @@ class GeneratorConfig:
     intraday_trade_limit: int = 500
 
 
+def _columns(spec: FileSpec, *, skip: tuple[str, ...] = ()) -> dict[str, list[Any]]:
+    return {c.name: [] for c in spec.columns if c.name not in skip}
+
+
 @dataclass
 class _Tables:
-    accounts: dict[str, list[Any]] = field(
-        default_factory=lambda: {
-            k: []
-            for k in (
-                "account_id",
-                "created_at",
-                "kyc_level",
-                "country",
-                "account_type",
-                "api_authorized",
-                "status",
-            )
-        }
-    )
-    logins: dict[str, list[Any]] = field(
-        default_factory=lambda: {
-            k: [] for k in ("account_id", "ts", "ip", "device_id", "user_agent", "channel")
-        }
-    )
-    funding: dict[str, list[Any]] = field(
-        default_factory=lambda: {
-            k: []
-            for k in (
-                "event_id",
-                "account_id",
-                "ts",
-                "direction",
-                "method",
-                "counterparty_ref",
-                "asset",
-                "amount",
-            )
-        }
-    )
+    """Column lists in the contract's column order (order ids on trades are left out)."""
+
+    accounts: dict[str, list[Any]] = field(default_factory=lambda: _columns(ACCOUNTS))
+    logins: dict[str, list[Any]] = field(default_factory=lambda: _columns(LOGINS))
+    funding: dict[str, list[Any]] = field(default_factory=lambda: _columns(FUNDING))
     trades: dict[str, list[Any]] = field(
-        default_factory=lambda: {
-            k: []
-            for k in (
-                "trade_id",
-                "ts",
-                "symbol",
-                "price",
-                "qty",
-                "buyer_id",
-                "seller_id",
-                "taker_side",
-                "market",
-            )
-        }
+        default_factory=lambda: _columns(TRADES, skip=("buy_order_id", "sell_order_id"))
     )
-    orders: dict[str, list[Any]] = field(
-        default_factory=lambda: {
-            k: []
-            for k in (
-                "order_id",
-                "account_id",
-                "symbol",
-                "side",
-                "type",
-                "price",
-                "qty",
-                "placed_at",
-                "ended_at",
-                "final_status",
-                "filled_qty",
-                "channel",
-            )
-        }
-    )
-    history: dict[str, list[Any]] = field(
-        default_factory=lambda: {k: [] for k in ("account_id", "ts", "action", "clause", "case_id")}
-    )
+    orders: dict[str, list[Any]] = field(default_factory=lambda: _columns(ORDERS))
+    history: dict[str, list[Any]] = field(default_factory=lambda: _columns(ENFORCEMENT_HISTORY))
     labels: dict[str, list[Any]] = field(
         default_factory=lambda: {
             k: [] for k in ("group_id", "account_id", "typology", "difficulty")
