@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
@@ -98,10 +98,6 @@ class GraphBackend(ABC):
         Where a backend has no cheap lock (Neo4j), one ingest at a time is the operator's rule.
         """
         return nullcontext()
-
-    def run_all(self, statements: Sequence[str]) -> None:
-        for statement in statements:
-            self.run(statement)
 
     def __enter__(self) -> GraphBackend:
         return self

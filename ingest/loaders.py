@@ -353,15 +353,15 @@ class OrderLoader(Loader):
     def __init__(self, store: GraphBackend, run_id: str, account_nodes: dict[str, int]) -> None:
         super().__init__(store, run_id, account_nodes)
         self.days: dict[tuple[str, str, int], _OrderDay] = {}
-        self.seen: set[int] = set()
+        self.order_hashes: set[int] = set()  # duplicate orders within this run
 
     def write(self, rows: list[dict[str, Any]]) -> None:
         new = 0
         for r in rows:
-            digest = hash(r["order_id"])
-            if digest in self.seen:
+            id_hash = hash(r["order_id"])
+            if id_hash in self.order_hashes:
                 continue
-            self.seen.add(digest)
+            self.order_hashes.add(id_hash)
             new += 1
             self._add(r)
         # Orders count as new or duplicate once their days are compared with the store (finish).

@@ -11,7 +11,7 @@ import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -59,9 +59,6 @@ class IngestSummary:
     def usable(self) -> bool:
         """Something valid was found (newly ingested or already present)."""
         return any(f.ingested or f.duplicate for f in self.files)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "usable": self.usable}
 
 
 def _no_progress(name: str, total: int | None) -> Callable[[int | None], None]:
