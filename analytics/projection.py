@@ -1,9 +1,10 @@
 """Column-wise projections of the graph for the analytics (numpy arrays, accounts by position).
 
-Each projection is read with one query that returns ``collect()`` lists: the client parses a
-result row by row (~4 µs a row), and lists of scalars parse ~1.5x faster than rows
-(docs/performance.md). Accounts are numbered 0..n-1 in ``account_id`` order, so results do not
-depend on the store's internal ids or on input order.
+Everything is read with a few ``collect()`` queries through ``GraphBackend.read_columns``,
+whose lists of integers travel as text that numpy parses in C. Doubles are sent as two integers
+(a 15-digit mantissa and a power of ten), exact to 2e-16, because the fast wire form prints
+doubles with only six decimals. Accounts are numbered 0..n-1 in ``account_id`` order, so
+results do not depend on the store's internal ids or on input order.
 """
 
 from __future__ import annotations
@@ -17,135 +18,272 @@ from graph.backend import GraphBackend
 
 IntArray = NDArray[np.int64]
 FloatArray = NDArray[np.float64]
+BoolArray = NDArray[np.bool_]
+
+
+def collect_exact(expr: str) -> str:
+    """Two ``collect()`` columns of integers that carry a double exactly (see ``decode``)."""
+    exponent = f"CASE WHEN {expr} = 0 THEN 0 ELSE toInteger(floor(log10(abs({expr})))) END"
+    return f"collect(toInteger(round({expr} / 10^({exponent} - 14)))), collect({exponent})"
+
+
+def decode(mantissa: IntArray, exponent: IntArray) -> FloatArray:
+    scale: FloatArray = np.power(10.0, (exponent - 14).astype(np.float64))
+    return mantissa.astype(np.float64) * scale
 
 
 @dataclass(frozen=True)
 class Accounts:
     ids: list[str]
     node_ids: IntArray  # store-internal id of each account, by position
-    position: dict[int, int]  # store-internal id -> position
+    account_type: list[str]
+    api_authorized: BoolArray
+    status: list[str]
 
-    def positions(self, node_ids: list[int]) -> IntArray:
-        lookup = self.position
-        return np.fromiter((lookup[n] for n in node_ids), dtype=np.int64, count=len(node_ids))
+    def __len__(self) -> int:
+        return len(self.ids)
 
-
-@dataclass(frozen=True)
-class Memberships:
-    """Account-identifier links of one kind (an IP, a device, a funding source)."""
-
-    kind: str
-    account: IntArray
-    identifier: IntArray  # position in ``keys``
-    keys: list[str]
-    count: IntArray
-    first_ts: IntArray
-    last_ts: IntArray
-
-
-@dataclass(frozen=True)
-class TradePairs:
-    """The aggregated counterparty relationships: seller -> buyer, per symbol."""
-
-    seller: IntArray
-    buyer: IntArray
-    symbol: IntArray  # position in ``symbols``
-    symbols: list[str]
-    trades: IntArray
-    qty: FloatArray
-    quote: FloatArray
-    first_ts: IntArray
-    last_ts: IntArray
+    def positions(self, node_ids: IntArray) -> IntArray:
+        """Store-internal ids -> positions (every id must be an account's)."""
+        order = np.argsort(self.node_ids, kind="stable")
+        sorted_nodes = self.node_ids[order]
+        found = np.searchsorted(sorted_nodes, node_ids)
+        return order[np.minimum(found, len(order) - 1)].astype(np.int64)
 
 
 def read_accounts(store: GraphBackend) -> Accounts:
     rows = store.read(
         "MATCH (a:Account) WITH a ORDER BY a.account_id "
-        "RETURN collect(a.account_id) AS ids, collect(id(a)) AS nodes"
+        "RETURN collect(a.account_id), collect(id(a)), "
+        "collect(coalesce(a.account_type, 'retail')), collect(coalesce(a.api_authorized, false)), "
+        "collect(coalesce(a.status, 'active'))"
     ).rows
-    ids, nodes = (rows[0][0], rows[0][1]) if rows else ([], [])
-    node_ids = np.asarray(nodes, dtype=np.int64)
-    return Accounts(list(ids), node_ids, {int(n): i for i, n in enumerate(nodes)})
+    ids, nodes, types, api, status = rows[0] if rows else ([], [], [], [], [])
+    return Accounts(
+        list(ids),
+        np.asarray(nodes, dtype=np.int64),
+        list(types),
+        np.asarray(api, dtype=bool),
+        list(status),
+    )
 
 
-# One statement per kind of identifier; the label and relationship are not parameters in Cypher.
-_MEMBERSHIP_QUERIES = {
-    "ip": ("USED_IP", "IP", "ip", "e.count", "e.first_ts", "e.last_ts"),
-    "device": ("USED_DEVICE", "Device", "device_id", "e.count", "e.first_ts", "e.last_ts"),
-    "deposit_source": ("DEPOSIT_FROM", "FundingSource", "key", "1", "e.ts", "e.ts"),
-    "withdrawal_target": ("WITHDRAW_TO", "FundingSource", "key", "1", "e.ts", "e.ts"),
+@dataclass(frozen=True)
+class Trades:
+    """Every fill, sorted by (symbol, ts, node); sides are account positions."""
+
+    node: IntArray  # store-internal id of the Trade node
+    ts: IntArray
+    seller: IntArray
+    buyer: IntArray
+    symbol: IntArray  # position in ``symbols``
+    market: IntArray  # position in ``markets``
+    qty: FloatArray
+    price: FloatArray
+    symbols: list[str]
+    markets: list[str]
+
+    def __len__(self) -> int:
+        return len(self.ts)
+
+    @property
+    def quote(self) -> FloatArray:
+        return self.qty * self.price
+
+
+def read_trades(store: GraphBackend, accounts: Accounts) -> Trades:
+    groups = store.read_columns(
+        "MATCH (s:Account)-[:SOLD]->(t:Trade)<-[:BOUGHT]-(b:Account) "
+        "RETURN t.symbol, coalesce(t.market, 'spot'), collect(id(t)), collect(t.ts), "
+        f"collect(id(s)), collect(id(b)), {collect_exact('t.qty')}, {collect_exact('t.price')}",
+        keys=2,
+    )
+    symbols = sorted({str(k[0]) for k, _ in groups})
+    markets = sorted({str(k[1]) for k, _ in groups})
+    parts: list[list[IntArray]] = [[] for _ in range(10)]
+    for (symbol, market), cols in groups:
+        n = len(cols[0])
+        parts[0].append(np.full(n, symbols.index(str(symbol)), dtype=np.int64))
+        parts[1].append(np.full(n, markets.index(str(market)), dtype=np.int64))
+        for j, col in enumerate(cols):
+            parts[j + 2].append(col)
+    if not groups:
+        empty = np.zeros(0, dtype=np.int64)
+        none = np.zeros(0, dtype=np.float64)
+        return Trades(empty, empty, empty, empty, empty, empty, none, none, [], [])
+    sym, mkt, node, ts, sellers, buyers, qm, qe, pm, pe = (np.concatenate(p) for p in parts)
+    order = np.lexsort((node, ts, sym))
+    return Trades(
+        node[order],
+        ts[order],
+        accounts.positions(sellers)[order],
+        accounts.positions(buyers)[order],
+        sym[order],
+        mkt[order],
+        decode(qm, qe)[order],
+        decode(pm, pe)[order],
+        symbols,
+        markets,
+    )
+
+
+@dataclass(frozen=True)
+class Uses:
+    """Account-identifier events of one kind (a login from an IP or device, a funding event)."""
+
+    kind: str
+    account: IntArray
+    identifier: IntArray  # store-internal id of the IP / Device / FundingSource node
+    ts: IntArray
+
+
+_USES = {
+    "ip": "MATCH (a:Account)-[e:USED_IP]->(x:IP) UNWIND e.times AS t "
+    "RETURN collect(id(a)), collect(id(x)), collect(t)",
+    "device": "MATCH (a:Account)-[e:USED_DEVICE]->(x:Device) UNWIND e.times AS t "
+    "RETURN collect(id(a)), collect(id(x)), collect(t)",
+    "funding": "MATCH (a:Account)-[e:DEPOSIT_FROM|WITHDRAW_TO]->(x:FundingSource) "
+    "RETURN collect(id(a)), collect(id(x)), collect(e.ts)",
 }
 
 
-def read_memberships(store: GraphBackend, accounts: Accounts, kind: str) -> Memberships:
-    rel, label, key, count, first, last = _MEMBERSHIP_QUERIES[kind]
-    rows = store.read(
-        f"MATCH (a:Account)-[e:{rel}]->(x:{label}) "
-        f"RETURN collect(id(a)) AS a, collect(x.{key}) AS k, collect({count}) AS n, "
-        f"collect({first}) AS f, collect({last}) AS l"
-    ).rows
-    nodes, keys, counts, firsts, lasts = rows[0] if rows else ([], [], [], [], [])
-    if kind in ("deposit_source", "withdrawal_target"):
-        nodes, keys, counts, firsts, lasts = _merge_events(nodes, keys, firsts)
-    key_list = sorted(set(keys))
-    key_pos = {k: i for i, k in enumerate(key_list)}
+def read_uses(store: GraphBackend, accounts: Accounts, kind: str) -> Uses:
+    rows = store.read_columns(_USES[kind])
+    if not rows or not len(rows[0][1][0]):
+        empty = np.zeros(0, dtype=np.int64)
+        return Uses(kind, empty, empty, empty)
+    nodes, identifier, ts = rows[0][1]
     account = accounts.positions(nodes)
-    identifier = np.fromiter((key_pos[k] for k in keys), dtype=np.int64, count=len(keys))
-    order = np.lexsort((identifier, account))  # deterministic whatever the store's order
-    return Memberships(
-        kind,
+    order = np.lexsort((ts, identifier, account))
+    return Uses(kind, account[order], identifier[order], ts[order])
+
+
+@dataclass(frozen=True)
+class Transfers:
+    """Internal transfers, in the direction the money moved."""
+
+    source: IntArray
+    target: IntArray
+    ts: IntArray
+    amount: FloatArray
+
+
+def read_transfers(store: GraphBackend, accounts: Accounts) -> Transfers:
+    rows = store.read_columns(
+        "MATCH (a:Account)-[e:TRANSFER]->(b:Account) "
+        f"RETURN collect(id(a)), collect(id(b)), collect(e.ts), {collect_exact('e.amount')}"
+    )
+    if not rows or not len(rows[0][1][0]):
+        empty = np.zeros(0, dtype=np.int64)
+        return Transfers(empty, empty, empty, np.zeros(0, dtype=np.float64))
+    src, dst, ts, am, ae = rows[0][1]
+    source, target = accounts.positions(src), accounts.positions(dst)
+    order = np.lexsort((ts, target, source))
+    return Transfers(source[order], target[order], ts[order], decode(am, ae)[order])
+
+
+@dataclass(frozen=True)
+class OrderDays:
+    """Order statistics per (account, symbol, UTC day), as ingested into ORDERS_ON."""
+
+    account: IntArray
+    symbol: IntArray  # position in ``symbols``
+    symbols: list[str]
+    day: IntArray
+    placed: IntArray
+    cancelled: IntArray
+    filled: IntArray
+    via_api: IntArray
+    cancelled_within_1s: IntArray
+    cancelled_within_10s: IntArray
+    qty_placed: FloatArray
+    qty_cancelled: FloatArray
+    qty_filled: FloatArray
+    max_qty: FloatArray
+    gap_cv: FloatArray  # -1 where fewer than three orders
+    gap_median_ms: FloatArray  # -1 where fewer than three orders
+    gap_mad_ms: FloatArray  # median absolute deviation of gaps; -1 where not measured
+
+    def __len__(self) -> int:
+        return len(self.day)
+
+
+_INT_STATS = ("day", "placed", "cancelled", "filled", "via_api", "cancelled_within_1s",
+              "cancelled_within_10s")  # fmt: skip
+_FLOAT_STATS = ("qty_placed", "qty_cancelled", "qty_filled", "max_qty", "gap_cv", "gap_median_ms",
+                "gap_mad_ms")  # fmt: skip
+
+
+def read_order_days(store: GraphBackend, accounts: Accounts) -> OrderDays:
+    ints = ", ".join(f"collect(coalesce(d.{k}, 0))" for k in _INT_STATS)
+    floats = ", ".join(collect_exact(f"coalesce(d.{k}, -1.0)") for k in _FLOAT_STATS)
+    groups = store.read_columns(
+        f"MATCH (a:Account)-[d:ORDERS_ON]->(y:Symbol) RETURN y.symbol, collect(id(a)), {ints}, {floats}",
+        keys=1,
+    )
+    symbols = sorted({str(key[0]) for key, _ in groups})
+    width = 2 + len(_INT_STATS) + 2 * len(_FLOAT_STATS)
+    parts: list[list[IntArray]] = [[] for _ in range(width)]
+    for (symbol,), values in groups:
+        parts[0].append(np.full(len(values[0]), symbols.index(str(symbol)), dtype=np.int64))
+        for j, col in enumerate(values):
+            parts[j + 1].append(col)
+    cols = [np.concatenate(p) if p else np.zeros(0, dtype=np.int64) for p in parts]
+    symbol, nodes, ints_ = cols[0], cols[1], cols[2 : 2 + len(_INT_STATS)]
+    raw_floats = cols[2 + len(_INT_STATS) :]
+    floats_ = [decode(raw_floats[2 * j], raw_floats[2 * j + 1]) for j in range(len(_FLOAT_STATS))]
+    account = accounts.positions(nodes) if len(nodes) else nodes
+    order = np.lexsort((ints_[0], symbol, account))
+    return OrderDays(
         account[order],
-        identifier[order],
-        key_list,
-        np.asarray(counts, dtype=np.int64)[order],
-        np.asarray(firsts, dtype=np.int64)[order],
-        np.asarray(lasts, dtype=np.int64)[order],
-    )
-
-
-def _merge_events(
-    nodes: list[int], keys: list[str], times: list[int]
-) -> tuple[list[int], list[str], list[int], list[int], list[int]]:
-    """Funding is stored per event; a membership is per (account, source)."""
-    merged: dict[tuple[int, str], list[int]] = {}
-    for node, key, ts in zip(nodes, keys, times, strict=True):
-        entry = merged.get((node, key))
-        if entry is None:
-            merged[(node, key)] = [1, ts, ts]
-        else:
-            entry[0] += 1
-            entry[1] = min(entry[1], ts)
-            entry[2] = max(entry[2], ts)
-    items = list(merged.items())
-    return (
-        [k[0] for k, _ in items],
-        [k[1] for k, _ in items],
-        [v[0] for _, v in items],
-        [v[1] for _, v in items],
-        [v[2] for _, v in items],
-    )
-
-
-def read_trade_pairs(store: GraphBackend, accounts: Accounts) -> TradePairs:
-    rows = store.read(
-        "MATCH (s:Account)-[e:TRADES_WITH]->(b:Account) "
-        "RETURN collect(id(s)), collect(id(b)), collect(e.symbol), collect(e.trades), "
-        "collect(e.qty), collect(e.quote), collect(e.first_ts), collect(e.last_ts)"
-    ).rows
-    cols = rows[0] if rows else [[]] * 8
-    sellers, buyers, symbols = accounts.positions(cols[0]), accounts.positions(cols[1]), cols[2]
-    symbol_list = sorted(set(symbols))
-    symbol_pos = {s: i for i, s in enumerate(symbol_list)}
-    symbol = np.fromiter((symbol_pos[s] for s in symbols), dtype=np.int64, count=len(symbols))
-    order = np.lexsort((symbol, buyers, sellers))
-    return TradePairs(
-        sellers[order],
-        buyers[order],
         symbol[order],
-        symbol_list,
-        np.asarray(cols[3], dtype=np.int64)[order],
-        np.asarray(cols[4], dtype=np.float64)[order],
-        np.asarray(cols[5], dtype=np.float64)[order],
-        np.asarray(cols[6], dtype=np.int64)[order],
-        np.asarray(cols[7], dtype=np.int64)[order],
+        symbols,
+        *(c[order] for c in ints_),  # type: ignore[arg-type]  # mypy cannot split the stars
+        *(f[order] for f in floats_),
     )
+
+
+@dataclass(frozen=True)
+class Sanctions:
+    """Earlier enforcement actions (``enforcement_history``) per account."""
+
+    account: IntArray
+    ts: IntArray
+    action: list[str]
+    clause: list[str]
+
+
+def read_sanctions(store: GraphBackend, accounts: Accounts) -> Sanctions:
+    rows = store.read(
+        "MATCH (a:Account)-[:SANCTIONED]->(x:EnforcementAction) "
+        "RETURN id(a), x.ts, x.action, coalesce(x.clause, '') ORDER BY x.ts"
+    ).rows
+    nodes = np.asarray([r[0] for r in rows], dtype=np.int64)
+    account = accounts.positions(nodes) if len(nodes) else nodes
+    return Sanctions(
+        account,
+        np.asarray([r[1] for r in rows], dtype=np.int64),
+        [str(r[2]) for r in rows],
+        [str(r[3]) for r in rows],
+    )
+
+
+def identifier_keys(store: GraphBackend, node_ids: list[int]) -> dict[int, tuple[str, str]]:
+    """(label, key) of identifier nodes, for evidence: read only for the few that matter."""
+    if not node_ids:
+        return {}
+    rows = store.read(
+        "UNWIND $ids AS i MATCH (x) WHERE id(x) = i "
+        "RETURN i, labels(x)[0], coalesce(x.ip, x.device_id, x.key)",
+        {"ids": node_ids},
+    ).rows
+    return {int(r[0]): (str(r[1]), str(r[2])) for r in rows}
+
+
+def trade_ids(store: GraphBackend, node_ids: list[int]) -> dict[int, str]:
+    if not node_ids:
+        return {}
+    rows = store.read(
+        "UNWIND $ids AS i MATCH (t:Trade) WHERE id(t) = i RETURN i, t.trade_id", {"ids": node_ids}
+    ).rows
+    return {int(r[0]): str(r[1]) for r in rows}

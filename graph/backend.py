@@ -8,7 +8,12 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+from numpy.typing import NDArray
+
 from graph.dialect import Dialect
+
+IntArray = NDArray[np.int64]
 
 
 @dataclass(frozen=True)
@@ -83,6 +88,20 @@ class GraphBackend(ABC):
     @abstractmethod
     def description(self) -> str:
         """Human-readable location of the store, without secrets."""
+
+    def read_columns(
+        self, cypher: str, params: Mapping[str, Any] | None = None, *, keys: int = 0
+    ) -> list[tuple[list[Any], list[IntArray]]]:
+        """A read-only query whose rows hold ``keys`` scalar cells, then lists of integers.
+
+        Returns each row as (key cells, one int64 array per list). Analytics projections read
+        millions of values this way; backends with a faster wire form than rows of Python
+        values override it.
+        """
+        return [
+            (row[:keys], [np.asarray(cell or [], dtype=np.int64) for cell in row[keys:]])
+            for row in self.read(cypher, params).rows
+        ]
 
     def prepare(self, cypher: str, params: Mapping[str, Any] | None = None) -> PreparedQuery:
         """Encode a write statement ahead of time (no store access; safe on any thread)."""

@@ -15,9 +15,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import redis
 
-from graph.backend import GraphBackend, PreparedQuery, QueryResult
+from graph.backend import GraphBackend, IntArray, PreparedQuery, QueryResult
 from graph.dialect import Dialect
 from graph.values import plain
 from linkscope.errors import Busy, QueryError, QueryTimeout, ReadOnlyViolation, StoreUnavailable
@@ -149,6 +150,23 @@ class FalkorEmbedded(GraphBackend):
             raise translate_error(exc) from exc
         return self._result(raw)
 
+    def read_columns(
+        self, cypher: str, params: Mapping[str, Any] | None = None, *, keys: int = 0
+    ) -> list[tuple[list[Any], list[IntArray]]]:
+        # The verbose reply prints a list as one "[1, 2, 3]" string, which numpy parses in C:
+        # at 2.5M values 10x faster than the compact reply's typed cells (docs/performance.md).
+        # Doubles are printed with 6 decimals there, so only integer lists are read this way.
+        query = params_header(params) + cypher if params else cypher
+        try:
+            raw = self._db.client.execute_command("GRAPH.RO_QUERY", self.graph_name, query)
+        except redis.ResponseError as exc:
+            if "empty key" in str(exc):
+                return []
+            raise translate_error(exc) from exc
+        except Exception as exc:
+            raise translate_error(exc) from exc
+        return [(list(row[:keys]), [_int_list(cell) for cell in row[keys:]]) for row in raw[1]]
+
     @contextmanager
     def exclusive_writer(self) -> Iterator[None]:
         with (self.path / ".ingest.lock").open("a") as handle:
@@ -183,3 +201,16 @@ class FalkorEmbedded(GraphBackend):
         if db is not None:
             db.close()
             self._db = None
+
+
+def _int_list(cell: Any) -> IntArray:
+    text = cell.decode() if isinstance(cell, bytes) else str(cell)
+    if not (text.startswith("[") and text.endswith("]")):
+        raise QueryError(f"expected a list of integers, got {text[:40]!r}")
+    body = text[1:-1]
+    if not body.strip():
+        return np.zeros(0, dtype=np.int64)
+    values = np.fromstring(body, dtype=np.int64, sep=",")
+    if len(values) != body.count(",") + 1:
+        raise QueryError(f"expected a list of integers, got {text[:40]!r}")
+    return values

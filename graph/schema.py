@@ -21,6 +21,10 @@ INDEXES: tuple[NodeIndex, ...] = (
     NodeIndex("EnforcementAction", "key"),
     NodeIndex("IngestRun", "run_id"),
     NodeIndex("IngestState", "key"),
+    NodeIndex("AnalysisRun", "run_id"),
+    NodeIndex("Group", "group_id", unique=False),  # one node per run: ids repeat across runs
+    NodeIndex("Group", "run_id", unique=False),
+    NodeIndex("Flag", "run_id", unique=False),
 )
 
 

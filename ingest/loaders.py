@@ -450,7 +450,11 @@ def _day_stats(day: _OrderDay) -> dict[str, Any]:
         var = sum((g - mean) ** 2 for g in gaps) / len(gaps)
         stats["gap_mean_ms"] = mean
         stats["gap_cv"] = (var**0.5) / mean if mean > 0 else 0.0
-        stats["gap_median_ms"] = float(sorted(gaps)[len(gaps) // 2])
+        median = float(sorted(gaps)[len(gaps) // 2])
+        stats["gap_median_ms"] = median
+        # Robust to the odd far-apart order (a human order hours before a bot's run on the same
+        # day would blow the coefficient of variation up): median absolute deviation of gaps.
+        stats["gap_mad_ms"] = float(sorted(abs(g - median) for g in gaps)[len(gaps) // 2])
     stats["first_placed_at"] = times[0] if times else None
     stats["last_placed_at"] = times[-1] if times else None
     return stats

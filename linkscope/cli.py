@@ -4,54 +4,19 @@ from __future__ import annotations
 
 import csv
 import json
-import logging
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from linkscope.cli_common import StoreOpt, app, console, out
+from linkscope.cli_common import fail as _fail
+from linkscope.cli_common import settings_for as _settings
 from linkscope.errors import LinkscopeError
-from linkscope.settings import Settings, get_settings
-
-app = typer.Typer(
-    help="linkscope: find groups of exchange accounts under common control.",
-    no_args_is_help=True,
-    add_completion=False,
-)
-console = Console(stderr=True)
-out = Console()
-
-StoreOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--store", help="Store URL (default: LINKSCOPE_STORE or embedded:.linkscope/graph)."
-    ),
-]
-
-
-def _settings(store: str | None) -> Settings:
-    settings = get_settings()
-    return settings.model_copy(update={"store": store}) if store else settings
-
-
-def _fail(exc: LinkscopeError) -> typer.Exit:
-    console.print(f"[red]error:[/red] {exc}")
-    return typer.Exit(code=2)
-
-
-@app.callback()
-def _main(
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log debug details.")] = False,
-) -> None:
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s",
-    )
 
 
 @app.command()
@@ -254,6 +219,9 @@ def demo(
     generate(out_dir, accounts=accounts, seed=seed)
     ingest(out_dir / "input", store=store, quarantine=out_dir / "quarantine.csv")
     status(store=store)
+
+
+from linkscope import cli_analysis  # noqa: E402,F401  (registers analyze, export, evaluate)
 
 
 def main() -> None:

@@ -312,7 +312,7 @@ def _plant(sim: _Sim) -> None:
         _bot(sim)
     for _ in range(max(1, scale // 2)):
         breacher = sim.take(1)[0]
-        day = START + int(rng.integers(0, sim.cfg.days)) * DAY
+        day = (START // DAY + 1 + int(rng.integers(0, sim.cfg.days - 1))) * DAY  # a UTC day
         partners = sim.market_makers
         for j in range(sim.cfg.intraday_trade_limit + int(rng.integers(50, 200))):
             mm = partners[j % len(partners)]

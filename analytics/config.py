@@ -1,0 +1,221 @@
+"""Every weight and threshold of the analysis, in one documented place.
+
+``linkscope analyze --config FILE`` reads a JSON file with any subset of these fields (nested
+by section); ``linkscope analyze --show-config`` prints the values in force. A run records the
+digest of its config on its ``AnalysisRun`` node, so verdicts can be traced to their settings.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class LinkageConfig(_Section):
+    kind_weight: dict[str, float] = Field(
+        default={"device": 0.9, "funding": 0.85, "ip": 0.45},
+        description="Evidence weight (0..1) of one identifier shared by two accounts, per kind "
+        "(funding = a deposit source or withdrawal address).",
+    )
+    specific_max_accounts: int = Field(
+        default=5,
+        description="An identifier shared by at most this many accounts counts in full; beyond, "
+        "its weight falls with the square of the number of accounts.",
+    )
+    hub_min_accounts: dict[str, int] = Field(
+        default={"device": 16, "funding": 16, "ip": 12},
+        description="Shared by at least this many accounts, an identifier is a hub (carrier NAT, "
+        "VPN exit, office, stock device fingerprint, exchange hot wallet) and is no evidence.",
+    )
+    co_use_window_s: int = Field(
+        default=1_800,
+        description="Two accounts using one IP or device within this many seconds of each other "
+        "is co-use: same place, same time.",
+    )
+    without_co_use_factor: dict[str, float] = Field(
+        default={"ip": 0.35, "device": 0.8, "funding": 1.0},
+        description="Weight factor for a shared identifier the accounts never used at about the "
+        "same time (an IP months apart may have been re-assigned).",
+    )
+    transfer_weight: float = Field(
+        default=0.75, description="Weight of an internal transfer between two accounts."
+    )
+    strong_link: float = Field(
+        default=0.5,
+        description="Linked at least this strongly, an account shares the enforcement history "
+        "of the accounts it is linked to (a repeat offender's new accounts).",
+    )
+
+
+class TradingConfig(_Section):
+    relation_min_trades: int = Field(
+        default=3, description="Trades between two accounts before their relation is weighed."
+    )
+    relation_min_share: float = Field(
+        default=0.15,
+        description="The pair's trades must be at least this share of each side's trades "
+        "(a market maker's many counterparties are a tiny share of its flow).",
+    )
+    relation_weight: float = Field(
+        default=0.5, description="Weight of a concentrated trading relation at share 1."
+    )
+    sync_window_ms: int = Field(
+        default=5_000,
+        description="Two accounts trading the same symbol and side within this time is one "
+        "synchronized episode.",
+    )
+    sync_min_episodes: int = Field(
+        default=5, description="Episodes a pair needs before it counts as synchronized."
+    )
+    sync_min_ratio: float = Field(
+        default=20.0,
+        description="Observed episodes over those expected from both accounts' activity and the "
+        "market's own bursts (trades by anyone within the window).",
+    )
+    sync_weight: float = Field(default=0.8, description="Weight of a synchronized pair.")
+    sync_max_neighbours: int = Field(
+        default=200,
+        description="Events looked ahead per event when pairing (bounds work in a burst).",
+    )
+
+
+class WashConfig(_Section):
+    repeat_min_trades: int = Field(
+        default=2,
+        description="Trades (any symbol) that make a pair a repeated counterparty relation; only "
+        "such pairs and identifier-linked pairs are searched for cycles.",
+    )
+    net_margin: float = Field(
+        default=0.1,
+        description="A member's net position over the set's trades must stay within this share "
+        "of its traded quantity (Victor & Weintraud: positions return to about zero).",
+    )
+    min_internal_share: float = Field(
+        default=0.5,
+        description="Share of a member's trades in the symbol that must be with the set; "
+        "counterparties of the whole market (market makers) fall out.",
+    )
+    min_trades: int = Field(default=4, description="Trades a wash set needs.")
+    cycle_window_s: int = Field(
+        default=3_600, description="Trades closing one cycle must fall within this window."
+    )
+    max_cycle_length: int = Field(default=6, description="Longest cycle searched.")
+    evidence_trades: int = Field(default=60, description="Trades kept as evidence per set.")
+    link_weight: float = Field(default=0.9, description="Weight between members of a wash set.")
+
+
+class BehaviourConfig(_Section):
+    self_trade_min: int = Field(default=2, description="Self-trades before an account is flagged.")
+    spoof_min_cancelled: int = Field(
+        default=20, description="Cancelled orders in one account-symbol-day to look at spoofing."
+    )
+    spoof_min_quick_share: float = Field(
+        default=0.5, description="Share of those cancelled within 10 seconds."
+    )
+    spoof_min_cancel_fill_ratio: float = Field(
+        default=5.0, description="Cancelled quantity over filled quantity (fills + 1 order)."
+    )
+    spoof_min_size_ratio: float = Field(
+        default=5.0,
+        description="Mean cancelled order size over the symbol's median order size: large "
+        "orders. Frequency alone also counts from ``spoof_frequent_cancels``.",
+    )
+    spoof_frequent_cancels: int = Field(
+        default=200,
+        description="Quick cancels in one day that count as frequent whatever the size.",
+    )
+    bot_min_api_orders: int = Field(
+        default=10, description="API orders in a day by an account without API approval."
+    )
+    bot_min_orders: int = Field(
+        default=100, description="Orders in a day before timing regularity is judged."
+    )
+    bot_max_gap_cv: float = Field(
+        default=0.2,
+        description="Robust variation of gaps between orders (median absolute deviation over "
+        "median) at or below which timing is machine-regular (human order flow: ~0.5-1).",
+    )
+    trade_limits: dict[str, int] = Field(
+        default={"spot": 500, "futures": 500},
+        description="Intraday trade-count limit per market (UTC day, buys and sells).",
+    )
+    limit_exempt_account_types: list[str] = Field(
+        default=["market_maker"],
+        description="Account types with negotiated limits, not checked against trade_limits.",
+    )
+
+
+class AssessmentConfig(_Section):
+    resolution: float = Field(
+        default=0.12,
+        description="Leiden CPM resolution: a group's mean link weight must exceed it "
+        "(keeps groups tight instead of components joined through weak links).",
+    )
+    seed: int = Field(default=20261122, description="Seed of community detection.")
+    violation_score: float = Field(
+        default=0.7, description="Score from which a group is a violation."
+    )
+    suspected_score: float = Field(default=0.35, description="Score from which it is suspected.")
+    low_impact_quote: float = Field(
+        default=50_000.0,
+        description="Quote volume under which a first-time case is low impact (report request "
+        "instead of a freeze).",
+    )
+    linked_min: float = Field(
+        default=0.3,
+        description="Identifier or transfer link weight from which two members count as linked; "
+        "a group is linked when at least half its members are.",
+    )
+    linked_bonus: float = Field(
+        default=0.2, description="Added to a joint finding's score when the group is linked."
+    )
+    wash_base: float = Field(
+        default=0.45, description="Score of a wash set with no completed cycle."
+    )
+    wash_per_occurrence: float = Field(
+        default=0.1, description="Added per time-windowed cycle completion (up to 1)."
+    )
+    sync_base: float = Field(
+        default=0.4, description="Score of a synchronized pair at the minimum."
+    )
+    sync_per_episode: float = Field(
+        default=0.04, description="Added per synchronized episode (counted up to 10)."
+    )
+    relation_score: float = Field(
+        default=0.4,
+        description="Score of linked members trading with each other in concentration, without "
+        "cycles (suspected self-dealing).",
+    )
+    non_malicious_clauses: list[str] = Field(
+        default=["limit_breach", "unauthorized_bot"],
+        description="Clauses that, first time and low impact, get a report request, not a freeze.",
+    )
+    stable_id_jaccard: float = Field(
+        default=0.5, description="Membership overlap that keeps a group's id across runs."
+    )
+    history_runs: int = Field(default=20, description="Earlier runs' groups kept in the graph.")
+
+
+class AnalysisConfig(_Section):
+    linkage: LinkageConfig = LinkageConfig()
+    trading: TradingConfig = TradingConfig()
+    wash: WashConfig = WashConfig()
+    behaviour: BehaviourConfig = BehaviourConfig()
+    assessment: AssessmentConfig = AssessmentConfig()
+
+    @classmethod
+    def load(cls, path: Path | None) -> AnalysisConfig:
+        if path is None:
+            return cls()
+        return cls.model_validate_json(path.read_text(encoding="utf-8"))
+
+    def digest(self) -> str:
+        text = json.dumps(self.model_dump(mode="json"), sort_keys=True)
+        return hashlib.sha1(text.encode()).hexdigest()[:12]

@@ -1,0 +1,178 @@
+"""Trading relations between accounts: concentrated counterparties and synchronized trading.
+
+A relation is weighed by how much of each side's trading it is (a market maker meets thousands
+of accounts, each a tiny share of its flow). Synchronized trading counts the times two accounts
+trade the same symbol on the same side within a few seconds, against the number expected from
+their activity and from the market's own bursts around each of their trades.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from analytics.config import TradingConfig
+from analytics.projection import FloatArray, IntArray, Trades
+
+
+@dataclass(frozen=True)
+class Relation:
+    a: int
+    b: int
+    trades: int
+    quote: float
+    share_a: float  # the pair's trades as a share of a's trades
+    share_b: float
+    weight: float
+
+
+@dataclass(frozen=True)
+class SyncPair:
+    a: int
+    b: int
+    episodes: int
+    expected: float
+    weight: float
+    examples: list[tuple[str, str, int, int]]  # (symbol, side, ts of a, ts of b)
+
+
+def account_trade_counts(trades: Trades, n_accounts: int) -> IntArray:
+    """Trades each account took part in (a self-trade counts once)."""
+    other = trades.buyer != trades.seller
+    return np.bincount(trades.seller, minlength=n_accounts) + np.bincount(
+        trades.buyer[other], minlength=n_accounts
+    )
+
+
+def pair_totals(trades: Trades, n_accounts: int) -> tuple[IntArray, IntArray, IntArray, FloatArray]:
+    """Unordered pairs (lo, hi) that traded with each other: trade count and quote volume."""
+    other = trades.buyer != trades.seller
+    lo = np.minimum(trades.seller, trades.buyer)[other]
+    hi = np.maximum(trades.seller, trades.buyer)[other]
+    code = lo * n_accounts + hi
+    uniq, inverse, counts = np.unique(code, return_inverse=True, return_counts=True)
+    quote = np.bincount(inverse, weights=trades.quote[other], minlength=len(uniq))
+    return uniq // n_accounts, uniq % n_accounts, counts.astype(np.int64), quote
+
+
+def relations(trades: Trades, n_accounts: int, cfg: TradingConfig) -> list[Relation]:
+    lo, hi, counts, quote = pair_totals(trades, n_accounts)
+    per_account = account_trade_counts(trades, n_accounts)
+    keep = counts >= cfg.relation_min_trades
+    share_lo = counts[keep] / np.maximum(per_account[lo[keep]], 1)
+    share_hi = counts[keep] / np.maximum(per_account[hi[keep]], 1)
+    out = []
+    for a, b, n, q, sa, sb in zip(
+        lo[keep].tolist(), hi[keep].tolist(), counts[keep].tolist(), quote[keep].tolist(),
+        share_lo.tolist(), share_hi.tolist(), strict=True,
+    ):  # fmt: skip
+        share = min(sa, sb)
+        if share >= cfg.relation_min_share:
+            weight = cfg.relation_weight * min(1.0, 2.0 * share)
+            out.append(Relation(a, b, n, q, sa, sb, weight))
+    return out
+
+
+def synchronized_pairs(trades: Trades, n_accounts: int, cfg: TradingConfig) -> list[SyncPair]:
+    """Pairs trading the same symbol and side within ``sync_window_ms`` beyond chance."""
+    if not len(trades):
+        return []
+    # One event per side of a fill: (symbol, side) group, time, account.
+    group = np.concatenate([trades.symbol * 2, trades.symbol * 2 + 1])  # even: sell, odd: buy
+    ts = np.concatenate([trades.ts, trades.ts])
+    account = np.concatenate([trades.seller, trades.buyer])
+    order = np.lexsort((account, ts, group))
+    group, ts, account = group[order], ts[order], account[order]
+    window = cfg.sync_window_ms
+    span = int(ts.max() - ts.min()) + 2 * window + 1
+    key = group * span + (ts - ts.min())
+    # Market activity around each event: how many events anyone made within the window.
+    around = np.searchsorted(key, key + window, "right") - np.searchsorted(key, key - window) - 1
+    pairs_a: list[IntArray] = []
+    pairs_b: list[IntArray] = []
+    pairs_g: list[IntArray] = []
+    for k in range(1, cfg.sync_max_neighbours + 1):
+        near = (key[k:] - key[:-k]) <= window
+        if not near.any():
+            break
+        i = np.flatnonzero(near & (account[k:] != account[:-k]))
+        pairs_a.append(account[i])
+        pairs_b.append(account[i + k])
+        pairs_g.append(group[i])
+    if not pairs_a:
+        return []
+    pa, pb, pg = np.concatenate(pairs_a), np.concatenate(pairs_b), np.concatenate(pairs_g)
+    lo, hi = np.minimum(pa, pb), np.maximum(pa, pb)
+    code = lo * n_accounts + hi
+    uniq, counts = np.unique(code, return_counts=True)
+    candidates = uniq[counts >= cfg.sync_min_episodes]
+    if not len(candidates):
+        return []
+    # Expected episodes of (a, b) in group g: sum over a's events of (events around) x b's
+    # share of the group's events, averaged with the same from b's side.
+    n_groups = int(group.max()) + 1
+    ag = account * n_groups + group
+    ag_uniq, ag_inv = np.unique(ag, return_inverse=True)
+    ag_events = np.bincount(ag_inv).astype(np.float64)
+    ag_around = np.bincount(ag_inv, weights=around.astype(np.float64))
+    group_events = np.bincount(group, minlength=n_groups).astype(np.float64)
+    in_candidates = np.isin(code, candidates)
+    cand_code, cand_group = code[in_candidates], pg[in_candidates]
+    pair_group = np.unique(cand_code * n_groups + cand_group)
+    out: list[SyncPair] = []
+    expected: dict[int, float] = {}
+    for pg_code in pair_group.tolist():
+        pair, g = divmod(pg_code, n_groups)
+        a, b = divmod(pair, n_accounts)
+        ia = np.searchsorted(ag_uniq, a * n_groups + g)
+        ib = np.searchsorted(ag_uniq, b * n_groups + g)
+        e_ab = ag_around[ia] * ag_events[ib] / group_events[g]
+        e_ba = ag_around[ib] * ag_events[ia] / group_events[g]
+        expected[pair] = expected.get(pair, 0.0) + 0.5 * (e_ab + e_ba)
+    observed = dict(zip(uniq.tolist(), counts.tolist(), strict=True))
+    for pair in candidates.tolist():
+        episodes = observed[pair]
+        exp = expected.get(pair, 0.0)
+        if episodes < cfg.sync_min_ratio * max(exp, 1e-9):
+            continue
+        a, b = divmod(pair, n_accounts)
+        out.append(SyncPair(a, b, episodes, exp, cfg.sync_weight, []))
+    return out
+
+
+class TradeIndex:
+    """Positions of each account's fills as seller and as buyer (one sort, then slices)."""
+
+    def __init__(self, trades: Trades, n_accounts: int) -> None:
+        self.trades = trades
+        self.sides: dict[str, tuple[IntArray, IntArray]] = {}
+        for side, column in (("sell", trades.seller), ("buy", trades.buyer)):
+            order = np.argsort(column, kind="stable")
+            bounds = np.searchsorted(column[order], np.arange(n_accounts + 1))
+            self.sides[side] = (order, bounds)
+
+    def of(self, account: int, side: str) -> IntArray:
+        order, bounds = self.sides[side]
+        return order[bounds[account] : bounds[account + 1]]
+
+
+def sync_examples(
+    index: TradeIndex, pair: SyncPair, window_ms: int, limit: int = 10
+) -> list[tuple[str, str, int, int]]:
+    """Episodes of one synchronized pair, for evidence: (symbol, side, ts of a, ts of b)."""
+    trades = index.trades
+    out: list[tuple[str, str, int, int]] = []
+    for side in ("sell", "buy"):
+        theirs = index.of(pair.b, side)
+        for i in index.of(pair.a, side).tolist():
+            close = theirs[
+                (trades.symbol[theirs] == trades.symbol[i])
+                & (np.abs(trades.ts[theirs] - trades.ts[i]) <= window_ms)
+            ]
+            if len(close):
+                j = int(close[0])
+                symbol = trades.symbols[int(trades.symbol[i])]
+                out.append((symbol, side, int(trades.ts[i]), int(trades.ts[j])))
+    out.sort(key=lambda e: (e[2], e[0], e[1]))
+    return out[:limit]

@@ -1,0 +1,82 @@
+"""Cypher that writes analysis results into the graph and reads them back (both engines).
+
+A run writes its ``Group`` and ``Flag`` nodes with ``current = false``; one statement then
+flips ``current`` for the new run and the previous one together, so readers see either the
+old results or the new ones, never a mix. Earlier runs stay as history (``current = false``)
+until pruned.
+"""
+
+from __future__ import annotations
+
+ROWS = "UNWIND range(0, size($group_id) - 1) AS i\n"
+
+CREATE_RUN = """CREATE (:AnalysisRun {run_id: $run_id, started_at: $started_at, status: 'writing',
+    config_digest: $config_digest, config: $config})"""
+
+CREATE_GROUPS = (
+    ROWS
+    + """CREATE (g:Group {group_id: $group_id[i], run_id: $run_id, current: false,
+    verdict: $verdict[i], score: $score[i], clauses: $clauses[i],
+    recommended_action: $recommended_action[i], member_count: $member_count[i],
+    reasons: $reasons[i], evidence: $evidence[i], lineage: $lineage[i], parents: $parents[i],
+    assessed_at: $assessed_at})
+WITH g, i
+UNWIND range(0, size($member_nodes[i]) - 1) AS j
+WITH g, i, j, $member_nodes[i][j] AS node
+MATCH (a) WHERE id(a) = node
+CREATE (a)-[:MEMBER_OF {role: $member_roles[i][j], run_id: $run_id}]->(g)"""
+)
+
+CREATE_GROUP_EVIDENCE = (
+    ROWS
+    + """WITH i, $group_id[i] AS gid, $node[i] AS node
+MATCH (g:Group {group_id: gid}) WHERE g.run_id = $run_id
+MATCH (x) WHERE id(x) = node
+CREATE (g)-[:EVIDENCE {kind: $kind[i], weight: $weight[i], why: $why[i], run_id: $run_id}]->(x)"""
+)
+
+CREATE_FLAGS = """UNWIND range(0, size($node) - 1) AS i
+WITH i, $node[i] AS node
+MATCH (a) WHERE id(a) = node
+CREATE (a)-[:HAS_FLAG]->(:Flag {account_id: $account_id[i], clause: $clause[i], score: $score[i],
+    evidence: $evidence[i], run_id: $run_id, current: false})"""
+
+SWITCH_CURRENT = """MATCH (n) WHERE (n:Group OR n:Flag) AND (n.current = true OR n.run_id = $run_id)
+SET n.current = (n.run_id = $run_id)
+WITH count(n) AS switched
+MATCH (r:AnalysisRun)
+SET r.status = CASE WHEN r.run_id = $run_id THEN 'current'
+                    WHEN r.status = 'current' THEN 'superseded' ELSE r.status END,
+    r.finished_at = CASE WHEN r.run_id = $run_id THEN $finished_at ELSE r.finished_at END,
+    r.groups = CASE WHEN r.run_id = $run_id THEN $groups ELSE r.groups END,
+    r.flags = CASE WHEN r.run_id = $run_id THEN $flags ELSE r.flags END
+RETURN switched"""
+
+RUNS = "MATCH (r:AnalysisRun) RETURN r.run_id, r.status, r.started_at ORDER BY r.started_at DESC"
+
+DELETE_RUN_RESULTS = """MATCH (n) WHERE (n:Group OR n:Flag) AND n.run_id IN $runs
+WITH n LIMIT $limit DETACH DELETE n RETURN count(*)"""
+
+DELETE_RUNS = "MATCH (r:AnalysisRun) WHERE r.run_id IN $runs DELETE r"
+
+CURRENT_MEMBERSHIP = """MATCH (a:Account)-[:MEMBER_OF]->(g:Group {current: true})
+RETURN g.group_id, collect(a.account_id)"""
+
+EXPORT_GROUPS = """MATCH (g:Group {current: true})
+RETURN g.group_id, g.verdict, g.score, g.clauses, g.recommended_action, g.member_count
+ORDER BY g.group_id"""
+
+EXPORT_MEMBERS = """MATCH (a:Account)-[m:MEMBER_OF]->(g:Group {current: true})
+RETURN g.group_id, a.account_id, m.role ORDER BY g.group_id, a.account_id"""
+
+EXPORT_FLAGS = """MATCH (f:Flag {current: true})
+RETURN f.account_id, f.clause, f.score, f.evidence ORDER BY f.account_id, f.clause"""
+
+CURRENT_RUN = """MATCH (r:AnalysisRun {status: 'current'})
+RETURN r.run_id, r.started_at, r.finished_at, r.groups, r.flags, r.config_digest"""
+
+ORDER_SAMPLES = """UNWIND range(0, size($node) - 1) AS i
+WITH i, $node[i] AS node
+MATCH (a)-[:PLACED]->(o:Order) WHERE id(a) = node AND o.symbol = $symbol[i]
+  AND o.placed_at >= $day_start[i] AND o.placed_at < $day_start[i] + 86400000
+RETURN i, collect(o.order_id)"""

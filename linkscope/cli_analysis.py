@@ -1,0 +1,160 @@
+"""CLI commands of the analysis: ``analyze``, ``export``, ``evaluate``."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from analytics.config import AnalysisConfig
+from linkscope.cli_common import StoreOpt, app, console, fail, out, settings_for
+from linkscope.errors import LinkscopeError
+from linkscope.settings import Settings
+
+
+@app.command()
+def analyze(
+    store: StoreOpt = None,
+    config: Annotated[
+        Path | None,
+        typer.Option(help="JSON file overriding analysis settings (see docs/analysis.md)."),
+    ] = None,
+    show_config: Annotated[
+        bool, typer.Option("--show-config", help="Print the settings in force and exit.")
+    ] = False,
+    top: Annotated[int, typer.Option(help="Groups to list in the summary.")] = 10,
+) -> None:
+    """Detect groups and account findings, assess them and write them into the graph."""
+    from analytics.config import AnalysisConfig
+
+    cfg = AnalysisConfig.load(config)
+    if show_config:
+        sys.stdout.write(json.dumps(cfg.model_dump(mode="json"), indent=2) + "\n")
+        return
+    settings = settings_for(store)
+    try:
+        summary = run_analysis(settings, cfg, console)
+    except LinkscopeError as exc:
+        raise fail(exc) from exc
+    print_summary(out, summary, top)
+
+
+@app.command()
+def export(
+    out_dir: Annotated[
+        Path, typer.Argument(help="Folder for groups.csv, group_members.csv, account_flags.csv.")
+    ],
+    store: StoreOpt = None,
+) -> None:
+    """Write the current assessment as the contract's output CSV files."""
+    from analytics.export import export as export_csv
+    from graph import open_store
+
+    try:
+        with open_store(settings=settings_for(store)) as graph:
+            counts = export_csv(graph, out_dir)
+    except LinkscopeError as exc:
+        raise fail(exc) from exc
+    for name, n in counts.items():
+        out.print(f"{out_dir / name}: {n:,} rows")
+
+
+@app.command()
+def evaluate(
+    truth_dir: Annotated[
+        Path, typer.Argument(help="Folder with labels.csv (the generator's OUT/truth).")
+    ],
+    export_dir: Annotated[Path, typer.Option(help="Folder written by `linkscope export`.")] = Path(
+        "export"
+    ),
+    fmt: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
+) -> None:
+    """Score an export against ground-truth labels (recall, precision, false positives)."""
+    from analytics.evaluate import evaluate as score
+    from analytics.evaluate import read_export, read_labels
+
+    try:
+        groups, flags = read_export(export_dir)
+        labels = read_labels(truth_dir)
+    except (OSError, KeyError) as exc:
+        console.print(f"[red]error:[/red] cannot read export or labels: {exc}")
+        raise typer.Exit(code=2) from exc
+    result = score(labels, groups, flags).as_dict()
+    if fmt == "json":
+        sys.stdout.write(json.dumps(result, indent=2) + "\n")
+        return
+    for section, rows in result.items():
+        if section == "misses":
+            for miss in rows:
+                out.print(f"[yellow]missed[/yellow] {miss}")
+            continue
+        table = Table("measure", "hit", "of", "rate", title=section.replace("_", " "))
+        for key, v in rows.items():
+            table.add_row(key, str(v["hit"]), str(v["of"]), f"{v['rate']:.3f}")
+        out.print(table)
+
+
+def run_analysis(settings: Settings, cfg: AnalysisConfig, console: Console) -> dict[str, Any]:
+    """Analyze and write back, with a line per step; returns what the summary shows."""
+    from analytics.run import analyze
+    from analytics.writeback import previous_groups, write_analysis
+    from graph import open_store
+
+    started = time.perf_counter()
+    with (
+        open_store(settings=settings) as graph,
+        graph.exclusive_writer(),
+        console.status("analysing") as status,
+    ):
+
+        def report(step: str, seconds: float) -> None:
+            console.print(f"  {step:<45} {seconds:6.2f} s")
+            status.update(f"analysing (after {step})")
+
+        analysis = analyze(graph, cfg, previous_groups(graph), report)
+        status.update("writing results into the graph")
+        write_started = time.perf_counter()
+        run_id = write_analysis(graph, analysis, cfg)
+        console.print(f"  {'write results':<45} {time.perf_counter() - write_started:6.2f} s")
+    ranked = sorted(analysis.groups, key=lambda g: (-g.score, g.group_id))
+    return {
+        "run_id": run_id,
+        "seconds": time.perf_counter() - started,
+        "counts": analysis.counts,
+        "top": [
+            (
+                g.group_id,
+                g.verdict,
+                g.score,
+                ";".join(g.clauses),
+                g.action,
+                len(g.members),
+                g.reasons[0] if g.reasons else "",
+            )
+            for g in ranked
+        ],
+    }
+
+
+def print_summary(out: Console, summary: dict[str, Any], top: int) -> None:
+    counts = summary["counts"]
+    out.print(
+        f"analysis {summary['run_id']} in {summary['seconds']:.1f} s: {counts['accounts']:,} accounts, "
+        f"{counts['trades']:,} trades -> {counts['groups']:,} groups "
+        f"({counts['violation']} violation, {counts['suspected']} suspected, {counts['cleared']} cleared), "
+        f"{counts['flags']:,} account flags; {counts['hub_identifiers']:,} hub identifiers ignored"
+    )
+    table = Table(title="top groups")
+    for name in ("group", "verdict", "score", "clauses", "action", "members"):
+        table.add_column(name, no_wrap=True)
+    table.add_column("why", overflow="ellipsis", no_wrap=True, max_width=70)
+    rows = summary["top"]
+    for gid, verdict, score, clauses, action, members, why in rows[:top]:
+        table.add_row(gid, verdict, f"{score:.2f}", clauses, action, str(members), why)
+    out.print(table)
