@@ -75,9 +75,20 @@ class TradingConfig(_Section):
         default=5, description="Episodes a pair needs before it counts as synchronized."
     )
     sync_min_ratio: float = Field(
-        default=20.0,
-        description="Observed episodes over those expected from both accounts' activity and the "
-        "market's own bursts (trades by anyone within the window).",
+        default=5.0,
+        description="Observed episodes over those expected by chance: the market's trades within "
+        "the window around each of one account's trades (bursts) times the other account's share "
+        "of the market's activity around it.",
+    )
+    sync_baseline_window_ms: int = Field(
+        default=1_800_000,
+        description="Window around each trade in which an account's share of the market's "
+        "activity is measured (the chance baseline follows each account's own rhythm).",
+    )
+    sync_max_p: float = Field(
+        default=1e-7,
+        description="Poisson probability of the observed episodes under chance at or below "
+        "which a pair is synchronized (small: millions of pairs are tested).",
     )
     sync_weight: float = Field(default=0.8, description="Weight of a synchronized pair.")
     sync_max_neighbours: int = Field(

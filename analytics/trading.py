@@ -8,6 +8,7 @@ their activity and from the market's own bursts around each of their trades.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -91,7 +92,6 @@ def synchronized_pairs(trades: Trades, n_accounts: int, cfg: TradingConfig) -> l
     around = np.searchsorted(key, key + window, "right") - np.searchsorted(key, key - window) - 1
     pairs_a: list[IntArray] = []
     pairs_b: list[IntArray] = []
-    pairs_g: list[IntArray] = []
     for k in range(1, cfg.sync_max_neighbours + 1):
         near = (key[k:] - key[:-k]) <= window
         if not near.any():
@@ -99,46 +99,61 @@ def synchronized_pairs(trades: Trades, n_accounts: int, cfg: TradingConfig) -> l
         i = np.flatnonzero(near & (account[k:] != account[:-k]))
         pairs_a.append(account[i])
         pairs_b.append(account[i + k])
-        pairs_g.append(group[i])
     if not pairs_a:
         return []
-    pa, pb, pg = np.concatenate(pairs_a), np.concatenate(pairs_b), np.concatenate(pairs_g)
+    pa, pb = np.concatenate(pairs_a), np.concatenate(pairs_b)
     lo, hi = np.minimum(pa, pb), np.maximum(pa, pb)
     code = lo * n_accounts + hi
     uniq, counts = np.unique(code, return_counts=True)
     candidates = uniq[counts >= cfg.sync_min_episodes]
     if not len(candidates):
         return []
-    # Expected episodes of (a, b) in group g: sum over a's events of (events around) x b's
-    # share of the group's events, averaged with the same from b's side.
-    n_groups = int(group.max()) + 1
-    ag = account * n_groups + group
-    ag_uniq, ag_inv = np.unique(ag, return_inverse=True)
-    ag_events = np.bincount(ag_inv).astype(np.float64)
-    ag_around = np.bincount(ag_inv, weights=around.astype(np.float64))
-    group_events = np.bincount(group, minlength=n_groups).astype(np.float64)
-    in_candidates = np.isin(code, candidates)
-    cand_code, cand_group = code[in_candidates], pg[in_candidates]
-    pair_group = np.unique(cand_code * n_groups + cand_group)
-    out: list[SyncPair] = []
-    expected: dict[int, float] = {}
-    for pg_code in pair_group.tolist():
-        pair, g = divmod(pg_code, n_groups)
-        a, b = divmod(pair, n_accounts)
-        ia = np.searchsorted(ag_uniq, a * n_groups + g)
-        ib = np.searchsorted(ag_uniq, b * n_groups + g)
-        e_ab = ag_around[ia] * ag_events[ib] / group_events[g]
-        e_ba = ag_around[ib] * ag_events[ia] / group_events[g]
-        expected[pair] = expected.get(pair, 0.0) + 0.5 * (e_ab + e_ba)
+    # Expected episodes under chance, per event i of a: the market's other events within the
+    # window around i (bursts count) times b's share of the market around i, taken from b's
+    # activity outside that window (b's own rhythm: a busy day, a quiet month) and never below
+    # b's share over the whole period. Leaving the window itself out matters: in a thin symbol
+    # the synchronized trades would otherwise explain themselves.
+    baseline = cfg.sync_baseline_window_ms
+    market_wide = np.searchsorted(key, key + baseline, "right") - np.searchsorted(
+        key, key - baseline
+    )
+    by_account = np.lexsort((key, account))
+    bounds = np.searchsorted(account[by_account], np.arange(n_accounts + 1))
+    group_events = np.bincount(group).astype(np.float64)
     observed = dict(zip(uniq.tolist(), counts.tolist(), strict=True))
+
+    def expected_from(x: int, y: int) -> float:
+        ex = by_account[bounds[x] : bounds[x + 1]]
+        ky = key[by_account[bounds[y] : bounds[y + 1]]]
+        kx = key[ex]
+        close = np.searchsorted(ky, kx + window, "right") - np.searchsorted(ky, kx - window)
+        near = np.searchsorted(ky, kx + baseline, "right") - np.searchsorted(ky, kx - baseline)
+        g = kx // span
+        in_group = np.searchsorted(ky, (g + 1) * span) - np.searchsorted(ky, g * span)
+        local = (near - close) / np.maximum(market_wide[ex] - around[ex] - 1, 1)
+        overall = in_group / group_events[group[ex]]
+        return float(np.sum((around[ex] - close) * np.maximum(local, overall)))
+
+    out: list[SyncPair] = []
     for pair in candidates.tolist():
-        episodes = observed[pair]
-        exp = expected.get(pair, 0.0)
-        if episodes < cfg.sync_min_ratio * max(exp, 1e-9):
-            continue
         a, b = divmod(pair, n_accounts)
+        episodes = observed[pair]
+        exp = 0.5 * (expected_from(a, b) + expected_from(b, a))
+        if episodes < cfg.sync_min_ratio * exp or poisson_tail(episodes, exp) > cfg.sync_max_p:
+            continue
         out.append(SyncPair(a, b, episodes, exp, cfg.sync_weight, []))
     return out
+
+
+def poisson_tail(k: int, mean: float) -> float:
+    """P(X >= k) for X ~ Poisson(mean), accurate in the far tail where it matters here."""
+    if mean <= 0:
+        return 0.0 if k > 0 else 1.0
+    if k <= mean:
+        return 1.0
+    log_term = -mean + k * math.log(mean) - math.lgamma(k + 1)
+    # Terms fall at least by mean / (k + 1) each: a geometric bound on the rest of the tail.
+    return min(1.0, math.exp(log_term) / (1.0 - mean / (k + 1)))
 
 
 class TradeIndex:

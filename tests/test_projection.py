@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from analytics.projection import read_accounts, read_memberships, read_trade_pairs
+import numpy as np
+import pytest
+
+from analytics.projection import (
+    collect_exact,
+    decode,
+    read_accounts,
+    read_order_days,
+    read_trades,
+    read_transfers,
+    read_uses,
+)
 from graph.falkor_embedded import FalkorEmbedded
 from ingest.pipeline import ingest_directory
 from tests.helpers import small_dataset
@@ -14,38 +25,73 @@ def test_projections_of_the_small_dataset(tmp_path: Path, store: FalkorEmbedded)
     ingest_directory(small_dataset(tmp_path / "in"), store)
     accounts = read_accounts(store)
     assert accounts.ids == ["A1", "A2", "A3"]
+    assert accounts.account_type == ["retail", "retail", "market_maker"]
+    assert accounts.api_authorized.tolist() == [False, False, True]
 
-    ips = read_memberships(store, accounts, "ip")
-    links = {
-        (accounts.ids[a], ips.keys[i], int(c))
-        for a, i, c in zip(ips.account, ips.identifier, ips.count, strict=True)
-    }
-    assert links == {("A1", "10.0.0.1", 1), ("A2", "10.0.0.1", 1), ("A2", "2001:db8::1", 1)}
+    ips = read_uses(store, accounts, "ip")
+    assert sorted(accounts.ids[a] for a in ips.account) == ["A1", "A2", "A2"]
+    assert len(set(ips.identifier.tolist())) == 2  # 010.000.000.001 is 10.0.0.1
 
-    devices = read_memberships(store, accounts, "device")
+    devices = read_uses(store, accounts, "device")
     assert sorted(accounts.ids[a] for a in devices.account) == ["A1", "A2"]
-    assert devices.keys == ["d1"]
+    assert len(set(devices.identifier.tolist())) == 1
 
-    sources = read_memberships(store, accounts, "deposit_source")
-    assert sources.keys == ["bank:bank-9"]
-    assert sorted(accounts.ids[a] for a in sources.account) == ["A1", "A2"]
+    funding = read_uses(store, accounts, "funding")
+    assert sorted(accounts.ids[a] for a in funding.account) == ["A1", "A2"]
 
-    pairs = read_trade_pairs(store, accounts)
+    transfers = read_transfers(store, accounts)
+    assert [
+        (accounts.ids[s], accounts.ids[t])
+        for s, t in zip(transfers.source, transfers.target, strict=True)
+    ] == [("A1", "A2")]
+    assert transfers.amount.tolist() == [10.0]
+
+    trades = read_trades(store, accounts)
     got = [
-        (accounts.ids[s], accounts.ids[b], pairs.symbols[y], int(n), float(q))
-        for s, b, y, n, q in zip(
-            pairs.seller, pairs.buyer, pairs.symbol, pairs.trades, pairs.qty, strict=True
+        (accounts.ids[s], accounts.ids[b], trades.symbols[y], trades.markets[m], q, p)
+        for s, b, y, m, q, p in zip(
+            trades.seller, trades.buyer, trades.symbol, trades.market,
+            trades.qty.tolist(), trades.price.tolist(), strict=True,
         )
-    ]
+    ]  # fmt: skip
     assert got == [
-        ("A1", "A2", "BTC_USDT", 1, 3.0),
-        ("A2", "A1", "BTC_USDT", 2, 3.0),
-        ("A3", "A3", "ETH_USDT", 1, 1.0),
+        ("A2", "A1", "BTC_USDT", "spot", 1.0, 100.0),
+        ("A2", "A1", "BTC_USDT", "spot", 2.0, 101.0),
+        ("A1", "A2", "BTC_USDT", "futures", 3.0, 102.0),
+        ("A3", "A3", "ETH_USDT", "spot", 1.0, 10.0),
     ]
+
+    orders = read_order_days(store, accounts)
+    assert len(orders) == 1
+    assert (orders.placed[0], orders.cancelled[0], orders.via_api[0]) == (3, 1, 1)
+    assert orders.cancelled_within_1s[0] == 1
+    assert orders.max_qty[0] == 5.0
+
+
+@pytest.mark.parametrize(
+    "value", [0.0, 1e-12, 3.3e-8, 0.1, 1 / 3, 2.5, 123456.789012345, 9.87654321e15, -42.125]
+)
+def test_doubles_travel_exactly(store: FalkorEmbedded, value: float) -> None:
+    """The integer encoding of doubles is exact where the fast wire form prints 6 decimals."""
+    store.run("CREATE (:Probe)")  # a graph must exist before it can be queried
+    rows = store.read_columns(f"WITH $x AS v RETURN {collect_exact('v')}", {"x": value})
+    mantissa, exponent = rows[0][1]
+    got = float(decode(mantissa, exponent)[0])
+    assert got == pytest.approx(value, rel=1e-15, abs=0.0)
+
+
+def test_integer_lists_round_trip_through_the_fast_path(store: FalkorEmbedded) -> None:
+    values = [0, -1, 2**53 + 1, 1_790_000_000_123, -(2**62)]
+    store.run("CREATE (:Probe)")
+    rows = store.read_columns("UNWIND $v AS x RETURN 'k', collect(x)", {"v": values}, keys=1)
+    assert rows[0][0] == ["k"]
+    assert rows[0][1][0].tolist() == values
+    assert np.asarray(rows[0][1][0]).dtype == np.int64
 
 
 def test_projections_of_an_empty_store(store: FalkorEmbedded) -> None:
     accounts = read_accounts(store)
     assert accounts.ids == []
-    assert len(read_trade_pairs(store, accounts).seller) == 0
-    assert len(read_memberships(store, accounts, "ip").account) == 0
+    assert len(read_trades(store, accounts)) == 0
+    assert len(read_uses(store, accounts, "ip").account) == 0
+    assert len(read_order_days(store, accounts)) == 0
