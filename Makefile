@@ -6,7 +6,7 @@ TEST_STAMP := $(VENV)/.installed-test
 ACCOUNTS ?= 10000
 SIZE ?= M
 
-.PHONY: demo test lint typecheck bench bench-ingest clean
+.PHONY: demo test lint typecheck bench bench-analysis clean
 
 $(PY):
 	@PYTHON=$$(scripts/find-python.sh) || exit 1; \
@@ -38,6 +38,10 @@ typecheck: $(TEST_STAMP)
 
 bench: $(STAMP)
 	$(PY) bench/bench_ingest.py --size $(SIZE)
+	$(PY) bench/bench_analysis.py --size $(SIZE)
+
+bench-analysis: $(STAMP)
+	$(PY) bench/bench_analysis.py --size $(SIZE)
 
 clean:
 	rm -rf $(VENV) .linkscope demo-data

@@ -11,7 +11,9 @@ import hashlib
 import json
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from linkscope.errors import ConfigError
 
 
 class _Section(BaseModel):
@@ -225,7 +227,10 @@ class AnalysisConfig(_Section):
     def load(cls, path: Path | None) -> AnalysisConfig:
         if path is None:
             return cls()
-        return cls.model_validate_json(path.read_text(encoding="utf-8"))
+        try:
+            return cls.model_validate_json(path.read_text(encoding="utf-8"))
+        except (OSError, ValidationError) as exc:
+            raise ConfigError(f"analysis config {path}: {exc}") from exc
 
     def digest(self) -> str:
         text = json.dumps(self.model_dump(mode="json"), sort_keys=True)

@@ -215,10 +215,15 @@ def demo(
     seed: Annotated[int, typer.Option(help="Random seed.")] = 7,
     store: StoreOpt = None,
 ) -> None:
-    """Generate demo data, ingest it into the store and summarise the graph."""
+    """Generate demo data, ingest it, analyse it, export the verdicts and show the top groups."""
+    from linkscope.cli_analysis import analyze, evaluate, export
+
     generate(out_dir, accounts=accounts, seed=seed)
     ingest(out_dir / "input", store=store, quarantine=out_dir / "quarantine.csv")
     status(store=store)
+    analyze(store=store)
+    export(out_dir / "export", store=store)
+    evaluate(out_dir / "truth", export_dir=out_dir / "export")
 
 
 from linkscope import cli_analysis  # noqa: E402,F401  (registers analyze, export, evaluate)

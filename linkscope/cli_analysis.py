@@ -31,9 +31,10 @@ def analyze(
     top: Annotated[int, typer.Option(help="Groups to list in the summary.")] = 10,
 ) -> None:
     """Detect groups and account findings, assess them and write them into the graph."""
-    from analytics.config import AnalysisConfig
-
-    cfg = AnalysisConfig.load(config)
+    try:
+        cfg = AnalysisConfig.load(config)
+    except LinkscopeError as exc:
+        raise fail(exc) from exc
     if show_config:
         sys.stdout.write(json.dumps(cfg.model_dump(mode="json"), indent=2) + "\n")
         return

@@ -38,7 +38,9 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def analysed(store_path: Path, generated: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[FalkorEmbedded, Path]]:
+def analysed(
+    store_path: Path, generated: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[FalkorEmbedded, Path]]:
     store = FalkorEmbedded(store_path, "e2e")
     ingest_directory(generated / "input", store)
     out = tmp_path_factory.mktemp("export")
@@ -48,7 +50,9 @@ def analysed(store_path: Path, generated: Path, tmp_path_factory: pytest.TempPat
     store.close()
 
 
-def test_quality_targets_on_generated_data(generated: Path, analysed: tuple[FalkorEmbedded, Path]) -> None:
+def test_quality_targets_on_generated_data(
+    generated: Path, analysed: tuple[FalkorEmbedded, Path]
+) -> None:
     groups, flags = read_export(analysed[1])
     result = evaluate(read_labels(generated / "truth"), groups, flags)
     rate = result.rate
@@ -86,7 +90,11 @@ def test_every_verdict_is_supported_by_its_evidence(analysed: tuple[FalkorEmbedd
         for s in parts.values():
             combined *= 1 - s
         assert abs((1 - combined) - score) < 1e-3
-        threshold = CFG.assessment.violation_score if verdict == "violation" else CFG.assessment.suspected_score
+        threshold = (
+            CFG.assessment.violation_score
+            if verdict == "violation"
+            else CFG.assessment.suspected_score
+        )
         assert score >= threshold
         if "wash_trading" in clauses and "wash" in evidence:
             for wash in evidence["wash"]:
@@ -100,15 +108,25 @@ def test_every_verdict_is_supported_by_its_evidence(analysed: tuple[FalkorEmbedd
                     {"ids": ids},
                 ).rows
                 assert len(traded) == len(ids)
-                assert all(s in wash["members"] and b in wash["members"] and y == wash["symbol"] for s, b, y in traded)
+                assert all(
+                    s in wash["members"] and b in wash["members"] and y == wash["symbol"]
+                    for s, b, y in traded
+                )
         if "coordinated_trading" in clauses:
             pairs = evidence["synchronized"]
             assert pairs and all(p["a"] in members and p["b"] in members for p in pairs)
             assert all(p["episodes"] >= CFG.trading.sync_min_episodes for p in pairs)
             assert all(p["episodes"] >= CFG.trading.sync_min_ratio * p["expected"] for p in pairs)
             assert all(len(p["examples"]) > 0 for p in pairs)
-        for clause in set(clauses) & {"spoofing", "unauthorized_bot", "self_matching", "limit_breach"}:
-            assert any(f["clause"] == clause and f["account"] in members for f in evidence["member_flags"])
+        for clause in set(clauses) & {
+            "spoofing",
+            "unauthorized_bot",
+            "self_matching",
+            "limit_breach",
+        }:
+            assert any(
+                f["clause"] == clause and f["account"] in members for f in evidence["member_flags"]
+            )
 
 
 def test_rerun_gives_identical_export_and_keeps_ids_and_history(
@@ -144,9 +162,7 @@ def _shuffled_copy(src: Path, dst: Path, seed: int) -> None:
             writer.writerows([[r[i] for i in order] for r in body])
 
 
-def test_shuffled_input_gives_identical_export(
-    store_path: Path, tmp_path: Path
-) -> None:
+def test_shuffled_input_gives_identical_export(store_path: Path, tmp_path: Path) -> None:
     data = tmp_path / "gen"
     generate(data, GeneratorConfig(accounts=2_500, seed=8))
     _shuffled_copy(data / "input", tmp_path / "shuffled", seed=1)
@@ -159,6 +175,11 @@ def test_shuffled_input_gives_identical_export(
         finally:
             store._graph.delete()
             store.close()
-        exports.append({n: (tmp_path / f"out{i}" / n).read_bytes() for n in ("groups.csv", "group_members.csv", "account_flags.csv")})
+        exports.append(
+            {
+                n: (tmp_path / f"out{i}" / n).read_bytes()
+                for n in ("groups.csv", "group_members.csv", "account_flags.csv")
+            }
+        )
     assert exports[0] == exports[1]
     assert exports[0]["groups.csv"].count(b"\n") > 5

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -33,3 +34,19 @@ def test_ingest_benchmark_runs_at_tiny_size() -> None:
     assert int(figures["trades"].strip()) > 40_000
     for ratio in ("ratio_to_bare_floor", "ratio_to_shape_floor"):
         assert 0 < float(figures[ratio].strip()) < 2
+
+
+@pytest.mark.slow
+def test_analysis_benchmark_runs_at_tiny_size() -> None:
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "bench_analysis.py"), "--size", "XS"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=ROOT,
+    )
+    assert done.returncode == 0, done.stderr
+    result = json.loads((ROOT / "bench" / "results" / "analysis-XS.json").read_text())
+    assert result["accounts"] == 2_000 and result["trades"] > 40_000
+    assert 0 < result["reading_share"] < 1
+    assert result["evaluation"]["group_recall"]["all"]["rate"] >= 0.95

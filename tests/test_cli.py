@@ -25,7 +25,16 @@ def _run(args: list[str], store: Path, *, ok: bool = True) -> subprocess.Complet
 
 
 def test_every_command_has_help() -> None:
-    for command in ("generate", "ingest", "cypher", "status", "demo"):
+    for command in (
+        "generate",
+        "ingest",
+        "cypher",
+        "status",
+        "demo",
+        "analyze",
+        "export",
+        "evaluate",
+    ):
         done = subprocess.run([*CLI, command, "--help"], capture_output=True, text=True, timeout=60)
         assert done.returncode == 0
         assert "Usage" in done.stdout
@@ -117,3 +126,50 @@ def test_generator_is_seeded_and_keeps_truth_outside_input(tmp_path: Path) -> No
         "benign_shared_ip",
         "market_maker",
     } <= typologies
+
+
+def test_analyze_export_evaluate(tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    early = _run(["export", str(tmp_path / "out")], store, ok=False)
+    assert early.returncode == 2 and "linkscope analyze" in early.stderr
+    generate(tmp_path / "gen", GeneratorConfig(accounts=2_000, seed=4))
+    _run(
+        ["ingest", str(tmp_path / "gen" / "input"), "--quarantine", str(tmp_path / "q.csv")], store
+    )
+    done = _run(["analyze"], store)
+    assert "violation" in done.stdout and "top groups" in done.stdout
+    _run(["export", str(tmp_path / "out")], store)
+    headers = {}
+    for name in ("groups.csv", "group_members.csv", "account_flags.csv"):
+        with (tmp_path / "out" / name).open(newline="") as handle:
+            headers[name] = next(csv.reader(handle))
+    assert headers == {
+        "groups.csv": [
+            "group_id",
+            "verdict",
+            "score",
+            "clauses",
+            "recommended_action",
+            "member_count",
+        ],
+        "group_members.csv": ["group_id", "account_id", "role"],
+        "account_flags.csv": ["account_id", "clause", "score", "evidence"],
+    }
+    scored = json.loads(
+        _run(
+            [
+                "evaluate",
+                str(tmp_path / "gen" / "truth"),
+                "--export-dir",
+                str(tmp_path / "out"),
+                "--format",
+                "json",
+            ],
+            store,
+        ).stdout
+    )
+    assert scored["group_recall"]["all"]["rate"] >= 0.95
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"wash": {"margin": 1}}')
+    refused = _run(["analyze", "--config", str(bad)], store, ok=False)
+    assert refused.returncode == 2 and "margin" in refused.stderr

@@ -16,7 +16,16 @@ from tests.helpers import ACCOUNTS_HEADER, TRADES_HEADER, write_csv
 T0 = 1_790_000_000_000
 HOUR = 3_600_000
 LOGINS = ["account_id", "ts", "ip", "device_id", "user_agent", "channel"]
-FUNDING = ["event_id", "account_id", "ts", "direction", "method", "counterparty_ref", "asset", "amount"]
+FUNDING = [
+    "event_id",
+    "account_id",
+    "ts",
+    "direction",
+    "method",
+    "counterparty_ref",
+    "asset",
+    "amount",
+]
 ORDERS = ["order_id", "account_id", "symbol", "side", "type", "price", "qty", "placed_at",
           "ended_at", "final_status", "filled_qty", "channel"]  # fmt: skip
 
@@ -35,7 +44,9 @@ class Data:
         self.logins.append([aid, T0, f"10.{len(self.accounts)}.0.1", f"dev-{aid}", "ua", "app"])
         self.funding.append([f"F-{aid}", aid, T0, "deposit", "bank", f"own-{aid}", "USDT", 100])
 
-    def trade(self, seller: str, buyer: str, ts: int, qty: float = 1.0, symbol: str = "BTC_USDT") -> None:
+    def trade(
+        self, seller: str, buyer: str, ts: int, qty: float = 1.0, symbol: str = "BTC_USDT"
+    ) -> None:
         tid = f"T{len(self.trades):06d}"
         self.trades.append([tid, ts, symbol, 100.0, qty, buyer, seller, "buy", "spot"])
 
@@ -47,7 +58,11 @@ class Data:
         if self.orders:
             write_csv(directory / "orders.csv", ORDERS, self.orders)
         if self.history:
-            write_csv(directory / "enforcement_history.csv", ["account_id", "ts", "action", "clause", "case_id"], self.history)
+            write_csv(
+                directory / "enforcement_history.csv",
+                ["account_id", "ts", "action", "clause", "case_id"],
+                self.history,
+            )
         return directory
 
 
@@ -65,7 +80,9 @@ def market(data: Data, users: int = 30) -> None:
                 data.trade(f"U{i:02d}", "MM", ts, 1.0 + (i % 3))
 
 
-def run(store: FalkorEmbedded, data: Data, tmp: Path, cfg: AnalysisConfig | None = None) -> Analysis:
+def run(
+    store: FalkorEmbedded, data: Data, tmp: Path, cfg: AnalysisConfig | None = None
+) -> Analysis:
     ingest_directory(data.write(tmp / "in"), store)
     cfg = cfg or AnalysisConfig()
     analysis = analyze(store, cfg)
@@ -82,7 +99,9 @@ def named(analysis: Analysis, members: list[int]) -> set[str]:
     return {analysis.accounts.ids[m] for m in members}
 
 
-def test_ring_without_shared_identifiers_is_found_and_household_cleared(tmp_path: Path, store: FalkorEmbedded) -> None:
+def test_ring_without_shared_identifiers_is_found_and_household_cleared(
+    tmp_path: Path, store: FalkorEmbedded
+) -> None:
     data = Data()
     market(data)
     for aid in ("R1", "R2", "R3", "H1", "H2"):
@@ -113,17 +132,23 @@ def test_ring_without_shared_identifiers_is_found_and_household_cleared(tmp_path
     assert {link["kind"] for link in household.evidence["links"]} >= {"device", "funding"}
 
     assert group_of(analysis, "MM") is None  # many back-and-forth counterparties, no group
-    assert not any(w for w in analysis.findings.wash if analysis.accounts.ids.index("MM") in w.members)
+    assert not any(
+        w for w in analysis.findings.wash if analysis.accounts.ids.index("MM") in w.members
+    )
 
 
-def test_repeat_offender_escalates_and_first_time_is_frozen(tmp_path: Path, store: FalkorEmbedded) -> None:
+def test_repeat_offender_escalates_and_first_time_is_frozen(
+    tmp_path: Path, store: FalkorEmbedded
+) -> None:
     data = Data()
     market(data, users=10)
     for ring in ("A", "B"):
         members = [f"{ring}{i}" for i in range(3)]
         for aid in members:
             data.account(aid)
-            data.logins.append([aid, T0 + 5_000, f"198.51.100.{ord(ring)}", f"shared-{ring}", "ua", "app"])
+            data.logins.append(
+                [aid, T0 + 5_000, f"198.51.100.{ord(ring)}", f"shared-{ring}", "ua", "app"]
+            )
         for k in range(4):
             ts = T0 + k * 3 * HOUR
             for j, aid in enumerate(members):
@@ -139,7 +164,9 @@ def test_repeat_offender_escalates_and_first_time_is_frozen(tmp_path: Path, stor
     assert first.verdict == repeat.verdict == "violation"
     assert first.action == "freeze_pending_review"
     assert repeat.action == "restrict_new_positions"
-    assert any(h["account"] == "B-old" and h["action"] == "frozen" for h in repeat.evidence["history"])
+    assert any(
+        h["account"] == "B-old" and h["action"] == "frozen" for h in repeat.evidence["history"]
+    )
     assert any("repeat" in r for r in repeat.reasons)
     assert repeat.roles[analysis.accounts.ids.index("B0")] == "controller_candidate"
 
@@ -154,12 +181,57 @@ def test_order_detectors_and_missing_orders(tmp_path: Path, store: FalkorEmbedde
     for aid in ("BOT", "APPROVED"):
         for j in range(150):
             placed = day + 3_600_000 + j * 2_000 + (j % 3)
-            data.orders.append([f"O-{aid}-{j}", aid, "BTC_USDT", "buy", "limit", 100, 0.1, placed, placed + 500, "filled", 0.1, "api"])
+            data.orders.append(
+                [
+                    f"O-{aid}-{j}",
+                    aid,
+                    "BTC_USDT",
+                    "buy",
+                    "limit",
+                    100,
+                    0.1,
+                    placed,
+                    placed + 500,
+                    "filled",
+                    0.1,
+                    "api",
+                ]
+            )
     for j in range(60):  # big orders pulled within a second, hardly anything filled
         placed = day + 7_200_000 + j * 9_000 + (j * 7919) % 5_000
-        data.orders.append([f"O-S-{j}", "SPOOF", "BTC_USDT", "sell", "limit", 100, 80.0, placed, placed + 300, "cancelled", 0, "web"])
+        data.orders.append(
+            [
+                f"O-S-{j}",
+                "SPOOF",
+                "BTC_USDT",
+                "sell",
+                "limit",
+                100,
+                80.0,
+                placed,
+                placed + 300,
+                "cancelled",
+                0,
+                "web",
+            ]
+        )
     for i in range(12):
-        data.orders.append([f"O-U-{i}", f"U{i:02d}", "BTC_USDT", "buy", "limit", 100, 1.0 + i % 3, day + i * 999_000, day + i * 999_000 + 60_000, "filled", 1.0, "app"])
+        data.orders.append(
+            [
+                f"O-U-{i}",
+                f"U{i:02d}",
+                "BTC_USDT",
+                "buy",
+                "limit",
+                100,
+                1.0 + i % 3,
+                day + i * 999_000,
+                day + i * 999_000 + 60_000,
+                "filled",
+                1.0,
+                "app",
+            ]
+        )
     analysis = run(store, data, tmp_path)
     flags = {(analysis.accounts.ids[f.account], f.clause): f for f in analysis.flags}
     assert ("BOT", "unauthorized_bot") in flags and ("APPROVED", "unauthorized_bot") not in flags
@@ -170,11 +242,15 @@ def test_order_detectors_and_missing_orders(tmp_path: Path, store: FalkorEmbedde
     assert {c for a, c in flags if a.startswith("U")} == set()
     assert not analysis.findings.data_gaps
 
-    exported = store.read("MATCH (:Account {account_id: 'BOT'})-[:HAS_FLAG]->(f:Flag {current: true}) RETURN f.evidence").scalar()
+    exported = store.read(
+        "MATCH (:Account {account_id: 'BOT'})-[:HAS_FLAG]->(f:Flag {current: true}) RETURN f.evidence"
+    ).scalar()
     assert json.loads(exported)["days"][0]["placed"] == 150
 
 
-def test_limit_breach_uses_the_configured_limit_and_exempts_market_makers(tmp_path: Path, store: FalkorEmbedded) -> None:
+def test_limit_breach_uses_the_configured_limit_and_exempts_market_makers(
+    tmp_path: Path, store: FalkorEmbedded
+) -> None:
     data = Data()
     market(data, users=40)  # MM: 160 trades in the period, spread over days
     data.account("BUSY")
@@ -182,8 +258,12 @@ def test_limit_breach_uses_the_configured_limit_and_exempts_market_makers(tmp_pa
         data.trade("BUSY", "MM", (T0 // 86_400_000 + 3) * 86_400_000 + j * 60_000, 0.5)
     cfg = AnalysisConfig.model_validate({"behaviour": {"trade_limits": {"spot": 20}}})
     analysis = run(store, data, tmp_path, cfg)
-    breaches = {analysis.accounts.ids[f.account] for f in analysis.flags if f.clause == "limit_breach"}
+    breaches = {
+        analysis.accounts.ids[f.account] for f in analysis.flags if f.clause == "limit_breach"
+    }
     assert "BUSY" in breaches and "MM" not in breaches
     day = next(f for f in analysis.flags if f.clause == "limit_breach").evidence["days"][0]
     assert (day["trades"], day["limit"]) == (30, 20)
-    assert analysis.findings.data_gaps == ["no orders data: spoofing and unauthorized-bot detection not assessed"]
+    assert analysis.findings.data_gaps == [
+        "no orders data: spoofing and unauthorized-bot detection not assessed"
+    ]
