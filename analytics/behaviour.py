@@ -83,16 +83,26 @@ def spoofing_flags(orders: OrderDays, cfg: BehaviourConfig) -> list[Flag]:
             "cancelled_qty_over_filled": round(float(cancel_fill[i]), 2),
             "order_size_over_symbol_median": round(float(size_ratio[i]), 2),
         }
-        flag = flags.get(account)
-        if flag is None:
-            flags[account] = Flag(
-                account, "spoofing", score, {"days": [detail]}, [], [(symbol, day)]
-            )
-        else:
-            flag.score = max(flag.score, score)
-            flag.evidence["days"].append(detail)
-            flag.order_days.append((symbol, day))
+        _add_day(flags, account, "spoofing", score, detail, (symbol, day))
     return [flags[a] for a in sorted(flags)]
+
+
+def _add_day(
+    flags: dict[int, Flag],
+    account: int,
+    clause: str,
+    score: float,
+    detail: dict[str, Any],
+    order_day: tuple[str, int] | None,
+) -> None:
+    """One flag per account and clause: each offending day adds its figures, the worst scores."""
+    flag = flags.get(account)
+    if flag is None:
+        flag = flags[account] = Flag(account, clause, score, {"days": []})
+    flag.score = max(flag.score, score)
+    flag.evidence["days"].append(detail)
+    if order_day is not None:
+        flag.order_days.append(order_day)
 
 
 def bot_flags(orders: OrderDays, accounts: Accounts, cfg: BehaviourConfig) -> list[Flag]:
@@ -127,15 +137,7 @@ def bot_flags(orders: OrderDays, accounts: Accounts, cfg: BehaviourConfig) -> li
             "gap_mad_over_median": round(float(robust_cv[i]), 4),
             "reasons": reasons,
         }
-        flag = flags.get(account)
-        if flag is None:
-            flags[account] = Flag(
-                account, "unauthorized_bot", score, {"days": [detail]}, [], [(symbol, day)]
-            )
-        else:
-            flag.score = max(flag.score, score)
-            flag.evidence["days"].append(detail)
-            flag.order_days.append((symbol, day))
+        _add_day(flags, account, "unauthorized_bot", score, detail, (symbol, day))
     return [flags[a] for a in sorted(flags)]
 
 
@@ -169,12 +171,7 @@ def limit_flags(trades: Trades, accounts: Accounts, cfg: BehaviourConfig) -> lis
             "over_by": n - limit,
         }
         score = min(1.0, 0.6 + 0.4 * min(1.0, (n - limit) / limit))
-        flag = flags.get(acc)
-        if flag is None:
-            flags[acc] = Flag(
-                acc, "limit_breach", score, {"days": [detail]}, [int(rows[0]), int(rows[-1])]
-            )
-        else:
-            flag.score = max(flag.score, score)
-            flag.evidence["days"].append(detail)
+        _add_day(flags, acc, "limit_breach", score, detail, None)
+        if not flags[acc].trades:
+            flags[acc].trades = [int(rows[0]), int(rows[-1])]
     return [flags[a] for a in sorted(flags)]

@@ -134,8 +134,30 @@ def synchronized_pairs(trades: Trades, n_accounts: int, cfg: TradingConfig) -> l
         overall = in_group / group_events[group[ex]]
         return float(np.sum((around[ex] - close) * np.maximum(local, overall)))
 
+    # A cheap lower bound of that expectation (b's share over the whole period only) drops
+    # most candidates, market makers meeting each other all day, before the exact count.
+    cand_a, cand_b = candidates // n_accounts, candidates % n_accounts
+    involved, index = np.unique(np.concatenate([cand_a, cand_b]), return_inverse=True)
+    n_groups = int(group.max()) + 1
+    row = np.searchsorted(involved, account)
+    mine = (row < len(involved)) & (involved[np.minimum(row, len(involved) - 1)] == account)
+    around_sum = np.zeros((len(involved), n_groups))
+    np.add.at(around_sum, (row[mine], group[mine]), around[mine])
+    share = np.zeros((len(involved), n_groups))
+    np.add.at(share, (row[mine], group[mine]), 1.0)
+    share /= np.maximum(group_events, 1.0)
+    ia, ib = index[: len(candidates)], index[len(candidates) :]
+    episodes_of = counts[counts >= cfg.sync_min_episodes]
+    lower = 0.5 * (
+        np.einsum("ij,ij->i", around_sum[ia], share[ib])
+        - episodes_of * share[ib].max(axis=1)
+        + np.einsum("ij,ij->i", around_sum[ib], share[ia])
+        - episodes_of * share[ia].max(axis=1)
+    )
+    keep = episodes_of >= cfg.sync_min_ratio * np.maximum(lower, 0.0)
+
     out: list[SyncPair] = []
-    for pair in candidates.tolist():
+    for pair in candidates[keep].tolist():
         a, b = divmod(pair, n_accounts)
         episodes = observed[pair]
         exp = 0.5 * (expected_from(a, b) + expected_from(b, a))
