@@ -88,7 +88,9 @@ class Assessor:
     def name(self, account: int) -> str:
         return self.accounts.ids[account]
 
-    def assess(self, members: list[int], quote_among: float, trades_among: int) -> GroupAssessment:
+    def assess(
+        self, members: list[int], quote_among: float, trades_among: int, last_activity: int
+    ) -> GroupAssessment:
         cfg = self.cfg.assessment
         inside = set(members)
         links, identifiers, best = self._links(members, inside)
@@ -172,7 +174,7 @@ class Assessor:
                 + ", ".join(sorted({f"{f.clause} ({self.name(f.account)})" for f in member_flags}))
             )
 
-        history, prior = self._history(members, inside)
+        history, prior = self._history(members, inside, last_activity)
         if history:
             evidence["history"] = history
         if self.f.data_gaps:
@@ -260,7 +262,11 @@ class Assessor:
             "trade_positions": w.evidence.tolist(),  # replaced by trade ids when written
         }
 
-    def _history(self, members: list[int], inside: set[int]) -> tuple[list[dict[str, Any]], int]:
+    def _history(
+        self, members: list[int], inside: set[int], last_activity: int
+    ) -> tuple[list[dict[str, Any]], int]:
+        """Earlier actions on members or strongly linked accounts, taken before the group's
+        latest activity: a decision on this very case does not make it its own repeat."""
         s = self.f.sanctions
         out: list[dict[str, Any]] = []
         prior = 0
@@ -272,6 +278,8 @@ class Assessor:
                     sources[other] = f"linked to {self.name(m)} (weight {w:.2f})"
         for account in sorted(sources):
             for i in self.sanctions_of.get(account, []):
+                if int(s.ts[i]) >= last_activity:
+                    continue
                 prior = max(prior, ACTION_RANK.get(s.action[i], 1))
                 out.append(
                     {

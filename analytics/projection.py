@@ -253,11 +253,30 @@ class Sanctions:
     clause: list[str]
 
 
+# Decisions recorded through the API count as enforcement history on later runs.
+DECISION_ACTIONS = {
+    "request_report": "report_requested",
+    "freeze_pending_review": "frozen",
+    "restrict_new_positions": "restricted",
+    "permanent_restriction": "closed",
+}
+
+
 def read_sanctions(store: GraphBackend, accounts: Accounts) -> Sanctions:
+    """Enforcement history: the contract's file plus confirmed or acted-on API decisions."""
     rows = store.read(
         "MATCH (a:Account)-[:SANCTIONED]->(x:EnforcementAction) "
-        "RETURN id(a), x.ts, x.action, coalesce(x.clause, '') ORDER BY x.ts"
+        "RETURN id(a), x.ts, x.action, coalesce(x.clause, '')"
     ).rows
+    for node, ts, decision, action, clauses in store.read(
+        "MATCH (d:Decision)-[:CONCERNS]->(a:Account) "
+        "WHERE d.decision IN ['confirm', 'escalate', 'action_taken'] "
+        "RETURN id(a), d.at, d.decision, d.action, d.clauses"
+    ).rows:
+        name = DECISION_ACTIONS.get(str(action)) if decision == "action_taken" else "warning"
+        if name is not None:
+            rows.append([node, ts, name, ";".join(clauses or [])])
+    rows.sort(key=lambda r: (int(r[1]), int(r[0]), str(r[2])))
     nodes = np.asarray([r[0] for r in rows], dtype=np.int64)
     account = accounts.positions(nodes) if len(nodes) else nodes
     return Sanctions(

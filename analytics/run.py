@@ -107,8 +107,13 @@ def analyze(
         findings = Findings(links, relations, sync, wash, flags, sanctions, gaps)
         assessor = Assessor(accounts, findings, cfg)
         among_trades, among_quote = _trading_among(trades, groups, n)
+        last_trade = np.zeros(n, dtype=np.int64)
+        np.maximum.at(last_trade, trades.seller, trades.ts)
+        np.maximum.at(last_trade, trades.buyer, trades.ts)
         assessed = [
-            assessor.assess(g, float(among_quote[i]), int(among_trades[i]))
+            assessor.assess(
+                g, float(among_quote[i]), int(among_trades[i]), int(last_trade[g].max())
+            )
             for i, g in enumerate(groups)
         ]
         lineage = assign_ids(

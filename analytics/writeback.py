@@ -8,6 +8,7 @@ import time
 import uuid
 from typing import Any
 
+from analytics.assessment import GroupAssessment
 from analytics.behaviour import Flag
 from analytics.config import AnalysisConfig
 from analytics.projection import identifier_keys, trade_ids
@@ -43,6 +44,8 @@ def write_analysis(store: GraphBackend, analysis: Analysis, cfg: AnalysisConfig)
     _resolve_evidence(store, analysis)
     accounts = analysis.accounts
     groups = analysis.groups
+    before = {str(r[0]): r[1:] for r in store.read(rs.CURRENT_ASSESSMENTS).rows}
+    changed_at = [_changed_at(g, before.get(g.group_id), now) for g in groups]
     for start in range(0, len(groups), CHUNK):
         chunk = groups[start : start + CHUNK]
         store.run(
@@ -50,6 +53,7 @@ def write_analysis(store: GraphBackend, analysis: Analysis, cfg: AnalysisConfig)
             {
                 "run_id": run_id,
                 "assessed_at": now,
+                "changed_at": changed_at[start : start + CHUNK],
                 "group_id": [g.group_id for g in chunk],
                 "verdict": [g.verdict for g in chunk],
                 "score": [g.score for g in chunk],
@@ -118,6 +122,20 @@ def write_analysis(store: GraphBackend, analysis: Analysis, cfg: AnalysisConfig)
     _prune(store, run_id, cfg.assessment.history_runs)
     store.checkpoint()
     return run_id
+
+
+def _changed_at(group: GroupAssessment, before: list[Any] | None, now: int) -> int:
+    """When the group's assessment last changed: kept while members and verdict stay the same."""
+    if before is None or group.lineage != "unchanged":
+        return now
+    verdict, score, clauses, action, changed = before
+    same = (verdict, round(float(score), 4), list(clauses or []), action) == (
+        group.verdict,
+        round(group.score, 4),
+        group.clauses,
+        group.action,
+    )
+    return int(changed) if same and changed is not None else now
 
 
 def dumps(value: Any) -> str:

@@ -19,7 +19,7 @@ CREATE_GROUPS = (
     verdict: $verdict[i], score: $score[i], clauses: $clauses[i],
     recommended_action: $recommended_action[i], member_count: $member_count[i],
     reasons: $reasons[i], evidence: $evidence[i], lineage: $lineage[i], parents: $parents[i],
-    assessed_at: $assessed_at})
+    assessed_at: $assessed_at, changed_at: $changed_at[i]})
 WITH g, i
 UNWIND range(0, size($member_nodes[i]) - 1) AS j
 WITH g, i, j, $member_nodes[i][j] AS node
@@ -58,6 +58,9 @@ DELETE_RUN_RESULTS = """MATCH (n) WHERE (n:Group OR n:Flag) AND n.run_id IN $run
 WITH n LIMIT $limit DETACH DELETE n RETURN count(*)"""
 
 DELETE_RUNS = "MATCH (r:AnalysisRun) WHERE r.run_id IN $runs DELETE r"
+
+CURRENT_ASSESSMENTS = """MATCH (g:Group {current: true})
+RETURN g.group_id, g.verdict, g.score, g.clauses, g.recommended_action, g.changed_at"""
 
 CURRENT_MEMBERSHIP = """MATCH (a:Account)-[:MEMBER_OF]->(g:Group {current: true})
 RETURN g.group_id, collect(a.account_id)"""

@@ -52,3 +52,29 @@ class Busy(LinkscopeError):
 
     status_code = 409
     code = "busy"
+
+
+class Unauthenticated(LinkscopeError):
+    """No API key, or one that is unknown or revoked."""
+
+    status_code = 401
+    code = "unauthenticated"
+
+
+class Forbidden(LinkscopeError):
+    """The caller's role may not do this."""
+
+    status_code = 403
+    code = "forbidden"
+
+
+class NotFound(LinkscopeError):
+    status_code = 404
+    code = "not_found"
+
+
+class Gone(LinkscopeError):
+    """A pagination cursor whose analysis run has been pruned."""
+
+    status_code = 410
+    code = "cursor_expired"

@@ -36,6 +36,21 @@ class Settings(BaseSettings):
         le=200_000,
         description="Rows per write batch (40k measured best at 100k accounts).",
     )
+    keys_file: str = Field(
+        default=".linkscope/keys.json",
+        description="API keys (hashed, with their roles); written by `linkscope keys`.",
+    )
+    api_store_timeout_s: float = Field(
+        default=15.0,
+        gt=0,
+        description="Socket timeout of the API's store connection: a stuck store answers 503.",
+    )
+    cypher_max_rows: int = Field(
+        default=5_000, ge=1, description="Rows returned by POST /v1/cypher at most."
+    )
+    cypher_max_timeout_ms: int = Field(
+        default=60_000, ge=100, description="Longest time limit a Cypher request may ask for."
+    )
 
 
 @lru_cache(maxsize=1)

@@ -1,0 +1,171 @@
+"""Request and response models of the HTTP API: typed, documented, separate from the graph."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Verdict = Literal["violation", "suspected", "cleared"]
+Action = Literal[
+    "none",
+    "request_report",
+    "freeze_pending_review",
+    "restrict_new_positions",
+    "permanent_restriction",
+]
+DecisionKind = Literal["confirm", "dismiss", "escalate", "action_taken"]
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class ErrorDetail(_Out):
+    status: int = Field(description="HTTP status code, repeated for clients that lose it.")
+    code: str = Field(description="Stable machine-readable code, e.g. `not_found`, `forbidden`.")
+    message: str = Field(description="What went wrong, for people.")
+
+
+class ErrorBody(_Out):
+    error: ErrorDetail
+
+
+class GroupSummary(_Out):
+    group_id: str = Field(description="Stable across runs while membership stays mostly the same.")
+    run_id: str = Field(description="The analysis run (assessment version) this verdict is from.")
+    verdict: Verdict
+    score: float = Field(ge=0, le=1, description="0..1, higher is worse.")
+    clauses: list[str] = Field(description="Policy clauses found (names as in the data contract).")
+    recommended_action: Action
+    member_count: int
+    lineage: str = Field(description="new | unchanged | continued | merged | split")
+    changed_at: int = Field(description="Epoch ms when this group's assessment last changed.")
+    current: bool = Field(description="Whether this is the latest run's assessment.")
+
+
+class GroupPage(_Out):
+    items: list[GroupSummary]
+    run_id: str | None = Field(description="The run every page of this listing is read from.")
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null at the end.")
+
+
+class Member(_Out):
+    account_id: str
+    role: str = Field(description="controller_candidate | member | counterparty")
+    account_type: str
+    status: str
+    flags: list[str]
+
+
+class Decision(_Out):
+    decision_id: str
+    group_id: str
+    run_id: str = Field(description="The assessment version the decision was made on.")
+    verdict: str = Field(description="The verdict at the time of the decision.")
+    decision: DecisionKind
+    action: Action | None
+    note: str
+    by_key: str
+    by_role: str
+    at: int
+
+
+class GroupDetail(GroupSummary):
+    reasons: list[str]
+    evidence: dict[str, Any] = Field(description="Links, wash sets, synchronized pairs, flags, history.")
+    parents: list[str] = Field(description="Ids of the previous run's groups this one came from.")
+    members: list[Member]
+    decisions: list[Decision]
+
+
+class DecisionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    decision: DecisionKind = Field(
+        description="confirm / dismiss / escalate (investigators), action_taken (enforcement)."
+    )
+    action: Action | None = Field(
+        default=None, description="Required with action_taken: the action enforcement took."
+    )
+    note: str = Field(default="", max_length=4000)
+
+
+class Identifier(_Out):
+    kind: Literal["ip", "device", "funding"]
+    value: str
+    relationship: str
+    uses: int = Field(description="Logins or funding events of this account with it.")
+    shared_by: int = Field(description="Accounts using this identifier.")
+    specificity: float = Field(description="0..1: how much sharing it says (0 for a hub).")
+
+
+class AccountFlag(_Out):
+    clause: str
+    score: float
+    evidence: dict[str, Any]
+
+
+class AccountProfile(_Out):
+    account_id: str
+    properties: dict[str, Any]
+    identifiers: list[Identifier]
+    flags: list[AccountFlag]
+    group_id: str | None
+
+
+class GraphNode(_Out):
+    id: str = Field(description="`Label:key`, e.g. `Account:U0000001`, `IP:10.0.0.1`.")
+    label: str
+    key: str
+    properties: dict[str, Any]
+
+
+class GraphEdge(_Out):
+    source: str
+    target: str
+    type: str
+    properties: dict[str, Any]
+
+
+class Neighborhood(_Out):
+    nodes: list[GraphNode]
+    edges: list[GraphEdge]
+    truncated: bool = Field(description="True when the node limit cut the expansion short.")
+
+
+class CypherIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    query: str = Field(min_length=1, max_length=20_000)
+    params: dict[str, Any] = Field(default_factory=dict)
+    timeout_ms: int | None = Field(default=None, ge=1, description="Capped by the server setting.")
+
+
+class CypherOut(_Out):
+    columns: list[str]
+    rows: list[list[Any]]
+    truncated: bool = Field(description="True when more rows than the row cap were returned.")
+    elapsed_ms: float
+
+
+class RunInfo(_Out):
+    run_id: str
+    status: str = Field(description="queued | running | writing | current | superseded | failed")
+    started_at: int | None
+    finished_at: int | None
+    groups: int | None
+    flags: int | None
+    steps: list[str] = Field(default_factory=list, description="Steps done (runs in progress).")
+    error: str | None = None
+
+
+class AuditEntry(_Out):
+    at: int
+    key_id: str
+    role: str
+    action: str
+    target: str
+    detail: str
+
+
+class Health(_Out):
+    status: str
