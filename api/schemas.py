@@ -47,7 +47,9 @@ class GroupSummary(_Out):
 class GroupPage(_Out):
     items: list[GroupSummary]
     run_id: str | None = Field(description="The run every page of this listing is read from.")
-    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null at the end.")
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for the next page; null at the end."
+    )
 
 
 class Member(_Out):
@@ -73,7 +75,9 @@ class Decision(_Out):
 
 class GroupDetail(GroupSummary):
     reasons: list[str]
-    evidence: dict[str, Any] = Field(description="Links, wash sets, synchronized pairs, flags, history.")
+    evidence: dict[str, Any] = Field(
+        description="Links, wash sets, synchronized pairs, flags, history."
+    )
     parents: list[str] = Field(description="Ids of the previous run's groups this one came from.")
     members: list[Member]
     decisions: list[Decision]

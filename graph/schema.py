@@ -25,7 +25,24 @@ INDEXES: tuple[NodeIndex, ...] = (
     NodeIndex("Group", "group_id", unique=False),  # one node per run: ids repeat across runs
     NodeIndex("Group", "run_id", unique=False),
     NodeIndex("Flag", "run_id", unique=False),
+    NodeIndex("Decision", "decision_id"),
+    NodeIndex("Decision", "group_id", unique=False),
 )
+
+
+# The property that names a node of each label to people (API node ids are `Label:key`).
+NODE_KEYS = {
+    "Account": "account_id",
+    "IP": "ip",
+    "Device": "device_id",
+    "FundingSource": "key",
+    "Trade": "trade_id",
+    "Symbol": "symbol",
+    "Order": "order_id",
+    "EnforcementAction": "key",
+    "Group": "group_id",
+    "Decision": "decision_id",
+}
 
 
 def ensure_schema(store: GraphBackend) -> None:

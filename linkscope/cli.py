@@ -226,7 +226,7 @@ def demo(
     evaluate(out_dir / "truth", export_dir=out_dir / "export")
 
 
-from linkscope import cli_analysis  # noqa: E402,F401  (registers analyze, export, evaluate)
+from linkscope import cli_analysis, cli_api  # noqa: E402,F401  (they register their commands)
 
 
 def main() -> None:

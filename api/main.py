@@ -1,0 +1,56 @@
+"""The HTTP API: an app factory; nothing is built or opened at import time."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from api import errors
+from api.deps import StoreHolder
+from api.keys import KeyStore
+from api.routes import accounts, cypher, groups, runs, system
+from api.runner import RunManager
+from api.schemas import ErrorBody
+from graph.backend import GraphBackend
+from graph.store import open_store
+from linkscope.settings import Settings, get_settings
+
+UI_DIR = Path(__file__).resolve().parent.parent / "ui_static"
+
+
+def _open(settings: Settings) -> GraphBackend:
+    return open_store(settings=settings)
+
+
+def create_app(
+    settings: Settings | None = None, opener: Callable[[Settings], GraphBackend] = _open
+) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        app.state.store.close()
+
+    app = FastAPI(
+        title="linkscope",
+        version="1",
+        description="Groups of exchange accounts under common control, their verdicts and evidence. "
+        "Every /v1 call needs `Authorization: Bearer <key>` (see `linkscope keys`).",
+        lifespan=lifespan,
+        responses={code: {"model": ErrorBody} for code in (401, 403, 404, 422, 503)},
+    )
+    app.state.settings = settings
+    app.state.store = StoreHolder(settings, opener)
+    app.state.keys = KeyStore(Path(settings.keys_file))
+    app.state.runs = RunManager(settings)
+    errors.install(app)
+    for module in (system, groups, accounts, cypher, runs):
+        app.include_router(module.router)
+    if (UI_DIR / "index.html").exists():
+        app.mount("/", StaticFiles(directory=UI_DIR, html=True), name="ui")
+    return app

@@ -1,0 +1,155 @@
+"""Accounts: profile with identifiers and flags, the account's group, its neighbourhood."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query
+
+from analytics.config import LinkageConfig
+from analytics.linkage import specificity
+from api.deps import AnyRole, Investigation, StoreDep
+from api.routes.groups import summary
+from api.schemas import (
+    AccountFlag,
+    AccountProfile,
+    GraphEdge,
+    GraphNode,
+    GroupSummary,
+    Identifier,
+    Neighborhood,
+)
+from graph import api_statements as q
+from graph.backend import GraphBackend
+from graph.schema import NODE_KEYS
+from linkscope.errors import NotFound, QueryError
+
+router = APIRouter(prefix="/v1/accounts", tags=["accounts"])
+
+KIND: dict[str, Literal["ip", "device", "funding"]] = {
+    "IP": "ip",
+    "Device": "device",
+    "FundingSource": "funding",
+}
+DEFAULT_RELS = ("USED_IP", "USED_DEVICE", "DEPOSIT_FROM", "WITHDRAW_TO", "TRANSFER",
+                "TRADES_WITH", "MEMBER_OF", "HAS_FLAG", "SANCTIONED")  # fmt: skip
+ALLOWED_RELS = (
+    *DEFAULT_RELS,
+    "SOLD",
+    "BOUGHT",
+    "ORDERS_ON",
+    "PLACED",
+    "EVIDENCE",
+    "ON",
+    "CONCERNS",
+)
+BULKY = {"times", "evidence", "config", "reasons", "digest", "loaded_run", "updated_by"}
+
+
+def _profile_props(store: GraphBackend, account_id: str) -> dict[str, Any]:
+    rows = store.read(q.ACCOUNT, {"account_id": account_id}).rows
+    if not rows:
+        raise NotFound(f"no account {account_id!r}")
+    return {k: v for k, v in dict(rows[0][0]).items() if k not in BULKY}
+
+
+@router.get("/{account_id}", response_model=AccountProfile, summary="Account profile")
+def get_account(account_id: str, store: StoreDep, _: Investigation) -> AccountProfile:
+    props = _profile_props(store, account_id)
+    cfg = LinkageConfig()
+    identifiers = [
+        Identifier(
+            kind=KIND[label],
+            value=value,
+            relationship=rel,
+            uses=int(uses),
+            shared_by=int(shared),
+            specificity=round(specificity(int(shared), cfg, KIND[label]), 4),
+        )
+        for label, value, rel, uses, shared in store.read(
+            q.ACCOUNT_IDENTIFIERS, {"account_id": account_id}
+        ).rows
+    ]
+    flags = [
+        AccountFlag(clause=c, score=float(s), evidence=json.loads(e or "{}"))
+        for c, s, e in store.read(q.ACCOUNT_FLAGS, {"account_id": account_id}).rows
+    ]
+    group = store.read(q.ACCOUNT_GROUP, {"account_id": account_id}).rows
+    return AccountProfile(
+        account_id=account_id,
+        properties=props,
+        identifiers=identifiers,
+        flags=flags,
+        group_id=str(group[0][0]) if group else None,
+    )
+
+
+@router.get(
+    "/{account_id}/group", response_model=GroupSummary, summary="The account's current group"
+)
+def get_account_group(account_id: str, store: StoreDep, _: AnyRole) -> GroupSummary:
+    rows = store.read(q.ACCOUNT_GROUP, {"account_id": account_id}).rows
+    if not rows:
+        _profile_props(store, account_id)  # 404 for an unknown account
+        raise NotFound(f"account {account_id!r} is in no group")
+    return summary(rows[0])
+
+
+def _node(node_id: int, label: str, props: dict[str, Any]) -> GraphNode:
+    key_prop = NODE_KEYS.get(label)
+    key = str(props.get(key_prop)) if key_prop and props.get(key_prop) is not None else str(node_id)
+    shown = {k: (v[:20] if isinstance(v, list) else v) for k, v in props.items() if k not in BULKY}
+    return GraphNode(id=f"{label}:{key}", label=label, key=key, properties=shown)
+
+
+@router.get(
+    "/{account_id}/neighborhood",
+    response_model=Neighborhood,
+    summary="Nodes and edges around the account, breadth first",
+)
+def get_neighborhood(
+    account_id: str,
+    store: StoreDep,
+    _: Investigation,
+    depth: Annotated[int, Query(ge=1, le=3)] = 1,
+    limit: Annotated[int, Query(ge=1, le=2000)] = 200,
+    rel: Annotated[str | None, Query(max_length=300, description="Comma-separated types.")] = None,
+) -> Neighborhood:
+    types = [t.strip().upper() for t in rel.split(",") if t.strip()] if rel else list(DEFAULT_RELS)
+    unknown = sorted(set(types) - set(ALLOWED_RELS))
+    if unknown:
+        raise QueryError(
+            f"unknown relationship types {unknown}; allowed: {', '.join(ALLOWED_RELS)}"
+        )
+    start = store.read(q.NODE_BY_KEY, {"account_id": account_id}).rows
+    if not start:
+        raise NotFound(f"no account {account_id!r}")
+    start_id = int(start[0][0])
+    nodes: dict[int, GraphNode] = {start_id: _node(start_id, "Account", dict(start[0][1]))}
+    edges: dict[tuple[str, str, str], GraphEdge] = {}
+    frontier = [start_id]
+    truncated = False
+    for _hop in range(depth):
+        if not frontier:
+            break
+        budget = limit - len(nodes)
+        rows = store.read(
+            q.NEIGHBOURS, {"ids": frontier, "types": types, "limit": max(budget, 0) * 4 + 50}
+        ).rows
+        nxt: list[int] = []
+        for src, dst, label, props, rtype, outgoing, rprops in rows:
+            src, dst = int(src), int(dst)
+            if dst not in nodes:
+                if len(nodes) >= limit:
+                    truncated = True
+                    continue
+                nodes[dst] = _node(dst, str(label), dict(props))
+                nxt.append(dst)
+            a, b = (nodes[src].id, nodes[dst].id) if outgoing else (nodes[dst].id, nodes[src].id)
+            shown = {k: v for k, v in dict(rprops or {}).items() if k not in BULKY}
+            edges.setdefault(
+                (a, b, str(rtype)), GraphEdge(source=a, target=b, type=str(rtype), properties=shown)
+            )
+        frontier = nxt
+    return Neighborhood(nodes=list(nodes.values()), edges=list(edges.values()), truncated=truncated)

@@ -1,0 +1,192 @@
+"""Groups: list with filters and cursor pagination, one group, its decisions."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, status
+
+from api.audit import record
+from api.deps import AnyRole, EnforcementOrInvestigator, StoreDep
+from api.schemas import Decision, DecisionIn, GroupDetail, GroupPage, GroupSummary, Member
+from graph import api_statements as q
+from graph.backend import GraphBackend
+from linkscope.errors import Forbidden, Gone, NotFound, QueryError
+
+router = APIRouter(prefix="/v1", tags=["groups"])
+
+
+def summary(row: list[Any]) -> GroupSummary:
+    gid, run_id, verdict, score, clauses, action, count, lineage, changed, current = row[:10]
+    return GroupSummary(
+        group_id=gid,
+        run_id=run_id,
+        verdict=verdict,
+        score=float(score),
+        clauses=list(clauses or []),
+        recommended_action=action,
+        member_count=int(count),
+        lineage=lineage or "new",
+        changed_at=int(changed or 0),
+        current=bool(current),
+    )
+
+
+def _encode(cursor: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(cursor).encode()).decode().rstrip("=")
+
+
+def _decode(text: str) -> dict[str, Any]:
+    try:
+        data = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
+        if not isinstance(data, dict) or not {"r", "s", "g"} <= data.keys():
+            raise ValueError("fields")
+        return data
+    except ValueError as exc:
+        raise QueryError("malformed cursor; pass next_cursor from the previous page") from exc
+
+
+@router.get("/groups", response_model=GroupPage, summary="List groups (one analysis run)")
+def list_groups(
+    store: StoreDep,
+    _: AnyRole,
+    verdict: Annotated[str | None, Query(pattern="^(violation|suspected|cleared)$")] = None,
+    clause: Annotated[str | None, Query(max_length=64)] = None,
+    min_score: Annotated[float | None, Query(ge=0, le=1)] = None,
+    changed_since: Annotated[int | None, Query(ge=0, description="Epoch ms.")] = None,
+    run_id: Annotated[
+        str | None, Query(max_length=64, description="Default: the current run.")
+    ] = None,
+    cursor: Annotated[str | None, Query(max_length=512)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> GroupPage:
+    after_score: float | None = None
+    after_id: str | None = None
+    if cursor:
+        data = _decode(cursor)
+        run_id, after_score, after_id = str(data["r"]), float(data["s"]), str(data["g"])
+    if run_id is None:
+        run_id = store.read(q.CURRENT_RUN_ID).scalar()
+        if run_id is None:
+            return GroupPage(items=[], run_id=None, next_cursor=None)
+    elif not store.read(q.RUN_EXISTS, {"run_id": run_id}).rows:
+        raise Gone(f"analysis run {run_id} is no longer kept; start again without a cursor")
+    rows = store.read(
+        q.LIST_GROUPS,
+        {
+            "run_id": run_id,
+            "verdict": verdict,
+            "clause": clause,
+            "min_score": min_score,
+            "changed_since": changed_since,
+            "after_score": after_score,
+            "after_id": after_id,
+            "limit": limit + 1,
+        },
+    ).rows
+    items = [summary(r) for r in rows[:limit]]
+    next_cursor = None
+    if len(rows) > limit:
+        last = items[-1]
+        next_cursor = _encode({"r": run_id, "s": last.score, "g": last.group_id})
+    return GroupPage(items=items, run_id=run_id, next_cursor=next_cursor)
+
+
+def load_group(store: GraphBackend, group_id: str, run_id: str | None) -> GroupDetail:
+    rows = store.read(q.GROUP, {"group_id": group_id, "run_id": run_id}).rows
+    if not rows:
+        raise NotFound(f"no group {group_id!r}" + (f" in run {run_id}" if run_id else ""))
+    row = rows[0]
+    head = summary(row)
+    members = [
+        Member(account_id=a, role=role, account_type=kind, status=st, flags=sorted(set(flags)))
+        for a, role, kind, st, flags in store.read(
+            q.GROUP_MEMBERS, {"group_id": group_id, "run_id": head.run_id}
+        ).rows
+    ]
+    return GroupDetail(
+        **head.model_dump(),
+        reasons=list(row[10] or []),
+        evidence=json.loads(row[11] or "{}"),
+        parents=list(row[12] or []),
+        members=members,
+        decisions=decisions_of(store, group_id),
+    )
+
+
+def decisions_of(store: GraphBackend, group_id: str) -> list[Decision]:
+    return [
+        Decision(
+            decision_id=r[0],
+            group_id=r[1],
+            run_id=r[2],
+            verdict=r[3],
+            decision=r[4],
+            action=r[5],
+            note=r[6] or "",
+            by_key=r[7],
+            by_role=r[8],
+            at=int(r[9]),
+        )
+        for r in store.read(q.GROUP_DECISIONS, {"group_id": group_id}).rows
+    ]
+
+
+@router.get("/groups/{group_id}", response_model=GroupDetail, summary="One group, in full")
+def get_group(
+    group_id: str,
+    store: StoreDep,
+    _: AnyRole,
+    run_id: Annotated[str | None, Query(max_length=64)] = None,
+) -> GroupDetail:
+    return load_group(store, group_id, run_id)
+
+
+@router.get("/groups/{group_id}/decisions", response_model=list[Decision])
+def list_decisions(group_id: str, store: StoreDep, _: AnyRole) -> list[Decision]:
+    return decisions_of(store, group_id)
+
+
+@router.post(
+    "/groups/{group_id}/decisions",
+    response_model=Decision,
+    status_code=status.HTTP_201_CREATED,
+    summary="Record a decision on the group's current assessment",
+)
+def decide(
+    group_id: str, body: DecisionIn, store: StoreDep, caller: EnforcementOrInvestigator
+) -> Decision:
+    investigator_kinds = {"confirm", "dismiss", "escalate"}
+    if caller.role == "investigator" and body.decision not in investigator_kinds:
+        raise Forbidden("investigators confirm, dismiss or escalate; enforcement records actions")
+    if caller.role == "enforcement" and body.decision != "action_taken":
+        raise Forbidden("enforcement records the action taken (decision: action_taken)")
+    if body.decision == "action_taken" and body.action is None:
+        raise QueryError("action_taken needs the action that was taken")
+    group = load_group(store, group_id, None)
+    decision_id = uuid.uuid4().hex[:16]
+    at = int(time.time() * 1000)
+    store.run(
+        q.CREATE_DECISION,
+        {
+            "group_id": group_id,
+            "run_id": group.run_id,
+            "decision_id": decision_id,
+            "decision": body.decision,
+            "action": body.action,
+            "note": body.note,
+            "by_key": caller.key_id,
+            "by_role": caller.role,
+            "at": at,
+        },
+    )
+    record(store, caller, f"decision:{body.decision}", f"group:{group_id}", body.note)
+    return Decision(
+        decision_id=decision_id, group_id=group_id, run_id=group.run_id, verdict=group.verdict,
+        decision=body.decision, action=body.action, note=body.note, by_key=caller.key_id,
+        by_role=caller.role, at=at,
+    )  # fmt: skip

@@ -1,0 +1,43 @@
+"""Liveness, readiness and the audit log."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+
+from api.deps import Admin, StoreDep, StoreHolder
+from api.schemas import AuditEntry, Health
+from graph import api_statements as q
+
+router = APIRouter(tags=["system"])
+
+
+@router.get("/health", response_model=Health, summary="Liveness (no key needed; tells nothing)")
+def health() -> Health:
+    return Health(status="ok")
+
+
+@router.get("/ready", response_model=Health, summary="Readiness: the store answers (no key needed)")
+def ready(request: Request) -> Health:
+    holder: StoreHolder = request.app.state.store
+    store = holder.get()
+    try:
+        store.ping()
+    except Exception:
+        holder.failed(store)
+        raise
+    return Health(status="ready")
+
+
+@router.get("/v1/audit", response_model=list[AuditEntry], summary="Every write, newest first")
+def audit(
+    store: StoreDep,
+    _: Admin,
+    before: Annotated[int | None, Query(ge=0, description="Epoch ms: entries before.")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[AuditEntry]:
+    return [
+        AuditEntry(at=r[0], key_id=r[1], role=r[2], action=r[3], target=r[4], detail=r[5] or "")
+        for r in store.read(q.AUDIT, {"before": before, "limit": limit}).rows
+    ]

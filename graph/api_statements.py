@@ -1,0 +1,94 @@
+"""Cypher behind the HTTP API (both engines). Keys bound with WITH so indexes are used."""
+
+from __future__ import annotations
+
+GROUP_FIELDS = """g.group_id, g.run_id, g.verdict, g.score, g.clauses, g.recommended_action,
+    g.member_count, g.lineage, coalesce(g.changed_at, g.assessed_at), g.current"""
+
+CURRENT_RUN_ID = "MATCH (r:AnalysisRun {status: 'current'}) RETURN r.run_id"
+
+RUN_EXISTS = "MATCH (r:AnalysisRun {run_id: $run_id}) RETURN r.status"
+
+# Keyset pagination over one run's groups, by score (desc) then id: stable while the run
+# exists, whatever later runs write.
+LIST_GROUPS = f"""WITH $run_id AS run
+MATCH (g:Group {{run_id: run}})
+WHERE ($verdict IS NULL OR g.verdict = $verdict)
+  AND ($clause IS NULL OR $clause IN g.clauses)
+  AND ($min_score IS NULL OR g.score >= $min_score)
+  AND ($changed_since IS NULL OR coalesce(g.changed_at, g.assessed_at) >= $changed_since)
+  AND ($after_score IS NULL OR g.score < $after_score
+       OR (g.score = $after_score AND g.group_id > $after_id))
+RETURN {GROUP_FIELDS}
+ORDER BY g.score DESC, g.group_id
+LIMIT $limit"""
+
+GROUP = f"""WITH $group_id AS gid
+MATCH (g:Group {{group_id: gid}})
+WHERE ($run_id IS NULL AND g.current = true) OR g.run_id = $run_id
+RETURN {GROUP_FIELDS}, g.reasons, g.evidence, g.parents"""
+
+GROUP_MEMBERS = """WITH $group_id AS gid
+MATCH (a:Account)-[m:MEMBER_OF]->(g:Group {group_id: gid})
+WHERE g.run_id = $run_id
+OPTIONAL MATCH (a)-[:HAS_FLAG]->(f:Flag {current: true})
+RETURN a.account_id, m.role, coalesce(a.account_type, 'retail'), coalesce(a.status, 'active'),
+    collect(f.clause)
+ORDER BY a.account_id"""
+
+GROUP_DECISIONS = """WITH $group_id AS gid
+MATCH (d:Decision {group_id: gid})
+RETURN d.decision_id, d.group_id, d.run_id, d.verdict, d.decision, d.action, d.note, d.by_key,
+    d.by_role, d.at
+ORDER BY d.at, d.decision_id"""
+
+ACCOUNT = """WITH $account_id AS aid
+MATCH (a:Account {account_id: aid}) RETURN properties(a)"""
+
+ACCOUNT_GROUP = f"""WITH $account_id AS aid
+MATCH (a:Account {{account_id: aid}})-[:MEMBER_OF]->(g:Group {{current: true}})
+RETURN {GROUP_FIELDS}"""
+
+ACCOUNT_IDENTIFIERS = """WITH $account_id AS aid
+MATCH (a:Account {account_id: aid})-[e:USED_IP|USED_DEVICE|DEPOSIT_FROM|WITHDRAW_TO]->(x)
+WITH x, type(e) AS rel, count(e) AS uses
+MATCH (x)<-[:USED_IP|USED_DEVICE|DEPOSIT_FROM|WITHDRAW_TO]-(o:Account)
+RETURN labels(x)[0], coalesce(x.ip, x.device_id, x.key), rel, uses, count(DISTINCT o)
+ORDER BY labels(x)[0], coalesce(x.ip, x.device_id, x.key), rel"""
+
+ACCOUNT_FLAGS = """WITH $account_id AS aid
+MATCH (a:Account {account_id: aid})-[:HAS_FLAG]->(f:Flag {current: true})
+RETURN f.clause, f.score, f.evidence ORDER BY f.clause"""
+
+# One hop of a neighbourhood: from the frontier's nodes over the allowed relationship types.
+NEIGHBOURS = """UNWIND $ids AS i
+MATCH (n)-[r]-(m) WHERE id(n) = i AND type(r) IN $types
+RETURN id(n), id(m), labels(m)[0], properties(m), type(r), id(startNode(r)) = id(n),
+    properties(r)
+ORDER BY id(n), id(m)
+LIMIT $limit"""
+
+NODE_BY_KEY = """WITH $account_id AS aid
+MATCH (a:Account {account_id: aid}) RETURN id(a), properties(a)"""
+
+CREATE_DECISION = """WITH $group_id AS gid
+MATCH (g:Group {group_id: gid}) WHERE g.run_id = $run_id
+CREATE (d:Decision {decision_id: $decision_id, group_id: gid, run_id: $run_id,
+    verdict: g.verdict, score: g.score, clauses: g.clauses, decision: $decision,
+    action: $action, note: $note, by_key: $by_key, by_role: $by_role, at: $at})
+CREATE (d)-[:ON]->(g)
+WITH d, g
+MATCH (a:Account)-[:MEMBER_OF]->(g)
+CREATE (d)-[:CONCERNS]->(a)
+RETURN count(a)"""
+
+CREATE_AUDIT = """CREATE (:AuditEntry {at: $at, key_id: $key_id, role: $role, action: $action,
+    target: $target, detail: $detail})"""
+
+AUDIT = """MATCH (e:AuditEntry) WHERE $before IS NULL OR e.at < $before
+RETURN e.at, e.key_id, e.role, e.action, e.target, e.detail
+ORDER BY e.at DESC LIMIT $limit"""
+
+RUNS = """MATCH (r:AnalysisRun)
+RETURN r.run_id, r.status, r.started_at, r.finished_at, r.groups, r.flags
+ORDER BY r.started_at DESC LIMIT $limit"""

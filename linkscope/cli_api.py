@@ -1,0 +1,82 @@
+"""CLI commands of the API: ``serve`` and ``keys create|revoke|list``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.table import Table
+
+if TYPE_CHECKING:
+    from api.keys import KeyStore
+
+from linkscope.cli_common import StoreOpt, app, console, fail, out, settings_for
+from linkscope.errors import LinkscopeError
+
+keys_app = typer.Typer(help="Create, revoke and list API keys (stored hashed; shown once).")
+app.add_typer(keys_app, name="keys")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    store: StoreOpt = None,
+) -> None:
+    """Serve the HTTP API (under /v1, OpenAPI at /docs) and the investigator UI (at /)."""
+    import uvicorn
+
+    from api.main import create_app
+
+    settings = settings_for(store)
+    console.print(f"serving linkscope on http://{host}:{port} (store {settings.store})")
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+
+
+def _keys(store: str | None) -> KeyStore:
+    from api.keys import KeyStore
+
+    return KeyStore(Path(settings_for(store).keys_file))
+
+
+@keys_app.command("create")
+def keys_create(
+    role: Annotated[str, typer.Option(help="enforcement, investigator, analyst or admin.")],
+    name: Annotated[str, typer.Option(help="Who or what the key is for.")] = "",
+    store: StoreOpt = None,
+) -> None:
+    """Create a key; the plain key is printed once and never stored."""
+    keys = _keys(store)
+    try:
+        key_id, plain = keys.create(role, name)
+    except LinkscopeError as exc:
+        raise fail(exc) from exc
+    console.print(f"created key {key_id} ({role}); store it now, it is not shown again:")
+    out.print(plain, soft_wrap=True)
+
+
+@keys_app.command("revoke")
+def keys_revoke(
+    key_id: Annotated[str, typer.Argument(help="The key id (the part after lsk_).")],
+    store: StoreOpt = None,
+) -> None:
+    """Revoke a key; calls with it get 401 from then on."""
+    keys = _keys(store)
+    try:
+        keys.revoke(key_id)
+    except LinkscopeError as exc:
+        raise fail(exc) from exc
+    out.print(f"revoked {key_id}")
+
+
+@keys_app.command("list")
+def keys_list(store: StoreOpt = None) -> None:
+    """List keys (ids, roles, names, dates; never the keys)."""
+    keys = _keys(store)
+    table = Table("key id", "role", "name", "created_at", "revoked_at")
+    for k in keys.list():
+        table.add_row(
+            k["key_id"], k["role"], k["name"], str(k["created_at"]), str(k["revoked_at"] or "")
+        )
+    out.print(table)
