@@ -42,7 +42,9 @@ def create_app(
         description="Groups of exchange accounts under common control, their verdicts and evidence. "
         "Every /v1 call needs `Authorization: Bearer <key>` (see `linkscope keys`).",
         lifespan=lifespan,
-        responses={code: {"model": ErrorBody} for code in (401, 403, 404, 422, 503)},
+        responses={
+            code: {"model": ErrorBody} for code in (400, 401, 403, 404, 408, 409, 410, 422, 503)
+        },
     )
     app.state.settings = settings
     app.state.store = StoreHolder(settings, opener)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import re
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 Verdict = Literal["violation", "suspected", "cleared"]
 Action = Literal[
@@ -140,8 +142,36 @@ class Neighborhood(_Out):
 class CypherIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     query: str = Field(min_length=1, max_length=20_000)
-    params: dict[str, Any] = Field(default_factory=dict)
+    params: dict[str, Any] = Field(
+        default_factory=dict, description="Names are Cypher identifiers: letters, digits, _."
+    )
     timeout_ms: int | None = Field(default=None, ge=1, description="Capped by the server setting.")
+
+    @field_validator("params")
+    @classmethod
+    def _names(cls, value: dict[str, Any]) -> dict[str, Any]:
+        bad = [k for k in value if not PARAM_NAME.fullmatch(k)]
+        if bad:
+            raise ValueError(f"parameter names must be identifiers: {bad[:3]}")
+        _utf8(json.dumps(value, ensure_ascii=False))
+        return value
+
+    @field_validator("query")
+    @classmethod
+    def _text(cls, value: str) -> str:
+        return _utf8(value)
+
+
+PARAM_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
+
+
+def _utf8(text: str) -> str:
+    """Lone surrogates cannot travel to the store; refuse them here (422), not there (500)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError("text is not valid Unicode (lone surrogate)") from exc
+    return text
 
 
 class CypherOut(_Out):
