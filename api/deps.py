@@ -5,10 +5,11 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
+from starlette.concurrency import run_in_threadpool
 
 from api.keys import Caller, KeyStore
 from graph.backend import GraphBackend
@@ -32,6 +33,9 @@ class StoreHolder:
         self._store: GraphBackend | None = None
         self._lock = threading.Lock()
         self._retry_at = 0.0
+
+    def peek(self) -> GraphBackend | None:
+        return self._store
 
     def get(self) -> GraphBackend:
         with self._lock:
@@ -66,9 +70,12 @@ def get_settings(request: Request) -> Settings:
     return settings
 
 
-def get_store(request: Request) -> Iterator[GraphBackend]:
+async def get_store(request: Request) -> AsyncIterator[GraphBackend]:
     holder: StoreHolder = request.app.state.store
-    store = holder.get()
+    # Opening may start the embedded server (blocking): only then leave the event loop.
+    store = holder.peek()
+    if store is None:
+        store = await run_in_threadpool(holder.get)
     try:
         yield store
     except StoreUnavailable:
@@ -76,7 +83,7 @@ def get_store(request: Request) -> Iterator[GraphBackend]:
         raise
 
 
-def get_caller(request: Request) -> Caller:
+async def get_caller(request: Request) -> Caller:
     keys: KeyStore = request.app.state.keys
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
@@ -88,11 +95,11 @@ StoreDep = Annotated[GraphBackend, Depends(get_store)]
 CallerDep = Annotated[Caller, Depends(get_caller)]
 
 
-def require(*roles: str) -> Callable[[Caller], Caller]:
+def require(*roles: str) -> Callable[[Caller], Awaitable[Caller]]:
     """A dependency admitting only ``roles`` (admin always)."""
     allowed = set(roles) | {"admin"}
 
-    def check(caller: CallerDep) -> Caller:
+    async def check(caller: CallerDep) -> Caller:
         if caller.role not in allowed:
             raise Forbidden(
                 f"role {caller.role!r} may not do this; needs {' or '.join(sorted(allowed))}"

@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from api import errors
+from api.cache import ReadCache
 from api.deps import StoreHolder
 from api.keys import KeyStore
 from api.routes import accounts, cypher, groups, runs, system
@@ -50,6 +51,7 @@ def create_app(
     app.state.store = StoreHolder(settings, opener)
     app.state.keys = KeyStore(Path(settings.keys_file))
     app.state.runs = RunManager(settings)
+    app.state.cache = ReadCache()
     errors.install(app)
     for module in (system, groups, accounts, cypher, runs):
         app.include_router(module.router)

@@ -7,6 +7,13 @@ GROUP_FIELDS = """g.group_id, g.run_id, g.verdict, g.score, g.clauses, g.recomme
 
 CURRENT_RUN_ID = "MATCH (r:AnalysisRun {status: 'current'}) RETURN r.run_id"
 
+DATA_VERSION = """OPTIONAL MATCH (i:IngestRun)
+WITH max(i.started_at) AS ingested, count(i) AS runs
+OPTIONAL MATCH (r:AnalysisRun {status: 'current'})
+WITH ingested, runs, r.run_id AS run
+OPTIONAL MATCH (l:DecisionLog {key: 'decisions'})
+RETURN ingested, runs, run, l.count"""
+
 RUN_EXISTS = "MATCH (r:AnalysisRun {run_id: $run_id}) RETURN r.status"
 
 # Keyset pagination over one run's groups, by score (desc) then id: stable while the run
@@ -49,6 +56,11 @@ ACCOUNT_GROUP = f"""WITH $account_id AS aid
 MATCH (a:Account {{account_id: aid}})-[:MEMBER_OF]->(g:Group {{current: true}})
 RETURN {GROUP_FIELDS}"""
 
+ACCOUNT_GROUP_IN_RUN = f"""WITH $account_id AS aid
+MATCH (a:Account {{account_id: aid}})-[:MEMBER_OF]->(g:Group)
+WHERE g.run_id = $run_id
+RETURN {GROUP_FIELDS}"""
+
 ACCOUNT_IDENTIFIERS = """WITH $account_id AS aid
 MATCH (a:Account {account_id: aid})-[e:USED_IP|USED_DEVICE|DEPOSIT_FROM|WITHDRAW_TO]->(x)
 WITH x, type(e) AS rel, count(e) AS uses
@@ -80,7 +92,10 @@ CREATE (d)-[:ON]->(g)
 WITH d, g
 MATCH (a:Account)-[:MEMBER_OF]->(g)
 CREATE (d)-[:CONCERNS]->(a)
-RETURN count(a)"""
+WITH count(a) AS members
+MERGE (l:DecisionLog {key: 'decisions'})
+SET l.count = coalesce(l.count, 0) + 1
+RETURN members"""
 
 CREATE_AUDIT = """CREATE (:AuditEntry {at: $at, key_id: $key_id, role: $role, action: $action,
     target: $target, detail: $detail})"""

@@ -22,15 +22,26 @@ app.add_typer(keys_app, name="keys")
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes (they share the store).")] = 1,
     store: StoreOpt = None,
 ) -> None:
     """Serve the HTTP API (under /v1, OpenAPI at /docs) and the investigator UI (at /)."""
-    import uvicorn
+    import os
 
-    from api.main import create_app
+    import uvicorn
 
     settings = settings_for(store)
     console.print(f"serving linkscope on http://{host}:{port} (store {settings.store})")
+    if workers > 1:
+        # Worker processes build the app from the environment: pass the store along.
+        os.environ["LINKSCOPE_STORE"] = settings.store
+        uvicorn.run(
+            "api.main:create_app", factory=True, host=host, port=port, workers=workers,
+            log_level="warning",
+        )  # fmt: skip
+        return
+    from api.main import create_app
+
     uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
 
 

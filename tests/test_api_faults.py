@@ -23,7 +23,9 @@ def test_store_killed_then_back(tmp_path: Path) -> None:
     with FalkorEmbedded(path, "linkscope") as seed:
         ingest_directory(small_dataset(tmp_path / "in"), seed)
         seed.checkpoint()
-    settings = Settings(store=f"embedded:{path}", keys_file=str(tmp_path / "keys.json"), api_store_timeout_s=3)
+    settings = Settings(
+        store=f"embedded:{path}", keys_file=str(tmp_path / "keys.json"), api_store_timeout_s=3
+    )
     _, key = KeyStore(tmp_path / "keys.json").create("analyst")
     auth = {"Authorization": f"Bearer {key}"}
     query = {"query": "MATCH (a:Account) RETURN count(a)"}

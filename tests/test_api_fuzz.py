@@ -26,7 +26,9 @@ schema = schemathesis.openapi.from_dict(create_app(Settings(keys_file="/nonexist
 
 
 @pytest.fixture(scope="module")
-def live(store_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, str]]]:
+def live(
+    store_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[str, dict[str, str]]]:
     tmp = tmp_path_factory.mktemp("fuzz")
     generate(tmp / "data", GeneratorConfig(accounts=1_000, seed=2))
     store = FalkorEmbedded(store_path, "fuzz")
@@ -47,7 +49,9 @@ def live(store_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator
 @pytest.mark.slow
 @schema.parametrize()
 @settings(max_examples=80, deadline=None, suppress_health_check=list(HealthCheck))
-def test_api_conforms_to_its_schema(case: schemathesis.Case, live: tuple[str, dict[str, str]]) -> None:
+def test_api_conforms_to_its_schema(
+    case: schemathesis.Case, live: tuple[str, dict[str, str]]
+) -> None:
     url, auth = live
     # Every response check but positive-data acceptance: a schema-valid Cypher text can still
     # be a syntax error (400), and a schema-valid cursor string can still be garbage.

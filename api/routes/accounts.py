@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 
 from analytics.config import LinkageConfig
 from analytics.linkage import specificity
 from api.deps import AnyRole, Investigation, StoreDep
-from api.routes.groups import summary
+from api.routes.groups import cached, current_run, data_version, summary
 from api.schemas import (
     AccountFlag,
     AccountProfile,
@@ -55,7 +55,16 @@ def _profile_props(store: GraphBackend, account_id: str) -> dict[str, Any]:
 
 
 @router.get("/{account_id}", response_model=AccountProfile, summary="Account profile")
-def get_account(account_id: str, store: StoreDep, _: Investigation) -> AccountProfile:
+async def get_account(
+    request: Request, account_id: str, store: StoreDep, _: Investigation
+) -> AccountProfile:
+    version = await data_version(request, store)
+    return await cached(
+        request, ("profile", *version, account_id), lambda: _profile(store, account_id)
+    )
+
+
+def _profile(store: GraphBackend, account_id: str) -> AccountProfile:
     props = _profile_props(store, account_id)
     cfg = LinkageConfig()
     identifiers = [
@@ -88,12 +97,22 @@ def get_account(account_id: str, store: StoreDep, _: Investigation) -> AccountPr
 @router.get(
     "/{account_id}/group", response_model=GroupSummary, summary="The account's current group"
 )
-def get_account_group(account_id: str, store: StoreDep, _: AnyRole) -> GroupSummary:
-    rows = store.read(q.ACCOUNT_GROUP, {"account_id": account_id}).rows
-    if not rows:
-        _profile_props(store, account_id)  # 404 for an unknown account
+async def get_account_group(
+    request: Request, account_id: str, store: StoreDep, _: AnyRole
+) -> GroupSummary:
+    run = await current_run(request, store)
+
+    def lookup() -> GroupSummary | None:
+        rows = store.read(q.ACCOUNT_GROUP_IN_RUN, {"account_id": account_id, "run_id": run}).rows
+        if rows:
+            return summary(rows[0])
+        _profile_props(store, account_id)  # 404 for an unknown account (not cached)
+        return None
+
+    found = await cached(request, ("account-group", run, account_id), lookup)
+    if found is None:
         raise NotFound(f"account {account_id!r} is in no group")
-    return summary(rows[0])
+    return found
 
 
 def _node(node_id: int, label: str, props: dict[str, Any]) -> GraphNode:

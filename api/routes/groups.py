@@ -6,11 +6,14 @@ import base64
 import json
 import time
 import uuid
-from typing import Annotated, Any
+from collections.abc import Callable
+from typing import Annotated, Any, cast
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Request, Response, status
+from pydantic import TypeAdapter
 
 from api.audit import record
+from api.cache import ReadCache, Version, off_loop
 from api.deps import AnyRole, EnforcementOrInvestigator, StoreDep
 from api.schemas import Decision, DecisionIn, GroupDetail, GroupPage, GroupSummary, Member
 from graph import api_statements as q
@@ -18,6 +21,7 @@ from graph.backend import GraphBackend
 from linkscope.errors import Forbidden, Gone, NotFound, QueryError
 
 router = APIRouter(prefix="/v1", tags=["groups"])
+DECISIONS = TypeAdapter(list[Decision])
 
 
 def summary(row: list[Any]) -> GroupSummary:
@@ -50,8 +54,28 @@ def _decode(text: str) -> dict[str, Any]:
         raise QueryError("malformed cursor; pass next_cursor from the previous page") from exc
 
 
+async def data_version(request: Request, store: GraphBackend) -> Version:
+    cache: ReadCache = request.app.state.cache
+    fresh, version = cache.cached_version()
+    return version if fresh else await off_loop(lambda: cache.version(store))
+
+
+async def current_run(request: Request, store: GraphBackend) -> str | None:
+    return (await data_version(request, store)).run_id
+
+
+async def cached[T](request: Request, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
+    """From the per-run cache, or computed off the event loop (store calls block)."""
+    cache: ReadCache = request.app.state.cache
+    found, value = cache.lookup(key)
+    if found:
+        return cast(T, value)
+    return cast(T, await off_loop(lambda: cache.get(key, compute)))
+
+
 @router.get("/groups", response_model=GroupPage, summary="List groups (one analysis run)")
-def list_groups(
+async def list_groups(
+    request: Request,
     store: StoreDep,
     _: AnyRole,
     verdict: Annotated[str | None, Query(pattern="^(violation|suspected|cleared)$")] = None,
@@ -69,12 +93,31 @@ def list_groups(
     if cursor:
         data = _decode(cursor)
         run_id, after_score, after_id = str(data["r"]), float(data["s"]), str(data["g"])
-    if run_id is None:
-        run_id = store.read(q.CURRENT_RUN_ID).scalar()
-        if run_id is None:
-            return GroupPage(items=[], run_id=None, next_cursor=None)
-    elif not store.read(q.RUN_EXISTS, {"run_id": run_id}).rows:
-        raise Gone(f"analysis run {run_id} is no longer kept; start again without a cursor")
+    explicit = run_id is not None
+    run = run_id or await current_run(request, store)
+    if run is None:
+        return GroupPage(items=[], run_id=None, next_cursor=None)
+    filters = (verdict, clause, min_score, changed_since, after_score, after_id, limit)
+
+    def page() -> GroupPage:
+        if explicit and not store.read(q.RUN_EXISTS, {"run_id": run}).rows:
+            raise Gone(f"analysis run {run} is no longer kept; start again without a cursor")
+        return _page(store, run, *filters)
+
+    return await cached(request, ("list", run, *filters), page)
+
+
+def _page(
+    store: GraphBackend,
+    run_id: str,
+    verdict: str | None,
+    clause: str | None,
+    min_score: float | None,
+    changed_since: int | None,
+    after_score: float | None,
+    after_id: str | None,
+    limit: int,
+) -> GroupPage:
     rows = store.read(
         q.LIST_GROUPS,
         {
@@ -96,7 +139,9 @@ def list_groups(
     return GroupPage(items=items, run_id=run_id, next_cursor=next_cursor)
 
 
-def load_group(store: GraphBackend, group_id: str, run_id: str | None) -> GroupDetail:
+def load_group(
+    store: GraphBackend, group_id: str, run_id: str | None, *, with_decisions: bool = True
+) -> GroupDetail:
     rows = store.read(q.GROUP, {"group_id": group_id, "run_id": run_id}).rows
     if not rows:
         raise NotFound(f"no group {group_id!r}" + (f" in run {run_id}" if run_id else ""))
@@ -114,7 +159,7 @@ def load_group(store: GraphBackend, group_id: str, run_id: str | None) -> GroupD
         evidence=json.loads(row[11] or "{}"),
         parents=list(row[12] or []),
         members=members,
-        decisions=decisions_of(store, group_id),
+        decisions=decisions_of(store, group_id) if with_decisions else [],
     )
 
 
@@ -137,13 +182,32 @@ def decisions_of(store: GraphBackend, group_id: str) -> list[Decision]:
 
 
 @router.get("/groups/{group_id}", response_model=GroupDetail, summary="One group, in full")
-def get_group(
+async def get_group(
+    request: Request,
     group_id: str,
     store: StoreDep,
     _: AnyRole,
     run_id: Annotated[str | None, Query(max_length=64)] = None,
-) -> GroupDetail:
-    return load_group(store, group_id, run_id)
+) -> Response:
+    version = await data_version(request, store)
+    run = run_id or version.run_id
+    if run is None:
+        raise NotFound(f"no group {group_id!r}: nothing analysed yet")
+    # The assessment of a run never changes: cached, already serialized (evidence can be
+    # large; validating and encoding it on every read was most of the time). Decisions are
+    # cached per count of decisions made, and spliced in.
+    body = await cached(
+        request,
+        ("group-json", run, group_id),
+        lambda: load_group(store, group_id, run, with_decisions=False).model_dump_json().encode(),
+    )
+    decisions = await cached(
+        request,
+        ("decisions", version.decisions, group_id),
+        lambda: DECISIONS.dump_json(decisions_of(store, group_id)),
+    )
+    assert body.endswith(b',"decisions":[]}')  # decisions is the last field of GroupDetail
+    return Response(body[: -len(b"[]}")] + decisions + b"}", media_type="application/json")
 
 
 @router.get("/groups/{group_id}/decisions", response_model=list[Decision])
@@ -158,7 +222,11 @@ def list_decisions(group_id: str, store: StoreDep, _: AnyRole) -> list[Decision]
     summary="Record a decision on the group's current assessment",
 )
 def decide(
-    group_id: str, body: DecisionIn, store: StoreDep, caller: EnforcementOrInvestigator
+    request: Request,
+    group_id: str,
+    body: DecisionIn,
+    store: StoreDep,
+    caller: EnforcementOrInvestigator,
 ) -> Decision:
     investigator_kinds = {"confirm", "dismiss", "escalate"}
     if caller.role == "investigator" and body.decision not in investigator_kinds:
@@ -184,6 +252,7 @@ def decide(
             "at": at,
         },
     )
+    request.app.state.cache.expire_version()
     record(store, caller, f"decision:{body.decision}", f"group:{group_id}", body.note)
     return Decision(
         decision_id=decision_id, group_id=group_id, run_id=group.run_id, verdict=group.verdict,

@@ -1,0 +1,227 @@
+"""Load benchmark of the HTTP API: N concurrent clients for S seconds on loopback.
+
+    python bench/bench_api.py --store embedded:DIR [--clients 50] [--seconds 60]
+
+The store must hold an analysed graph (e.g. the one `bench_analysis.py --size M` leaves, or
+`make demo ACCOUNTS=100000`). The API runs as `linkscope serve` in its own process; the load
+comes from a minimal asyncio HTTP/1.1 keep-alive client (so the load generator takes as little
+of the two cores as possible). Prints requests/s and p50/p95/p99 per endpoint and the error
+count; writes bench/results/api.json. Goal: group reads p95 < 50 ms, zero errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from api.keys import KeyStore
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+MIX = (  # (name, weight)
+    ("list groups", 25),
+    ("list violations page 2", 10),
+    ("group detail", 30),
+    ("account -> group", 25),
+    ("account profile", 10),
+)
+
+
+class Connection:
+    """One keep-alive HTTP/1.1 connection; GET only, Content-Length bodies."""
+
+    def __init__(self, port: int, auth: str) -> None:
+        self.port, self.auth = port, auth
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def get(self, path: str) -> tuple[int, bytes]:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
+        assert self.reader is not None
+        self.writer.write(
+            f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {self.auth}\r\n\r\n".encode()
+        )
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        status = int(lines[0].split()[1])
+        length = next(
+            int(v)
+            for k, _, v in (x.partition(":") for x in lines[1:])
+            if k.lower() == "content-length"
+        )
+        return status, await self.reader.readexactly(length)
+
+
+def _get(port: int, auth: str, path: str) -> Any:
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}{path}", headers={"Authorization": f"Bearer {auth}"}
+    )
+    with urllib.request.urlopen(request, timeout=60) as response:
+        return json.loads(response.read())
+
+
+async def _client(
+    port: int,
+    auth: str,
+    targets: dict[str, list[str]],
+    until: float,
+    seed: int,
+    out: dict[str, list[float]],
+    errors: dict[str, int],
+) -> None:
+    rng = random.Random(seed)
+    conn = Connection(port, auth)
+    names = [n for n, _ in MIX]
+    weights = [w for _, w in MIX]
+    while time.perf_counter() < until:
+        name = rng.choices(names, weights)[0]
+        path = rng.choice(targets[name])
+        started = time.perf_counter()
+        try:
+            status, _ = await conn.get(path)
+        except (OSError, asyncio.IncompleteReadError):
+            status, conn = 599, Connection(port, auth)
+        out[name].append(time.perf_counter() - started)
+        if status != 200:
+            errors[name] += 1
+
+
+def _pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000 if ordered else 0.0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--store", required=True)
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--warmup", type=float, default=10, help="Seconds of load not measured.")
+    args = parser.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="bench-api-"))
+    keys = KeyStore(tmp / "keys.json")
+    _, auth = keys.create("admin", "bench")
+    port = free_port()
+    env = {**os.environ, "LINKSCOPE_KEYS_FILE": str(tmp / "keys.json")}
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "linkscope.cli",
+            "serve",
+            "--port",
+            str(port),
+            "--store",
+            args.store,
+            "--workers",
+            str(args.workers),
+        ],
+        env=env,
+    )
+    try:
+        deadline = time.monotonic() + 300
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/ready", timeout=5)
+                break
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise SystemExit("the API did not become ready") from None
+                time.sleep(0.5)
+        first = _get(port, auth, "/v1/groups?limit=200")
+        groups = [g["group_id"] for g in first["items"]]
+        violations = _get(port, auth, "/v1/groups?verdict=violation&limit=20")
+        members = [
+            m["account_id"]
+            for gid in groups[:40]
+            for m in _get(port, auth, f"/v1/groups/{gid}")["members"]
+        ]
+        targets = {
+            "list groups": [
+                "/v1/groups?limit=50",
+                "/v1/groups?verdict=violation&limit=50",
+                "/v1/groups?min_score=0.5&limit=50",
+            ],
+            "list violations page 2": [f"/v1/groups?cursor={violations['next_cursor']}&limit=20"]
+            if violations["next_cursor"]
+            else ["/v1/groups?limit=20"],
+            "group detail": [f"/v1/groups/{g}" for g in groups],
+            "account -> group": [f"/v1/accounts/{a}/group" for a in members],
+            "account profile": [f"/v1/accounts/{a}" for a in members],
+        }
+        latencies: dict[str, list[float]] = defaultdict(list)
+        errors: dict[str, int] = defaultdict(int)
+
+        async def run(seconds: float) -> None:
+            until = time.perf_counter() + seconds
+            await asyncio.gather(
+                *(
+                    _client(port, auth, targets, until, i, latencies, errors)
+                    for i in range(args.clients)
+                )
+            )
+
+        asyncio.run(run(args.warmup))  # fills the caches, as steady traffic would
+        latencies.clear()
+        errors.clear()
+        started = time.perf_counter()
+        asyncio.run(run(args.seconds))
+        elapsed = time.perf_counter() - started
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    rows = {}
+    for name, _ in MIX:
+        values = latencies[name]
+        rows[name] = {
+            "requests": len(values),
+            "rps": round(len(values) / elapsed, 1),
+            "p50_ms": round(_pct(values, 0.50), 1),
+            "p95_ms": round(_pct(values, 0.95), 1),
+            "p99_ms": round(_pct(values, 0.99), 1),
+            "errors": errors[name],
+        }
+    total = sum(r["requests"] for r in rows.values())
+    result = {
+        "clients": args.clients,
+        "workers": args.workers,
+        "seconds": round(elapsed, 1),
+        "requests_per_s": round(total / elapsed, 1),
+        "errors": sum(errors.values()),
+        "endpoints": rows,
+        "group_reads_p95_ms_worst": max(
+            rows[n]["p95_ms"] for n in ("group detail", "list groups", "account -> group")
+        ),
+        "goal_p95_ms": 50,
+    }
+    print(f"{'endpoint':<26}{'req/s':>8}{'p50':>8}{'p95':>8}{'p99':>8}{'errors':>8}")
+    for name, r in rows.items():
+        print(
+            f"{name:<26}{r['rps']:>8}{r['p50_ms']:>8}{r['p95_ms']:>8}{r['p99_ms']:>8}{r['errors']:>8}"
+        )
+    print(json.dumps({k: v for k, v in result.items() if k != "endpoints"}))
+    out = Path(__file__).parent / "results" / "api.json"
+    out.write_text(json.dumps(result, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
