@@ -214,9 +214,15 @@ def demo(
     accounts: Annotated[int, typer.Option(help="Demo size.")] = 10_000,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 7,
     store: StoreOpt = None,
+    serve_api: Annotated[
+        bool, typer.Option("--serve/--no-serve", help="End by serving the API and UI.")
+    ] = True,
+    port: Annotated[int, typer.Option(help="Port of the API and UI.")] = 8000,
 ) -> None:
-    """Generate demo data, ingest it, analyse it, export the verdicts and show the top groups."""
+    """Generate demo data, ingest, analyse, export, evaluate; then serve the API and UI on
+    127.0.0.1 with a fresh demo key for each role."""
     from linkscope.cli_analysis import analyze, evaluate, export
+    from linkscope.cli_api import demo_keys, serve
 
     generate(out_dir, accounts=accounts, seed=seed)
     ingest(out_dir / "input", store=store, quarantine=out_dir / "quarantine.csv")
@@ -224,6 +230,9 @@ def demo(
     analyze(store=store)
     export(out_dir / "export", store=store)
     evaluate(out_dir / "truth", export_dir=out_dir / "export")
+    if serve_api:
+        demo_keys(store)
+        serve(host="127.0.0.1", port=port, workers=1, store=store)
 
 
 from linkscope import cli_analysis, cli_api  # noqa: E402,F401  (they register their commands)

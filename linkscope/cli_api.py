@@ -51,6 +51,18 @@ def _keys(store: str | None) -> KeyStore:
     return KeyStore(Path(settings_for(store).keys_file))
 
 
+def demo_keys(store: str | None) -> None:
+    """One new key per role, printed for the demo (names say so; revoke with `keys revoke`)."""
+    from api.keys import ROLES
+
+    keys = _keys(store)
+    table = Table("role", "key (shown once)", title="demo API keys: Authorization: Bearer <key>")
+    for role in ROLES:
+        _, plain = keys.create(role, f"demo {role}")
+        table.add_row(role, plain)
+    out.print(table)
+
+
 @keys_app.command("create")
 def keys_create(
     role: Annotated[str, typer.Option(help="enforcement, investigator, analyst or admin.")],

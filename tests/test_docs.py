@@ -44,3 +44,27 @@ def test_a_misspelt_setting_is_a_clear_error(tmp_path: Path) -> None:
         assert "sync_window" in str(exc) and str(path) in str(exc)
     else:
         raise AssertionError("a misspelt setting must not be ignored")
+
+
+def test_every_setting_is_in_the_readme() -> None:
+    from linkscope.settings import Settings
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    for name, field in Settings.model_fields.items():
+        assert f"`LINKSCOPE_{name.upper()}`" in text, name
+        assert field.description, name
+
+
+def test_every_api_route_is_documented() -> None:
+    from api.main import create_app
+    from linkscope.settings import Settings
+
+    text = (ROOT / "docs" / "api.md").read_text(encoding="utf-8")
+    schema = create_app(Settings(keys_file="/nonexistent")).openapi()
+    for path, operations in schema["paths"].items():
+        if path.startswith("/v1"):
+            for method in operations:
+                assert (
+                    f"{method.upper()} {path.replace('{group_id}', '{id}').replace('{account_id}', '{id}').replace('{run_id}', '{id}')}"
+                    in text
+                ), (method, path)
