@@ -13,7 +13,7 @@ from api import errors
 from api.cache import ReadCache
 from api.deps import StoreHolder
 from api.keys import KeyStore
-from api.routes import accounts, cypher, groups, runs, system
+from api.routes import accounts, cypher, groups, runs, system, views
 from api.runner import RunManager
 from api.schemas import ErrorBody
 from graph.backend import GraphBackend
@@ -53,7 +53,7 @@ def create_app(
     app.state.runs = RunManager(settings)
     app.state.cache = ReadCache()
     errors.install(app)
-    for module in (system, groups, accounts, cypher, runs):
+    for module in (system, groups, accounts, cypher, runs, views):
         app.include_router(module.router)
     if (UI_DIR / "index.html").exists():
         app.mount("/", StaticFiles(directory=UI_DIR, html=True), name="ui")

@@ -44,6 +44,10 @@ class GroupSummary(_Out):
     lineage: str = Field(description="new | unchanged | continued | merged | split")
     changed_at: int = Field(description="Epoch ms when this group's assessment last changed.")
     current: bool = Field(description="Whether this is the latest run's assessment.")
+    quote_volume: float = Field(description="Quote volume the members traded with each other.")
+    decision: str | None = Field(
+        default=None, description="The latest decision recorded on the group, if any."
+    )
 
 
 class GroupPage(_Out):

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 GROUP_FIELDS = """g.group_id, g.run_id, g.verdict, g.score, g.clauses, g.recommended_action,
-    g.member_count, g.lineage, coalesce(g.changed_at, g.assessed_at), g.current"""
+    g.member_count, g.lineage, coalesce(g.changed_at, g.assessed_at), g.current,
+    coalesce(g.quote, 0.0)"""
 
 CURRENT_RUN_ID = "MATCH (r:AnalysisRun {status: 'current'}) RETURN r.run_id"
 
@@ -42,6 +43,9 @@ OPTIONAL MATCH (a)-[:HAS_FLAG]->(f:Flag {current: true})
 RETURN a.account_id, m.role, coalesce(a.account_type, 'retail'), coalesce(a.status, 'active'),
     collect(f.clause)
 ORDER BY a.account_id"""
+
+LATEST_DECISIONS = """MATCH (d:Decision) WHERE d.group_id IN $ids
+RETURN d.group_id, d.decision ORDER BY d.at, d.decision_id"""
 
 GROUP_DECISIONS = """WITH $group_id AS gid
 MATCH (d:Decision {group_id: gid})
@@ -107,3 +111,26 @@ ORDER BY e.at DESC LIMIT $limit"""
 RUNS = """MATCH (r:AnalysisRun)
 RETURN r.run_id, r.status, r.started_at, r.finished_at, r.groups, r.flags
 ORDER BY r.started_at DESC LIMIT $limit"""
+
+# Cluster view of a group: its identifier evidence, members' links to it, trading and transfers
+# among members.
+GROUP_IDENTIFIERS = """WITH $group_id AS gid
+MATCH (g:Group {group_id: gid})-[e:EVIDENCE]->(x) WHERE g.run_id = $run_id AND NOT x:Trade
+MATCH (x)<-[:USED_IP|USED_DEVICE|DEPOSIT_FROM|WITHDRAW_TO]-(o:Account)
+RETURN id(x), labels(x)[0], coalesce(x.ip, x.device_id, x.key), max(e.weight), collect(DISTINCT e.why)[0],
+    count(DISTINCT o)"""
+
+MEMBER_IDENTIFIER_LINKS = """UNWIND $members AS aid
+MATCH (a:Account {account_id: aid})-[r:USED_IP|USED_DEVICE|DEPOSIT_FROM|WITHDRAW_TO]->(x)
+WHERE id(x) IN $identifiers
+RETURN aid, id(x), type(r), count(r)"""
+
+MEMBER_TRADES = """UNWIND $members AS aid
+MATCH (s:Account {account_id: aid})-[t:TRADES_WITH]->(b:Account)
+WHERE b.account_id IN $members
+RETURN s.account_id, b.account_id, sum(t.trades), sum(t.quote)"""
+
+MEMBER_TRANSFERS = """UNWIND $members AS aid
+MATCH (s:Account {account_id: aid})-[t:TRANSFER]->(b:Account)
+WHERE b.account_id IN $members
+RETURN s.account_id, b.account_id, count(t), sum(t.amount)"""

@@ -25,7 +25,7 @@ DECISIONS = TypeAdapter(list[Decision])
 
 
 def summary(row: list[Any]) -> GroupSummary:
-    gid, run_id, verdict, score, clauses, action, count, lineage, changed, current = row[:10]
+    gid, run_id, verdict, score, clauses, action, count, lineage, changed, current, quote = row[:11]
     return GroupSummary(
         group_id=gid,
         run_id=run_id,
@@ -37,6 +37,7 @@ def summary(row: list[Any]) -> GroupSummary:
         lineage=lineage or "new",
         changed_at=int(changed or 0),
         current=bool(current),
+        quote_volume=round(float(quote or 0.0), 2),
     )
 
 
@@ -94,7 +95,8 @@ async def list_groups(
         data = _decode(cursor)
         run_id, after_score, after_id = str(data["r"]), float(data["s"]), str(data["g"])
     explicit = run_id is not None
-    run = run_id or await current_run(request, store)
+    version = await data_version(request, store)
+    run = run_id or version.run_id
     if run is None:
         return GroupPage(items=[], run_id=None, next_cursor=None)
     filters = (verdict, clause, min_score, changed_since, after_score, after_id, limit)
@@ -104,7 +106,7 @@ async def list_groups(
             raise Gone(f"analysis run {run} is no longer kept; start again without a cursor")
         return _page(store, run, *filters)
 
-    return await cached(request, ("list", run, *filters), page)
+    return await cached(request, ("list", run, version.decisions, *filters), page)
 
 
 def _page(
@@ -132,6 +134,13 @@ def _page(
         },
     ).rows
     items = [summary(r) for r in rows[:limit]]
+    latest: dict[str, str] = {}
+    if items:
+        for gid, decision in store.read(
+            q.LATEST_DECISIONS, {"ids": [g.group_id for g in items]}
+        ).rows:
+            latest[str(gid)] = str(decision)
+        items = [g.model_copy(update={"decision": latest.get(g.group_id)}) for g in items]
     next_cursor = None
     if len(rows) > limit:
         last = items[-1]
@@ -155,9 +164,9 @@ def load_group(
     ]
     return GroupDetail(
         **head.model_dump(),
-        reasons=list(row[10] or []),
-        evidence=json.loads(row[11] or "{}"),
-        parents=list(row[12] or []),
+        reasons=list(row[11] or []),
+        evidence=json.loads(row[12] or "{}"),
+        parents=list(row[13] or []),
         members=members,
         decisions=decisions_of(store, group_id) if with_decisions else [],
     )

@@ -1,0 +1,242 @@
+"""Cluster views: pyvis builds the network (nodes, edges, options); the page carries vis-network
+inline, so it works offline and loads nothing from anywhere.
+
+pyvis' own template links Bootstrap from a CDN, so the page is rendered here from pyvis' data
+with a small template. Node and edge lists are filled directly: ``Network.add_node`` scans the
+whole list on every call (quadratic; 20k nodes take minutes, per shared/perf-notes.md).
+Styles live in vis ``groups`` (one per node kind), so nodes added later by the UI (expanding an
+account, Cypher results) look the same without styling code in the browser.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from pyvis.network import Network
+
+GROUP_STYLES: dict[str, dict[str, Any]] = {
+    "violation": {"shape": "dot", "color": {"background": "#d64545", "border": "#8a1f1f"}},
+    "suspected": {"shape": "dot", "color": {"background": "#e8a33d", "border": "#99621a"}},
+    "cleared": {"shape": "dot", "color": {"background": "#4f9d69", "border": "#2c5e3c"}},
+    "account": {"shape": "dot", "color": {"background": "#6b8fd6", "border": "#34518c"}},
+    "flagged": {"shape": "dot", "color": {"background": "#b05fd1", "border": "#5d2b73"}},
+    "ip": {"shape": "triangle", "color": {"background": "#9aa5b1", "border": "#52606d"}},
+    "device": {"shape": "square", "color": {"background": "#c9b458", "border": "#7a6a22"}},
+    "funding": {"shape": "diamond", "color": {"background": "#5fb3b3", "border": "#2f6b6b"}},
+    "group": {"shape": "hexagon", "color": {"background": "#333", "border": "#000"}},
+    "other": {"shape": "box", "color": {"background": "#e4e7eb", "border": "#9aa5b1"}},
+}
+LABEL_GROUP = {"IP": "ip", "Device": "device", "FundingSource": "funding", "Group": "group"}
+CYCLE_COLOR = "#d0021b"
+
+
+def options(n_nodes: int) -> dict[str, Any]:
+    """Physics that settles fast, then is switched off by the page (stays usable at 2k nodes)."""
+    return {
+        "groups": GROUP_STYLES,
+        "nodes": {"font": {"size": 12}, "borderWidth": 2},
+        "edges": {"smooth": False, "color": {"inherit": False, "color": "#9aa5b1"}},
+        "layout": {"improvedLayout": n_nodes <= 150, "randomSeed": 7},
+        "physics": {
+            "solver": "barnesHut",
+            "barnesHut": {"gravitationalConstant": -3000, "springLength": 110, "damping": 0.35},
+            "stabilization": {
+                "enabled": True,
+                "iterations": 250 if n_nodes <= 500 else 120,
+                "fit": True,
+            },
+            "minVelocity": 1.5,
+        },
+        "interaction": {
+            "hover": True,
+            "tooltipDelay": 120,
+            "navigationButtons": False,
+            "keyboard": True,
+        },
+    }
+
+
+def build(nodes: list[dict[str, Any]], edges: list[dict[str, Any]]) -> Network:
+    net = Network(height="100%", width="100%", directed=True, cdn_resources="in_line")
+    net.nodes = nodes
+    net.edges = edges
+    net.node_ids = [n["id"] for n in nodes]
+    net.node_map = {n["id"]: n for n in nodes}
+    net.options = options(len(nodes))
+    return net
+
+
+@lru_cache(maxsize=1)
+def _vis_assets() -> tuple[str, str]:
+    import pyvis
+
+    lib = Path(pyvis.__file__).resolve().parent / "lib" / "vis-9.1.2"
+    return (lib / "vis-network.min.js").read_text(encoding="utf-8"), (
+        lib / "vis-network.css"
+    ).read_text(encoding="utf-8")
+
+
+def _json(value: Any) -> str:
+    # Safe inside <script>: no "</script>" or "<!--" can close or confuse the element.
+    return json.dumps(value).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def render(net: Network, title: str) -> str:
+    js, css = _vis_assets()
+    nodes, edges, _, _, _, opts = net.get_network_data()
+    return PAGE.format(
+        title=title.replace("<", "&lt;"),
+        css=css,
+        js=js,
+        nodes=_json(nodes),
+        edges=_json(edges),
+        options=opts if isinstance(opts, str) else _json(opts),
+    )
+
+
+def account_node(account_id: str, group: str, title: str, size: float = 18) -> dict[str, Any]:
+    return {"id": f"Account:{account_id}", "label": account_id, "group": group, "title": title,
+            "size": size, "key": account_id, "kind": "Account"}  # fmt: skip
+
+
+def identifier_node(
+    label: str, key: str, shared_by: int, specificity: float, why: str
+) -> dict[str, Any]:
+    short = key if len(key) <= 22 else key[:20] + "…"
+    return {
+        "id": f"{label}:{key}",
+        "label": short,
+        "group": LABEL_GROUP.get(label, "other"),
+        "size": 8 + 22 * specificity,
+        "title": f"{label} {key}\nshared by {shared_by} accounts, specificity {specificity:.2f}\n{why}",
+        "key": key,
+        "kind": label,
+    }
+
+
+def volume_width(quote: float) -> float:
+    return 1.0 + min(9.0, math.log10(1.0 + max(quote, 0.0)))
+
+
+PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{title}</title>
+<style>{css}
+html, body {{ margin: 0; height: 100%; font-family: system-ui, sans-serif; }}
+#net {{ position: absolute; inset: 0; }}
+#status {{ position: absolute; left: 8px; bottom: 6px; font-size: 12px; color: #52606d; }}
+</style>
+<script>{js}</script></head>
+<body><div id="net" role="img" aria-label="{title}"></div><div id="status">laying out…</div>
+<script>
+(function () {{
+  var nodes = new vis.DataSet({nodes});
+  var edges = new vis.DataSet({edges});
+  var started = performance.now();
+  var network = new vis.Network(document.getElementById("net"), {{nodes: nodes, edges: edges}}, {options});
+  window.linkscopeNetwork = network;
+  function tell(message) {{ if (window.parent !== window) window.parent.postMessage(message, "*"); }}
+  network.once("stabilizationIterationsDone", function () {{
+    network.setOptions({{physics: false}});
+    var ms = Math.round(performance.now() - started);
+    document.body.dataset.stabilized = String(ms);
+    document.getElementById("status").textContent = nodes.length + " nodes, " + edges.length + " edges";
+    tell({{type: "linkscope:stabilized", ms: ms, nodes: nodes.length, edges: edges.length}});
+  }});
+  network.on("click", function (params) {{
+    if (!params.nodes.length) return;
+    var node = nodes.get(params.nodes[0]);
+    tell({{type: "linkscope:node", id: node.id, kind: node.kind, key: node.key}});
+  }});
+  window.addEventListener("message", function (event) {{
+    var data = event.data || {{}};
+    if (data.type !== "linkscope:add") return;
+    nodes.update(data.nodes || []);
+    edges.update(data.edges || []);
+    tell({{type: "linkscope:added", nodes: nodes.length, edges: edges.length}});
+  }});
+  tell({{type: "linkscope:ready"}});
+}})();
+</script></body></html>
+"""
+
+
+def group_graph(store: Any, detail: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Nodes and edges of a group's cluster view (``detail`` is a ``GroupDetail``)."""
+    from analytics.config import LinkageConfig
+    from analytics.linkage import specificity
+    from graph import api_statements as q
+
+    members = [m.account_id for m in detail.members]
+    nodes: list[dict[str, Any]] = []
+    for m in detail.members:
+        group = "flagged" if m.flags else detail.verdict
+        title = f"{m.account_id} ({m.role}, {m.account_type}, {m.status})"
+        if m.flags:
+            title += "\nflags: " + ", ".join(m.flags)
+        size = 26 if m.role == "controller_candidate" else 18
+        nodes.append(account_node(m.account_id, group, title, size))
+    cfg = LinkageConfig()
+    idents: dict[int, str] = {}
+    params = {"group_id": detail.group_id, "run_id": detail.run_id}
+    for node_id, label, key, _weight, why, shared in store.read(q.GROUP_IDENTIFIERS, params).rows:
+        kind = LABEL_GROUP.get(str(label), "other")
+        spec = specificity(int(shared), cfg, kind)
+        node = identifier_node(str(label), str(key), int(shared), spec, str(why or ""))
+        idents[int(node_id)] = node["id"]
+        nodes.append(node)
+    edges: list[dict[str, Any]] = []
+    if idents:
+        for aid, node_id, rel, count in store.read(
+            q.MEMBER_IDENTIFIER_LINKS, {"members": members, "identifiers": list(idents)}
+        ).rows:
+            edges.append({"from": f"Account:{aid}", "to": idents[int(node_id)], "arrows": "",
+                          "title": f"{rel} x{count}", "dashes": True, "width": 1})  # fmt: skip
+    cycle_pairs = {
+        (c[i], c[(i + 1) % len(c)])
+        for w in detail.evidence.get("wash", [])
+        for c in w.get("cycles", [])
+        for i in range(len(c))
+    }
+    for seller, buyer, trades, quote in store.read(q.MEMBER_TRADES, {"members": members}).rows:
+        in_cycle = (seller, buyer) in cycle_pairs
+        edges.append({
+            "from": f"Account:{seller}", "to": f"Account:{buyer}", "arrows": "to",
+            "width": volume_width(float(quote or 0)),
+            "color": {"color": CYCLE_COLOR if in_cycle else "#52606d"},
+            "title": f"{seller} sold to {buyer}: {trades} trades, quote {float(quote or 0):,.2f}"
+            + ("\npart of a wash cycle" if in_cycle else ""),
+        })  # fmt: skip
+    for src, dst, count, amount in store.read(q.MEMBER_TRANSFERS, {"members": members}).rows:
+        edges.append({"from": f"Account:{src}", "to": f"Account:{dst}", "arrows": "to",
+                      "color": {"color": "#5fb3b3"}, "dashes": [6, 4], "width": 2,
+                      "title": f"internal transfers {src} -> {dst}: {count}, {float(amount or 0):,.2f}"})  # fmt: skip
+    return nodes, edges
+
+
+def graph_items(hood: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Nodes and edges of a neighbourhood (``Neighborhood``) for the view."""
+    nodes = []
+    for n in hood.nodes:
+        if n.label == "Account":
+            title = "\n".join(f"{k}: {v}" for k, v in sorted(n.properties.items()))
+            nodes.append(account_node(n.key, "account", title))
+        else:
+            label = LABEL_GROUP.get(n.label, "other")
+            text = n.key if len(n.key) <= 22 else n.key[:20] + "…"
+            nodes.append({"id": n.id, "label": text, "group": label, "title": f"{n.label} {n.key}",
+                          "key": n.key, "kind": n.label, "size": 14})  # fmt: skip
+    edges = [
+        {
+            "from": e.source,
+            "to": e.target,
+            "arrows": "to",
+            "title": e.type,
+            "id": f"{e.source}|{e.type}|{e.target}",
+        }
+        for e in hood.edges
+    ]
+    return nodes, edges

@@ -1,0 +1,59 @@
+"""Cluster views for the UI: pyvis-built pages (HTML) and view-ready node/edge lists."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from fastapi.responses import HTMLResponse
+
+from api import cluster
+from api.deps import AnyRole, Investigation, StoreDep
+from api.routes.accounts import get_neighborhood
+from api.routes.groups import load_group
+
+router = APIRouter(prefix="/v1", tags=["views"])
+HTML: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/html": {}}, "description": "A self-contained page (no external loads)."}
+}
+
+
+@router.get("/groups/{group_id}/graph", response_class=HTMLResponse, responses=HTML,
+            summary="The group's cluster view (pyvis, vis-network inline)")  # fmt: skip
+def group_view(group_id: str, store: StoreDep, _: AnyRole) -> HTMLResponse:
+    detail = load_group(store, group_id, None, with_decisions=False)
+    nodes, edges = cluster.group_graph(store, detail)
+    return HTMLResponse(cluster.render(cluster.build(nodes, edges), f"group {group_id}"))
+
+
+@router.get("/accounts/{account_id}/graph", response_class=HTMLResponse, responses=HTML,
+            summary="The account's ego network (pyvis, vis-network inline)")  # fmt: skip
+def account_view(
+    account_id: str,
+    store: StoreDep,
+    caller: Investigation,
+    depth: Annotated[int, Query(ge=1, le=3)] = 1,
+    limit: Annotated[int, Query(ge=1, le=2000)] = 150,
+) -> HTMLResponse:
+    hood = get_neighborhood(account_id, store, caller, depth=depth, limit=limit, rel=None)
+    nodes, edges = cluster.graph_items(hood)
+    return HTMLResponse(cluster.render(cluster.build(nodes, edges), f"account {account_id}"))
+
+
+@router.get("/accounts/{account_id}/neighborhood/view", summary="Neighbourhood as view items")
+def account_view_items(
+    account_id: str,
+    store: StoreDep,
+    caller: Investigation,
+    limit: Annotated[int, Query(ge=1, le=2000)] = 60,
+) -> dict[str, list[dict[str, Any]]]:
+    """For expand-on-click: the same styling groups as the page, added to it by the UI."""
+    hood = get_neighborhood(account_id, store, caller, depth=1, limit=limit, rel=None)
+    nodes, edges = cluster.graph_items(hood)
+    return {"nodes": nodes, "edges": edges}
+
+
+@router.get("/graph/blank", response_class=HTMLResponse, responses=HTML,
+            summary="An empty view the UI fills (Cypher results)")  # fmt: skip
+def blank_view(_: AnyRole) -> HTMLResponse:
+    return HTMLResponse(cluster.render(cluster.build([], []), "query result"))
