@@ -6,7 +6,7 @@ TEST_STAMP := $(VENV)/.installed-test
 ACCOUNTS ?= 10000
 SIZE ?= M
 
-.PHONY: demo test lint typecheck bench bench-analysis clean
+.PHONY: demo test chromium lint typecheck bench bench-analysis clean
 
 $(PY):
 	@PYTHON=$$(scripts/find-python.sh) || exit 1; \
@@ -25,10 +25,15 @@ $(TEST_STAMP): $(STAMP)
 demo: $(STAMP)
 	$(VENV)/bin/linkscope demo --accounts $(ACCOUNTS) --out-dir demo-data --store embedded:.linkscope/graph
 
-test: $(TEST_STAMP)
+test: $(TEST_STAMP) chromium
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 	$(PY) -m pytest
+
+# The UI tests drive Debian's Chromium (Playwright's own browser download is not reachable).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { echo "installing Debian's chromium for the UI tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
 lint: $(TEST_STAMP)
 	$(VENV)/bin/ruff check .

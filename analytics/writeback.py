@@ -55,6 +55,7 @@ def write_analysis(store: GraphBackend, analysis: Analysis, cfg: AnalysisConfig)
                 "assessed_at": now,
                 "changed_at": changed_at[start : start + CHUNK],
                 "quote": [g.evidence["trading_among_members"]["quote"] for g in chunk],
+                "members_preview": [[accounts.ids[m] for m in g.members[:10]] for g in chunk],
                 "group_id": [g.group_id for g in chunk],
                 "verdict": [g.verdict for g in chunk],
                 "score": [g.score for g in chunk],

@@ -48,6 +48,21 @@ class GroupSummary(_Out):
     decision: str | None = Field(
         default=None, description="The latest decision recorded on the group, if any."
     )
+    members_preview: list[str] = Field(description="Up to 10 member account ids.")
+
+
+class Me(_Out):
+    key_id: str
+    role: str
+    name: str
+
+
+class TimelineEvent(_Out):
+    ts: int
+    kind: Literal["trade", "login", "transfer"]
+    account: str
+    counterparty: str | None = None
+    detail: str
 
 
 class GroupPage(_Out):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 GROUP_FIELDS = """g.group_id, g.run_id, g.verdict, g.score, g.clauses, g.recommended_action,
     g.member_count, g.lineage, coalesce(g.changed_at, g.assessed_at), g.current,
-    coalesce(g.quote, 0.0)"""
+    coalesce(g.quote, 0.0), coalesce(g.members_preview, [])"""
 
 CURRENT_RUN_ID = "MATCH (r:AnalysisRun {status: 'current'}) RETURN r.run_id"
 
@@ -134,3 +134,14 @@ MEMBER_TRANSFERS = """UNWIND $members AS aid
 MATCH (s:Account {account_id: aid})-[t:TRANSFER]->(b:Account)
 WHERE b.account_id IN $members
 RETURN s.account_id, b.account_id, count(t), sum(t.amount)"""
+
+TIMELINE_TRADES = """UNWIND $members AS aid
+MATCH (s:Account {account_id: aid})-[:SOLD]->(t:Trade)<-[:BOUGHT]-(b:Account)
+WHERE b.account_id IN $members
+RETURN t.ts, s.account_id, b.account_id, t.symbol, t.qty, t.price, t.trade_id
+ORDER BY t.ts LIMIT $limit"""
+
+TIMELINE_LOGINS = """UNWIND $members AS aid
+MATCH (a:Account {account_id: aid})-[e:USED_IP]->(x:IP)
+UNWIND e.times AS ts
+RETURN ts, aid, x.ip ORDER BY ts LIMIT $limit"""

@@ -15,7 +15,15 @@ from pydantic import TypeAdapter
 from api.audit import record
 from api.cache import ReadCache, Version, off_loop
 from api.deps import AnyRole, EnforcementOrInvestigator, StoreDep
-from api.schemas import Decision, DecisionIn, GroupDetail, GroupPage, GroupSummary, Member
+from api.schemas import (
+    Decision,
+    DecisionIn,
+    GroupDetail,
+    GroupPage,
+    GroupSummary,
+    Member,
+    TimelineEvent,
+)
 from graph import api_statements as q
 from graph.backend import GraphBackend
 from linkscope.errors import Forbidden, Gone, NotFound, QueryError
@@ -26,6 +34,7 @@ DECISIONS = TypeAdapter(list[Decision])
 
 def summary(row: list[Any]) -> GroupSummary:
     gid, run_id, verdict, score, clauses, action, count, lineage, changed, current, quote = row[:11]
+    preview = row[11] if len(row) > 11 else []
     return GroupSummary(
         group_id=gid,
         run_id=run_id,
@@ -38,6 +47,7 @@ def summary(row: list[Any]) -> GroupSummary:
         changed_at=int(changed or 0),
         current=bool(current),
         quote_volume=round(float(quote or 0.0), 2),
+        members_preview=list(preview or []),
     )
 
 
@@ -164,9 +174,9 @@ def load_group(
     ]
     return GroupDetail(
         **head.model_dump(),
-        reasons=list(row[11] or []),
-        evidence=json.loads(row[12] or "{}"),
-        parents=list(row[13] or []),
+        reasons=list(row[12] or []),
+        evidence=json.loads(row[13] or "{}"),
+        parents=list(row[14] or []),
         members=members,
         decisions=decisions_of(store, group_id) if with_decisions else [],
     )
@@ -268,3 +278,32 @@ def decide(
         decision=body.decision, action=body.action, note=body.note, by_key=caller.key_id,
         by_role=caller.role, at=at,
     )  # fmt: skip
+
+
+@router.get("/groups/{group_id}/timeline", response_model=list[TimelineEvent])
+def timeline(
+    group_id: str,
+    store: StoreDep,
+    _: AnyRole,
+    limit: Annotated[int, Query(ge=1, le=2000)] = 500,
+) -> list[TimelineEvent]:
+    """The group's trades among members and its members' logins, in time order."""
+    group = load_group(store, group_id, None, with_decisions=False)
+    members = [m.account_id for m in group.members]
+    params = {"members": members, "limit": limit}
+    events = [
+        TimelineEvent(
+            ts=int(ts),
+            kind="trade",
+            account=s,
+            counterparty=b,
+            detail=f"{s} sold {qty:g} {sym} at {price:g} to {b} ({tid})",
+        )
+        for ts, s, b, sym, qty, price, tid in store.read(q.TIMELINE_TRADES, params).rows
+    ]
+    events += [
+        TimelineEvent(ts=int(ts), kind="login", account=a, detail=f"{a} logged in from {ip}")
+        for ts, a, ip in store.read(q.TIMELINE_LOGINS, params).rows
+    ]
+    events.sort(key=lambda e: (e.ts, e.kind, e.account))
+    return events[:limit]

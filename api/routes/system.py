@@ -6,8 +6,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 
-from api.deps import Admin, StoreDep, StoreHolder
-from api.schemas import AuditEntry, Health
+from api.deps import Admin, CallerDep, StoreDep, StoreHolder
+from api.schemas import AuditEntry, Health, Me
 from graph import api_statements as q
 
 router = APIRouter(tags=["system"])
@@ -28,6 +28,11 @@ def ready(request: Request) -> Health:
         holder.failed(store)
         raise
     return Health(status="ready")
+
+
+@router.get("/v1/me", response_model=Me, summary="Who the key belongs to (its role)")
+def me(caller: CallerDep) -> Me:
+    return Me(key_id=caller.key_id, role=caller.role, name=caller.name)
 
 
 @router.get("/v1/audit", response_model=list[AuditEntry], summary="Every write, newest first")
