@@ -32,6 +32,7 @@ GROUP_STYLES: dict[str, dict[str, Any]] = {
 }
 LABEL_GROUP = {"IP": "ip", "Device": "device", "FundingSource": "funding", "Group": "group"}
 CYCLE_COLOR = "#d0021b"
+SYNC_COLOR = "#e8a33d"
 
 
 def options(n_nodes: int) -> dict[str, Any]:
@@ -210,6 +211,11 @@ def group_graph(store: Any, detail: Any) -> tuple[list[dict[str, Any]], list[dic
             "title": f"{seller} sold to {buyer}: {trades} trades, quote {float(quote or 0):,.2f}"
             + ("\npart of a wash cycle" if in_cycle else ""),
         })  # fmt: skip
+    for pair in detail.evidence.get("synchronized", []):
+        edges.append({"from": f"Account:{pair['a']}", "to": f"Account:{pair['b']}", "arrows": "",
+                      "color": {"color": SYNC_COLOR}, "dashes": [2, 4], "width": 2,
+                      "title": f"synchronized trading: {pair['episodes']} episodes "
+                               f"(chance: {pair['expected']:.3f})"})  # fmt: skip
     for src, dst, count, amount in store.read(q.MEMBER_TRANSFERS, {"members": members}).rows:
         edges.append({"from": f"Account:{src}", "to": f"Account:{dst}", "arrows": "to",
                       "color": {"color": "#5fb3b3"}, "dashes": [6, 4], "width": 2,

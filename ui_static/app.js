@@ -140,7 +140,7 @@ async function renderGroup(groupId) {
     <div>
       <div class="card"><div id="group-graph" data-testid="group-graph"></div>
         <p class="legend">Accounts: <b style="color:#d64545">●</b> ${esc(group.verdict)} member, <b style="color:#b05fd1">●</b> flagged member (bigger: controller candidate) ·
-        <b>▲</b> IP <b>■</b> device <b>◆</b> funding source (bigger: more specific) · arrows: seller → buyer, width by volume, <b style="color:#d0021b">red</b>: wash cycle · teal dashes: internal transfers. Click an account to open it.</p></div>
+        <b>▲</b> IP <b>■</b> device <b>◆</b> funding source (bigger: more specific) · arrows: seller → buyer, width by volume, <b style="color:#d0021b">red</b>: wash cycle · <b style="color:#e8a33d">orange dots</b>: synchronized trading · teal dashes: internal transfers. Click an account to open it.</p></div>
       <div class="card"><h2>Timeline of trades among members and logins</h2><div id="timeline"></div></div>
       <div class="card"><h2>Linkage evidence</h2><div class="scroll"><table><thead><tr><th>Accounts</th><th>Kind</th><th>Identifier</th><th>Weight</th><th>Why it counts</th></tr></thead><tbody>
         ${(ev.links || []).map((l) => `<tr><td>${esc(l.a)} – ${esc(l.b)}</td><td>${esc(l.kind)}</td><td>${esc(l.identifier || "")}</td><td>${l.weight.toFixed(2)}</td><td>${esc(l.why)}</td></tr>`).join("") || `<tr><td colspan="5" class="muted">Linked by trading only.</td></tr>`}
