@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
 from api import errors
@@ -55,6 +56,12 @@ def create_app(
     errors.install(app)
     for module in (system, groups, accounts, cypher, runs, views):
         app.include_router(module.router)
-    if (UI_DIR / "index.html").exists():
-        app.mount("/", StaticFiles(directory=UI_DIR, html=True), name="ui")
+    # The UI: its page at "/", its files under /static. Not a catch-all mount at "/", which
+    # would answer 404 instead of 405 for a wrong method on an API path.
+    app.mount("/static", StaticFiles(directory=UI_DIR), name="ui")
+
+    @app.get("/", include_in_schema=False)
+    def index() -> FileResponse:
+        return FileResponse(UI_DIR / "index.html")
+
     return app

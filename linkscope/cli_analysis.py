@@ -133,7 +133,7 @@ def run_analysis(settings: Settings, cfg: AnalysisConfig, console: Console) -> d
                 g.group_id,
                 g.verdict,
                 g.score,
-                ";".join(g.clauses),
+                ", ".join(g.clauses),
                 g.action,
                 len(g.members),
                 g.reasons[0] if g.reasons else "",
@@ -151,10 +151,11 @@ def print_summary(out: Console, summary: dict[str, Any], top: int) -> None:
         f"({counts['violation']} violation, {counts['suspected']} suspected, {counts['cleared']} cleared), "
         f"{counts['flags']:,} account flags; {counts['hub_identifiers']:,} hub identifiers ignored"
     )
-    table = Table(title="top groups")
-    for name in ("group", "verdict", "score", "clauses", "action", "members"):
-        table.add_column(name, no_wrap=True)
-    table.add_column("why", overflow="ellipsis", no_wrap=True, max_width=70)
+    table = Table(title="top groups", expand=True)
+    for name, width in (("group", 12), ("verdict", 9), ("score", 5), ("clauses", 14),
+                        ("action", 14), ("members", 7)):  # fmt: skip
+        table.add_column(name, min_width=width, overflow="fold")
+    table.add_column("why", overflow="ellipsis", no_wrap=True, ratio=1)
     rows = summary["top"]
     for gid, verdict, score, clauses, action, members, why in rows[:top]:
         table.add_row(gid, verdict, f"{score:.2f}", clauses, action, str(members), why)

@@ -13,12 +13,16 @@ from api.routes.accounts import get_neighborhood
 from api.routes.groups import load_group
 
 router = APIRouter(prefix="/v1", tags=["views"])
+# Documented as HTML for 200; errors keep the JSON error shape (the app-level responses).
 HTML: dict[int | str, dict[str, Any]] = {
-    200: {"content": {"text/html": {}}, "description": "A self-contained page (no external loads)."}
+    200: {
+        "content": {"text/html": {"schema": {"type": "string"}}},
+        "description": "A self-contained page (no external loads).",
+    }
 }
 
 
-@router.get("/groups/{group_id}/graph", response_class=HTMLResponse, responses=HTML,
+@router.get("/groups/{group_id}/graph", responses=HTML,
             summary="The group's cluster view (pyvis, vis-network inline)")  # fmt: skip
 def group_view(group_id: str, store: StoreDep, _: AnyRole) -> HTMLResponse:
     detail = load_group(store, group_id, None, with_decisions=False)
@@ -26,7 +30,7 @@ def group_view(group_id: str, store: StoreDep, _: AnyRole) -> HTMLResponse:
     return HTMLResponse(cluster.render(cluster.build(nodes, edges), f"group {group_id}"))
 
 
-@router.get("/accounts/{account_id}/graph", response_class=HTMLResponse, responses=HTML,
+@router.get("/accounts/{account_id}/graph", responses=HTML,
             summary="The account's ego network (pyvis, vis-network inline)")  # fmt: skip
 def account_view(
     account_id: str,
@@ -53,7 +57,7 @@ def account_view_items(
     return {"nodes": nodes, "edges": edges}
 
 
-@router.get("/graph/blank", response_class=HTMLResponse, responses=HTML,
+@router.get("/graph/blank", responses=HTML,
             summary="An empty view the UI fills (Cypher results)")  # fmt: skip
 def blank_view(_: AnyRole) -> HTMLResponse:
     return HTMLResponse(cluster.render(cluster.build([], []), "query result"))
