@@ -4,9 +4,10 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 ACCOUNTS ?= 10000
-SIZE ?= M
+SIZE ?=
+comma := ,
 
-.PHONY: demo test chromium lint typecheck bench bench-analysis clean
+.PHONY: demo test chromium lint typecheck bench bench-ingest bench-analysis clean
 
 $(PY):
 	@PYTHON=$$(scripts/find-python.sh) || exit 1; \
@@ -41,12 +42,15 @@ lint: $(TEST_STAMP)
 typecheck: $(TEST_STAMP)
 	$(VENV)/bin/mypy
 
-bench: $(STAMP)
-	$(PY) bench/bench_ingest.py --size $(SIZE)
-	$(PY) bench/bench_analysis.py --size $(SIZE)
+# `make bench` = sizes S and M; `make bench SIZE=L` adds the 1M-account run.
+bench: $(TEST_STAMP)
+	$(PY) bench/bench_all.py --sizes $(if $(filter L,$(SIZE)),S$(comma)M$(comma)L,S$(comma)M)
+
+bench-ingest: $(STAMP)
+	$(PY) bench/bench_ingest.py --size $(or $(SIZE),M)
 
 bench-analysis: $(STAMP)
-	$(PY) bench/bench_analysis.py --size $(SIZE)
+	$(PY) bench/bench_analysis.py --size $(or $(SIZE),M)
 
 clean:
 	rm -rf $(VENV) .linkscope demo-data

@@ -37,6 +37,7 @@ class Analysis:
     findings: Findings
     timings: dict[str, float] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
+    edges: dict[tuple[int, int], float] = field(default_factory=dict)  # what Leiden ran on
 
 
 @contextmanager
@@ -137,7 +138,7 @@ def analyze(
     }
     for verdict in ("violation", "suspected", "cleared"):
         counts[verdict] = sum(g.verdict == verdict for g in assessed)
-    return Analysis(accounts, trades, assessed, flags, findings, t, counts)
+    return Analysis(accounts, trades, assessed, flags, findings, t, counts, edges)
 
 
 def _trading_among(

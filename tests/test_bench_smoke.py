@@ -50,3 +50,25 @@ def test_analysis_benchmark_runs_at_tiny_size() -> None:
     assert result["accounts"] == 2_000 and result["trades"] > 40_000
     assert 0 < result["reading_share"] < 1
     assert result["evaluation"]["group_recall"]["all"]["rate"] >= 0.95
+
+
+@pytest.mark.slow
+def test_make_bench_runs_at_tiny_size(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "bench_all.py"), "--sizes", "XS"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=ROOT,
+    )
+    assert done.returncode == 0, done.stderr
+    result = json.loads((ROOT / "bench" / "results" / "bench-XS.json").read_text())["results"][0]
+    assert result["fills"] > 40_000 and result["groups"] > 0
+    assert 0 < result["ratio_to_write_floor"] < 2
+    assert set(result["analysis_stages_s"]) >= {
+        "communities",
+        "wash trading cycles",
+        "write results",
+    }
+    assert all(mb > 0 for mb in result["analysis_peak_rss_mb_per_stage"].values())
+    assert "ratio to write floor" in done.stdout
