@@ -57,6 +57,8 @@ class GraphBackend(ABC):
     """
 
     dialect: Dialect
+    # Rows per write statement the engine takes comfortably in one transaction (None: any).
+    max_batch_rows: int | None = None
 
     @abstractmethod
     def run(self, cypher: str, params: Mapping[str, Any] | None = None) -> QueryResult:

@@ -29,6 +29,9 @@ def translate_error(exc: Exception) -> Exception:
 
 class Neo4jBackend(GraphBackend):
     dialect = Dialect.NEO4J
+    # One UNWIND statement is one transaction here; Neo4j's guidance is 10k-50k rows each, and
+    # a fill writes a node and three relationships (docs/scaling.md).
+    max_batch_rows = 20_000
 
     def __init__(
         self, url: str, database: str, user: str, password: str | None, *, driver: Any = None

@@ -75,6 +75,8 @@ def ingest_directory(
 ) -> IngestSummary:
     if not directory.is_dir():
         raise InputError(f"{directory}: not a directory")
+    if store.max_batch_rows is not None:
+        batch_size = min(batch_size, store.max_batch_rows)
     with store.exclusive_writer():
         return _ingest_locked(directory, store, quarantine_path, batch_size, progress)
 

@@ -166,3 +166,23 @@ def test_neo4j_needs_a_password_and_no_default_exists() -> None:
 
     with pytest.raises(ConfigError, match="PASSWORD"):
         Neo4jBackend("bolt://example:7687", "neo4j", "neo4j", None)
+
+
+def test_neo4j_transactions_stay_within_its_batch_guidance(tmp_path: Path) -> None:
+    """One UNWIND statement is one Neo4j transaction: ingest caps its rows per statement."""
+    from tests.helpers import TRADES_HEADER, write_csv
+
+    data = small_dataset(tmp_path / "in")
+    rows = [
+        [f"X{i}", "2026-02-05T00:00:00Z", "BTC_USDT", "1", "1", "A1", "A2", "buy", "spot"]
+        for i in range(45_000)
+    ]
+    write_csv(data / "trades.csv", TRADES_HEADER, rows)
+    driver = RecordingDriver()
+    backend = Neo4jBackend("bolt://example:7687", "neo4j", "neo4j", None, driver=driver)
+    ingest_directory(data, backend, batch_size=200_000)
+    sizes = [
+        len(p["k"]) for mode, _, p, _ in driver.sent if mode == neo4j.WRITE_ACCESS and "k" in p
+    ]
+    assert sizes and max(sizes) <= Neo4jBackend.max_batch_rows
+    assert sum(1 for mode, q, p, _ in driver.sent if "CREATE (s)-[:SOLD]->(:Trade" in q) >= 3
