@@ -7,19 +7,33 @@ from pathlib import Path
 from typing import Any
 
 from graph.backend import GraphBackend
+from graph.schema import NODE_KEYS
+from ingest.contract import FileSpec
 
-KEYS = {
-    "Account": "account_id",
-    "IP": "ip",
-    "Device": "device_id",
-    "FundingSource": "key",
-    "Trade": "trade_id",
-    "Symbol": "symbol",
-    "Order": "order_id",
-    "EnforcementAction": "key",
-    "IngestState": "key",
-}
+KEYS = {**NODE_KEYS, "IngestState": "key"}
 VOLATILE = {"loaded_run", "updated_by"}
+
+
+def header(spec: FileSpec) -> list[str]:
+    """A contract file's columns, in the contract's order."""
+    return [c.name for c in spec.columns]
+
+
+def analysed_graph(store_path: Path, name: str, work: Path, accounts: int, seed: int) -> Any:
+    """Generated data, ingested and analysed, in graph ``name`` of the session's store."""
+    from analytics.config import AnalysisConfig
+    from analytics.run import analyze
+    from analytics.writeback import write_analysis
+    from graph.falkor_embedded import FalkorEmbedded
+    from ingest.pipeline import ingest_directory
+    from linkscope.synth.generator import GeneratorConfig, generate
+
+    generate(work / "data", GeneratorConfig(accounts=accounts, seed=seed))
+    store = FalkorEmbedded(store_path, name)
+    ingest_directory(work / "data" / "input", store)
+    cfg = AnalysisConfig()
+    write_analysis(store, analyze(store, cfg), cfg)
+    return store
 
 
 def write_csv(path: Path, header: list[str], rows: list[list[Any]]) -> Path:

@@ -17,10 +17,9 @@ from analytics.writeback import previous_groups, write_analysis
 from api.keys import KeyStore
 from api.main import create_app
 from graph.falkor_embedded import FalkorEmbedded
-from ingest.pipeline import ingest_directory
 from linkscope.settings import Settings
-from linkscope.synth.generator import GeneratorConfig, generate
 from tests.api_server import serving
+from tests.helpers import analysed_graph
 
 ROLES = ("enforcement", "investigator", "analyst", "admin")
 
@@ -40,11 +39,7 @@ class Api:
 @pytest.fixture(scope="module")
 def api(store_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
     tmp = tmp_path_factory.mktemp("api")
-    generate(tmp / "data", GeneratorConfig(accounts=4_000, seed=5))
-    store = FalkorEmbedded(store_path, "api")
-    ingest_directory(tmp / "data" / "input", store)
-    cfg = AnalysisConfig()
-    write_analysis(store, analyze(store, cfg), cfg)
+    store = analysed_graph(store_path, "api", tmp, accounts=4_000, seed=5)
     settings = Settings(
         store=f"embedded:{store_path}", graph_name="api", keys_file=str(tmp / "keys.json"),
         cypher_max_rows=100,

@@ -10,16 +10,11 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import positive_data_acceptance
 
-from analytics.config import AnalysisConfig
-from analytics.run import analyze
-from analytics.writeback import write_analysis
 from api.keys import KeyStore
 from api.main import create_app
-from graph.falkor_embedded import FalkorEmbedded
-from ingest.pipeline import ingest_directory
 from linkscope.settings import Settings
-from linkscope.synth.generator import GeneratorConfig, generate
 from tests.api_server import serving
+from tests.helpers import analysed_graph
 
 # The schema is the app's own; building the app opens nothing.
 schema = schemathesis.openapi.from_dict(create_app(Settings(keys_file="/nonexistent")).openapi())
@@ -30,11 +25,7 @@ def live(
     store_path: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[str, dict[str, str]]]:
     tmp = tmp_path_factory.mktemp("fuzz")
-    generate(tmp / "data", GeneratorConfig(accounts=1_000, seed=2))
-    store = FalkorEmbedded(store_path, "fuzz")
-    ingest_directory(tmp / "data" / "input", store)
-    cfg = AnalysisConfig()
-    write_analysis(store, analyze(store, cfg), cfg)
+    store = analysed_graph(store_path, "fuzz", tmp, accounts=1_000, seed=2)
     _, key = KeyStore(tmp / "keys.json").create("admin")
     app_settings = Settings(
         store=f"embedded:{store_path}", graph_name="fuzz", keys_file=str(tmp / "keys.json"),

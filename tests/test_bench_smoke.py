@@ -12,23 +12,21 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.mark.slow
-def test_ingest_benchmark_runs_at_tiny_size() -> None:
+def _bench(script: str, *args: str) -> subprocess.CompletedProcess[str]:
     done = subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "bench" / "bench_ingest.py"),
-            "--size",
-            "XS",
-            "--batch",
-            "5000",
-        ],
+        [sys.executable, str(ROOT / "bench" / script), *args],
         capture_output=True,
         text=True,
         timeout=600,
         cwd=ROOT,
     )
     assert done.returncode == 0, done.stderr
+    return done
+
+
+@pytest.mark.slow
+def test_ingest_benchmark_runs_at_tiny_size() -> None:
+    done = _bench("bench_ingest.py", "--size", "XS", "--batch", "5000")
     pairs = (line.split(":", 1) for line in done.stdout.splitlines() if ":" in line)
     figures = {key.strip(): value.strip() for key, value in pairs}
     assert int(figures["trades"].strip()) > 40_000
@@ -38,14 +36,7 @@ def test_ingest_benchmark_runs_at_tiny_size() -> None:
 
 @pytest.mark.slow
 def test_analysis_benchmark_runs_at_tiny_size() -> None:
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "bench_analysis.py"), "--size", "XS"],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        cwd=ROOT,
-    )
-    assert done.returncode == 0, done.stderr
+    _bench("bench_analysis.py", "--size", "XS")
     result = json.loads((ROOT / "bench" / "results" / "analysis-XS.json").read_text())
     assert result["accounts"] == 2_000 and result["trades"] > 40_000
     assert 0 < result["reading_share"] < 1
@@ -54,14 +45,7 @@ def test_analysis_benchmark_runs_at_tiny_size() -> None:
 
 @pytest.mark.slow
 def test_make_bench_runs_at_tiny_size(tmp_path: Path) -> None:
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "bench_all.py"), "--sizes", "XS"],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        cwd=ROOT,
-    )
-    assert done.returncode == 0, done.stderr
+    done = _bench("bench_all.py", "--sizes", "XS")
     result = json.loads((ROOT / "bench" / "results" / "bench-XS.json").read_text())["results"][0]
     assert result["fills"] > 40_000 and result["groups"] > 0
     assert 0 < result["ratio_to_write_floor"] < 2

@@ -10,24 +10,16 @@ from analytics.config import AnalysisConfig
 from analytics.run import Analysis, analyze
 from analytics.writeback import write_analysis
 from graph.falkor_embedded import FalkorEmbedded
+from ingest import contract
 from ingest.pipeline import ingest_directory
-from tests.helpers import ACCOUNTS_HEADER, TRADES_HEADER, write_csv
+from tests.helpers import ACCOUNTS_HEADER, TRADES_HEADER, header, write_csv
 
 T0 = 1_790_000_000_000
 HOUR = 3_600_000
-LOGINS = ["account_id", "ts", "ip", "device_id", "user_agent", "channel"]
-FUNDING = [
-    "event_id",
-    "account_id",
-    "ts",
-    "direction",
-    "method",
-    "counterparty_ref",
-    "asset",
-    "amount",
-]
-ORDERS = ["order_id", "account_id", "symbol", "side", "type", "price", "qty", "placed_at",
-          "ended_at", "final_status", "filled_qty", "channel"]  # fmt: skip
+LOGINS = header(contract.LOGINS)
+FUNDING = header(contract.FUNDING)
+ORDERS = header(contract.ORDERS)
+HISTORY = header(contract.ENFORCEMENT_HISTORY)
 
 
 class Data:

@@ -11,17 +11,12 @@ from urllib.parse import urlparse
 import httpx
 import pytest
 
-from analytics.config import AnalysisConfig
-from analytics.run import analyze
-from analytics.writeback import write_analysis
 from api.keys import KeyStore
 from api.main import create_app
-from graph.falkor_embedded import FalkorEmbedded
-from ingest.pipeline import ingest_directory
 from linkscope.settings import Settings
-from linkscope.synth.generator import GeneratorConfig, generate
 from tests.api_server import serving
 from tests.browser import chromium
+from tests.helpers import analysed_graph
 
 pytestmark = pytest.mark.slow
 
@@ -45,11 +40,7 @@ class Site:
 @pytest.fixture(scope="module")
 def site(store_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     tmp = tmp_path_factory.mktemp("ui")
-    generate(tmp / "data", GeneratorConfig(accounts=3_000, seed=6))
-    store = FalkorEmbedded(store_path, "ui")
-    ingest_directory(tmp / "data" / "input", store)
-    cfg = AnalysisConfig()
-    write_analysis(store, analyze(store, cfg), cfg)
+    store = analysed_graph(store_path, "ui", tmp, accounts=3_000, seed=6)
     keystore = KeyStore(tmp / "keys.json")
     keys = {
         role: keystore.create(role, f"{role} tester")[1]
