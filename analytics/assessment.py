@@ -186,7 +186,7 @@ class Assessor:
             verdict = "suspected"
         else:
             verdict = "cleared"
-            reasons.append(self._cleared_reason(links, trades_among, scores))
+            reasons.append(self._cleared_reason(links, trades_among))
         clauses = sorted(scores) if verdict != "cleared" else []
         action = self._action(verdict, clauses, prior, quote_among)
         if prior:
@@ -320,9 +320,7 @@ class Assessor:
             roles[controller] = "controller_candidate"
         return roles
 
-    def _cleared_reason(
-        self, links: list[dict[str, Any]], trades_among: int, scores: dict[str, float]
-    ) -> str:
+    def _cleared_reason(self, links: list[dict[str, Any]], trades_among: int) -> str:
         kinds = sorted({str(link["kind"]) for link in links})
         shared = ", ".join(kinds) if kinds else "trading only"
         if trades_among == 0:

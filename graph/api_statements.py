@@ -6,8 +6,6 @@ GROUP_FIELDS = """g.group_id, g.run_id, g.verdict, g.score, g.clauses, g.recomme
     g.member_count, g.lineage, coalesce(g.changed_at, g.assessed_at), g.current,
     coalesce(g.quote, 0.0), coalesce(g.members_preview, [])"""
 
-CURRENT_RUN_ID = "MATCH (r:AnalysisRun {status: 'current'}) RETURN r.run_id"
-
 DATA_VERSION = """OPTIONAL MATCH (i:IngestRun)
 WITH max(i.started_at) AS ingested, count(i) AS runs
 OPTIONAL MATCH (r:AnalysisRun {status: 'current'})
