@@ -128,6 +128,7 @@ def run_analysis(settings: Settings, cfg: AnalysisConfig, console: Console) -> d
         "run_id": run_id,
         "seconds": time.perf_counter() - started,
         "counts": analysis.counts,
+        "data_gaps": analysis.findings.data_gaps,
         "top": [
             (
                 g.group_id,
@@ -151,6 +152,8 @@ def print_summary(out: Console, summary: dict[str, Any], top: int) -> None:
         f"({counts['violation']} violation, {counts['suspected']} suspected, {counts['cleared']} cleared), "
         f"{counts['flags']:,} account flags; {counts['hub_identifiers']:,} hub identifiers ignored"
     )
+    for gap in summary.get("data_gaps", []):
+        out.print(f"[yellow]note:[/yellow] {gap}")
     table = Table(title="top groups", expand=True)
     for name, width in (("group", 12), ("verdict", 9), ("score", 5), ("clauses", 14),
                         ("action", 14), ("members", 7)):  # fmt: skip
