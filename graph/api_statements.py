@@ -75,6 +75,8 @@ MATCH (a:Account {account_id: aid})-[:HAS_FLAG]->(f:Flag {current: true})
 RETURN f.clause, f.score, f.evidence ORDER BY f.clause"""
 
 # One hop of a neighbourhood: from the frontier's nodes over the allowed relationship types.
+# (Filtering on m here, e.g. for current groups only, makes FalkorDB plan a scan of every
+# node: 9 s instead of 12 ms at 10k accounts. The caller filters.)
 NEIGHBOURS = """UNWIND $ids AS i
 MATCH (n)-[r]-(m) WHERE id(n) = i AND type(r) IN $types
 RETURN id(n), id(m), labels(m)[0], properties(m), type(r), id(startNode(r)) = id(n),

@@ -158,6 +158,8 @@ def get_neighborhood(
         ).rows
         nxt: list[int] = []
         for src, dst, label, props, rtype, outgoing, rprops in rows:
+            if label in ("Group", "Flag") and not dict(props).get("current"):
+                continue  # earlier runs' results: history, and their ids repeat
             src, dst = int(src), int(dst)
             if dst not in nodes:
                 if len(nodes) >= limit:
