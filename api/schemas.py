@@ -121,7 +121,10 @@ class Identifier(_Out):
     relationship: str
     uses: int = Field(description="Logins or funding events of this account with it.")
     shared_by: int = Field(description="Accounts using this identifier.")
-    specificity: float = Field(description="0..1: how much sharing it says (0 for a hub).")
+    specificity: float = Field(
+        description="0..1: how much sharing it would say (1: this account's own or shared by a "
+        "few; 0: a hub such as a carrier NAT or VPN exit)."
+    )
 
 
 class AccountFlag(_Out):

@@ -74,7 +74,10 @@ def _profile(store: GraphBackend, account_id: str) -> AccountProfile:
             relationship=rel,
             uses=int(uses),
             shared_by=int(shared),
-            specificity=round(specificity(int(shared), cfg, KIND[label]), 4),
+            # Used by this account alone: fully specific (there is just nothing shared yet).
+            specificity=1.0
+            if int(shared) <= 1
+            else round(specificity(int(shared), cfg, KIND[label]), 4),
         )
         for label, value, rel, uses, shared in store.read(
             q.ACCOUNT_IDENTIFIERS, {"account_id": account_id}
