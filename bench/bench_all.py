@@ -28,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_ingest import FLOOR, _rows, floor
+from procmem import proc_mb, reset_peak
 
 from analytics.communities import detect_groups
 from analytics.config import AnalysisConfig
@@ -40,15 +41,6 @@ from linkscope.synth import GeneratorConfig, generate
 
 SIZES = {"XS": 2_000, "S": 10_000, "M": 100_000, "L": 1_000_000}
 TARGETS = {"trades_per_s": 50_000, "ratio_to_write_floor": 0.5, "analysis_s_at_M": 120.0}
-
-
-def _rss_mb(pid: int | None) -> float:
-    if not pid:
-        return 0.0
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
 
 
 def _peak_mb() -> float:
@@ -67,37 +59,26 @@ def aggregation_floor(trades_csv: Path) -> float:
     return time.perf_counter() - started
 
 
-def _status_mb(field: str) -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1]) / 1024
-    return 0.0
-
-
-def _reset_peak() -> None:
-    Path("/proc/self/clear_refs").write_text("5")  # resets VmHWM to the current RSS (Linux)
-
-
 def analysis_child(store_path: str, accounts: int) -> dict[str, Any]:
     """Analysis + write-back + Leiden/Louvain floors, in a fresh process."""
     cfg = AnalysisConfig()
     stages: dict[str, float] = {}
     memory: dict[str, float] = {}
     store = FalkorEmbedded(Path(store_path), "linkscope")
-    out: dict[str, Any] = {"analysis_baseline_rss_mb": round(_status_mb("VmRSS"))}
-    _reset_peak()
+    out: dict[str, Any] = {"analysis_baseline_rss_mb": round(proc_mb("VmRSS"))}
+    reset_peak()
 
     def report(step: str, seconds: float) -> None:
         stages[step] = round(seconds, 2)
-        memory[step] = round(_status_mb("VmHWM"))
-        _reset_peak()
+        memory[step] = round(proc_mb("VmHWM"))
+        reset_peak()
 
     started = time.perf_counter()
     analysis = analyze(store, cfg, previous_groups(store), report)
     t0 = time.perf_counter()
     write_analysis(store, analysis, cfg)
     stages["write results"] = round(time.perf_counter() - t0, 2)
-    memory["write results"] = round(_status_mb("VmHWM"))
+    memory["write results"] = round(proc_mb("VmHWM"))
     out["analysis_s"] = round(time.perf_counter() - started, 1)
     out["analysis_stages_s"] = stages
     out["analysis_peak_rss_mb_per_stage"] = memory
@@ -138,7 +119,7 @@ def run_size(size: str, work: Path) -> dict[str, Any]:
     trades_file = next(f for f in summary.files if f.name == "trades")
     out["trades_per_s"] = round(trades_file.rows_per_second)
     out["store_on_disk_mb"] = round((work / "store" / DB_FILENAME).stat().st_size / 2**20, 1)
-    out["store_rss_after_ingest_mb"] = round(_rss_mb(store.server_pid))
+    out["store_rss_after_ingest_mb"] = round(proc_mb("VmRSS", store.server_pid))
 
     # The store's write floor: a bare UNWIND CREATE of the same fills, into the same server.
     rows = _rows(work / "data" / "input" / "trades.csv", 40_000)
@@ -166,7 +147,7 @@ def run_size(size: str, work: Path) -> dict[str, Any]:
     reading = sum(v for k, v in stages.items() if k.startswith("read"))
     out["analysis_reading_share"] = round(reading / out["analysis_s"], 3)
     out["reading_fills_over_aggregation_floor"] = round(stages["read accounts and trades"] / agg, 2)
-    out["store_rss_after_analysis_mb"] = round(_rss_mb(store.server_pid))
+    out["store_rss_after_analysis_mb"] = round(proc_mb("VmRSS", store.server_pid))
 
     t0 = time.perf_counter()
     export(store, work / "export")

@@ -19,6 +19,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from procmem import proc_mb
+
 from graph.falkor_embedded import FalkorEmbedded
 from ingest.contract import TRADES
 from ingest.pipeline import ingest_directory
@@ -65,12 +67,6 @@ def floor(store: FalkorEmbedded, rows: list[dict[str, Any]], batch: int, stateme
     return len(rows) / (time.perf_counter() - started)
 
 
-def _peak_rss_mb(pid: int) -> float:
-    import psutil
-
-    return float(psutil.Process(pid).memory_info().rss) / 2**20
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--size", default="S", choices=SIZES)
@@ -85,7 +81,7 @@ def main() -> None:
         store = FalkorEmbedded(work / "store", "bench")
         summary = ingest_directory(work / "data" / "input", store, batch_size=args.batch)
         trades = next(f for f in summary.files if f.name == "trades")
-        server_rss = _peak_rss_mb(store.server_pid or 0)
+        server_rss = proc_mb("VmRSS", store.server_pid)
         client_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         rows = _rows(work / "data" / "input" / "trades.csv", args.batch)
         nodes = dict(store.read("MATCH (a:Account) RETURN a.account_id, id(a)").rows)
