@@ -115,7 +115,9 @@ class WashConfig(_Section):
         description="Share of a member's trades in the symbol that must be with the set; "
         "counterparties of the whole market (market makers) fall out.",
     )
-    min_trades: int = Field(default=4, description="Trades a wash set needs.")
+    min_trades: int = Field(
+        default=3, description="Trades a wash set needs (one 3-cycle with matching sizes)."
+    )
     cycle_window_s: int = Field(
         default=3_600, description="Trades closing one cycle must fall within this window."
     )

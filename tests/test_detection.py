@@ -259,3 +259,23 @@ def test_limit_breach_uses_the_configured_limit_and_exempts_market_makers(
     assert analysis.findings.data_gaps == [
         "no orders data: spoofing and unauthorized-bot detection not assessed"
     ]
+
+
+def test_a_ring_that_changes_symbol_every_cycle_is_found(
+    tmp_path: Path, store: FalkorEmbedded
+) -> None:
+    """No pair trades one symbol twice, yet the same pairs keep meeting: a repeated relation."""
+    data = Data()
+    market(data)
+    for aid in ("Q1", "Q2", "Q3"):
+        data.account(aid)
+    for k in range(6):
+        ts, symbol = T0 + k * 7 * HOUR, f"SYM{k}_USDT"
+        data.trade("Q1", "Q2", ts, 2.0, symbol)
+        data.trade("Q2", "Q3", ts + 1_000, 2.0, symbol)
+        data.trade("Q3", "Q1", ts + 2_000, 2.0, symbol)
+    analysis = run(store, data, tmp_path)
+    ring = group_of(analysis, "Q1")
+    assert ring is not None and named(analysis, ring.members) == {"Q1", "Q2", "Q3"}
+    assert ring.verdict == "violation" and "wash_trading" in ring.clauses
+    assert sum(w["cycle_completions"] for w in ring.evidence["wash"]) == 6
