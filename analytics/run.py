@@ -69,12 +69,13 @@ def analyze(
     gaps = _data_gaps(uses, orders, trades)
     with _timed(t, "linkage evidence", report):
         links = linkage.link_accounts(uses, transfers, cfg.linkage)
+        link_weights = links.weights()
     with _timed(t, "trading relations", report):
         relations = trading.relations(trades, n, cfg.trading)
     with _timed(t, "synchronized trading", report):
         sync = trading.synchronized_pairs(trades, n, cfg.trading)
     with _timed(t, "wash trading cycles", report):
-        linked_pairs = {p for p, w in links.weights().items() if w > 0}
+        linked_pairs = {p for p, w in link_weights.items() if w > 0}
         wash = cycles.wash_sets(trades, n, linked_pairs, cfg.wash)
     with _timed(t, "account behaviour", report):
         flags = (
@@ -91,7 +92,7 @@ def analyze(
                 for b in w.members[i + 1 :]:
                     wash_edges[(a, b)] = cfg.wash.link_weight
         edges = combined_edges(
-            links.weights(),
+            link_weights,
             {(r.a, r.b): r.weight for r in relations},
             {(p.a, p.b): p.weight for p in sync},
             wash_edges,
