@@ -6,6 +6,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -90,6 +91,11 @@ class GraphBackend(ABC):
     @abstractmethod
     def description(self) -> str:
         """Human-readable location of the store, without secrets."""
+
+    @property
+    @abstractmethod
+    def events_dir(self) -> Path:
+        """Where this graph's event store (fills and orders as Parquet) lives by default."""
 
     def read_columns(
         self, cypher: str, params: Mapping[str, Any] | None = None, *, keys: int = 0

@@ -111,6 +111,10 @@ class FalkorEmbedded(GraphBackend):
         return f"embedded FalkorDB at {self.path} (graph {self.graph_name!r})"
 
     @property
+    def events_dir(self) -> Path:
+        return self.path / "events" / self.graph_name
+
+    @property
     def server_pid(self) -> int | None:
         pid = self._db.client.pid
         return int(pid) if pid else None

@@ -4,6 +4,7 @@ embedded store; only transaction handling and error mapping live here."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from graph.backend import GraphBackend, QueryResult
@@ -47,6 +48,12 @@ class Neo4jBackend(GraphBackend):
                 raise ConfigError("LINKSCOPE_NEO4J_PASSWORD is required for a Neo4j store")
             driver = neo4j.GraphDatabase.driver(url, auth=(user, password))
         self._driver = driver
+
+    @property
+    def events_dir(self) -> Path:
+        # Neo4j holds no files of ours: the event store sits in the working folder unless
+        # LINKSCOPE_EVENTS_DIR points elsewhere (a shared volume in production).
+        return Path(".linkscope") / "events" / self.database
 
     @property
     def description(self) -> str:

@@ -15,10 +15,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from events.location import events_for
+from events.store import EventStore
 from graph import statements as st
 from graph.backend import GraphBackend
 from graph.schema import ensure_schema
 from ingest.contract import ALL_FILES, FileSpec
+from ingest.event_loaders import EVENT_LOADERS, EventLoader
 from ingest.loaders import LOADERS, Loader
 from ingest.quarantine import Quarantine
 from ingest.reader import count_rows, file_columns, find_file, iter_batches
@@ -69,21 +72,27 @@ def ingest_directory(
     directory: Path,
     store: GraphBackend,
     *,
+    events: EventStore | None = None,
     quarantine_path: Path | None = None,
     batch_size: int = 40_000,
     progress: ProgressHook = _no_progress,
 ) -> IngestSummary:
+    """Load every contract file of ``directory``: fills and orders into the event store (by
+    default the one beside ``store``), everything else and the aggregates into the graph."""
     if not directory.is_dir():
         raise InputError(f"{directory}: not a directory")
     if store.max_batch_rows is not None:
         batch_size = min(batch_size, store.max_batch_rows)
+    events = events or events_for(store)
     with store.exclusive_writer():
-        return _ingest_locked(directory, store, quarantine_path, batch_size, progress)
+        events.discard_staging()  # what a load that died left behind
+        return _ingest_locked(directory, store, events, quarantine_path, batch_size, progress)
 
 
 def _ingest_locked(
     directory: Path,
     store: GraphBackend,
+    events: EventStore,
     quarantine_path: Path | None,
     batch_size: int,
     progress: ProgressHook,
@@ -115,6 +124,7 @@ def _ingest_locked(
                         directory,
                         spec,
                         store,
+                        events,
                         run_id,
                         account_nodes,
                         quarantine,
@@ -152,6 +162,7 @@ def _ingest_file(
     directory: Path,
     spec: FileSpec,
     store: GraphBackend,
+    events: EventStore,
     run_id: str,
     account_nodes: dict[str, int],
     quarantine: Quarantine,
@@ -177,8 +188,17 @@ def _ingest_file(
         result.quarantined = len(missing)
         return result
 
-    loader: Loader = LOADERS[spec.name](store, run_id, account_nodes)
     advance = progress(path.name, count_rows(path))
+    if spec.name in EVENT_LOADERS:
+        events_loader = EVENT_LOADERS[spec.name](store, events, run_id, account_nodes)
+        _load_events(
+            path, spec, events_loader, account_nodes, quarantine, result, batch_size, advance
+        )
+        advance(None)
+        result.seconds = time.perf_counter() - started
+        return result
+
+    loader: Loader = LOADERS[spec.name](store, run_id, account_nodes)
     pending: Future[Any] | None = None
     seen_in_batch: set[Any] = set()
     validator: Validator | None = None
@@ -228,3 +248,67 @@ def _ingest_file(
     result.duplicate += loader.counts.duplicate
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _load_events(
+    path: Path,
+    spec: FileSpec,
+    loader: EventLoader,
+    account_nodes: dict[str, int],
+    quarantine: Quarantine,
+    result: FileSummary,
+    batch_size: int,
+    advance: Callable[[int | None], None],
+) -> None:
+    try:
+        _stage_events(path, spec, loader, account_nodes, quarantine, result, batch_size, advance)
+        committed = loader.finish()
+    except BaseException:
+        loader.abandon()
+        raise
+    key = spec.key[0]
+    for conflict in committed.conflicts:
+        where = "a stored row" if conflict.stored else "an earlier row of this file"
+        reason = f"conflicting duplicate: {key} {conflict.key!r} differs from {where}"
+        quarantine.add(path.name, conflict.line, key, reason, [conflict.key])
+    result.ingested = committed.inserted
+    result.duplicate += committed.duplicate
+    result.quarantined += len(committed.conflicts)
+
+
+def _stage_events(
+    path: Path,
+    spec: FileSpec,
+    loader: EventLoader,
+    account_nodes: dict[str, int],
+    quarantine: Quarantine,
+    result: FileSummary,
+    batch_size: int,
+    advance: Callable[[int | None], None],
+) -> None:
+    """Validate and stage a fills/orders file; duplicates and conflicts are found at commit."""
+    validator: Validator | None = None
+    refs = spec.account_refs
+    for batch in iter_batches(path, batch_size):
+        if validator is None or validator.header is not batch.header:
+            validator = Validator(spec, batch.header)
+        valid: list[dict[str, Any]] = []
+        lines: list[int] = []
+        for record in batch.records:
+            row = validator(record)
+            if isinstance(row, Rejection):
+                quarantine.add(path.name, row.line, row.column, row.reason, row.raw)
+                result.quarantined += 1
+                continue
+            unknown = next((ref for ref in refs if row[ref] not in account_nodes), None)
+            if unknown is not None:
+                reason = f"account {row[unknown]!r} is not in accounts"
+                quarantine.add(path.name, record.line, unknown, reason, record.fields)
+                result.quarantined += 1
+                continue
+            valid.append(row)
+            lines.append(record.line)
+        result.read += len(batch.records)
+        if valid:
+            loader.write(valid, lines)
+        advance(len(batch.records))

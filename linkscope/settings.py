@@ -36,6 +36,15 @@ class Settings(BaseSettings):
         le=200_000,
         description="Rows per write batch (40k measured best at 100k accounts).",
     )
+    events_dir: str | None = Field(
+        default=None,
+        description="Event store folder (fills and orders as Parquet); default beside the "
+        "embedded graph, <PATH>/events/<graph name>, or .linkscope/events/<database> for Neo4j.",
+    )
+    events_memory_limit: str = Field(
+        default="4GB",
+        description="Memory DuckDB may use for event-store loads and scans (spills beyond it).",
+    )
     keys_file: str = Field(
         default=".linkscope/keys.json",
         description="API keys (hashed, with their roles); written by `linkscope keys`.",

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import contextlib
 import itertools
 from collections.abc import Iterator
 from pathlib import Path
@@ -8,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from graph.falkor_embedded import FalkorEmbedded
+from tests.helpers import drop
 
 _graph_numbers = itertools.count()
 
@@ -26,6 +26,5 @@ def store(store_path: Path) -> Iterator[FalkorEmbedded]:
     """A fresh, empty graph on the real embedded FalkorDB."""
     backend = FalkorEmbedded(store_path, f"test{next(_graph_numbers)}")
     yield backend
-    with contextlib.suppress(Exception):  # the graph may never have been created
-        backend._graph.delete()
+    drop(backend)
     backend.close()

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import shutil
 from pathlib import Path
 from typing import Any
 
+from events.location import events_for
 from graph.backend import GraphBackend
 from graph.schema import NODE_KEYS
 from ingest.contract import FileSpec
@@ -77,6 +80,11 @@ def snapshot(store: GraphBackend) -> tuple[list[Any], list[Any]]:
             "MATCH (a)-[r]->(b) RETURN type(r), labels(a), properties(a), labels(b), properties(b), properties(r)"
         ).rows
     ]
+    events = events_for(store)
+    for table in ("trades", "orders"):
+        key = "trade_id" if table == "trades" else "order_id"
+        rows = events.read(table, order_by=key).to_pylist()
+        nodes.extend((f"event:{table}", _freeze(row)) for row in rows)
     return sorted(nodes, key=repr), sorted(rels, key=repr)
 
 
@@ -219,3 +227,10 @@ def small_dataset(directory: Path) -> Path:
         ],
     )
     return directory
+
+
+def drop(store: Any) -> None:
+    """Delete a test graph and the event store beside it (names are reused across examples)."""
+    with contextlib.suppress(Exception):  # the graph may never have been created
+        store._graph.delete()
+    shutil.rmtree(store.events_dir, ignore_errors=True)

@@ -19,6 +19,7 @@ from analytics.writeback import previous_groups, write_analysis
 from graph.falkor_embedded import FalkorEmbedded
 from ingest.pipeline import ingest_directory
 from linkscope.synth.generator import GeneratorConfig, generate
+from tests.helpers import drop
 
 CFG = AnalysisConfig()
 
@@ -46,7 +47,7 @@ def analysed(
     out = tmp_path_factory.mktemp("export")
     _analyze(store, out)
     yield store, out
-    store._graph.delete()
+    drop(store)
     store.close()
 
 
@@ -173,7 +174,7 @@ def test_shuffled_input_gives_identical_export(store_path: Path, tmp_path: Path)
             ingest_directory(source, store)
             _analyze(store, tmp_path / f"out{i}")
         finally:
-            store._graph.delete()
+            drop(store)
             store.close()
         exports.append(
             {

@@ -19,7 +19,7 @@ from api.main import create_app
 from graph.falkor_embedded import FalkorEmbedded
 from linkscope.settings import Settings
 from tests.api_server import serving
-from tests.helpers import analysed_graph
+from tests.helpers import analysed_graph, drop
 
 ROLES = ("enforcement", "investigator", "analyst", "admin")
 
@@ -48,7 +48,7 @@ def api(store_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     keys = {role: keystore.create(role, f"test {role}")[1] for role in ROLES}
     with serving(create_app(settings)) as url:
         yield Api(url, keys, store, keystore)
-    store._graph.delete()
+    drop(store)
     store.close()
 
 

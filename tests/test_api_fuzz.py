@@ -14,7 +14,7 @@ from api.keys import KeyStore
 from api.main import create_app
 from linkscope.settings import Settings
 from tests.api_server import serving
-from tests.helpers import analysed_graph
+from tests.helpers import analysed_graph, drop
 
 # The schema is the app's own; building the app opens nothing.
 schema = schemathesis.openapi.from_dict(create_app(Settings(keys_file="/nonexistent")).openapi())
@@ -33,7 +33,7 @@ def live(
     )  # fmt: skip
     with serving(create_app(app_settings)) as url:
         yield url, {"Authorization": f"Bearer {key}"}
-    store._graph.delete()
+    drop(store)
     store.close()
 
 

@@ -18,7 +18,7 @@ from graph.falkor_embedded import FalkorEmbedded
 from graph.neo4j_backend import Neo4jBackend
 from graph.schema import INDEXES
 from ingest.pipeline import ingest_directory
-from tests.helpers import small_dataset
+from tests.helpers import drop, small_dataset
 
 
 class _Result:
@@ -121,7 +121,7 @@ def test_ingest_sends_the_same_statements_to_neo4j_as_to_falkordb(
     try:
         ingest_directory(data, falkor)
     finally:
-        falkor._graph.delete()
+        drop(falkor)
         falkor.close()
 
     neo_writes = [

@@ -14,7 +14,7 @@ import pytest
 from graph.falkor_embedded import FalkorEmbedded
 from ingest.pipeline import ingest_directory
 from linkscope.synth import GeneratorConfig, generate
-from tests.helpers import snapshot
+from tests.helpers import drop, snapshot
 
 CLI = [sys.executable, "-m", "linkscope.cli"]
 
@@ -80,7 +80,7 @@ def test_killed_ingest_rerun_equals_one_clean_run(tmp_path: Path, store_path: Pa
     with FalkorEmbedded(store_path, "clean") as clean:
         ingest_directory(data / "input", clean)
         assert rerun == snapshot(clean)
-        clean._graph.delete()  # type: ignore[attr-defined]
+        drop(clean)
 
 
 def test_a_second_ingest_into_the_same_store_is_refused(

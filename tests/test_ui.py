@@ -16,7 +16,7 @@ from api.main import create_app
 from linkscope.settings import Settings
 from tests.api_server import serving
 from tests.browser import chromium
-from tests.helpers import analysed_graph
+from tests.helpers import analysed_graph, drop
 
 pytestmark = pytest.mark.slow
 
@@ -66,7 +66,7 @@ def site(store_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator
 
         page.on("request", check_request)
         yield Site(url, keys, page, problems)
-    store._graph.delete()
+    drop(store)
     store.close()
 
 

@@ -1,0 +1,294 @@
+"""Fills and orders as hive-partitioned Parquet: ``<root>/<table>/day=YYYY-MM-DD/part.parquet``.
+
+One file per UTC day and table. A load stages its rows in a Parquet file of its own, then
+rewrites each day it touches (old rows + new rows, sorted) into a temporary file that is
+fsynced and renamed over the day's file. A reader therefore sees the old or the new day, never
+a mix; a crash leaves at worst some days committed and the staging file behind, and running
+the same load again finds the committed rows as duplicates: one clean load either way.
+
+Rows are keyed by ``trade_id`` / ``order_id``: a key already stored with the same content is a
+duplicate, with other content a conflict (reported, never overwritten).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from events.tables import DAY_MS, TABLES, Table, day_name, day_number
+
+log = logging.getLogger(__name__)
+
+PART = "part.parquet"
+STAGING = "_staging"
+LINE = "_line"  # physical input line of a staged row, for the quarantine report
+
+
+def connect(memory_limit: str = "4GB", threads: int = 2) -> duckdb.DuckDBPyConnection:
+    """An in-process DuckDB that never downloads anything (Parquet support is built in)."""
+    con = duckdb.connect(
+        config={
+            "autoinstall_known_extensions": False,
+            "autoload_known_extensions": False,
+            "memory_limit": memory_limit,
+            "threads": threads,
+        }
+    )
+    return con
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _sql_text(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+@dataclass
+class Conflict:
+    line: int
+    key: str
+    stored: bool  # True: differs from the stored row; False: from an earlier row of this load
+
+
+@dataclass
+class CommitResult:
+    inserted: int = 0
+    duplicate: int = 0
+    conflicts: list[Conflict] = field(default_factory=list)
+    days: list[int] = field(default_factory=list)
+
+
+class Stager:
+    """Collects one load's valid rows of one table in a staging Parquet file (bounded memory)."""
+
+    def __init__(self, path: Path, table: Table) -> None:
+        self.path = path
+        self.table = table
+        self.schema = table.schema.append(pa.field(LINE, pa.int64()))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._writer: pq.ParquetWriter | None = pq.ParquetWriter(path, self.schema)
+        self.rows = 0
+
+    def append(self, batch: pa.Table) -> None:
+        assert self._writer is not None, "append after close"
+        self._writer.write_table(batch.select(self.schema.names).cast(self.schema))
+        self.rows += batch.num_rows
+
+    def append_rows(self, rows: list[dict[str, object]], lines: list[int]) -> None:
+        columns = {
+            f.name: pa.array([r.get(f.name) for r in rows], type=f.type) for f in self.table.schema
+        }
+        columns[LINE] = pa.array(lines, type=pa.int64())
+        self.append(pa.table(columns))
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+
+
+class EventStore:
+    def __init__(self, root: Path, *, memory_limit: str = "4GB") -> None:
+        self.root = root
+        self.memory_limit = memory_limit
+
+    def __repr__(self) -> str:
+        return f"EventStore({str(self.root)!r})"
+
+    # Reading -----------------------------------------------------------------------------
+
+    def days(self, table: str) -> list[int]:
+        folder = self.root / table
+        if not folder.is_dir():
+            return []
+        return sorted(
+            day_number(p.name)
+            for p in folder.iterdir()
+            if p.name.startswith("day=") and (p / PART).is_file()
+        )
+
+    def files(self, table: str, since: int | None = None, until: int | None = None) -> list[Path]:
+        """The day files that can hold rows with ``since <= time < until`` (epoch ms)."""
+        first = None if since is None else since // DAY_MS
+        last = None if until is None else (until - 1) // DAY_MS
+        return [
+            self.root / table / day_name(d) / PART
+            for d in self.days(table)
+            if (first is None or d >= first) and (last is None or d <= last)
+        ]
+
+    def scan(self, table: str, since: int | None = None, until: int | None = None) -> str:
+        """A DuckDB relation (SQL text) over the table's rows in the window, typed even if empty."""
+        spec = TABLES[table]
+        files = self.files(table, since, until)
+        if files:
+            names = ", ".join(_sql_text(str(f)) for f in files)
+            relation = f"read_parquet([{names}], hive_partitioning = false)"
+        else:
+            cols = ", ".join(f"CAST(NULL AS {_duck_type(f.type)}) AS {f.name}" for f in spec.schema)
+            relation = f"(SELECT {cols} WHERE false)"
+        where = []
+        if since is not None:
+            where.append(f"{spec.time} >= {int(since)}")
+        if until is not None:
+            where.append(f"{spec.time} < {int(until)}")
+        if not where:
+            return relation
+        return f"(SELECT * FROM {relation} WHERE {' AND '.join(where)})"
+
+    def count(self, table: str) -> int:
+        return sum(pq.ParquetFile(f).metadata.num_rows for f in self.files(table))
+
+    def read(
+        self,
+        table: str,
+        columns: list[str] | None = None,
+        *,
+        since: int | None = None,
+        until: int | None = None,
+        where: str = "",
+        order_by: str = "",
+    ) -> pa.Table:
+        cols = ", ".join(columns) if columns else "*"
+        sql = f"SELECT {cols} FROM {self.scan(table, since, until)}"
+        if where:
+            sql += f" WHERE {where}"
+        if order_by:
+            sql += f" ORDER BY {order_by}"
+        with self.connection() as con:
+            return con.sql(sql).to_arrow_table()
+
+    @contextmanager
+    def connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        con = connect(self.memory_limit)
+        try:
+            yield con
+        finally:
+            con.close()
+
+    # Writing -----------------------------------------------------------------------------
+
+    def stager(self, table: str, load_id: str) -> Stager:
+        return Stager(self.root / STAGING / load_id / f"{table}.parquet", TABLES[table])
+
+    def discard_staging(self, load_id: str | None = None) -> None:
+        """Remove a load's staging files (all loads' when ``load_id`` is None: crash leftovers)."""
+        target = self.root / STAGING if load_id is None else self.root / STAGING / load_id
+        shutil.rmtree(target, ignore_errors=True)
+        if load_id is None:
+            for table in TABLES:
+                for tmp in (self.root / table).glob("day=*/.tmp-*"):
+                    tmp.unlink(missing_ok=True)
+
+    @contextmanager
+    def commit(self, stager: Stager) -> Iterator[tuple[CommitResult, duckdb.DuckDBPyConnection]]:
+        """Merge a closed staging file into the day files.
+
+        Yields the result and a connection where the temporary table ``inserted`` holds the rows
+        that were new, for aggregates derived from them; the staging file is removed after.
+        """
+        stager.close()
+        spec = stager.table
+        with self.connection() as con:
+            result = CommitResult()
+            if stager.rows:
+                self._classify(con, spec, stager.path, result)
+                self._write_days(con, spec, result)
+            else:
+                con.execute(
+                    f"CREATE TEMP TABLE inserted AS SELECT * FROM {self.scan(spec.name)} LIMIT 0"
+                )
+            yield result, con
+        stager.path.unlink(missing_ok=True)
+
+    def _classify(
+        self, con: duckdb.DuckDBPyConnection, spec: Table, staged: Path, result: CommitResult
+    ) -> None:
+        key, cols = spec.key, ", ".join(spec.columns)
+        con.execute(
+            f"CREATE TEMP TABLE st AS SELECT *, hash({cols}) AS _h, "
+            f"row_number() OVER (PARTITION BY {key} ORDER BY {LINE}) AS _rn "
+            f"FROM read_parquet({_sql_text(str(staged))})"
+        )
+        # The hash every copy of a key must match: the stored row's, else the load's first.
+        con.execute(
+            f"CREATE TEMP TABLE ref AS SELECT f.{key}, coalesce(e._h, f._h) AS _h, "
+            f"e._h IS NOT NULL AS stored FROM (SELECT {key}, _h FROM st WHERE _rn = 1) f "
+            f"LEFT JOIN (SELECT {key}, any_value(hash({cols})) AS _h FROM {self.scan(spec.name)} "
+            f"WHERE {key} IN (SELECT {key} FROM st) GROUP BY {key}) e USING ({key})"
+        )
+        con.execute(
+            f"CREATE TEMP TABLE cls AS SELECT s.{LINE}, s.{key}, CASE "
+            f"WHEN s._rn = 1 AND NOT r.stored THEN 'insert' "
+            f"WHEN s._h = r._h THEN 'duplicate' "
+            f"WHEN r.stored THEN 'conflict_stored' ELSE 'conflict_load' END AS class "
+            f"FROM st s JOIN ref r USING ({key})"
+        )
+        counts = dict(con.sql("SELECT class, count(*) FROM cls GROUP BY class").fetchall())
+        result.inserted = int(counts.get("insert", 0))
+        result.duplicate = int(counts.get("duplicate", 0))
+        result.conflicts = [
+            Conflict(int(line), str(k), cls == "conflict_stored")
+            for line, k, cls in con.sql(
+                f"SELECT {LINE}, {key}, class FROM cls WHERE class LIKE 'conflict%' ORDER BY {LINE}"
+            ).fetchall()
+        ]
+        con.execute(
+            f"CREATE TEMP TABLE inserted AS SELECT {cols} FROM st "
+            f"WHERE {LINE} IN (SELECT {LINE} FROM cls WHERE class = 'insert')"
+        )
+        con.execute("DROP TABLE st")
+
+    def _write_days(
+        self, con: duckdb.DuckDBPyConnection, spec: Table, result: CommitResult
+    ) -> None:
+        cols = ", ".join(spec.columns)
+        day = f"({spec.time} // {DAY_MS})"
+        result.days = [
+            int(d[0]) for d in con.sql(f"SELECT DISTINCT {day} FROM inserted ORDER BY 1").fetchall()
+        ]
+        for d in result.days:
+            folder = self.root / spec.name / day_name(d)
+            folder.mkdir(parents=True, exist_ok=True)
+            target = folder / PART
+            tmp = folder / f".tmp-{uuid.uuid4().hex}.parquet"
+            old = (
+                f"SELECT {cols} FROM read_parquet({_sql_text(str(target))}, hive_partitioning = false) UNION ALL "
+                if (target.is_file())
+                else ""
+            )
+            con.execute(
+                f"COPY (SELECT * FROM ({old}SELECT {cols} FROM inserted WHERE {day} = {d}) "
+                f"ORDER BY {', '.join(spec.sort)}) TO {_sql_text(str(tmp))} "
+                "(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 1000000)"
+            )
+            with tmp.open("rb+") as handle:
+                os.fsync(handle.fileno())
+            os.replace(tmp, target)
+            _fsync_dir(folder)
+        if result.days:
+            _fsync_dir(self.root / spec.name)
+
+
+def _duck_type(arrow_type: pa.DataType) -> str:
+    if pa.types.is_int64(arrow_type):
+        return "BIGINT"
+    if pa.types.is_float64(arrow_type):
+        return "DOUBLE"
+    return "VARCHAR"

@@ -1,0 +1,88 @@
+"""What the event store holds: one Arrow schema per table, its key and its time column.
+
+The column names and meanings are the contract's (shared/data-contract.md); times are UTC epoch
+milliseconds, as in the graph. Any engine that reads Parquet (DuckDB, Spark, Polars, pyarrow)
+reads these files without linkscope.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pyarrow as pa
+
+DAY_MS = 86_400_000
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    schema: pa.Schema
+    key: str
+    time: str  # the column that decides the UTC day partition
+    sort: tuple[str, ...]  # row order inside a partition (cheap range scans per symbol)
+
+    @property
+    def columns(self) -> list[str]:
+        return list(self.schema.names)
+
+
+TRADES = Table(
+    "trades",
+    pa.schema(
+        [
+            ("trade_id", pa.string()),
+            ("ts", pa.int64()),
+            ("symbol", pa.string()),
+            ("price", pa.float64()),
+            ("qty", pa.float64()),
+            ("buyer_id", pa.string()),
+            ("seller_id", pa.string()),
+            ("taker_side", pa.string()),
+            ("buy_order_id", pa.string()),
+            ("sell_order_id", pa.string()),
+            ("market", pa.string()),
+        ]
+    ),
+    key="trade_id",
+    time="ts",
+    sort=("symbol", "ts", "trade_id"),
+)
+
+ORDERS = Table(
+    "orders",
+    pa.schema(
+        [
+            ("order_id", pa.string()),
+            ("account_id", pa.string()),
+            ("symbol", pa.string()),
+            ("side", pa.string()),
+            ("type", pa.string()),
+            ("price", pa.float64()),
+            ("qty", pa.float64()),
+            ("placed_at", pa.int64()),
+            ("ended_at", pa.int64()),
+            ("final_status", pa.string()),
+            ("filled_qty", pa.float64()),
+            ("channel", pa.string()),
+        ]
+    ),
+    key="order_id",
+    time="placed_at",
+    sort=("account_id", "symbol", "placed_at", "order_id"),
+)
+
+TABLES = {t.name: t for t in (TRADES, ORDERS)}
+
+
+def day_name(day: int) -> str:
+    """Partition folder name of a UTC day number (days since 1970-01-01)."""
+    import datetime as dt
+
+    return "day=" + (dt.date(1970, 1, 1) + dt.timedelta(days=day)).isoformat()
+
+
+def day_number(name: str) -> int:
+    import datetime as dt
+
+    return (dt.date.fromisoformat(name.removeprefix("day=")) - dt.date(1970, 1, 1)).days

@@ -1,0 +1,212 @@
+"""Loaders for fills and orders: rows go to the event store; the graph gets what is a graph.
+
+Per fill, the graph keeps only the aggregated counterparty relationship ``TRADES_WITH`` (seller
+-> buyer per symbol: trades, quantity, quote, first and last time); per order, the statistics
+of each (account, symbol, UTC day) on ``ORDERS_ON``. Both are computed by DuckDB from the
+Parquet rows, never one row at a time.
+
+A load marks its aggregate ``dirty`` before it commits rows and clean after the graph holds
+their aggregates; a load that finds it dirty (an earlier one died in between) rebuilds the
+aggregate from the event store, so the graph always ends equal to the events.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from events.store import CommitResult, EventStore, Stager
+from events.tables import DAY_MS
+from graph import statements as st
+from graph.backend import GraphBackend
+
+log = logging.getLogger(__name__)
+
+CHUNK = 20_000
+PAIR_FIELDS = ("trades", "qty", "quote", "first_ts", "last_ts")
+
+
+class EventLoader:
+    """Stages valid rows per batch (``write``); commits and updates the graph in ``finish``."""
+
+    table = ""
+    state_key = ""
+
+    def __init__(
+        self, store: GraphBackend, events: EventStore, run_id: str, account_nodes: dict[str, int]
+    ) -> None:
+        self.store = store
+        self.events = events
+        self.run_id = run_id
+        self.nodes = account_nodes
+        self.stager: Stager = events.stager(self.table, run_id)
+        self.result = CommitResult()
+
+    def write(self, rows: list[dict[str, Any]], lines: list[int]) -> None:
+        self.stager.append_rows(rows, lines)
+
+    def finish(self) -> CommitResult:
+        rebuild = bool(self.store.run(st.GET_STATE, {"key": self.state_key}).scalar())
+        if rebuild:
+            log.warning("an earlier load was interrupted: rebuilding %s from events", self.table)
+        self.store.run(st.SET_STATE, {"key": self.state_key, "dirty": True, "run_id": self.run_id})
+        with self.events.commit(self.stager) as (result, con):
+            self.result = result
+            if rebuild:
+                self.rebuild()
+            elif result.inserted:
+                self.update(con, result)
+        self.store.run(st.SET_STATE, {"key": self.state_key, "dirty": False, "run_id": self.run_id})
+        return self.result
+
+    def abandon(self) -> None:
+        self.stager.close()
+        self.stager.path.unlink(missing_ok=True)
+
+    def update(self, con: duckdb.DuckDBPyConnection, result: CommitResult) -> None:
+        """Add what the newly inserted rows (temporary table ``inserted``) change in the graph."""
+        raise NotImplementedError
+
+    def rebuild(self) -> None:
+        """Recompute the graph's aggregate from every stored event."""
+        raise NotImplementedError
+
+
+class TradeEvents(EventLoader):
+    table = "trades"
+    state_key = "trade_pairs"
+
+    def update(self, con: duckdb.DuckDBPyConnection, result: CommitResult) -> None:
+        pairs = con.sql(_PAIRS_SQL.format(source="inserted")).to_arrow_table()
+        fresh = not self.store.run(st.ANY_TRADE_PAIR).rows
+        self._write_pairs(pairs, st.CREATE_TRADE_PAIRS if fresh else st.ADD_TRADE_PAIRS)
+
+    def rebuild(self) -> None:
+        while int(self.store.run(st.DELETE_TRADE_PAIRS, {"limit": 200_000}).scalar() or 0):
+            pass
+        with self.events.connection() as con:
+            pairs = con.sql(_PAIRS_SQL.format(source=self.events.scan("trades"))).to_arrow_table()
+        self._write_pairs(pairs, st.CREATE_TRADE_PAIRS)
+
+    def _write_pairs(self, pairs: pa.Table, statement: str) -> None:
+        nodes = self.nodes
+        columns = pairs.to_pydict()
+        seller = [nodes[a] for a in columns["seller_id"]]
+        buyer = [nodes[b] for b in columns["buyer_id"]]
+        for start in range(0, pairs.num_rows, CHUNK):
+            end = start + CHUNK
+            params: dict[str, Any] = {
+                "seller": seller[start:end],
+                "buyer": buyer[start:end],
+                "symbol": columns["symbol"][start:end],
+                "k": list(range(min(end, pairs.num_rows) - start)),
+            }
+            for name in PAIR_FIELDS:
+                params[name] = columns[name][start:end]
+            self.store.run(statement, params)
+
+
+_PAIRS_SQL = """SELECT seller_id, buyer_id, symbol, count(*) AS trades, sum(qty) AS qty,
+    sum(qty * price) AS quote, min(ts) AS first_ts, max(ts) AS last_ts
+FROM {source} GROUP BY seller_id, buyer_id, symbol ORDER BY seller_id, buyer_id, symbol"""
+
+
+class OrderEvents(EventLoader):
+    """Orders stay in the event store; each day they touch gets its statistics recomputed."""
+
+    table = "orders"
+    state_key = "order_days"
+
+    def update(self, con: duckdb.DuckDBPyConnection, result: CommitResult) -> None:
+        self._write_days(result.days)
+
+    def rebuild(self) -> None:
+        self._write_days(self.events.days("orders"))
+
+    def _write_days(self, days: list[int]) -> None:
+        for day in days:  # one day at a time keeps memory to a day's orders
+            with self.events.connection() as con:
+                stats = con.sql(
+                    order_day_sql(self.events.scan("orders", day * DAY_MS, (day + 1) * DAY_MS))
+                ).to_arrow_table()
+            rows = []
+            for record in stats.to_pylist():
+                account = record.pop("account_id")
+                symbol = record.pop("symbol")
+                day_no = record.pop("day")
+                clean = {k: v for k, v in record.items() if v is not None}
+                digest = hashlib.sha1(json.dumps(clean, sort_keys=True).encode()).hexdigest()
+                rows.append(
+                    {
+                        "node": self.nodes[account],
+                        "symbol": symbol,
+                        "day": day_no,
+                        "stats": clean,
+                        "digest": digest,
+                        "placed": clean["placed"],
+                    }
+                )
+            for start in range(0, len(rows), CHUNK):
+                params = st.columns(
+                    rows[start : start + CHUNK],
+                    ["node", "symbol", "day", "stats", "digest", "placed"],
+                )
+                self.store.run(st.MERGE_ORDER_DAYS, params)
+
+
+def order_day_sql(source: str) -> str:
+    """Statistics per (account, symbol, UTC day) of the orders in ``source``.
+
+    Gap statistics (time between consecutive orders) are measured where a day has at least
+    three orders: mean, coefficient of variation, median and median absolute deviation (robust
+    to a stray human order among a bot's).
+    """
+    return f"""
+WITH o AS (
+    SELECT *, placed_at // {DAY_MS} AS day, ended_at - placed_at AS life,
+        final_status = 'cancelled' AS is_cancel,
+        placed_at - lag(placed_at) OVER (
+            PARTITION BY account_id, symbol, placed_at // {DAY_MS} ORDER BY placed_at, order_id
+        ) AS gap
+    FROM {source}
+),
+med AS (
+    SELECT account_id, symbol, day, quantile_disc(gap, 0.5) AS gap_median
+    FROM o WHERE gap IS NOT NULL GROUP BY ALL
+)
+SELECT o.account_id, o.symbol, o.day,
+    count(*) AS placed,
+    count(*) FILTER (WHERE is_cancel) AS cancelled,
+    count(*) FILTER (WHERE final_status = 'filled') AS filled,
+    count(*) FILTER (WHERE final_status = 'partially_filled') AS partially_filled,
+    count(*) FILTER (WHERE final_status = 'rejected') AS rejected,
+    count(*) FILTER (WHERE final_status = 'open') AS open,
+    count(*) FILTER (WHERE channel = 'api') AS via_api,
+    count(*) FILTER (WHERE side = 'buy') AS buys,
+    sum(qty) AS qty_placed,
+    coalesce(sum(qty - filled_qty) FILTER (WHERE is_cancel), 0.0) AS qty_cancelled,
+    sum(filled_qty) AS qty_filled,
+    sum(qty * coalesce(price, 0.0)) AS notional_placed,
+    max(qty) AS max_qty,
+    count(*) FILTER (WHERE is_cancel AND life <= 1000) AS cancelled_within_1s,
+    count(*) FILTER (WHERE is_cancel AND life <= 10000) AS cancelled_within_10s,
+    coalesce(sum(life) FILTER (WHERE is_cancel), 0)::BIGINT AS cancel_lifetime_ms_sum,
+    CASE WHEN count(gap) >= 2 THEN avg(gap) END AS gap_mean_ms,
+    CASE WHEN count(gap) >= 2 AND avg(gap) > 0 THEN stddev_pop(gap) / avg(gap)
+         WHEN count(gap) >= 2 THEN 0.0 END AS gap_cv,
+    CASE WHEN count(gap) >= 2 THEN any_value(m.gap_median)::DOUBLE END AS gap_median_ms,
+    CASE WHEN count(gap) >= 2 THEN quantile_disc(abs(gap - m.gap_median), 0.5)::DOUBLE END
+        AS gap_mad_ms,
+    min(placed_at) AS first_placed_at,
+    max(placed_at) AS last_placed_at
+FROM o LEFT JOIN med m USING (account_id, symbol, day)
+GROUP BY o.account_id, o.symbol, o.day
+ORDER BY o.account_id, o.symbol, o.day"""
+
+
+EVENT_LOADERS: dict[str, type[EventLoader]] = {"trades": TradeEvents, "orders": OrderEvents}
