@@ -216,6 +216,12 @@ class AssessmentConfig(_Section):
         default=0.5, description="Membership overlap that keeps a group's id across runs."
     )
     history_runs: int = Field(default=20, description="Earlier runs' groups kept in the graph.")
+    window_days: int | None = Field(
+        default=None,
+        ge=1,
+        description="Days of fills and orders analysed, ending with the latest loaded day "
+        "(null: all); `analyze --window/--since/--until` override it.",
+    )
 
 
 class AnalysisConfig(_Section):

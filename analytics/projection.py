@@ -12,9 +12,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 from numpy.typing import NDArray
 
+from events.store import EventStore
+from events.tables import DAY_MS
 from graph.backend import GraphBackend
+from linkscope.errors import InputError
 
 IntArray = NDArray[np.int64]
 FloatArray = NDArray[np.float64]
@@ -70,9 +75,9 @@ def read_accounts(store: GraphBackend) -> Accounts:
 
 @dataclass(frozen=True)
 class Trades:
-    """Every fill, sorted by (symbol, ts, node); sides are account positions."""
+    """Every fill in the window, sorted by (symbol, ts, trade_id); sides are account positions."""
 
-    node: IntArray  # store-internal id of the Trade node
+    trade_id: pa.Array  # strings, by position (Arrow keeps millions of ids compact)
     ts: IntArray
     seller: IntArray
     buyer: IntArray
@@ -90,41 +95,65 @@ class Trades:
     def quote(self) -> FloatArray:
         return self.qty * self.price
 
+    def ids(self, positions: list[int]) -> list[str]:
+        return [
+            str(x) for x in self.trade_id.take(pa.array(positions, type=pa.int64())).to_pylist()
+        ]
 
-def read_trades(store: GraphBackend, accounts: Accounts) -> Trades:
-    groups = store.read_columns(
-        "MATCH (s:Account)-[:SOLD]->(t:Trade)<-[:BOUGHT]-(b:Account) "
-        "RETURN t.symbol, coalesce(t.market, 'spot'), collect(id(t)), collect(t.ts), "
-        f"collect(id(s)), collect(id(b)), {collect_exact('t.qty')}, {collect_exact('t.price')}",
-        keys=2,
-    )
-    symbols = sorted({str(k[0]) for k, _ in groups})
-    markets = sorted({str(k[1]) for k, _ in groups})
-    parts: list[list[IntArray]] = [[] for _ in range(10)]
-    for (symbol, market), cols in groups:
-        n = len(cols[0])
-        parts[0].append(np.full(n, symbols.index(str(symbol)), dtype=np.int64))
-        parts[1].append(np.full(n, markets.index(str(market)), dtype=np.int64))
-        for j, col in enumerate(cols):
-            parts[j + 2].append(col)
-    if not groups:
-        empty = np.zeros(0, dtype=np.int64)
-        none = np.zeros(0, dtype=np.float64)
-        return Trades(empty, empty, empty, empty, empty, empty, none, none, [], [])
-    sym, mkt, node, ts, sellers, buyers, qm, qe, pm, pe = (np.concatenate(p) for p in parts)
-    order = np.lexsort((node, ts, sym))
+
+@dataclass(frozen=True)
+class Window:
+    """The time range an analysis looks at (epoch ms, ``until`` exclusive); None: unbounded."""
+
+    since: int | None = None
+    until: int | None = None
+
+
+def read_trades(events: EventStore, accounts: Accounts, window: Window = Window()) -> Trades:
+    """Fills from the event store, column-wise (DuckDB -> Arrow -> numpy)."""
+    table = events.read(
+        "trades",
+        ["trade_id", "ts", "seller_id", "buyer_id", "symbol", "coalesce(market, 'spot') AS market",
+         "qty", "price"],
+        since=window.since,
+        until=window.until,
+        order_by="symbol, ts, trade_id",
+    )  # fmt: skip
+    ids = pa.array(accounts.ids, type=pa.string())
+    symbol = table.column("symbol").combine_chunks().dictionary_encode()
+    market = table.column("market").combine_chunks().dictionary_encode()
+    symbols = [str(x) for x in symbol.dictionary.to_pylist()]
+    markets = [str(x) for x in market.dictionary.to_pylist()]
+    # Codes follow sorted names, so results do not depend on the order rows were stored in.
+    sym_rank = np.argsort(np.argsort(symbols)).astype(np.int64)
+    mkt_rank = np.argsort(np.argsort(markets)).astype(np.int64)
     return Trades(
-        node[order],
-        ts[order],
-        accounts.positions(sellers)[order],
-        accounts.positions(buyers)[order],
-        sym[order],
-        mkt[order],
-        decode(qm, qe)[order],
-        decode(pm, pe)[order],
-        symbols,
-        markets,
+        table.column("trade_id").combine_chunks(),
+        _ints(table.column("ts")),
+        _positions(table.column("seller_id"), ids),
+        _positions(table.column("buyer_id"), ids),
+        sym_rank[symbol.indices.to_numpy(zero_copy_only=False).astype(np.int64)]
+        if len(symbols)
+        else np.zeros(0, dtype=np.int64),
+        mkt_rank[market.indices.to_numpy(zero_copy_only=False).astype(np.int64)]
+        if len(markets)
+        else np.zeros(0, dtype=np.int64),
+        table.column("qty").to_numpy().astype(np.float64),
+        table.column("price").to_numpy().astype(np.float64),
+        sorted(symbols),
+        sorted(markets),
     )
+
+
+def _ints(column: pa.ChunkedArray) -> IntArray:
+    return np.asarray(column.to_numpy(), dtype=np.int64)
+
+
+def _positions(column: pa.ChunkedArray, ids: pa.Array) -> IntArray:
+    found = pc.index_in(column, value_set=ids)
+    if found.null_count:
+        raise InputError("the event store holds fills of accounts the graph does not know")
+    return _ints(found)
 
 
 @dataclass(frozen=True)
@@ -214,11 +243,17 @@ _FLOAT_STATS = ("qty_placed", "qty_cancelled", "qty_filled", "max_qty", "gap_cv"
                 "gap_mad_ms")  # fmt: skip
 
 
-def read_order_days(store: GraphBackend, accounts: Accounts) -> OrderDays:
+def read_order_days(
+    store: GraphBackend, accounts: Accounts, window: Window = Window()
+) -> OrderDays:
     ints = ", ".join(f"collect(coalesce(d.{k}, 0))" for k in _INT_STATS)
     floats = ", ".join(collect_exact(f"coalesce(d.{k}, -1.0)") for k in _FLOAT_STATS)
+    first = -(2**62) if window.since is None else window.since // DAY_MS
+    last = 2**62 if window.until is None else (window.until - 1) // DAY_MS
     groups = store.read_columns(
-        f"MATCH (a:Account)-[d:ORDERS_ON]->(y:Symbol) RETURN y.symbol, collect(id(a)), {ints}, {floats}",
+        "MATCH (a:Account)-[d:ORDERS_ON]->(y:Symbol) WHERE d.day >= $first AND d.day <= $last "
+        f"RETURN y.symbol, collect(id(a)), {ints}, {floats}",
+        {"first": first, "last": last},
         keys=1,
     )
     symbols = sorted({str(key[0]) for key, _ in groups})
@@ -297,12 +332,3 @@ def identifier_keys(store: GraphBackend, node_ids: list[int]) -> dict[int, tuple
         {"ids": node_ids},
     ).rows
     return {int(r[0]): (str(r[1]), str(r[2])) for r in rows}
-
-
-def trade_ids(store: GraphBackend, node_ids: list[int]) -> dict[int, str]:
-    if not node_ids:
-        return {}
-    rows = store.read(
-        "UNWIND $ids AS i MATCH (t:Trade) WHERE id(t) = i RETURN i, t.trade_id", {"ids": node_ids}
-    ).rows
-    return {int(r[0]): str(r[1]) for r in rows}

@@ -20,7 +20,9 @@ from analytics.behaviour import Flag
 from analytics.communities import combined_edges, detect_groups
 from analytics.config import AnalysisConfig
 from analytics.lineage import assign_ids
-from analytics.projection import Accounts, Trades
+from analytics.projection import Accounts, Trades, Window
+from events.location import events_for
+from events.store import EventStore
 from graph.backend import GraphBackend
 
 log = logging.getLogger(__name__)
@@ -32,6 +34,8 @@ Step = Callable[[str, float], None]
 class Analysis:
     accounts: Accounts
     trades: Trades
+    events: EventStore
+    window: Window
     groups: list[GroupAssessment]
     flags: list[Flag]
     findings: Findings
@@ -54,17 +58,22 @@ def analyze(
     cfg: AnalysisConfig,
     previous: dict[str, frozenset[str]] | None = None,
     report: Step | None = None,
+    *,
+    events: EventStore | None = None,
+    window: Window = Window(),
 ) -> Analysis:
-    """Run every detector on the store's current graph; nothing is written here."""
+    """Run every detector on the graph and the fills and orders of ``window``; nothing is
+    written here. ``events`` defaults to the event store beside ``store``."""
+    events = events or events_for(store)
     t: dict[str, float] = {}
     with _timed(t, "read accounts and trades", report):
         accounts = projection.read_accounts(store)
-        trades = projection.read_trades(store, accounts)
+        trades = projection.read_trades(events, accounts, window)
     n = len(accounts)
     with _timed(t, "read identifiers, transfers, orders, history", report):
         uses = [projection.read_uses(store, accounts, kind) for kind in ("ip", "device", "funding")]
         transfers = projection.read_transfers(store, accounts)
-        orders = projection.read_order_days(store, accounts)
+        orders = projection.read_order_days(store, accounts, window)
         sanctions = projection.read_sanctions(store, accounts)
     gaps = _data_gaps(uses, orders, trades)
     with _timed(t, "linkage evidence", report):
@@ -139,7 +148,7 @@ def analyze(
     }
     for verdict in ("violation", "suspected", "cleared"):
         counts[verdict] = sum(g.verdict == verdict for g in assessed)
-    return Analysis(accounts, trades, assessed, flags, findings, t, counts, edges)
+    return Analysis(accounts, trades, events, window, assessed, flags, findings, t, counts, edges)
 
 
 def _trading_among(

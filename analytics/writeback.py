@@ -8,11 +8,14 @@ import time
 import uuid
 from typing import Any
 
+import pyarrow as pa
+
 from analytics.assessment import GroupAssessment
 from analytics.behaviour import Flag
 from analytics.config import AnalysisConfig
-from analytics.projection import identifier_keys, trade_ids
+from analytics.projection import identifier_keys
 from analytics.run import Analysis
+from events.tables import DAY_MS
 from graph import result_statements as rs
 from graph.backend import GraphBackend
 from graph.schema import ensure_schema
@@ -41,7 +44,7 @@ def write_analysis(store: GraphBackend, analysis: Analysis, cfg: AnalysisConfig)
             "config": json.dumps(cfg.model_dump(mode="json"), sort_keys=True),
         },
     )
-    _resolve_evidence(store, analysis)
+    trade_nodes = _resolve_evidence(store, analysis)
     accounts = analysis.accounts
     groups = analysis.groups
     before = {str(r[0]): r[1:] for r in store.read(rs.CURRENT_ASSESSMENTS).rows}
@@ -78,7 +81,7 @@ def write_analysis(store: GraphBackend, analysis: Analysis, cfg: AnalysisConfig)
         rows.extend(
             (
                 g.group_id,
-                int(analysis.trades.node[t]),
+                trade_nodes[t],
                 "wash_trade",
                 1.0,
                 "trade in a completed wash cycle",
@@ -144,16 +147,20 @@ def dumps(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-def _resolve_evidence(store: GraphBackend, analysis: Analysis) -> None:
-    """Replace store-internal ids in evidence by the ids people know (trade ids, IPs, ...)."""
+def _resolve_evidence(store: GraphBackend, analysis: Analysis) -> dict[int, int]:
+    """Replace positions and store-internal ids in evidence by the ids people know, and write
+    the fills and orders cited as evidence into the graph; returns trade position -> node."""
     trades = analysis.trades
     positions: set[int] = set()
     for g in analysis.groups:
+        positions.update(g.trades)
         for w in g.evidence.get("wash", []):
             positions.update(w["trade_positions"])
     for f in analysis.flags:
         positions.update(f.trades)
-    ids = trade_ids(store, sorted(int(trades.node[p]) for p in positions))
+    cited = sorted(positions)
+    ids = dict(zip(cited, trades.ids(cited), strict=True))
+    trade_nodes = _write_evidence_trades(store, analysis, cited)
     idents = identifier_keys(
         store,
         sorted(
@@ -167,32 +174,92 @@ def _resolve_evidence(store: GraphBackend, analysis: Analysis) -> None:
     )
     for g in analysis.groups:
         for w in g.evidence.get("wash", []):
-            w["trade_ids"] = [ids.get(int(trades.node[p]), "") for p in w.pop("trade_positions")]
+            w["trade_ids"] = [ids[p] for p in w.pop("trade_positions")]
         for link in g.evidence["links"]:
             node = link.pop("identifier")
             if node >= 0:
                 link["identifier"] = idents.get(node, ("", ""))[1]
     for f in analysis.flags:
         if f.trades:
-            f.evidence["trade_ids"] = [ids.get(int(trades.node[p]), "") for p in f.trades]
+            f.evidence["trade_ids"] = [ids[p] for p in f.trades]
     _order_samples(store, analysis.flags, analysis)
+    return trade_nodes
+
+
+def _write_evidence_trades(
+    store: GraphBackend, analysis: Analysis, positions: list[int]
+) -> dict[int, int]:
+    """Cited fills become Trade nodes (SOLD/BOUGHT), so Cypher can follow Group -> Trade."""
+    if not positions:
+        return {}
+    trades, accounts = analysis.trades, analysis.accounts
+    ts = trades.ts[positions]
+    rows = analysis.events.lookup(
+        "trades", trades.ids(positions), since=int(ts.min()), until=int(ts.max()) + 1
+    ).to_pylist()
+    by_id = {r["trade_id"]: r for r in rows}
+    node_of = dict(zip(accounts.ids, accounts.node_ids.tolist(), strict=True))
+    out: dict[int, int] = {}
+    for start in range(0, len(positions), CHUNK * 4):
+        part = [by_id[i] for i in trades.ids(positions[start : start + CHUNK * 4])]
+        params: dict[str, Any] = {
+            name: [r[name] for r in part] for name in rs.EVIDENCE_TRADE_FIELDS
+        }
+        params["seller"] = [node_of[r["seller_id"]] for r in part]
+        params["buyer"] = [node_of[r["buyer_id"]] for r in part]
+        for i, node in store.run(rs.MERGE_EVIDENCE_TRADES, params).rows:
+            out[positions[start + int(i)]] = int(node)
+    return out
+
+
+# Which orders of a flagged (account, symbol, day) are shown as evidence, most telling first:
+# large quick cancels, other cancels by size, then orders sent through the API.
+_ORDER_RANK = """CASE WHEN o.final_status = 'cancelled'
+    THEN o.qty + CASE WHEN o.ended_at - o.placed_at <= 1000 THEN 1e12 ELSE 0 END
+    WHEN o.channel = 'api' THEN 1.0 ELSE 0.0 END"""
+ORDER_SAMPLES = 10
 
 
 def _order_samples(store: GraphBackend, flags: list[Flag], analysis: Analysis) -> None:
     wanted = [(f, sym, day) for f in flags for sym, day in f.order_days]
     if not wanted:
         return
-    rows = store.read(
-        rs.ORDER_SAMPLES,
+    accounts = analysis.accounts
+    keys = pa.table(
         {
-            "node": [int(analysis.accounts.node_ids[f.account]) for f, _, _ in wanted],
+            "i": list(range(len(wanted))),
+            "account_id": [accounts.ids[f.account] for f, _, _ in wanted],
             "symbol": [sym for _, sym, _ in wanted],
-            "day_start": [day * 86_400_000 for _, _, day in wanted],
-        },
-    ).rows
-    found = {int(r[0]): sorted(map(str, r[1]))[:10] for r in rows}
-    for i, (flag, _, _) in enumerate(wanted):
-        flag.evidence.setdefault("order_ids", []).extend(found.get(i, []))
+            "day": [day for _, _, day in wanted],
+        }
+    )
+    days = [day for _, _, day in wanted]
+    scan = analysis.events.scan("orders", min(days) * DAY_MS, (max(days) + 1) * DAY_MS)
+    with analysis.events.connection() as con:
+        con.register("wanted", keys)
+        samples = con.sql(
+            f"SELECT w.i, o.* FROM wanted w JOIN {scan} o ON o.account_id = w.account_id "
+            f"AND o.symbol = w.symbol AND o.placed_at // {DAY_MS} = w.day "
+            f"WHERE {_ORDER_RANK} > 0 "
+            f"QUALIFY row_number() OVER (PARTITION BY w.i ORDER BY {_ORDER_RANK} DESC, "
+            f"o.order_id) <= {ORDER_SAMPLES} ORDER BY w.i, o.order_id"
+        ).to_arrow_table()
+    rows = samples.to_pylist()
+    for r in rows:
+        wanted[r["i"]][0].evidence.setdefault("order_ids", []).append(r["order_id"])
+    node_of = dict(zip(accounts.ids, accounts.node_ids.tolist(), strict=True))
+    for start in range(0, len(rows), CHUNK * 4):
+        part = rows[start : start + CHUNK * 4]
+        store.run(
+            rs.MERGE_EVIDENCE_ORDERS,
+            {
+                "node": [node_of[r["account_id"]] for r in part],
+                "order_id": [r["order_id"] for r in part],
+                "props": [
+                    {k: r[k] for k in rs.EVIDENCE_ORDER_FIELDS if r[k] is not None} for r in part
+                ],
+            },
+        )
 
 
 def _prune(store: GraphBackend, run_id: str, keep: int) -> None:

@@ -12,6 +12,8 @@ from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
 
 from api.keys import Caller, KeyStore
+from events.location import events_for
+from events.store import EventStore
 from graph.backend import GraphBackend
 from linkscope.errors import Forbidden, StoreUnavailable
 from linkscope.settings import Settings
@@ -92,6 +94,13 @@ async def get_caller(request: Request) -> Caller:
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 StoreDep = Annotated[GraphBackend, Depends(get_store)]
+
+
+def get_events(store: StoreDep, settings: SettingsDep) -> EventStore:
+    return events_for(store, settings)
+
+
+EventsDep = Annotated[EventStore, Depends(get_events)]
 CallerDep = Annotated[Caller, Depends(get_caller)]
 
 

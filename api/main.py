@@ -14,7 +14,7 @@ from api import errors
 from api.cache import ReadCache
 from api.deps import StoreHolder
 from api.keys import KeyStore
-from api.routes import accounts, cypher, groups, runs, system, views
+from api.routes import accounts, cypher, events, groups, runs, system, views
 from api.runner import RunManager
 from api.schemas import ErrorBody
 from graph.backend import GraphBackend
@@ -54,7 +54,7 @@ def create_app(
     app.state.runs = RunManager(settings)
     app.state.cache = ReadCache()
     errors.install(app)
-    for module in (system, groups, accounts, cypher, runs, views):
+    for module in (system, groups, accounts, events, cypher, runs, views):
         app.include_router(module.router)
     # The UI: its page at "/", its files under /static. Not a catch-all mount at "/", which
     # would answer 404 instead of 405 for a wrong method on an API path.

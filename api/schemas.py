@@ -225,3 +225,50 @@ class AuditEntry(_Out):
 
 class Health(_Out):
     status: str
+
+
+class Fill(_Out):
+    """One fill from the event store (contract columns of `trades`)."""
+
+    trade_id: str
+    ts: int = Field(description="UTC epoch milliseconds.")
+    symbol: str
+    price: float
+    qty: float
+    buyer_id: str
+    seller_id: str
+    taker_side: str | None = None
+    buy_order_id: str | None = None
+    sell_order_id: str | None = None
+    market: str | None = None
+
+
+class OrderEvent(_Out):
+    """One order from the event store (contract columns of `orders`)."""
+
+    order_id: str
+    account_id: str
+    symbol: str
+    side: str
+    type: str
+    price: float | None = None
+    qty: float
+    placed_at: int = Field(description="UTC epoch milliseconds.")
+    ended_at: int | None = None
+    final_status: str
+    filled_qty: float | None = None
+    channel: str | None = None
+
+
+class FillPage(_Out):
+    items: list[Fill]
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for the next page; null at the end."
+    )
+
+
+class OrderPage(_Out):
+    items: list[OrderEvent]
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for the next page; null at the end."
+    )

@@ -174,6 +174,18 @@ class EventStore:
         with self.connection() as con:
             return con.sql(sql).to_arrow_table()
 
+    def lookup(
+        self, table: str, keys: list[str], *, since: int | None = None, until: int | None = None
+    ) -> pa.Table:
+        """The rows with these keys (``since``/``until`` narrow the days scanned)."""
+        spec = TABLES[table]
+        with self.connection() as con:
+            con.register("wanted", pa.table({"k": pa.array(keys, type=pa.string())}))
+            return con.sql(
+                f"SELECT * FROM {self.scan(table, since, until)} "
+                f"WHERE {spec.key} IN (SELECT k FROM wanted) ORDER BY {spec.key}"
+            ).to_arrow_table()
+
     @contextmanager
     def connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
         con = connect(self.memory_limit)

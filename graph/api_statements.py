@@ -135,12 +135,6 @@ MATCH (s:Account {account_id: aid})-[t:TRANSFER]->(b:Account)
 WHERE b.account_id IN $members
 RETURN s.account_id, b.account_id, count(t), sum(t.amount)"""
 
-TIMELINE_TRADES = """UNWIND $members AS aid
-MATCH (s:Account {account_id: aid})-[:SOLD]->(t:Trade)<-[:BOUGHT]-(b:Account)
-WHERE b.account_id IN $members
-RETURN t.ts, s.account_id, b.account_id, t.symbol, t.qty, t.price, t.trade_id
-ORDER BY t.ts LIMIT $limit"""
-
 TIMELINE_LOGINS = """UNWIND $members AS aid
 MATCH (a:Account {account_id: aid})-[e:USED_IP]->(x:IP)
 UNWIND e.times AS ts

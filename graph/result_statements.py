@@ -79,8 +79,26 @@ RETURN f.account_id, f.clause, f.score, f.evidence ORDER BY f.account_id, f.clau
 CURRENT_RUN = """MATCH (r:AnalysisRun {status: 'current'})
 RETURN r.run_id, r.started_at, r.finished_at, r.groups, r.flags, r.config_digest"""
 
-ORDER_SAMPLES = """UNWIND range(0, size($node) - 1) AS i
-WITH i, $node[i] AS node
-MATCH (a)-[:PLACED]->(o:Order) WHERE id(a) = node AND o.symbol = $symbol[i]
-  AND o.placed_at >= $day_start[i] AND o.placed_at < $day_start[i] + 86400000
-RETURN i, collect(o.order_id)"""
+# Fills and orders cited as evidence are copied from the event store into the graph.
+EVIDENCE_TRADE_FIELDS = ("trade_id", "ts", "symbol", "price", "qty", "market", "taker_side",
+                         "buy_order_id", "sell_order_id")  # fmt: skip
+MERGE_EVIDENCE_TRADES = """UNWIND range(0, size($trade_id) - 1) AS i
+WITH i, $trade_id[i] AS key
+MATCH (s) WHERE id(s) = $seller[i]
+MATCH (b) WHERE id(b) = $buyer[i]
+MERGE (t:Trade {trade_id: key})
+SET t.ts = $ts[i], t.symbol = $symbol[i], t.price = $price[i], t.qty = $qty[i],
+    t.market = $market[i], t.taker_side = $taker_side[i], t.buy_order_id = $buy_order_id[i],
+    t.sell_order_id = $sell_order_id[i]
+MERGE (s)-[:SOLD]->(t)
+MERGE (b)-[:BOUGHT]->(t)
+RETURN i, id(t)"""
+
+EVIDENCE_ORDER_FIELDS = ("account_id", "symbol", "side", "type", "price", "qty", "placed_at",
+                         "ended_at", "final_status", "filled_qty", "channel")  # fmt: skip
+MERGE_EVIDENCE_ORDERS = """UNWIND range(0, size($node) - 1) AS i
+WITH i, $order_id[i] AS key
+MATCH (a) WHERE id(a) = $node[i]
+MERGE (o:Order {order_id: key})
+SET o += $props[i]
+MERGE (a)-[:PLACED]->(o)"""

@@ -46,6 +46,7 @@ class EventLoader:
         self.nodes = account_nodes
         self.stager: Stager = events.stager(self.table, run_id)
         self.result = CommitResult()
+        self.chunk = min(CHUNK, store.max_batch_rows or CHUNK)
 
     def write(self, rows: list[dict[str, Any]], lines: list[int]) -> None:
         self.stager.append_rows(rows, lines)
@@ -98,8 +99,8 @@ class TradeEvents(EventLoader):
         columns = pairs.to_pydict()
         seller = [nodes[a] for a in columns["seller_id"]]
         buyer = [nodes[b] for b in columns["buyer_id"]]
-        for start in range(0, pairs.num_rows, CHUNK):
-            end = start + CHUNK
+        for start in range(0, pairs.num_rows, self.chunk):
+            end = start + self.chunk
             params: dict[str, Any] = {
                 "seller": seller[start:end],
                 "buyer": buyer[start:end],
@@ -151,9 +152,9 @@ class OrderEvents(EventLoader):
                         "placed": clean["placed"],
                     }
                 )
-            for start in range(0, len(rows), CHUNK):
+            for start in range(0, len(rows), self.chunk):
                 params = st.columns(
-                    rows[start : start + CHUNK],
+                    rows[start : start + self.chunk],
                     ["node", "symbol", "day", "stats", "digest", "placed"],
                 )
                 self.store.run(st.MERGE_ORDER_DAYS, params)

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import csv
 import json
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
@@ -13,7 +11,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from linkscope.cli_common import StoreOpt, app, console, out
+from linkscope.cli_common import StoreOpt, app, console, emit, out
 from linkscope.cli_common import fail as _fail
 from linkscope.cli_common import settings_for as _settings
 from linkscope.errors import LinkscopeError
@@ -168,21 +166,7 @@ def cypher(
             result = graph.read(query, params, timeout_ms=timeout_ms or settings.query_timeout_ms)
     except LinkscopeError as exc:
         raise _fail(exc) from exc
-    if fmt == "json":
-        sys.stdout.write(json.dumps(result.records(), default=str) + "\n")
-    elif fmt == "csv":
-        writer = csv.writer(sys.stdout)
-        writer.writerow(result.columns)
-        for row in result.rows:
-            writer.writerow([json.dumps(v) if isinstance(v, dict | list) else v for v in row])
-    else:
-        table = Table(*result.columns)
-        for row in result.rows:
-            table.add_row(
-                *[json.dumps(v, default=str) if isinstance(v, dict | list) else str(v) for v in row]
-            )
-        out.print(table)
-        out.print(f"{len(result.rows)} row(s)")
+    emit(result.columns, result.rows, fmt)
 
 
 @app.command()
@@ -235,7 +219,7 @@ def demo(
         serve(host="127.0.0.1", port=port, workers=1, store=store)
 
 
-from linkscope import cli_analysis, cli_api  # noqa: E402,F401  (they register their commands)
+from linkscope import cli_analysis, cli_api, cli_events  # noqa: E402,F401  (they register their commands)
 
 
 def main() -> None:

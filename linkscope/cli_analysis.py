@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -29,6 +30,19 @@ def analyze(
         bool, typer.Option("--show-config", help="Print the settings in force and exit.")
     ] = False,
     top: Annotated[int, typer.Option(help="Groups to list in the summary.")] = 10,
+    window: Annotated[
+        str | None,
+        typer.Option(
+            help="Analyse this many days (30d) or hours (12h) up to --until or the "
+            "latest loaded day."
+        ),
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option(help="First time analysed (ISO 8601 or epoch ms).")
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option(help="End of the analysed time, exclusive (ISO 8601 or epoch ms).")
+    ] = None,
 ) -> None:
     """Detect groups and account findings, assess them and write them into the graph."""
     try:
@@ -40,7 +54,7 @@ def analyze(
         return
     settings = settings_for(store)
     try:
-        summary = run_analysis(settings, cfg, console)
+        summary = run_analysis(settings, cfg, console, Span(window, since, until))
     except LinkscopeError as exc:
         raise fail(exc) from exc
     print_summary(out, summary, top)
@@ -101,10 +115,23 @@ def evaluate(
         out.print(table)
 
 
-def run_analysis(settings: Settings, cfg: AnalysisConfig, console: Console) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Span:
+    """The analysed time as the user gave it (resolved against the loaded days)."""
+
+    window: str | None = None
+    since: str | None = None
+    until: str | None = None
+
+
+def run_analysis(
+    settings: Settings, cfg: AnalysisConfig, console: Console, span: Span = Span()
+) -> dict[str, Any]:
     """Analyze and write back, with a line per step; returns what the summary shows."""
     from analytics.run import analyze
+    from analytics.window import resolve_window
     from analytics.writeback import previous_groups, write_analysis
+    from events.location import events_for
     from graph import open_store
 
     started = time.perf_counter()
@@ -118,7 +145,17 @@ def run_analysis(settings: Settings, cfg: AnalysisConfig, console: Console) -> d
             console.print(f"  {step:<45} {seconds:6.2f} s")
             status.update(f"analysing (after {step})")
 
-        analysis = analyze(graph, cfg, previous_groups(graph), report)
+        events = events_for(graph, settings)
+        window = resolve_window(
+            events,
+            window=span.window,
+            since=span.since,
+            until=span.until,
+            default_days=cfg.assessment.window_days,
+        )
+        if window.since is not None or window.until is not None:
+            console.print(f"  window: {_when(window.since)} .. {_when(window.until)}")
+        analysis = analyze(graph, cfg, previous_groups(graph), report, events=events, window=window)
         status.update("writing results into the graph")
         write_started = time.perf_counter()
         run_id = write_analysis(graph, analysis, cfg)
@@ -142,6 +179,12 @@ def run_analysis(settings: Settings, cfg: AnalysisConfig, console: Console) -> d
             for g in ranked
         ],
     }
+
+
+def _when(ms: int | None) -> str:
+    if ms is None:
+        return "(open)"
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ms / 1000))
 
 
 def print_summary(out: Console, summary: dict[str, Any], top: int) -> None:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import csv
+import json
 import logging
-from typing import Annotated
+import sys
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.table import Table
 
 from linkscope.errors import LinkscopeError
 from linkscope.settings import Settings, get_settings
@@ -45,3 +49,23 @@ def _main(
         level=logging.DEBUG if verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
+
+
+def emit(columns: list[str], rows: list[list[Any]], fmt: str) -> None:
+    """Rows on stdout as a table, JSON records or CSV."""
+    if fmt == "json":
+        records = [dict(zip(columns, row, strict=True)) for row in rows]
+        sys.stdout.write(json.dumps(records, default=str) + "\n")
+    elif fmt == "csv":
+        writer = csv.writer(sys.stdout)
+        writer.writerow(columns)
+        for row in rows:
+            writer.writerow([json.dumps(v) if isinstance(v, dict | list) else v for v in row])
+    else:
+        table = Table(*columns)
+        for row in rows:
+            table.add_row(
+                *[json.dumps(v, default=str) if isinstance(v, dict | list) else str(v) for v in row]
+            )
+        out.print(table)
+        out.print(f"{len(rows)} row(s)")

@@ -63,18 +63,14 @@ def test_ingest_then_cypher_formats_and_read_only(tmp_path: Path) -> None:
         csv.reader(
             io.StringIO(
                 _run(
-                    [
-                        "cypher",
-                        "MATCH (t:Trade) RETURN t.trade_id ORDER BY t.trade_id",
-                        "-f",
-                        "csv",
-                    ],
+                    ["trades", "A2", "--format", "csv", "--limit", "10"],
                     store,
                 ).stdout
             )
         )
     )
-    assert table[1:] == [["T1"], ["T2"], ["T3"], ["T4"]]
+    assert table[0][0] == "trade_id"
+    assert [row[0] for row in table[1:]] == ["T1", "T2", "T3"]  # A2's fills, oldest first
     for write in (
         "CREATE (:X)",
         "MATCH (a:Account) SET a.status = 'closed'",

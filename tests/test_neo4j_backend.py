@@ -12,6 +12,7 @@ from typing import Any
 
 import neo4j
 
+from events.store import EventStore
 from graph.backend import PreparedQuery
 from graph.dialect import Dialect, NodeIndex, index_statement
 from graph.falkor_embedded import FalkorEmbedded
@@ -115,7 +116,9 @@ def test_ingest_sends_the_same_statements_to_neo4j_as_to_falkordb(
     data = small_dataset(tmp_path / "in")
     driver = RecordingDriver()
     ingest_directory(
-        data, Neo4jBackend("bolt://example:7687", "neo4j", "neo4j", None, driver=driver)
+        data,
+        Neo4jBackend("bolt://example:7687", "neo4j", "neo4j", None, driver=driver),
+        events=EventStore(tmp_path / "neo4j-events"),
     )
     falkor = RecordingFalkor(store_path, "recorded")
     try:
@@ -138,7 +141,8 @@ def test_ingest_sends_the_same_statements_to_neo4j_as_to_falkordb(
     data_falkor = [w for w in falkor_writes if not w[0].startswith("CREATE INDEX")]
     assert [q for q, _ in data_neo] == [q for q, _ in data_falkor]
     assert [p for _, p in data_neo] == [p for _, p in data_falkor]
-    assert any("CREATE (s)-[:SOLD]->(:Trade" in q for q, _ in data_neo)
+    assert any("CREATE (s)-[:TRADES_WITH" in q for q, _ in data_neo)
+    assert any("MERGE (a)-[d:ORDERS_ON" in q for q, _ in data_neo)
 
 
 def test_neo4j_dialect_and_access_modes() -> None:
@@ -170,19 +174,29 @@ def test_neo4j_needs_a_password_and_no_default_exists() -> None:
 
 def test_neo4j_transactions_stay_within_its_batch_guidance(tmp_path: Path) -> None:
     """One UNWIND statement is one Neo4j transaction: ingest caps its rows per statement."""
-    from tests.helpers import TRADES_HEADER, write_csv
+    from tests.helpers import ACCOUNTS_HEADER, TRADES_HEADER, write_csv
 
     data = small_dataset(tmp_path / "in")
+    accounts = [f"B{i}" for i in range(250)]
+    write_csv(
+        data / "accounts.csv",
+        ACCOUNTS_HEADER,
+        [[a, "2026-01-01T00:00:00Z", 1, "DE", "retail", "false", "active"] for a in accounts],
+    )
+    # 45,000 fills between distinct (seller, buyer) pairs: 45,000 TRADES_WITH relationships.
+    pairs = [(s, b) for s in accounts for b in accounts if s != b][:45_000]
     rows = [
-        [f"X{i}", "2026-02-05T00:00:00Z", "BTC_USDT", "1", "1", "A1", "A2", "buy", "spot"]
-        for i in range(45_000)
+        [f"X{i}", "2026-02-05T00:00:00Z", "BTC_USDT", "1", "1", b, s, "buy", "spot"]
+        for i, (s, b) in enumerate(pairs)
     ]
     write_csv(data / "trades.csv", TRADES_HEADER, rows)
+    for name in ("logins", "funding", "orders", "enforcement_history"):
+        (data / f"{name}.csv").unlink(missing_ok=True)
     driver = RecordingDriver()
     backend = Neo4jBackend("bolt://example:7687", "neo4j", "neo4j", None, driver=driver)
-    ingest_directory(data, backend, batch_size=200_000)
+    ingest_directory(data, backend, events=EventStore(tmp_path / "ev"), batch_size=200_000)
     sizes = [
         len(p["k"]) for mode, _, p, _ in driver.sent if mode == neo4j.WRITE_ACCESS and "k" in p
     ]
     assert sizes and max(sizes) <= Neo4jBackend.max_batch_rows
-    assert sum(1 for mode, q, p, _ in driver.sent if "CREATE (s)-[:SOLD]->(:Trade" in q) >= 3
+    assert sum(1 for mode, q, p, _ in driver.sent if "CREATE (s)-[:TRADES_WITH" in q) >= 3

@@ -16,6 +16,7 @@ from analytics.projection import (
     read_transfers,
     read_uses,
 )
+from events.location import events_for
 from graph.falkor_embedded import FalkorEmbedded
 from ingest.pipeline import ingest_directory
 from tests.helpers import small_dataset
@@ -46,7 +47,7 @@ def test_projections_of_the_small_dataset(tmp_path: Path, store: FalkorEmbedded)
     ] == [("A1", "A2")]
     assert transfers.amount.tolist() == [10.0]
 
-    trades = read_trades(store, accounts)
+    trades = read_trades(events_for(store), accounts)
     got = [
         (accounts.ids[s], accounts.ids[b], trades.symbols[y], trades.markets[m], q, p)
         for s, b, y, m, q, p in zip(
@@ -92,6 +93,6 @@ def test_integer_lists_round_trip_through_the_fast_path(store: FalkorEmbedded) -
 def test_projections_of_an_empty_store(store: FalkorEmbedded) -> None:
     accounts = read_accounts(store)
     assert accounts.ids == []
-    assert len(read_trades(store, accounts)) == 0
+    assert len(read_trades(events_for(store), accounts)) == 0
     assert len(read_uses(store, accounts, "ip").account) == 0
     assert len(read_order_days(store, accounts)) == 0

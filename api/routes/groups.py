@@ -14,7 +14,7 @@ from pydantic import TypeAdapter
 
 from api.audit import record
 from api.cache import ReadCache, Version, off_loop
-from api.deps import AnyRole, EnforcementOrInvestigator, StoreDep
+from api.deps import AnyRole, EnforcementOrInvestigator, EventsDep, StoreDep
 from api.schemas import (
     Decision,
     DecisionIn,
@@ -24,6 +24,7 @@ from api.schemas import (
     Member,
     TimelineEvent,
 )
+from events.queries import trades_among
 from graph import api_statements as q
 from graph.backend import GraphBackend
 from linkscope.errors import Forbidden, Gone, NotFound, QueryError
@@ -284,6 +285,7 @@ def decide(
 def timeline(
     group_id: str,
     store: StoreDep,
+    events_store: EventsDep,
     _: AnyRole,
     limit: Annotated[int, Query(ge=1, le=2000)] = 500,
 ) -> list[TimelineEvent]:
@@ -299,8 +301,12 @@ def timeline(
             counterparty=b,
             detail=f"{s} sold {qty:g} {sym} at {price:g} to {b} ({tid})",
         )
-        for ts, s, b, sym, qty, price, tid in store.read(q.TIMELINE_TRADES, params).rows
-    ]
+        for ts, s, b, sym, qty, price, tid in (
+            (t["ts"], t["seller_id"], t["buyer_id"], t["symbol"], t["qty"], t["price"],
+             t["trade_id"])
+            for t in trades_among(events_store, members, limit)
+        )
+    ]  # fmt: skip
     events += [
         TimelineEvent(ts=int(ts), kind="login", account=a, detail=f"{a} logged in from {ip}")
         for ts, a, ip in store.read(q.TIMELINE_LOGINS, params).rows
