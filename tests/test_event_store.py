@@ -1,0 +1,229 @@
+"""The event store on real Parquet files and the real embedded graph: atomic day files, crash
+and re-run, day-at-a-time loads, analysis windows, evidence fills reachable from groups."""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from analytics.config import AnalysisConfig
+from analytics.projection import Window, read_accounts, read_trades
+from analytics.run import analyze
+from analytics.window import resolve_window
+from analytics.writeback import write_analysis
+from events import store as event_store
+from events.location import events_for
+from events.store import EventStore
+from events.tables import DAY_MS
+from graph.falkor_embedded import FalkorEmbedded
+from ingest.pipeline import ingest_directory
+from linkscope.errors import ConfigError
+from tests.helpers import ACCOUNTS_HEADER, TRADES_HEADER, drop, snapshot, write_csv
+from tests.test_detection import T0, Data, market
+
+DAY0 = T0 // DAY_MS * DAY_MS  # midnight UTC of the test data's first day
+
+
+def _accounts(n: int) -> list[list[object]]:
+    return [
+        [f"A{i}", "2026-01-01T00:00:00Z", 1, "DE", "retail", "false", "active"] for i in range(n)
+    ]
+
+
+def _trades(days: range, per_day: int = 40) -> list[list[object]]:
+    return [
+        [f"T{d}-{k}", DAY0 + d * DAY_MS + k * 60_000, "BTC_USDT", 100 + k, 1 + k % 3,
+         f"A{k % 5}", f"A{(k + 1 + d) % 5}", "buy", "spot"]
+        for d in days
+        for k in range(per_day)
+    ]  # fmt: skip
+
+
+def _folder(base: Path, name: str, trades: list[list[object]]) -> Path:
+    write_csv(base / name / "accounts.csv", ACCOUNTS_HEADER, _accounts(5))
+    write_csv(base / name / "trades.csv", TRADES_HEADER, trades)
+    return base / name
+
+
+def test_loading_days_one_at_a_time_equals_loading_them_at_once(
+    tmp_path: Path, store_path: Path
+) -> None:
+    with (
+        FalkorEmbedded(store_path, "days_once") as once,
+        FalkorEmbedded(store_path, "days_daily") as daily,
+    ):
+        try:
+            ingest_directory(_folder(tmp_path, "all", _trades(range(3))), once)
+            for d in range(3):
+                summary = ingest_directory(
+                    _folder(tmp_path, f"d{d}", _trades(range(d, d + 1))), daily
+                )
+                assert next(f for f in summary.files if f.name == "trades").ingested == 40
+            # Re-running a day changes nothing: its rows are duplicates.
+            again = ingest_directory(_folder(tmp_path, "d1", _trades(range(1, 2))), daily)
+            trades = next(f for f in again.files if f.name == "trades")
+            assert (trades.ingested, trades.duplicate) == (0, 40)
+            assert snapshot(daily) == snapshot(once)
+            assert events_for(daily).days("trades") == [DAY0 // DAY_MS + d for d in range(3)]
+            total = daily.read("MATCH ()-[e:TRADES_WITH]->() RETURN sum(e.trades)").scalar()
+            assert total == 120
+        finally:
+            drop(once)
+            drop(daily)
+
+
+def test_a_reader_sees_the_old_or_the_new_day_never_a_mix(tmp_path: Path) -> None:
+    events = EventStore(tmp_path / "ev")
+    sizes = []
+    rows = _trades(range(1), per_day=400)
+    names = TRADES_HEADER
+
+    def load(part: list[list[object]], load_id: str) -> None:
+        stager = events.stager("trades", load_id)
+        dicts = [dict(zip(names, r, strict=True)) for r in part]
+        for d in dicts:
+            d["price"], d["qty"] = float(d["price"]), float(d["qty"])  # type: ignore[arg-type]
+        stager.append_rows(dicts, list(range(2, 2 + len(dicts))))
+        with events.commit(stager):
+            pass
+
+    load(rows[:100], "first")
+    stop = threading.Event()
+    seen: set[int] = set()
+    errors: list[BaseException] = []
+
+    def reader() -> None:
+        try:
+            while not stop.is_set():
+                for f in events.files("trades"):
+                    seen.add(pq.read_table(f).num_rows)
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    thread = threading.Thread(target=reader)
+    thread.start()
+    try:
+        for step in range(1, 4):  # each load adds 100 rows to the same day file
+            load(rows[step * 100 : (step + 1) * 100], f"load{step}")
+            sizes.append(events.count("trades"))
+    finally:
+        stop.set()
+        thread.join()
+    assert not errors
+    assert sizes == [200, 300, 400]
+    assert seen <= {100, 200, 300, 400} and seen, seen
+    assert not list((tmp_path / "ev").rglob(".tmp-*"))
+
+
+def test_a_load_that_dies_mid_commit_and_runs_again_is_one_clean_load(
+    tmp_path: Path, store_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = _folder(tmp_path, "all", _trades(range(4)))
+    real_replace = os.replace
+    calls = {"n": 0}
+
+    def dies_after_two_days(src: object, dst: object) -> None:
+        calls["n"] += 1
+        if calls["n"] > 2:
+            raise OSError("disk pulled")
+        real_replace(src, dst)  # type: ignore[arg-type]
+
+    with (
+        FalkorEmbedded(store_path, "crash_rerun") as crashed,
+        FalkorEmbedded(store_path, "crash_clean") as clean,
+    ):
+        try:
+            monkeypatch.setattr(event_store.os, "replace", dies_after_two_days)
+            with pytest.raises(OSError, match="disk pulled"):
+                ingest_directory(data, crashed)
+            monkeypatch.setattr(event_store.os, "replace", real_replace)
+            assert len(events_for(crashed).days("trades")) == 2  # half committed
+            assert crashed.read(
+                "MATCH (s:IngestState {key: 'trade_pairs'}) RETURN s.dirty"
+            ).scalar()
+            ingest_directory(data, crashed)
+            ingest_directory(data, clean)
+            assert snapshot(crashed) == snapshot(clean)
+            assert crashed.read("MATCH ()-[e:TRADES_WITH]->() RETURN sum(e.trades)").scalar() == 160
+        finally:
+            drop(crashed)
+            drop(clean)
+
+
+def test_window_reads_only_fills_inside_it(tmp_path: Path, store: FalkorEmbedded) -> None:
+    ingest_directory(_folder(tmp_path, "all", _trades(range(5))), store)
+    events, accounts = events_for(store), read_accounts(store)
+    day = DAY0 // DAY_MS
+    inside = read_trades(events, accounts, Window((day + 1) * DAY_MS, (day + 3) * DAY_MS))
+    assert len(inside) == 80
+    assert inside.ts.min() >= (day + 1) * DAY_MS and inside.ts.max() < (day + 3) * DAY_MS
+    # Boundaries: since is inclusive, until exclusive, to the millisecond.
+    first = DAY0 + DAY_MS  # the first fill of day 1
+    assert len(read_trades(events, accounts, Window(first, first + 1))) == 1
+    assert len(read_trades(events, accounts, Window(first + 1, first + 60_000))) == 0
+    # A window of 2 days ends with the latest loaded day.
+    assert resolve_window(events, window="2d") == Window((day + 3) * DAY_MS, (day + 5) * DAY_MS)
+    assert resolve_window(events, default_days=1) == Window((day + 4) * DAY_MS, (day + 5) * DAY_MS)
+    assert resolve_window(events) == Window()
+    with pytest.raises(ConfigError):
+        resolve_window(events, window="2w")
+
+
+def test_analysing_a_window_ignores_a_ring_outside_it(
+    tmp_path: Path, store: FalkorEmbedded
+) -> None:
+    data = Data()
+    market(data)
+    for aid in ("R1", "R2", "R3"):
+        data.account(aid)
+    for k in range(5):
+        ts = T0 + k * 5 * 3_600_000 + 17_000
+        data.trade("R1", "R2", ts, 3.0, "ETH_USDT")
+        data.trade("R2", "R3", ts + 2_000, 3.0, "ETH_USDT")
+        data.trade("R3", "R1", ts + 4_000, 3.0, "ETH_USDT")
+    late = T0 + 30 * DAY_MS  # a month later: ordinary trading only
+    data.trade("U01", "MM", late, 1.0)
+    data.trade("MM", "U02", late + 60_000, 2.5)
+    ingest_directory(data.write(tmp_path / "in"), store)
+    cfg = AnalysisConfig()
+    events = events_for(store)
+    everything = analyze(store, cfg)
+    recent = analyze(store, cfg, window=resolve_window(events, window="7d"))
+    ring = {everything.accounts.ids.index(a) for a in ("R1", "R2", "R3")}
+    assert any(ring <= set(w.members) for w in everything.findings.wash)
+    assert not recent.findings.wash
+    assert len(recent.trades) == 2 and recent.counts["trades"] == 2
+
+
+def test_evidence_fills_are_reachable_from_groups_in_cypher(
+    tmp_path: Path, store: FalkorEmbedded
+) -> None:
+    data = Data()
+    market(data)
+    for aid in ("R1", "R2", "R3"):
+        data.account(aid)
+    for k in range(5):
+        ts = T0 + k * 5 * 3_600_000 + 17_000
+        data.trade("R1", "R2", ts, 3.0, "ETH_USDT")
+        data.trade("R2", "R3", ts + 2_000, 3.0, "ETH_USDT")
+        data.trade("R3", "R1", ts + 4_000, 3.0, "ETH_USDT")
+    ingest_directory(data.write(tmp_path / "in"), store)
+    assert store.read("MATCH (t:Trade) RETURN count(t)").scalar() == 0  # fills are not nodes
+    cfg = AnalysisConfig()
+    analysis = analyze(store, cfg)
+    write_analysis(store, analysis, cfg)
+    rows = store.read(
+        "MATCH (g:Group {current: true})-[:EVIDENCE]->(t:Trade) "
+        "MATCH (s:Account)-[:SOLD]->(t)<-[:BOUGHT]-(b:Account) "
+        "RETURN t.trade_id, s.account_id, b.account_id, t.qty, t.symbol ORDER BY t.trade_id"
+    ).rows
+    assert len(rows) == 15
+    assert {(r[1], r[2]) for r in rows} == {("R1", "R2"), ("R2", "R3"), ("R3", "R1")}
+    assert {(r[3], r[4]) for r in rows} == {(3.0, "ETH_USDT")}
+    # Only cited fills became nodes; a second analysis merges them instead of copying them.
+    write_analysis(store, analyze(store, cfg), cfg)
+    assert store.read("MATCH (t:Trade) RETURN count(t)").scalar() == 15
