@@ -130,13 +130,17 @@ class OrderEvents(EventLoader):
         self._write_days(self.events.days("orders"))
 
     def _write_days(self, days: list[int]) -> None:
-        for day in days:  # one day at a time keeps memory to a day's orders
-            with self.events.connection() as con:
-                stats = con.sql(
-                    order_day_sql(self.events.scan("orders", day * DAY_MS, (day + 1) * DAY_MS))
-                ).to_arrow_table()
+        if not days:
+            return
+        scan = self.events.scan("orders", min(days) * DAY_MS, (max(days) + 1) * DAY_MS)
+        day_list = ", ".join(str(int(d)) for d in days)
+        with self.events.connection() as con:
+            stats = con.sql(
+                order_day_sql(f"(SELECT * FROM {scan} WHERE placed_at // {DAY_MS} IN ({day_list}))")
+            ).to_arrow_table()
+        for start in range(0, stats.num_rows, self.chunk):
             rows = []
-            for record in stats.to_pylist():
+            for record in stats.slice(start, self.chunk).to_pylist():
                 account = record.pop("account_id")
                 symbol = record.pop("symbol")
                 day_no = record.pop("day")
@@ -152,12 +156,8 @@ class OrderEvents(EventLoader):
                         "placed": clean["placed"],
                     }
                 )
-            for start in range(0, len(rows), self.chunk):
-                params = st.columns(
-                    rows[start : start + self.chunk],
-                    ["node", "symbol", "day", "stats", "digest", "placed"],
-                )
-                self.store.run(st.MERGE_ORDER_DAYS, params)
+            params = st.columns(rows, ["node", "symbol", "day", "stats", "digest", "placed"])
+            self.store.run(st.MERGE_ORDER_DAYS, params)
 
 
 def order_day_sql(source: str) -> str:

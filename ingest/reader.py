@@ -71,6 +71,17 @@ def iter_batches(path: Path, batch_size: int) -> Iterator[Batch]:
         yield from _csv_batches(path, batch_size)
 
 
+def csv_batches_from(
+    path: Path, batch_size: int, header: list[str], offset: int, line: int
+) -> Iterator[Batch]:
+    """The records of a CSV file from byte ``offset`` on (a record boundary at physical
+    ``line``), for a reader that went through the file's start by other means."""
+    with gzip.open(path, "rb") if path.name.endswith(".gz") else path.open("rb") as raw:
+        raw.seek(offset)
+        handle = io.TextIOWrapper(raw, encoding="utf-8", newline="")
+        yield from _csv_records(path, csv.reader(handle), header, batch_size, line - 1)
+
+
 def _csv_batches(path: Path, batch_size: int) -> Iterator[Batch]:
     with _open_text(path) as handle:
         reader = csv.reader(handle)
@@ -80,31 +91,38 @@ def _csv_batches(path: Path, batch_size: int) -> Iterator[Batch]:
             return
         except (csv.Error, UnicodeDecodeError) as exc:
             raise InputError(f"{path.name}: line 1: unreadable header: {exc}") from exc
-        width = len(header)
-        batch: list[Record] = []
-        last_line = reader.line_num
-        while True:
-            try:
-                fields = next(reader)
-            except StopIteration:
-                break
-            except (csv.Error, UnicodeDecodeError) as exc:
-                batch.append(Record(last_line + 1, [], f"unreadable row: {exc}"))
-                last_line = reader.line_num
-                continue
-            line = last_line + 1
-            last_line = reader.line_num
-            if not fields:
-                continue  # a blank line is not a record
-            if len(fields) != width:
-                batch.append(Record(line, fields, f"expected {width} fields, found {len(fields)}"))
-            else:
-                batch.append(Record(line, fields))
-            if len(batch) >= batch_size:
-                yield Batch(header, batch)
-                batch = []
-        if batch:
+        yield from _csv_records(path, reader, header, batch_size, 0)
+
+
+def _csv_records(
+    path: Path, reader: Any, header: list[str], batch_size: int, offset: int
+) -> Iterator[Batch]:
+    """Batches of records; a record's line is ``offset`` + the reader's own line count."""
+    width = len(header)
+    batch: list[Record] = []
+    last_line = offset + reader.line_num
+    while True:
+        try:
+            fields = next(reader)
+        except StopIteration:
+            break
+        except (csv.Error, UnicodeDecodeError) as exc:
+            batch.append(Record(last_line + 1, [], f"unreadable row: {exc}"))
+            last_line = offset + reader.line_num
+            continue
+        line = last_line + 1
+        last_line = offset + reader.line_num
+        if not fields:
+            continue  # a blank line is not a record
+        if len(fields) != width:
+            batch.append(Record(line, fields, f"expected {width} fields, found {len(fields)}"))
+        else:
+            batch.append(Record(line, fields))
+        if len(batch) >= batch_size:
             yield Batch(header, batch)
+            batch = []
+    if batch:
+        yield Batch(header, batch)
 
 
 def _parquet_batches(path: Path, batch_size: int) -> Iterator[Batch]:

@@ -123,6 +123,7 @@ def enum_of(*allowed: str, default: str | None = None) -> Parser:
             raise ValueError(f"must be one of {', '.join(sorted(choices))}; got {text[:30]!r}")
         return text
 
+    parse.choices = choices  # type: ignore[attr-defined]  # the column-wise check reads them
     return parse
 
 
