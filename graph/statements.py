@@ -96,21 +96,8 @@ ON CREATE SET f.loaded_run = $run_id, f.reported_by = $account_id[i], f.directio
     + _FUNDING_PROPS
 )
 
-EXISTING_TRADES = """UNWIND $ids AS id
-MATCH (t:Trade {trade_id: id})
-RETURN t.trade_id AS trade_id"""
-
-CREATE_TRADES = (
-    ROWS
-    + """MATCH (s) WHERE id(s) = $seller[i]
-MATCH (b) WHERE id(b) = $buyer[i]
-CREATE (s)-[:SOLD]->(:Trade {trade_id: $trade_id[i], ts: $ts[i], symbol: $symbol[i],
-    price: $price[i], qty: $qty[i], market: $market[i], taker_side: $taker_side[i],
-    buy_order_id: $buy_order_id[i], sell_order_id: $sell_order_id[i]})<-[:BOUGHT]-(b)"""
-)
-
-# The aggregated counterparty relationship (seller -> buyer, per symbol): what cycle queries
-# and community detection read instead of millions of Trade nodes.
+# The aggregated counterparty relationship (seller -> buyer, per symbol), computed from the event
+# store: what exploration and Cypher users follow instead of millions of fills.
 ADD_TRADE_PAIRS = (
     ROWS
     + """MATCH (s) WHERE id(s) = $seller[i]
@@ -131,20 +118,12 @@ CREATE (s)-[:TRADES_WITH {symbol: $symbol[i], trades: $trades[i], qty: $qty[i],
     quote: $quote[i], first_ts: $first_ts[i], last_ts: $last_ts[i]}]->(b)"""
 )
 
-ANY_TRADE = "MATCH (t:Trade) RETURN t.trade_id LIMIT 1"
 ANY_TRADE_PAIR = "MATCH ()-[e:TRADES_WITH]->() RETURN e.symbol LIMIT 1"
 
 DELETE_TRADE_PAIRS = """MATCH ()-[e:TRADES_WITH]->()
 WITH e LIMIT $limit
 DELETE e
 RETURN count(*) AS deleted"""
-
-REBUILD_TRADE_PAIRS = """MATCH (s:Account)-[:SOLD]->(t:Trade)<-[:BOUGHT]-(b:Account)
-WITH s, b, t.symbol AS symbol, count(t) AS trades, sum(t.qty) AS qty,
-     sum(t.qty * t.price) AS quote, min(t.ts) AS first_ts, max(t.ts) AS last_ts
-CREATE (s)-[:TRADES_WITH {symbol: symbol, trades: trades, qty: qty, quote: quote,
-    first_ts: first_ts, last_ts: last_ts}]->(b)
-RETURN count(*) AS pairs"""
 
 GET_STATE = "MATCH (s:IngestState {key: $key}) RETURN s.dirty AS dirty"
 SET_STATE = """MERGE (s:IngestState {key: $key})
@@ -159,15 +138,6 @@ MERGE (a)-[d:ORDERS_ON {day: $day[i]}]->(y)
 WITH d, i, coalesce(d.digest, '') = $digest[i] AS same
 SET d += $stats[i], d.digest = $digest[i]
 RETURN sum(CASE WHEN same THEN 0 ELSE $placed[i] END) AS changed"""
-)
-
-MERGE_ORDERS = (
-    ROWS
-    + """WITH i, $order_id[i] AS key
-MATCH (a) WHERE id(a) = $node[i]
-MERGE (o:Order {order_id: key})
-SET o += $props[i]
-MERGE (a)-[:PLACED]->(o)"""
 )
 
 MERGE_ENFORCEMENT = (

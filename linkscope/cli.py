@@ -169,15 +169,24 @@ def cypher(
     emit(result.columns, result.rows, fmt)
 
 
+def day_label(day: int) -> str:
+    from events.tables import day_name
+
+    return day_name(day).removeprefix("day=")
+
+
 @app.command()
 def status(store: StoreOpt = None) -> None:
-    """Show what the graph holds: node and relationship counts, last ingest runs."""
+    """Show what the stores hold: graph node and relationship counts, event-store rows and
+    days, last ingest runs."""
+    from events.location import events_for
     from graph import open_store
     from graph.inventory import inventory
 
     try:
         with open_store(settings=_settings(store)) as graph:
             inv = inventory(graph)
+            events = events_for(graph, _settings(store))
     except LinkscopeError as exc:
         raise _fail(exc) from exc
     table = Table("kind", "name", "count", title=f"graph: {inv['store']}")
@@ -186,6 +195,12 @@ def status(store: StoreOpt = None) -> None:
     for rel, n in inv["relationships"].items():
         table.add_row("relationship", rel, f"{n:,}")
     out.print(table)
+    stored = Table("table", "rows", "days", "first day", "last day", title=f"events: {events.root}")
+    for name in ("trades", "orders"):
+        days = events.days(name)
+        first, last = (day_label(days[0]), day_label(days[-1])) if days else ("", "")
+        stored.add_row(name, f"{events.count(name):,}", str(len(days)), first, last)
+    out.print(stored)
     for run in inv["runs"]:
         out.print(f"ingest {run['run_id'][:8]} {run['status']}: {run['summary']}")
 

@@ -98,6 +98,8 @@ ROUTES: list[tuple[str, str, dict[str, Any], set[str]]] = [
     ("GET", "/v1/accounts/{aid}", {}, {"investigator", "analyst", "admin"}),
     ("GET", "/v1/accounts/{aid}/group", {}, {"enforcement", "investigator", "analyst", "admin"}),
     ("GET", "/v1/accounts/{aid}/neighborhood", {}, {"investigator", "analyst", "admin"}),
+    ("GET", "/v1/accounts/{aid}/trades", {}, {"investigator", "analyst", "admin"}),
+    ("GET", "/v1/accounts/{aid}/orders", {}, {"investigator", "analyst", "admin"}),
     ("POST", "/v1/cypher", {"json": {"query": "RETURN 1"}}, {"analyst", "admin"}),
     ("GET", "/v1/runs", {}, {"analyst", "admin"}),
     ("GET", "/v1/audit", {}, {"admin"}),
