@@ -66,8 +66,9 @@ def analyze(
     written here. ``events`` defaults to the event store beside ``store``."""
     events = events or events_for(store)
     t: dict[str, float] = {}
-    with _timed(t, "read accounts and trades", report):
+    with _timed(t, "read accounts", report):
         accounts = projection.read_accounts(store)
+    with _timed(t, "read fills (event store)", report):
         trades = projection.read_trades(events, accounts, window)
     n = len(accounts)
     with _timed(t, "read identifiers, transfers, orders, history", report):

@@ -1,12 +1,14 @@
 """`make bench`: the whole pipeline per size, with floors measured in the same run, and the
-scaling between sizes. One table on stdout, JSON in bench/results/bench.json.
+scaling between sizes. One table on stdout, JSON in bench/results/bench-<sizes>.json.
 
     python bench/bench_all.py --sizes S,M        # the default; L (1M accounts) when asked
 
-Per size: generate; ingest (rows/s per file); the store's write floor (a bare UNWIND CREATE of
-the same fills into the same server) and the I/O + aggregation floor (pyarrow reads and groups
-the same trades file); analysis per stage with peak memory after each stage; Leiden alone on
-the same projection (the algorithm floor) and python-louvain on it; export; store size on disk.
+Per size: generate (not counted); ingest in its own process (rows/s per file, peak RSS); the
+disk floor (pyarrow streams the same trades and orders CSV into Parquet with no validation);
+the graph store's memory per fill (server RSS after ingest over the empty server's);
+analysis in its own process, per stage with peak memory after each stage; the fill-read floor
+(pyarrow reads the same columns of the same day files); Leiden alone on the same projection
+(the algorithm floor) and python-louvain on it; export; the store server's peak RSS.
 Between sizes: fitted exponent t ~ n^k per stage (n = fills).
 """
 
@@ -27,7 +29,9 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_ingest import FLOOR, _rows, floor
+import itertools
+
+from bench_ingest import parquet_floor
 from procmem import proc_mb, reset_peak
 
 from analytics.communities import detect_groups
@@ -40,23 +44,51 @@ from ingest.pipeline import ingest_directory
 from linkscope.synth import GeneratorConfig, generate
 
 SIZES = {"XS": 2_000, "S": 10_000, "M": 100_000, "L": 1_000_000}
-TARGETS = {"trades_per_s": 50_000, "ratio_to_write_floor": 0.5, "analysis_s_at_M": 120.0}
+TARGETS = {
+    "ingest_rows_per_s (fills, orders)": 200_000,
+    "ratio_to_disk_floor": 0.5,
+    "graph_bytes_per_fill": 150,
+    "analysis_s_at_M": 20.0,
+    "fill_read_over_floor": 2.0,
+    "L_ingest_plus_analysis_s": 900,
+    "L_sum_of_peak_rss_mb": 12_288,
+}
 
 
 def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def aggregation_floor(trades_csv: Path) -> float:
-    """pyarrow: read the trades file and total it per (seller, buyer, symbol)."""
-    import pyarrow.csv as pcsv
+def fill_read_floor(events_root: Path) -> float:
+    """pyarrow reads the columns the analysis reads from the same day files."""
+    import pyarrow.parquet as pq
 
+    files = sorted((events_root / "trades").glob("day=*/part.parquet"))
     started = time.perf_counter()
-    table = pcsv.read_csv(trades_csv)
-    table.group_by(["seller_id", "buyer_id", "symbol"]).aggregate(
-        [("qty", "sum"), ("qty", "count")]
+    pq.read_table(
+        files,
+        columns=["trade_id", "ts", "seller_id", "buyer_id", "symbol", "market", "qty", "price"],
     )
     return time.perf_counter() - started
+
+
+def generate_child(out: str, accounts: int) -> dict[str, Any]:
+    counts = generate(Path(out), GeneratorConfig(accounts=accounts, seed=11))
+    return dict(counts)
+
+
+def ingest_child(store_path: str, data: str) -> dict[str, Any]:
+    """The ingest in a fresh process, so its peak memory is its own."""
+    store = FalkorEmbedded(Path(store_path), "linkscope")
+    summary = ingest_directory(Path(data), store)
+    store.checkpoint()
+    store.close()
+    return {
+        "ingest_s": round(summary.seconds, 1),
+        "ingest_rows_per_s": {f.name: round(f.rows_per_second) for f in summary.files if f.path},
+        "rows": {f.name: f.read for f in summary.files if f.path},
+        "ingest_peak_rss_mb": round(_peak_mb()),
+    }
 
 
 def analysis_child(store_path: str, accounts: int) -> dict[str, Any]:
@@ -107,47 +139,54 @@ def analysis_child(store_path: str, accounts: int) -> dict[str, Any]:
 def run_size(size: str, work: Path) -> dict[str, Any]:
     accounts = SIZES[size]
     out: dict[str, Any] = {"size": size, "accounts": accounts}
+    ctx = multiprocessing.get_context("spawn")
     started = time.perf_counter()
-    counts = generate(work / "data", GeneratorConfig(accounts=accounts, seed=11))
+    with ctx.Pool(1) as pool:
+        counts = pool.apply(generate_child, (str(work / "data"), accounts))
     out["generate_s"] = round(time.perf_counter() - started, 1)
     out["fills"] = counts["trades"]
+    out["orders"] = counts.get("orders", 0)
+    # This process holds the store, so the server outlives the ingest and analysis processes
+    # and its memory can be read before and after.
     store = FalkorEmbedded(work / "store", "linkscope")
-    summary = ingest_directory(work / "data" / "input", store)
-    store.checkpoint()
-    out["ingest_s"] = round(summary.seconds, 1)
-    out["ingest_rows_per_s"] = {f.name: round(f.rows_per_second) for f in summary.files if f.path}
-    trades_file = next(f for f in summary.files if f.name == "trades")
-    out["trades_per_s"] = round(trades_file.rows_per_second)
+    empty_rss = proc_mb("VmRSS", store.server_pid)
+    with ctx.Pool(1) as pool:
+        out.update(pool.apply(ingest_child, (str(work / "store"), str(work / "data" / "input"))))
+    rates = out["ingest_rows_per_s"]
+    out["trades_per_s"] = rates["trades"]
+    out["orders_per_s"] = rates.get("orders", 0)
+    floors = {
+        name: parquet_floor(work / "data" / "input" / f"{name}.csv", work)
+        for name in ("trades", "orders")
+    }
+    out["disk_floor_rows_per_s"] = {k: round(v) for k, v in floors.items()}
+    out["ratio_to_disk_floor"] = {k: round(rates[k] / v, 3) for k, v in floors.items()}
+    server_rss = proc_mb("VmRSS", store.server_pid)
+    out["store_rss_after_ingest_mb"] = round(server_rss)
+    out["graph_bytes_per_fill"] = round((server_rss - empty_rss) * 2**20 / max(out["fills"], 1))
     out["store_on_disk_mb"] = round((work / "store" / DB_FILENAME).stat().st_size / 2**20, 1)
-    out["store_rss_after_ingest_mb"] = round(proc_mb("VmRSS", store.server_pid))
+    events = store.events_dir
+    out["events_on_disk_mb"] = round(
+        sum(f.stat().st_size for f in events.rglob("*.parquet")) / 2**20, 1
+    )
 
-    # The store's write floor: a bare UNWIND CREATE of the same fills, into the same server.
-    rows = _rows(work / "data" / "input" / "trades.csv", 40_000)
-    nodes = dict(store.read("MATCH (a:Account) RETURN a.account_id, id(a)").rows)
-    for r in rows:
-        r["seller"], r["buyer"] = nodes[r["seller_id"]], nodes[r["buyer_id"]]
-    floor_store = FalkorEmbedded(work / "store", "floor")
-    bare = floor(floor_store, rows, 40_000, FLOOR)
-    floor_store._graph.delete()
-    floor_store.close()
-    del rows
-    out["write_floor_rows_per_s"] = round(bare)
-    out["ratio_to_write_floor"] = round(out["trades_per_s"] / bare, 3)
-    agg = aggregation_floor(work / "data" / "input" / "trades.csv")
-    out["aggregation_floor_s"] = round(agg, 2)
-
-    # The analysis runs in a fresh process, so its memory figures are its own (not the
-    # ingest's or the floors'), measured per stage from the kernel's peak-RSS mark, reset
-    # between stages.
-    ctx = multiprocessing.get_context("spawn")
+    # The analysis runs in a fresh process, so its memory figures are its own, measured per
+    # stage from the kernel's peak-RSS mark, reset between stages.
     with ctx.Pool(1) as pool:
         child = pool.apply(analysis_child, (str(work / "store"), accounts))
     out.update(child)
     stages = child["analysis_stages_s"]
     reading = sum(v for k, v in stages.items() if k.startswith("read"))
     out["analysis_reading_share"] = round(reading / out["analysis_s"], 3)
-    out["reading_fills_over_aggregation_floor"] = round(stages["read accounts and trades"] / agg, 2)
+    floor = fill_read_floor(events)
+    out["fill_read_floor_s"] = round(floor, 2)
+    out["fill_read_over_floor"] = round(stages["read fills (event store)"] / floor, 2)
     out["store_rss_after_analysis_mb"] = round(proc_mb("VmRSS", store.server_pid))
+    out["store_peak_rss_mb"] = round(proc_mb("VmHWM", store.server_pid))
+    out["sum_of_peak_rss_mb"] = (
+        out["ingest_peak_rss_mb"] + out["analysis_peak_rss_mb"] + out["store_peak_rss_mb"]
+    )
+    out["ingest_plus_analysis_s"] = round(out["ingest_s"] + out["analysis_s"], 1)
 
     t0 = time.perf_counter()
     export(store, work / "export")
@@ -157,43 +196,58 @@ def run_size(size: str, work: Path) -> dict[str, Any]:
 
 
 def scaling(results: list[dict[str, Any]]) -> dict[str, float]:
-    """Exponent k in t ~ n^k between the smallest and the largest size run (n = fills)."""
-    small, large = results[0], results[-1]
-    ratio = math.log(large["fills"] / small["fills"])
-    keys = {"ingest_s": "ingest", "analysis_s": "analysis", "generate_s": "generate"}
-    out = {
-        name: round(math.log(large[k] / small[k]) / ratio, 2)
-        for k, name in keys.items()
-        if small[k] > 0
-    }
-    for stage, seconds in large["analysis_stages_s"].items():
-        base = small["analysis_stages_s"].get(stage, 0)
-        if base >= 0.05 and seconds > 0:
-            out[f"analysis: {stage}"] = round(math.log(seconds / base) / ratio, 2)
-    peak_small = small["analysis_peak_rss_mb"]
-    peak_large = large["analysis_peak_rss_mb"]
-    out["analysis peak memory"] = round(math.log(peak_large / peak_small) / ratio, 2)
+    """Exponent k in t ~ n^k (n = fills) between each size and the next one run."""
+    out: dict[str, float] = {}
+    keys = {"ingest_s": "ingest", "analysis_s": "analysis"}
+    for small, large in itertools.pairwise(results):
+        step = f"{small['size']}->{large['size']}"
+        ratio = math.log(large["fills"] / small["fills"])
+        for k, name in keys.items():
+            if small[k] > 0:
+                out[f"{step} {name}"] = round(math.log(large[k] / small[k]) / ratio, 2)
+        for stage, seconds in large["analysis_stages_s"].items():
+            base = small["analysis_stages_s"].get(stage, 0)
+            if base >= 0.05 and seconds > 0:
+                out[f"{step} analysis: {stage}"] = round(math.log(seconds / base) / ratio, 2)
+        peak_small = small["analysis_peak_rss_mb"]
+        peak_large = large["analysis_peak_rss_mb"]
+        out[f"{step} analysis peak memory"] = round(math.log(peak_large / peak_small) / ratio, 2)
     return out
 
 
 def print_table(results: list[dict[str, Any]], exponents: dict[str, float]) -> None:
+    for r in results:
+        for key in ("disk_floor_rows_per_s", "ratio_to_disk_floor"):
+            for name, value in r[key].items():
+                r[f"{key}:{name}"] = value
     rows = [
-        ("accounts", "accounts"), ("fills", "fills"), ("generate s", "generate_s"),
-        ("ingest s (all files)", "ingest_s"), ("trades/s", "trades_per_s"),
-        ("write floor rows/s", "write_floor_rows_per_s"), ("ratio to write floor", "ratio_to_write_floor"),
-        ("aggregation floor s (pyarrow)", "aggregation_floor_s"), ("analysis s", "analysis_s"),
+        ("accounts", "accounts"), ("fills", "fills"), ("orders", "orders"),
+        ("generate s (not counted)", "generate_s"),
+        ("ingest s (all files, own process)", "ingest_s"), ("fills/s", "trades_per_s"),
+        ("orders/s", "orders_per_s"),
+        ("disk floor fills/s (pyarrow CSV->Parquet)", "disk_floor_rows_per_s:trades"),
+        ("disk floor orders/s", "disk_floor_rows_per_s:orders"),
+        ("ratio to disk floor: fills", "ratio_to_disk_floor:trades"),
+        ("ratio to disk floor: orders", "ratio_to_disk_floor:orders"),
+        ("graph store bytes per fill", "graph_bytes_per_fill"),
+        ("analysis s", "analysis_s"), ("ingest + analysis s", "ingest_plus_analysis_s"),
         ("analysis reading share", "analysis_reading_share"),
-        ("fill read / aggregation floor", "reading_fills_over_aggregation_floor"),
+        ("fill read floor s (pyarrow)", "fill_read_floor_s"),
+        ("fill read / floor", "fill_read_over_floor"),
         ("Leiden alone s", "leiden_alone_s"), ("python-louvain s", "python_louvain_s"),
         ("louvain / leiden", "louvain_over_leiden"), ("export s", "export_s"),
+        ("ingest peak RSS MB (own process)", "ingest_peak_rss_mb"),
         ("analysis peak RSS MB (own process)", "analysis_peak_rss_mb"),
-        ("store on disk MB", "store_on_disk_mb"), ("store RSS after analysis MB", "store_rss_after_analysis_mb"),
+        ("store server peak RSS MB", "store_peak_rss_mb"),
+        ("sum of peak RSS MB", "sum_of_peak_rss_mb"),
+        ("store on disk MB", "store_on_disk_mb"), ("events on disk MB", "events_on_disk_mb"),
+        ("store RSS after analysis MB", "store_rss_after_analysis_mb"),
     ]  # fmt: skip
     names = [r["size"] for r in results]
     width = 46
     print(f"{'figure':<{width}}" + "".join(f"{n:>14}" for n in names))
     for label, key in rows:
-        print(f"{label:<{width}}" + "".join(f"{r[key]:>14}" for r in results))
+        print(f"{label:<{width}}" + "".join(f"{r.get(key, ''):>14}" for r in results))
     for title, field in (("s", "analysis_stages_s"), ("peak MB", "analysis_peak_rss_mb_per_stage")):
         for stage in results[-1][field]:
             cells = "".join(f"{r[field].get(stage, ''):>14}" for r in results)

@@ -1,11 +1,11 @@
-"""Ingest throughput against the store's raw write floor, measured in the same run.
+"""Ingest throughput of fills and orders against the disk floor, measured in the same run.
 
-    python bench/bench_ingest.py --size M     # 100k accounts, ~2.5M trades
+    python bench/bench_ingest.py --size M     # 100k accounts
 
-Prints trades/s end to end (validation + Trade nodes + buyer/seller edges + counterparty
-totals + duplicate check) and two floors measured in the same run on the same store with the
-same rows and pre-encoded parameters: a bare ``UNWIND … CREATE`` of trade nodes (no edges, no
-index), and the same graph shape as the ingest writes (node + two edges) with nothing else.
+The floor is pyarrow streaming the same CSV into one Parquet file with no validation at all
+(``open_csv`` + ``ParquetWriter``, 16 MiB blocks): what reading and writing the bytes costs.
+linkscope's ingest of the same file (column-wise validation, quarantine, staging, keyed
+commit into day files, graph aggregates) is reported as rows/s and as a ratio to it.
 """
 
 from __future__ import annotations
@@ -14,63 +14,44 @@ import argparse
 import json
 import resource
 import shutil
+import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from procmem import proc_mb
 
 from graph.falkor_embedded import FalkorEmbedded
-from ingest.contract import TRADES
 from ingest.pipeline import ingest_directory
-from ingest.reader import iter_batches
-from ingest.validate import Validator
 from linkscope.synth import GeneratorConfig, generate
 
 SIZES = {"XS": 2_000, "S": 10_000, "M": 100_000, "L": 1_000_000}
-FLOOR = """UNWIND range(0, size($k) - 1) AS i
-CREATE (:FloorTrade {trade_id: $trade_id[i], ts: $ts[i], symbol: $symbol[i], price: $price[i],
-    qty: $qty[i], buyer_id: $buyer_id[i], seller_id: $seller_id[i]})"""
 
 
-# The same graph shape as the ingest writes (node + two edges), with nothing else: no index,
-# no duplicate check, no counterparty totals, no validation. It tells what the model costs the
-# store, apart from what linkscope adds.
-SHAPE_FLOOR = """UNWIND range(0, size($k) - 1) AS i
-MATCH (s) WHERE id(s) = $seller[i]
-MATCH (b) WHERE id(b) = $buyer[i]
-CREATE (s)-[:SOLD]->(:ShapeTrade {trade_id: $trade_id[i], ts: $ts[i], symbol: $symbol[i],
-    price: $price[i], qty: $qty[i]})<-[:BOUGHT]-(b)"""
+def parquet_floor(csv_path: Path, work: Path) -> float:
+    """Rows per second of pyarrow streaming ``csv_path`` into Parquet, nothing else."""
+    import pyarrow.csv as pcsv
+    import pyarrow.parquet as pq
 
-
-def _rows(trades: Path, batch: int) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = []
-    for b in iter_batches(trades, batch):
-        check = Validator(TRADES, b.header)
-        rows.extend(r for rec in b.records if isinstance(r := check(rec), dict))
-    return rows
-
-
-def floor(store: FalkorEmbedded, rows: list[dict[str, Any]], batch: int, statement: str) -> float:
-    """Trades per second of one bare statement over the same rows (parameters pre-encoded)."""
-    cols = ("trade_id", "ts", "symbol", "price", "qty", "buyer_id", "seller_id", "seller", "buyer")
-    prepared = []
-    for start in range(0, len(rows), batch):
-        chunk = rows[start : start + batch]
-        params: dict[str, Any] = {c: [r[c] for r in chunk] for c in cols}
-        params["k"] = list(range(len(chunk)))
-        prepared.append(store.prepare(statement, params))
+    target = work / f"floor-{csv_path.stem}.parquet"
     started = time.perf_counter()
-    for p in prepared:
-        store.execute(p)
-    return len(rows) / (time.perf_counter() - started)
+    reader = pcsv.open_csv(csv_path, read_options=pcsv.ReadOptions(block_size=16 << 20))
+    rows = 0
+    with pq.ParquetWriter(target, reader.schema) as writer:
+        for batch in reader:
+            writer.write_batch(batch)
+            rows += batch.num_rows
+    seconds = time.perf_counter() - started
+    target.unlink()
+    return rows / seconds
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--size", default="S", choices=SIZES)
-    parser.add_argument("--batch", type=int, default=40_000)
     args = parser.parse_args()
     accounts = SIZES[args.size]
     work = Path(tempfile.mkdtemp(prefix="linkscope-bench-"))
@@ -79,41 +60,31 @@ def main() -> None:
         generate(work / "data", GeneratorConfig(accounts=accounts, seed=11))
         gen_s = time.perf_counter() - t0
         store = FalkorEmbedded(work / "store", "bench")
-        summary = ingest_directory(work / "data" / "input", store, batch_size=args.batch)
-        trades = next(f for f in summary.files if f.name == "trades")
-        server_rss = proc_mb("VmRSS", store.server_pid)
-        client_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        rows = _rows(work / "data" / "input" / "trades.csv", args.batch)
-        nodes = dict(store.read("MATCH (a:Account) RETURN a.account_id, id(a)").rows)
-        for r in rows:
-            r["seller"], r["buyer"] = nodes[r["seller_id"]], nodes[r["buyer_id"]]
-        floor_store = FalkorEmbedded(work / "store", "floor")
-        bare = floor(floor_store, rows, args.batch, FLOOR)
-        shape = floor(store, rows, args.batch, SHAPE_FLOOR)
+        summary = ingest_directory(work / "data" / "input", store)
+        rates = {f.name: f.rows_per_second for f in summary.files if f.path}
+        floors = {
+            name: parquet_floor(work / "data" / "input" / f"{name}.csv", work)
+            for name in ("trades", "orders")
+        }
         result = {
             "size": args.size,
             "accounts": accounts,
             "generate_s": round(gen_s, 1),
             "ingest_total_s": round(summary.seconds, 1),
-            "per_file_rows_per_s": {
-                f.name: round(f.rows_per_second) for f in summary.files if f.path
-            },
-            "trades": trades.read,
-            "trades_per_s": round(trades.rows_per_second),
-            "floor_bare_create_per_s": round(bare),
-            "ratio_to_bare_floor": round(trades.rows_per_second / bare, 3),
-            "floor_same_shape_per_s": round(shape),
-            "ratio_to_shape_floor": round(trades.rows_per_second / shape, 3),
-            "ingest_client_peak_rss_mb": round(client_rss),
-            "store_server_rss_mb": round(server_rss),
+            "per_file_rows_per_s": {k: round(v) for k, v in rates.items()},
+            "fills": next(f.read for f in summary.files if f.name == "trades"),
+            "orders": next(f.read for f in summary.files if f.name == "orders"),
+            "floor_csv_to_parquet_rows_per_s": {k: round(v) for k, v in floors.items()},
+            "ratio_to_floor": {k: round(rates[k] / v, 3) for k, v in floors.items()},
+            "ingest_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+            "store_server_rss_mb": round(proc_mb("VmRSS", store.server_pid)),
             "date": time.strftime("%Y-%m-%d"),
         }
         store.close()
-        floor_store.close()
     finally:
         shutil.rmtree(work, ignore_errors=True)
     for key, value in result.items():
-        print(f"{key:>22}: {value}")
+        print(f"{key:>32}: {value}")
     out = Path(__file__).parent / "results" / f"ingest-{args.size}.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(result, indent=2))

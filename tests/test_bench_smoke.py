@@ -26,12 +26,12 @@ def _bench(script: str, *args: str) -> subprocess.CompletedProcess[str]:
 
 @pytest.mark.slow
 def test_ingest_benchmark_runs_at_tiny_size() -> None:
-    done = _bench("bench_ingest.py", "--size", "XS", "--batch", "5000")
-    pairs = (line.split(":", 1) for line in done.stdout.splitlines() if ":" in line)
-    figures = {key.strip(): value.strip() for key, value in pairs}
-    assert int(figures["trades"].strip()) > 40_000
-    for ratio in ("ratio_to_bare_floor", "ratio_to_shape_floor"):
-        assert 0 < float(figures[ratio].strip()) < 2
+    _bench("bench_ingest.py", "--size", "XS")
+    result = json.loads((ROOT / "bench" / "results" / "ingest-XS.json").read_text())
+    assert result["fills"] > 40_000
+    for name in ("trades", "orders"):
+        assert result["floor_csv_to_parquet_rows_per_s"][name] > 0
+        assert 0 < result["ratio_to_floor"][name] < 2
 
 
 @pytest.mark.slow
@@ -48,11 +48,13 @@ def test_make_bench_runs_at_tiny_size(tmp_path: Path) -> None:
     done = _bench("bench_all.py", "--sizes", "XS")
     result = json.loads((ROOT / "bench" / "results" / "bench-XS.json").read_text())["results"][0]
     assert result["fills"] > 40_000 and result["groups"] > 0
-    assert 0 < result["ratio_to_write_floor"] < 2
+    assert 0 < result["ratio_to_disk_floor"]["trades"] < 2
+    assert result["graph_bytes_per_fill"] > 0 and result["fill_read_over_floor"] > 0
+    assert result["sum_of_peak_rss_mb"] > 0
     assert set(result["analysis_stages_s"]) >= {
         "communities",
         "wash trading cycles",
         "write results",
     }
     assert all(mb > 0 for mb in result["analysis_peak_rss_mb_per_stage"].values())
-    assert "ratio to write floor" in done.stdout
+    assert "ratio to disk floor: fills" in done.stdout
