@@ -129,6 +129,19 @@ GET_STATE = "MATCH (s:IngestState {key: $key}) RETURN s.dirty AS dirty"
 SET_STATE = """MERGE (s:IngestState {key: $key})
 SET s.dirty = $dirty, s.updated_by = $run_id"""
 
+ORDER_DAYS_WRITTEN = "MATCH (s:IngestState {key: 'order_days'}) RETURN s.days"
+SET_ORDER_DAYS_WRITTEN = """MERGE (s:IngestState {key: 'order_days'})
+SET s.days = $days"""
+
+CREATE_ORDER_DAYS = (
+    ROWS
+    + """WITH i, $symbol[i] AS key
+MATCH (a) WHERE id(a) = $node[i]
+MERGE (y:Symbol {symbol: key})
+CREATE (a)-[d:ORDERS_ON {day: $day[i]}]->(y)
+SET d += $stats[i], d.digest = $digest[i]"""
+)
+
 MERGE_ORDER_DAYS = (
     ROWS
     + """WITH i, $symbol[i] AS key

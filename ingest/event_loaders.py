@@ -8,6 +8,10 @@ Parquet rows, never one row at a time.
 A load marks its aggregate ``dirty`` before it commits rows and clean after the graph holds
 their aggregates; a load that finds it dirty (an earlier one died in between) rebuilds the
 aggregate from the event store, so the graph always ends equal to the events.
+
+``commit`` works in this process (DuckDB, Parquet); the graph writes it returns run on the
+ingest's writer thread, so the store's core writes one file's aggregates while this process
+validates and commits the next file.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import duckdb
@@ -29,10 +34,14 @@ log = logging.getLogger(__name__)
 
 CHUNK = 20_000
 PAIR_FIELDS = ("trades", "qty", "quote", "first_ts", "last_ts")
+DAYS_PER_PASS = 4  # order days whose statistics are computed in one DuckDB pass (bounds memory)
+
+GraphWrites = Callable[[], None]
 
 
 class EventLoader:
-    """Stages valid rows per batch (``write``); commits and updates the graph in ``finish``."""
+    """Stages valid rows per batch (``write``); ``commit`` stores them and returns the graph
+    writes that follow from them."""
 
     table = ""
     state_key = ""
@@ -45,32 +54,33 @@ class EventLoader:
         self.run_id = run_id
         self.nodes = account_nodes
         self.stager: Stager = events.stager(self.table, run_id)
-        self.result = CommitResult()
         self.chunk = min(CHUNK, store.max_batch_rows or CHUNK)
 
     def write(self, rows: list[dict[str, Any]], lines: list[int]) -> None:
         self.stager.append_rows(rows, lines)
 
-    def finish(self) -> CommitResult:
+    def commit(self) -> tuple[CommitResult, GraphWrites]:
         rebuild = bool(self.store.run(st.GET_STATE, {"key": self.state_key}).scalar())
         if rebuild:
             log.warning("an earlier load was interrupted: rebuilding %s from events", self.table)
         self.store.run(st.SET_STATE, {"key": self.state_key, "dirty": True, "run_id": self.run_id})
         with self.events.commit(self.stager) as (result, con):
-            self.result = result
-            if rebuild:
-                self.rebuild()
-            elif result.inserted:
-                self.update(con, result)
-        self.store.run(st.SET_STATE, {"key": self.state_key, "dirty": False, "run_id": self.run_id})
-        return self.result
+            writes = self.rebuild if rebuild else self.plan(con, result)
+
+        def apply() -> None:
+            writes()
+            self.store.run(
+                st.SET_STATE, {"key": self.state_key, "dirty": False, "run_id": self.run_id}
+            )
+
+        return result, apply
 
     def abandon(self) -> None:
         self.stager.close()
         self.stager.path.unlink(missing_ok=True)
 
-    def update(self, con: duckdb.DuckDBPyConnection, result: CommitResult) -> None:
-        """Add what the newly inserted rows (temporary table ``inserted``) change in the graph."""
+    def plan(self, con: duckdb.DuckDBPyConnection, result: CommitResult) -> GraphWrites:
+        """The graph writes that the newly stored rows (table ``inserted``) call for."""
         raise NotImplementedError
 
     def rebuild(self) -> None:
@@ -82,10 +92,14 @@ class TradeEvents(EventLoader):
     table = "trades"
     state_key = "trade_pairs"
 
-    def update(self, con: duckdb.DuckDBPyConnection, result: CommitResult) -> None:
+    def plan(self, con: duckdb.DuckDBPyConnection, result: CommitResult) -> GraphWrites:
+        if not result.inserted:
+            return lambda: None
         pairs = con.sql(_PAIRS_SQL.format(source="inserted")).to_arrow_table()
         fresh = not self.store.run(st.ANY_TRADE_PAIR).rows
-        self._write_pairs(pairs, st.CREATE_TRADE_PAIRS if fresh else st.ADD_TRADE_PAIRS)
+        return lambda: self._write_pairs(
+            pairs, st.CREATE_TRADE_PAIRS if fresh else st.ADD_TRADE_PAIRS
+        )
 
     def rebuild(self) -> None:
         while int(self.store.run(st.DELETE_TRADE_PAIRS, {"limit": 200_000}).scalar() or 0):
@@ -96,19 +110,16 @@ class TradeEvents(EventLoader):
 
     def _write_pairs(self, pairs: pa.Table, statement: str) -> None:
         nodes = self.nodes
-        columns = pairs.to_pydict()
-        seller = [nodes[a] for a in columns["seller_id"]]
-        buyer = [nodes[b] for b in columns["buyer_id"]]
-        for start in range(0, pairs.num_rows, self.chunk):
-            end = start + self.chunk
+        for batch in pairs.to_batches(max_chunksize=self.chunk):
+            columns = batch.to_pydict()  # one chunk at a time: Python objects stay bounded
             params: dict[str, Any] = {
-                "seller": seller[start:end],
-                "buyer": buyer[start:end],
-                "symbol": columns["symbol"][start:end],
-                "k": list(range(min(end, pairs.num_rows) - start)),
+                "seller": [nodes[a] for a in columns["seller_id"]],
+                "buyer": [nodes[b] for b in columns["buyer_id"]],
+                "symbol": columns["symbol"],
+                "k": list(range(batch.num_rows)),
             }
             for name in PAIR_FIELDS:
-                params[name] = columns[name][start:end]
+                params[name] = columns[name]
             self.store.run(statement, params)
 
 
@@ -123,41 +134,55 @@ class OrderEvents(EventLoader):
     table = "orders"
     state_key = "order_days"
 
-    def update(self, con: duckdb.DuckDBPyConnection, result: CommitResult) -> None:
-        self._write_days(result.days)
+    def plan(self, con: duckdb.DuckDBPyConnection, result: CommitResult) -> GraphWrites:
+        days = list(result.days)
+        return lambda: self._write_days(days)
 
     def rebuild(self) -> None:
         self._write_days(self.events.days("orders"))
 
     def _write_days(self, days: list[int]) -> None:
-        if not days:
-            return
-        scan = self.events.scan("orders", min(days) * DAY_MS, (max(days) + 1) * DAY_MS)
-        day_list = ", ".join(str(int(d)) for d in days)
-        with self.events.connection() as con:
-            stats = con.sql(
-                order_day_sql(f"(SELECT * FROM {scan} WHERE placed_at // {DAY_MS} IN ({day_list}))")
-            ).to_arrow_table()
-        for start in range(0, stats.num_rows, self.chunk):
-            rows = []
-            for record in stats.slice(start, self.chunk).to_pylist():
-                account = record.pop("account_id")
-                symbol = record.pop("symbol")
-                day_no = record.pop("day")
-                clean = {k: v for k, v in record.items() if v is not None}
-                digest = hashlib.sha1(json.dumps(clean, sort_keys=True).encode()).hexdigest()
-                rows.append(
-                    {
-                        "node": self.nodes[account],
-                        "symbol": symbol,
-                        "day": day_no,
-                        "stats": clean,
-                        "digest": digest,
-                        "placed": clean["placed"],
-                    }
-                )
-            params = st.columns(rows, ["node", "symbol", "day", "stats", "digest", "placed"])
-            self.store.run(st.MERGE_ORDER_DAYS, params)
+        # A day the graph holds no statistics of yet gets them created (FalkorDB runs CREATE
+        # several times faster than MERGE); a day loaded again has its statistics merged. A day
+        # is marked before its statistics are written, so a load that dies half way merges it
+        # when run again and never creates a day's statistics twice.
+        written = set(self.store.run(st.ORDER_DAYS_WRITTEN).scalar() or [])
+        for start in range(0, len(days), DAYS_PER_PASS):
+            part = days[start : start + DAYS_PER_PASS]
+            self.store.run(st.SET_ORDER_DAYS_WRITTEN, {"days": sorted(written | set(part))})
+            scan = self.events.scan("orders", min(part) * DAY_MS, (max(part) + 1) * DAY_MS)
+            day_list = ", ".join(str(int(d)) for d in part)
+            with self.events.connection() as con:
+                stats = con.sql(
+                    order_day_sql(
+                        f"(SELECT * FROM {scan} WHERE placed_at // {DAY_MS} IN ({day_list}))"
+                    )
+                ).to_arrow_table()
+            for batch in stats.to_batches(max_chunksize=self.chunk):
+                rows = [self._day_row(record) for record in batch.to_pylist()]
+                fresh = [r for r in rows if r["day"] not in written]
+                known = [r for r in rows if r["day"] in written]
+                names = ["node", "symbol", "day", "stats", "digest", "placed"]
+                if fresh:
+                    self.store.run(st.CREATE_ORDER_DAYS, st.columns(fresh, names))
+                if known:
+                    self.store.run(st.MERGE_ORDER_DAYS, st.columns(known, names))
+            written.update(part)
+
+    def _day_row(self, record: dict[str, Any]) -> dict[str, Any]:
+        account = record.pop("account_id")
+        symbol = record.pop("symbol")
+        day = record.pop("day")
+        stats = {k: v for k, v in record.items() if v is not None}
+        digest = hashlib.sha1(json.dumps(stats, sort_keys=True).encode()).hexdigest()
+        return {
+            "node": self.nodes[account],
+            "symbol": symbol,
+            "day": day,
+            "stats": stats,
+            "digest": digest,
+            "placed": stats["placed"],
+        }
 
 
 def order_day_sql(source: str) -> str:
