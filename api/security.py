@@ -1,0 +1,96 @@
+"""Security headers on every response: Content-Security-Policy, nosniff, Referrer-Policy.
+
+The policy allows this origin's files and, by hash, the cluster view's inline vis-network and
+start-up script and style (``api.cluster.inline_hashes``): no inline event handlers, no
+``eval``, nothing from another origin. Hashes rather than nonces because the UI loads a view
+with ``fetch`` into an ``<iframe srcdoc>``, which runs under the *embedding* page's policy: a
+nonce would have to be shared between two responses, a hash of fixed text needs nothing.
+The view pages carry their data in a JSON block, so their scripts are the same bytes always.
+
+FastAPI's ``/docs`` and ``/redoc`` pages load Swagger UI / ReDoc from cdn.jsdelivr.net with an
+inline start-up script; they get their own, looser policy (they show the schema, no data).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from fastapi import FastAPI
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api import cluster
+
+DOCS_PATHS = ("/docs", "/docs/oauth2-redirect", "/redoc")
+CDN = "https://cdn.jsdelivr.net"
+
+
+@lru_cache(maxsize=2)
+def policy(*, sandbox: bool = False) -> str:
+    """The Content-Security-Policy of the UI and the API; ``sandbox`` for the view pages."""
+    hashes = cluster.inline_hashes()
+    directives = [
+        "default-src 'none'",
+        "script-src " + " ".join(["'self'", *hashes["script"]]),
+        "style-src " + " ".join(["'self'", *hashes["style"]]),
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "frame-src 'self'",
+        "frame-ancestors 'self'",
+        "base-uri 'none'",
+        "form-action 'self'",
+    ]
+    if sandbox:  # opened on its own, a view page still gets no origin of its own
+        directives.append("sandbox allow-scripts")
+    return "; ".join(directives)
+
+
+DOCS_POLICY = "; ".join(
+    [
+        "default-src 'none'",
+        f"script-src 'self' 'unsafe-inline' {CDN}",
+        f"style-src 'self' {CDN}",
+        "img-src 'self' data: https://fastapi.tiangolo.com",
+        "connect-src 'self'",
+        "frame-ancestors 'self'",
+        "base-uri 'none'",
+        "form-action 'self'",
+    ]
+)
+FIXED = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
+
+
+class SecurityHeaders:
+    """ASGI middleware; a response that sets its own policy keeps it."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        csp = DOCS_POLICY if scope["path"] in DOCS_PATHS else policy()
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in FIXED.items():
+                    headers[name] = value
+                if "content-security-policy" not in headers:
+                    headers["Content-Security-Policy"] = csp
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def install(app: FastAPI) -> None:
+    """Wrap the whole middleware stack: ``add_middleware`` would sit inside Starlette's
+    server-error layer, and the generic 500 answers would go out without the headers."""
+    build = app.build_middleware_stack
+
+    def stack() -> ASGIApp:
+        return SecurityHeaders(build())
+
+    app.build_middleware_stack = stack  # type: ignore[method-assign]
