@@ -77,6 +77,8 @@ def test_an_id_that_looks_like_a_route_is_not_one(client: Client) -> None:
     assert missing.status_code == 404 and "'a/graph'" in missing.json()["error"]["message"]
     literal = client.get(f"/v1/accounts/{_seg('ünï/cødé ✓ %2F')}")
     assert literal.json()["account_id"] == "ünï/cødé ✓ %2F"  # an encoded "%2F" stays text
+    dots = client.get("/v1/accounts/%2E%2E")  # reaches the route as id ".." (no such account)
+    assert dots.status_code == 404 and "'..'" in dots.json()["error"]["message"]
 
 
 def test_group_ids_of_any_shape_are_reachable(client: Client) -> None:
