@@ -180,6 +180,10 @@ def test_account_pages(site: Site, account_id: str) -> None:
     )
     box = page.locator("#ego-graph iframe").bounding_box()
     assert box is not None
+    # Hovering shows the node's title (its properties) as a tooltip: text, not markup.
+    page.mouse.move(box["x"] + x, box["y"] + y, steps=4)
+    tooltip = frame.wait_for_selector("div.vis-tooltip", state="visible", timeout=10_000)
+    assert tooltip is not None and f"account_id: {account_id}" in (tooltip.text_content() or "")
     page.mouse.click(box["x"] + x, box["y"] + y)
     page.wait_for_function(
         "() => document.getElementById('ego-selected').innerText.includes('expanded')"
