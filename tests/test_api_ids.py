@@ -13,6 +13,7 @@ import pytest
 
 from api.keys import KeyStore
 from api.main import create_app
+from graph.backend import GraphBackend
 from linkscope.settings import Settings
 from tests.api_server import serving
 from tests.hostile import HOSTILE_GROUP_ID, HOSTILE_IDS, hostile_graph
@@ -174,3 +175,15 @@ def test_security_headers_on_every_response(client: Client) -> None:
         assert all(s == "'self'" or s.startswith("'sha256-") for s in csp["script-src"]), name
     view_csp = responses["view"].headers["content-security-policy"]
     assert "sandbox allow-scripts" in view_csp
+
+
+def test_security_headers_on_an_unexpected_500(tmp_path: Path) -> None:
+    def broken(_: Settings) -> GraphBackend:
+        raise RuntimeError("not a store error: answered by the generic 500 handler")
+
+    app = create_app(Settings(keys_file=str(tmp_path / "keys.json")), opener=broken)
+    with serving(app) as url:
+        response = httpx.get(url + "/ready", timeout=30)
+    assert response.status_code == 500 and response.json()["error"]["code"] == "internal_error"
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["content-security-policy"].startswith("default-src 'none'")
