@@ -7,8 +7,9 @@ with ``fetch`` into an ``<iframe srcdoc>``, which runs under the *embedding* pag
 nonce would have to be shared between two responses, a hash of fixed text needs nothing.
 The view pages carry their data in a JSON block, so their scripts are the same bytes always.
 
-FastAPI's ``/docs`` and ``/redoc`` pages load Swagger UI / ReDoc from cdn.jsdelivr.net with an
-inline start-up script; they get their own, looser policy (they show the schema, no data).
+FastAPI's ``/docs`` and ``/redoc`` pages load Swagger UI / ReDoc from cdn.jsdelivr.net (and
+fonts from Google) with inline start-up code; they get their own, looser policy (they show the
+schema, no data).
 """
 
 from __future__ import annotations
@@ -46,12 +47,16 @@ def policy(*, sandbox: bool = False) -> str:
     return "; ".join(directives)
 
 
+# What FastAPI's Swagger UI and ReDoc pages load (fastapi/openapi/docs.py): cannot be checked
+# here (no network), kept to those hosts.
 DOCS_POLICY = "; ".join(
     [
         "default-src 'none'",
         f"script-src 'self' 'unsafe-inline' {CDN}",
-        f"style-src 'self' {CDN}",
-        "img-src 'self' data: https://fastapi.tiangolo.com",
+        f"style-src 'self' 'unsafe-inline' {CDN} https://fonts.googleapis.com",
+        "font-src https://fonts.gstatic.com",
+        "img-src 'self' data: https://fastapi.tiangolo.com https://cdn.redoc.ly",
+        "worker-src blob:",
         "connect-src 'self'",
         "frame-ancestors 'self'",
         "base-uri 'none'",
