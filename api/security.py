@@ -17,7 +17,6 @@ from __future__ import annotations
 from functools import lru_cache
 
 from fastapi import FastAPI
-from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import cluster
@@ -63,28 +62,36 @@ DOCS_POLICY = "; ".join(
         "form-action 'self'",
     ]
 )
-FIXED = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
+FIXED = [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer")]
+CSP = b"content-security-policy"
 
 
 class SecurityHeaders:
-    """ASGI middleware; a response that sets its own policy keeps it."""
+    """ASGI middleware; a response that sets its own policy keeps it. Raw header tuples, built
+    once: this runs on every response of the hot read paths."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        self._headers: dict[bool, list[tuple[bytes, bytes]]] = {}
+
+    def _extra(self, docs: bool) -> list[tuple[bytes, bytes]]:
+        if docs not in self._headers:
+            csp = DOCS_POLICY if docs else policy()
+            self._headers[docs] = [*FIXED, (CSP, csp.encode("ascii"))]
+        return self._headers[docs]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        csp = DOCS_POLICY if scope["path"] in DOCS_PATHS else policy()
+        extra = self._extra(scope["path"] in DOCS_PATHS)
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                for name, value in FIXED.items():
-                    headers[name] = value
-                if "content-security-policy" not in headers:
-                    headers["Content-Security-Policy"] = csp
+                headers = list(message.get("headers", ()))
+                names = {name.lower() for name, _ in headers}
+                headers.extend(h for h in extra if h[0] not in names)
+                message["headers"] = headers
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
