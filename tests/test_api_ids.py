@@ -3,6 +3,8 @@ refused (422); HEAD probes; security headers on every response."""
 
 from __future__ import annotations
 
+import html
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -192,3 +194,16 @@ def test_security_headers_on_an_unexpected_500(tmp_path: Path) -> None:
     assert response.status_code == 500 and response.json()["error"]["code"] == "internal_error"
     assert response.headers["x-content-type-options"] == "nosniff"
     assert response.headers["content-security-policy"].startswith("default-src 'none'")
+
+
+@pytest.mark.parametrize("account_id", [HOSTILE_IDS[0], HOSTILE_IDS[1], HOSTILE_IDS[5]])
+def test_view_pages_escape_ids_for_each_context(client: Client, account_id: str) -> None:
+    page = client.get(f"/v1/accounts/{_seg(account_id)}/graph").text
+    head, _, rest = page.partition('<script type="application/json" id="graph-data">')
+    data, _, tail = rest.partition("</script>")
+    # HTML text and attribute: the title as entities; the JSON block: no "<", no line separators.
+    assert html.escape(f"account {account_id}", quote=True) in head
+    assert f'aria-label="{html.escape(f"account {account_id}", quote=True)}"' in head
+    assert not any(c in data for c in "<>&\u2028\u2029")
+    assert json.loads(data)["nodes"][0]["key"] == account_id
+    assert tail.count("<script") == 1  # only the fixed start-up script follows
