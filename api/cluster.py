@@ -10,6 +10,9 @@ account, Cypher results) look the same without styling code in the browser.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import html
 import json
 import math
 from functools import lru_cache
@@ -82,21 +85,43 @@ def _vis_assets() -> tuple[str, str]:
 
 
 def _json(value: Any) -> str:
-    # Safe inside <script>: no "</script>" or "<!--" can close or confuse the element.
-    return json.dumps(value).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    """JSON that stays data inside a ``<script>`` element: no ``</script>`` or ``<!--`` can end
+    or change the element, and U+2028/U+2029 (line ends to old JavaScript parsers) are escaped."""
+    text = json.dumps(value, ensure_ascii=False, allow_nan=False)
+    for char, escaped in _JSON_ESCAPES:
+        text = text.replace(char, escaped)
+    return text
+
+
+_JSON_ESCAPES = (("&", "\\u0026"), ("<", "\\u003c"), (">", "\\u003e"),
+                 ("\u2028", "\\u2028"), ("\u2029", "\\u2029"))  # fmt: skip
 
 
 def render(net: Network, title: str) -> str:
+    """The page: vis-network and a fixed start-up script inline (so their hashes can be allowed
+    by the Content-Security-Policy), the graph as a JSON data block the script reads."""
     js, css = _vis_assets()
     nodes, edges, _, _, _, opts = net.get_network_data()
+    data = {"nodes": nodes, "edges": edges,
+            "options": json.loads(opts) if isinstance(opts, str) else opts}  # fmt: skip
     return PAGE.format(
-        title=title.replace("<", "&lt;"),
-        css=css,
+        title=html.escape(title, quote=True),
+        style=css + PAGE_CSS,
         js=js,
-        nodes=_json(nodes),
-        edges=_json(edges),
-        options=opts if isinstance(opts, str) else _json(opts),
+        boot=BOOT,
+        data=_json(data),
     )
+
+
+def inline_hashes() -> dict[str, list[str]]:
+    """CSP source expressions of the page's inline script and style elements."""
+    js, css = _vis_assets()
+    return {"script": [_sha256(js), _sha256(BOOT)], "style": [_sha256(css + PAGE_CSS)]}
+
+
+def _sha256(text: str) -> str:
+    digest = hashlib.sha256(text.encode("utf-8")).digest()
+    return "'sha256-" + base64.b64encode(digest).decode("ascii") + "'"
 
 
 def account_node(account_id: str, group: str, title: str, size: float = 18) -> dict[str, Any]:
@@ -123,45 +148,53 @@ def volume_width(quote: float) -> float:
     return 1.0 + min(9.0, math.log10(1.0 + max(quote, 0.0)))
 
 
-PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>{title}</title>
-<style>{css}
-html, body {{ margin: 0; height: 100%; font-family: system-ui, sans-serif; }}
-#net {{ position: absolute; inset: 0; }}
-#status {{ position: absolute; left: 8px; bottom: 6px; font-size: 12px; color: #52606d; }}
-</style>
-<script>{js}</script></head>
-<body><div id="net" role="img" aria-label="{title}"></div><div id="status">laying out…</div>
-<script>
-(function () {{
-  var nodes = new vis.DataSet({nodes});
-  var edges = new vis.DataSet({edges});
+PAGE_CSS = """
+html, body { margin: 0; height: 100%; font-family: system-ui, sans-serif; }
+#net { position: absolute; inset: 0; }
+#status { position: absolute; left: 8px; bottom: 6px; font-size: 12px; color: #52606d; }
+"""
+
+# Fixed text: its hash is in the CSP. Messages are taken from the embedding page only.
+BOOT = """
+(function () {
+  var data = JSON.parse(document.getElementById("graph-data").textContent);
+  var nodes = new vis.DataSet(data.nodes);
+  var edges = new vis.DataSet(data.edges);
   var started = performance.now();
-  var network = new vis.Network(document.getElementById("net"), {{nodes: nodes, edges: edges}}, {options});
+  var network = new vis.Network(document.getElementById("net"), {nodes: nodes, edges: edges}, data.options);
   window.linkscopeNetwork = network;
-  function tell(message) {{ if (window.parent !== window) window.parent.postMessage(message, "*"); }}
-  network.once("stabilizationIterationsDone", function () {{
-    network.setOptions({{physics: false}});
+  function tell(message) { if (window.parent !== window) window.parent.postMessage(message, "*"); }
+  network.once("stabilizationIterationsDone", function () {
+    network.setOptions({physics: false});
     var ms = Math.round(performance.now() - started);
     document.body.dataset.stabilized = String(ms);
     document.getElementById("status").textContent = nodes.length + " nodes, " + edges.length + " edges";
-    tell({{type: "linkscope:stabilized", ms: ms, nodes: nodes.length, edges: edges.length}});
-  }});
-  network.on("click", function (params) {{
+    tell({type: "linkscope:stabilized", ms: ms, nodes: nodes.length, edges: edges.length});
+  });
+  network.on("click", function (params) {
     if (!params.nodes.length) return;
     var node = nodes.get(params.nodes[0]);
-    tell({{type: "linkscope:node", id: node.id, kind: node.kind, key: node.key}});
-  }});
-  window.addEventListener("message", function (event) {{
-    var data = event.data || {{}};
-    if (data.type !== "linkscope:add") return;
-    nodes.update(data.nodes || []);
-    edges.update(data.edges || []);
-    tell({{type: "linkscope:added", nodes: nodes.length, edges: edges.length}});
-  }});
-  tell({{type: "linkscope:ready"}});
-}})();
-</script></body></html>
+    tell({type: "linkscope:node", id: node.id, kind: node.kind, key: node.key});
+  });
+  window.addEventListener("message", function (event) {
+    if (event.source !== window.parent) return;
+    var message = event.data || {};
+    if (message.type !== "linkscope:add") return;
+    nodes.update(message.nodes || []);
+    edges.update(message.edges || []);
+    tell({type: "linkscope:added", nodes: nodes.length, edges: edges.length});
+  });
+  tell({type: "linkscope:ready"});
+})();
+"""
+
+PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{title}</title>
+<style>{style}</style>
+<script>{js}</script></head>
+<body><div id="net" role="img" aria-label="{title}"></div><div id="status">laying out…</div>
+<script type="application/json" id="graph-data">{data}</script>
+<script>{boot}</script></body></html>
 """
 
 

@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
-from api import errors
+from api import errors, paths, security
 from api.cache import ReadCache
 from api.deps import StoreHolder
 from api.keys import KeyStore
@@ -54,6 +54,8 @@ def create_app(
     app.state.runs = RunManager(settings)
     app.state.cache = ReadCache()
     errors.install(app)
+    app.add_middleware(paths.SegmentPaths)
+    security.install(app)
     for module in (system, groups, accounts, events, cypher, runs, views):
         app.include_router(module.router)
     # The UI: its page at "/", its files under /static. Not a catch-all mount at "/", which

@@ -8,6 +8,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from graph.values import param_problem
+
 Verdict = Literal["violation", "suspected", "cleared"]
 Action = Literal[
     "none",
@@ -165,7 +167,10 @@ class CypherIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     query: str = Field(min_length=1, max_length=20_000)
     params: dict[str, Any] = Field(
-        default_factory=dict, description="Names are Cypher identifiers: letters, digits, _."
+        default_factory=dict,
+        description="Names are Cypher identifiers: letters, digits, _. Values are JSON: integers "
+        "within the signed 64-bit range, nesting at most 32 levels, map keys non-empty and "
+        "without backticks.",
     )
     timeout_ms: int | None = Field(default=None, ge=1, description="Capped by the server setting.")
 
@@ -175,6 +180,9 @@ class CypherIn(BaseModel):
         bad = [k for k in value if not PARAM_NAME.fullmatch(k)]
         if bad:
             raise ValueError(f"parameter names must be identifiers: {bad[:3]}")
+        problem = param_problem(value)
+        if problem:
+            raise ValueError(problem)
         _utf8(json.dumps(value, ensure_ascii=False))
         return value
 

@@ -33,12 +33,14 @@ def parse_ts(raw: Any) -> int:
             raise ValueError("timestamp has no UTC offset")
         return int(raw.timestamp() * 1000)
     if isinstance(raw, int) and not isinstance(raw, bool):
-        return raw
+        return _epoch_ms(raw)
     text = _text(raw).strip()
     if not text:
         raise ValueError("empty timestamp")
     if text.lstrip("-").isdigit():
-        return int(text)
+        if len(text) > 20:  # longer than any int64; int() of a huge text is slow
+            raise ValueError(f"epoch milliseconds out of range (years 1..9999): {text[:24]}…")
+        return _epoch_ms(int(text))
     try:
         parsed = datetime.fromisoformat(text)
     except ValueError:
@@ -47,6 +49,17 @@ def parse_ts(raw: Any) -> int:
         raise ValueError(f"timestamp without offset or Z: {text[:40]!r}")
     delta = parsed - datetime(1970, 1, 1, tzinfo=UTC)
     return delta.days * 86_400_000 + delta.seconds * 1000 + delta.microseconds // 1000
+
+
+# The epoch ms of 0001-01-01 and 9999-12-31T23:59:59.999Z: what ISO 8601 text can say. The store
+# keeps int64 and FalkorDB turns a larger integer into the int64 maximum without a word.
+EPOCH_MS_MIN, EPOCH_MS_MAX = -62_135_596_800_000, 253_402_300_799_999
+
+
+def _epoch_ms(value: int) -> int:
+    if not EPOCH_MS_MIN <= value <= EPOCH_MS_MAX:
+        raise ValueError(f"epoch milliseconds out of range (years 1..9999): {str(value)[:24]}")
+    return value
 
 
 def _number(raw: Any) -> float:

@@ -130,13 +130,19 @@ def ingest(
 
 
 def _parse_param(text: str) -> tuple[str, Any]:
+    from graph.values import param_problem
+
     key, sep, value = text.partition("=")
     if not sep or not key:
         raise typer.BadParameter(f"expected k=v, got {text!r}")
     try:
-        return key, json.loads(value)
+        parsed = json.loads(value)
     except json.JSONDecodeError:
         return key, value
+    problem = param_problem(parsed)
+    if problem:  # refused, not changed (FalkorDB would clamp a huge integer without a word)
+        raise typer.BadParameter(f"{key}: {problem}")
+    return key, parsed
 
 
 @app.command()

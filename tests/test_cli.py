@@ -90,6 +90,14 @@ def test_ingest_then_cypher_formats_and_read_only(tmp_path: Path) -> None:
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
 
 
+def test_a_parameter_the_store_cannot_keep_is_refused_not_changed(tmp_path: Path) -> None:
+    for param, reason in (("x=123456789012345678901234567890", "64-bit"),
+                          ('x={"a`b": 1}', "backtick")):  # fmt: skip
+        done = _run(["cypher", "RETURN $x", "-p", param], tmp_path / "store", ok=False)
+        assert done.returncode == 2 and reason in done.stderr, done.stderr
+        assert "Traceback" not in done.stderr
+
+
 def test_ingest_of_nothing_usable_exits_non_zero(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     done = _run(["ingest", str(tmp_path / "empty")], tmp_path / "store", ok=False)

@@ -87,12 +87,12 @@ def test_sign_in_queue_and_group_graph(site: Site) -> None:
     assert rows.count() == len(listed) > 0
     assert rows.first.get_attribute("data-group") == listed[0]["group_id"]  # highest score first
     page.select_option("#f-verdict", "cleared")
-    page.wait_for_function(
-        "document.querySelectorAll('#queue tbody tr[data-group]').length > 0 && [...document.querySelectorAll('#queue .badge')].every(b => b.textContent === 'cleared')"
+    page.wait_for_function(  # functions, not expressions: the page's CSP forbids eval
+        "() => document.querySelectorAll('#queue tbody tr[data-group]').length > 0 && [...document.querySelectorAll('#queue .badge')].every(b => b.textContent === 'cleared')"
     )
     page.select_option("#f-verdict", "")
     page.wait_for_function(
-        f"document.querySelectorAll('#queue tbody tr[data-group]').length === {len(listed)}"
+        f"() => document.querySelectorAll('#queue tbody tr[data-group]').length === {len(listed)}"
     )
 
     group_id = _open_top_group(site)
@@ -147,7 +147,8 @@ def test_open_an_account_from_the_graph(site: Site) -> None:
         assert box is not None
         page.mouse.click(box["x"] + x, box["y"] + y)
         page.wait_for_function(
-            f"Number(document.getElementById('ego-graph').dataset.nodes) > {before}", timeout=15_000
+            f"() => Number(document.getElementById('ego-graph').dataset.nodes) > {before}",
+            timeout=15_000,
         )
 
 
@@ -159,7 +160,9 @@ def test_record_a_decision_and_see_it_after_reload(site: Site) -> None:
     page.select_option("#d-kind", "confirm")
     page.fill("#d-note", note)
     page.click("#decide button[type=submit]")
-    page.wait_for_function(f"document.querySelector('#decisions').innerText.includes({note!r})")
+    page.wait_for_function(
+        f"() => document.querySelector('#decisions').innerText.includes({note!r})"
+    )
     page.reload()
     page.wait_for_selector("#group-graph[data-stabilized-ms]", timeout=30_000)
     history = page.locator("[data-testid=decisions]").inner_text()

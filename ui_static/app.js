@@ -1,28 +1,64 @@
 // linkscope investigator UI: a small hash-routed page over the /v1 API. No build step.
 // The API key lives in sessionStorage only; every call sends it as a Bearer token.
+// The DOM is built with elements, properties and text nodes (h() below), never from HTML text
+// holding data, so an id or note cannot become markup whatever characters it has. The page's
+// Content-Security-Policy forbids inline handlers and inline style attributes: styles are
+// classes, or set through element.style.
 
 const view = document.getElementById("view");
 const KEY = "linkscope.key";
 let me = null;
 
 // ---------------------------------------------------------------- helpers
-function esc(value) {
-  return String(value ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
+function h(tag, props = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [name, value] of Object.entries(props)) {
+    if (value === null || value === undefined || value === false) continue;
+    if (name === "class") el.className = value;
+    else if (name === "dataset") Object.assign(el.dataset, value);
+    else if (name === "style") Object.assign(el.style, value);
+    else if (name.startsWith("on")) el.addEventListener(name.slice(2), value);
+    else el.setAttribute(name, value === true ? "" : String(value));
+  }
+  add(el, children);
+  return el;
 }
+function add(el, children) {
+  for (const child of children.flat(Infinity)) {
+    if (child === null || child === undefined || child === false) continue;
+    el.append(child instanceof Node ? child : String(child));
+  }
+  return el;
+}
+function fill(el, ...children) { el.replaceChildren(); return add(el, children); }
+// "#/group/<id>": the id as one encoded segment, whatever it holds ("/", "?", "#", "%").
+function link(page, id, ...text) { return h("a", { href: `#/${page}/${encodeURIComponent(id)}` }, text.length ? text : String(id)); }
+function path(resource, id, ...rest) { return ["/v1", resource, encodeURIComponent(id), ...rest].join("/"); }
+function join(items, separator) { return items.flatMap((item, i) => (i ? [separator(), item] : [item])); }
 function fmtTs(ms) { return ms ? new Date(Number(ms)).toISOString().replace("T", " ").slice(0, 19) : ""; }
 function fmtNum(x) { return Number(x || 0).toLocaleString("en-US", { maximumFractionDigits: 2 }); }
-function badge(verdict) { return `<span class="badge ${esc(verdict)}">${esc(verdict)}</span>`; }
-function chips(items) { return (items || []).map((c) => `<span class="chip">${esc(c)}</span>`).join(""); }
+function fixed(x, digits) { return Number(x || 0).toFixed(digits); }
+function badge(verdict) { return h("span", { class: `badge ${verdict}` }, verdict); }
+function chips(items) { return (items || []).map((c) => h("span", { class: "chip" }, c)); }
 function can(...roles) { return me && (me.role === "admin" || roles.includes(me.role)); }
+function row(...cells) { return h("tr", {}, cells.map((c) => (c instanceof Node && c.tagName === "TD" ? c : h("td", {}, c)))); }
+function table(head, rows, empty) {
+  return h("table", {}, head ? h("thead", {}, h("tr", {}, head.map((t) => h("th", {}, t)))) : null,
+    h("tbody", {}, rows.length ? rows : empty ? h("tr", {}, h("td", { colspan: (head || [1]).length, class: "muted" }, empty)) : null));
+}
+function kv(pairs) { return h("div", { class: "kv" }, pairs.flatMap(([k, v]) => [h("span", {}, k), h("span", {}, v)])); }
+function card(...children) { return h("div", { class: "card" }, children); }
+function options(values, selected) { return values.map((v) => (Array.isArray(v) ? h("option", { value: v[0] }, v[1]) : h("option", { selected: v === selected }, v))); }
+function dot(kind, text) { return [h("b", { class: `dot ${kind}` }, text), " "]; }
 
 class ApiError extends Error {
   constructor(status, code, message) { super(message); this.status = status; this.code = code; }
 }
 
-async function api(path, options = {}) {
+async function api(url, options = {}) {
   const key = sessionStorage.getItem(KEY);
   const headers = { Authorization: `Bearer ${key}`, ...(options.body ? { "Content-Type": "application/json" } : {}) };
-  const response = await fetch(path, { ...options, headers });
+  const response = await fetch(url, { ...options, headers });
   if (response.status === 401) { signOut("Your key was not accepted; sign in again."); throw new ApiError(401, "unauthenticated", "signed out"); }
   const type = response.headers.get("content-type") || "";
   if (!response.ok) {
@@ -33,15 +69,13 @@ async function api(path, options = {}) {
 }
 
 function showError(where, err) {
-  where.innerHTML = `<p class="error" role="alert">${esc(err.message)}${err.code ? ` (${esc(err.code)})` : ""}</p>`;
+  const message = h("p", { class: "error", role: "alert" }, err.message, err.code ? ` (${err.code})` : "");
+  fill(where, where.tagName === "TBODY" ? h("tr", {}, h("td", { colspan: 8 }, message)) : message);
 }
 
 // A cluster view: the pyvis-built page in a sandboxed frame; it talks back with postMessage.
 function mountGraph(container, html, handlers = {}) {
-  const frame = document.createElement("iframe");
-  frame.className = "graph";
-  frame.title = "cluster graph";
-  frame.setAttribute("sandbox", "allow-scripts");
+  const frame = h("iframe", { class: "graph", title: "cluster graph", sandbox: "allow-scripts" });
   frame.srcdoc = html;
   container.replaceChildren(frame);
   const listener = (event) => {
@@ -67,47 +101,45 @@ function signOut(message) {
 }
 
 function renderSignin() {
-  view.innerHTML = `<section id="signin" class="card narrow"><h1>Sign in</h1>
-    <p>Paste your API key. It is kept in this browser tab's session only.</p>
-    <form id="signin-form"><label for="key">API key</label>
-    <input id="key" name="key" type="password" autocomplete="off" required placeholder="lsk_…">
-    <button type="submit">Sign in</button><p id="signin-error" class="error" role="alert"></p></form></section>`;
-  const form = document.getElementById("signin-form");
-  document.getElementById("key").focus();
+  const key = h("input", { id: "key", name: "key", type: "password", autocomplete: "off", required: true, placeholder: "lsk_…" });
+  const error = h("p", { id: "signin-error", class: "error", role: "alert" });
+  const form = h("form", { id: "signin-form" }, h("label", { for: "key" }, "API key"), key,
+    h("button", { type: "submit" }, "Sign in"), error);
+  fill(view, h("section", { id: "signin", class: "card narrow" }, h("h1", {}, "Sign in"),
+    h("p", {}, "Paste your API key. It is kept in this browser tab's session only."), form));
+  key.focus();
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
-    sessionStorage.setItem(KEY, document.getElementById("key").value.trim());
+    sessionStorage.setItem(KEY, key.value.trim());
     try {
       me = await api("/v1/me");
       if (location.hash === "#/queue") render(); else location.hash = "#/queue";
     } catch (err) {
       sessionStorage.removeItem(KEY);
-      document.getElementById("signin-error").textContent = err.status === 401 ? "That key is not valid." : err.message;
+      error.textContent = err.status === 401 ? "That key is not valid." : err.message;
     }
   });
 }
 
 // ---------------------------------------------------------------- queue
 const queueState = { verdict: "", clause: "", decision: "" };
+const CLAUSES = ["wash_trading", "coordinated_trading", "self_matching", "spoofing", "unauthorized_bot", "limit_breach"];
 
 async function renderQueue() {
-  view.innerHTML = `<h1>Group queue</h1>
-    <div class="card filters" role="search">
-      <div><label for="f-verdict">Verdict</label><select id="f-verdict"><option value="">any</option>
-        <option>violation</option><option>suspected</option><option>cleared</option></select></div>
-      <div><label for="f-clause">Clause</label><select id="f-clause"><option value="">any</option>
-        ${["wash_trading", "coordinated_trading", "self_matching", "spoofing", "unauthorized_bot", "limit_breach"].map((c) => `<option>${c}</option>`).join("")}</select></div>
-      <div><label for="f-decision">Decision</label><select id="f-decision"><option value="">any</option>
-        <option value="none">none yet</option><option>confirm</option><option>dismiss</option><option>escalate</option><option>action_taken</option></select></div>
-      <div class="muted" id="queue-count"></div>
-    </div>
-    <div class="card"><table id="queue"><thead><tr><th>Score</th><th>Verdict</th><th>Group</th><th>Members</th>
-      <th>Clauses</th><th>Volume among members</th><th>Recommended action</th><th>Decision</th></tr></thead><tbody></tbody></table></div>`;
-  for (const [id, field] of [["f-verdict", "verdict"], ["f-clause", "clause"], ["f-decision", "decision"]]) {
-    const select = document.getElementById(id);
+  const filter = (id, label, values, field) => {
+    const select = h("select", { id }, options(values));
     select.value = queueState[field];
     select.addEventListener("change", () => { queueState[field] = select.value; loadQueue(); });
-  }
+    return h("div", {}, h("label", { for: id }, label), select);
+  };
+  fill(view, h("h1", {}, "Group queue"),
+    h("div", { class: "card filters", role: "search" },
+      filter("f-verdict", "Verdict", [["", "any"], "violation", "suspected", "cleared"], "verdict"),
+      filter("f-clause", "Clause", [["", "any"], ...CLAUSES], "clause"),
+      filter("f-decision", "Decision", [["", "any"], ["none", "none yet"], "confirm", "dismiss", "escalate", "action_taken"], "decision"),
+      h("div", { class: "muted", id: "queue-count" })),
+    card(h("table", { id: "queue" }, h("thead", {}, h("tr", {}, ["Score", "Verdict", "Group", "Members", "Clauses",
+      "Volume among members", "Recommended action", "Decision"].map((t) => h("th", {}, t)))), h("tbody"))));
   await loadQueue();
 }
 
@@ -119,183 +151,200 @@ async function loadQueue() {
   try {
     const page = await api(`/v1/groups?${params}`);
     const items = page.items.filter((g) => !queueState.decision || (queueState.decision === "none" ? !g.decision : g.decision === queueState.decision));
-    body.innerHTML = items.map((g) => `<tr data-group="${esc(g.group_id)}">
-      <td>${g.score.toFixed(2)}</td><td>${badge(g.verdict)}</td>
-      <td><a href="#/group/${encodeURIComponent(g.group_id)}">${esc(g.group_id)}</a></td>
-      <td>${g.member_count}: ${esc(g.members_preview.slice(0, 5).join(", "))}${g.member_count > 5 ? ", …" : ""}</td>
-      <td>${chips(g.clauses)}</td><td>${fmtNum(g.quote_volume)}</td><td>${esc(g.recommended_action)}</td>
-      <td>${esc(g.decision || "")}</td></tr>`).join("") || `<tr><td colspan="8" class="muted">No groups match.</td></tr>`;
+    fill(body, items.length ? items.map((g) => {
+      const tr = row(fixed(g.score, 2), badge(g.verdict), link("group", g.group_id),
+        `${g.member_count}: ${g.members_preview.slice(0, 5).join(", ")}${g.member_count > 5 ? ", …" : ""}`,
+        chips(g.clauses), fmtNum(g.quote_volume), g.recommended_action, g.decision || "");
+      tr.dataset.group = g.group_id;
+      return tr;
+    }) : h("tr", {}, h("td", { colspan: 8, class: "muted" }, "No groups match.")));
     document.getElementById("queue-count").textContent = `${items.length} groups (run ${page.run_id || "none"})`;
   } catch (err) { showError(body, err); }
 }
 
 // ---------------------------------------------------------------- group page
+function washCard(w) {
+  return card(h("h2", {}, `Wash trading in ${w.symbol}`),
+    kv([["Members", w.members.join(", ")],
+      ["Fills / quote volume", `${w.trades} / ${fmtNum(w.quote)} (${fixed(w.symbol_share * 100, 3)}% of the symbol)`],
+      ["Completed cycles", String(w.cycle_completions)],
+      ["Net position ratio", Object.entries(w.net_position_ratio).map(([a, r]) => `${a}: ${r}`).join(", ")]]),
+    h("h2", {}, "Cycles"), table(null, w.cycles.map((c) => row([...c, c[0]].join(" → ")))),
+    h("h2", {}, "Trades in the cycles"), h("p", { class: "chips" }, chips(w.trade_ids)));
+}
+
+function syncCard(pairs) {
+  return card(h("h2", {}, "Synchronized trading"), table(["Pair", "Episodes", "Expected by chance", "Examples"],
+    pairs.map((p) => row(`${p.a} – ${p.b}`, String(p.episodes), fixed(p.expected, 3),
+      join(p.examples.slice(0, 3).map((x) => `${x.symbol} ${x.side} ${fmtTs(x.ts_a)} / +${fixed((x.ts_b - x.ts_a) / 1000, 1)}s`), () => h("br"))))));
+}
+
 async function renderGroup(groupId) {
-  view.innerHTML = `<p class="muted">Loading ${esc(groupId)}…</p>`;
+  fill(view, h("p", { class: "muted" }, `Loading ${groupId}…`));
   let group;
-  try { group = await api(`/v1/groups/${encodeURIComponent(groupId)}`); } catch (err) { showError(view, err); return; }
+  try { group = await api(path("groups", groupId)); } catch (err) { showError(view, err); return; }
   const ev = group.evidence || {};
-  view.innerHTML = `<h1>Group ${esc(group.group_id)} ${badge(group.verdict)}</h1>
-  <div class="grid">
-    <div>
-      <div class="card"><div id="group-graph" data-testid="group-graph"></div>
-        <p class="legend">Accounts: <b style="color:#d64545">●</b> ${esc(group.verdict)} member, <b style="color:#b05fd1">●</b> flagged member (bigger: controller candidate) ·
-        <b>▲</b> IP <b>■</b> device <b>◆</b> funding source (bigger: more specific) · arrows: seller → buyer, width by volume, <b style="color:#d0021b">red</b>: wash cycle · <b style="color:#e8a33d">orange dots</b>: synchronized trading · teal dashes: internal transfers. Click an account to open it.</p></div>
-      <div class="card"><h2>Timeline of trades among members and logins</h2><div id="timeline"></div></div>
-      <div class="card"><h2>Linkage evidence</h2><div class="scroll"><table><thead><tr><th>Accounts</th><th>Kind</th><th>Identifier</th><th>Weight</th><th>Why it counts</th></tr></thead><tbody>
-        ${(ev.links || []).map((l) => `<tr><td>${esc(l.a)} – ${esc(l.b)}</td><td>${esc(l.kind)}</td><td>${esc(l.identifier || "")}</td><td>${l.weight.toFixed(2)}</td><td>${esc(l.why)}</td></tr>`).join("") || `<tr><td colspan="5" class="muted">Linked by trading only.</td></tr>`}
-      </tbody></table></div></div>
-      ${(ev.wash || []).map((w) => `<div class="card"><h2>Wash trading in ${esc(w.symbol)}</h2>
-        <div class="kv"><span>Members</span><span>${esc(w.members.join(", "))}</span>
-        <span>Fills / quote volume</span><span>${w.trades} / ${fmtNum(w.quote)} (${(w.symbol_share * 100).toFixed(3)}% of the symbol)</span>
-        <span>Completed cycles</span><span>${w.cycle_completions}</span>
-        <span>Net position ratio</span><span>${esc(Object.entries(w.net_position_ratio).map(([a, r]) => `${a}: ${r}`).join(", "))}</span></div>
-        <h2>Cycles</h2><table><tbody>${w.cycles.map((c) => `<tr><td>${esc([...c, c[0]].join(" → "))}</td></tr>`).join("")}</tbody></table>
-        <h2>Trades in the cycles</h2><p class="chips">${chips(w.trade_ids)}</p></div>`).join("")}
-      ${(ev.synchronized || []).length ? `<div class="card"><h2>Synchronized trading</h2><table><thead><tr><th>Pair</th><th>Episodes</th><th>Expected by chance</th><th>Examples</th></tr></thead><tbody>
-        ${ev.synchronized.map((p) => `<tr><td>${esc(p.a)} – ${esc(p.b)}</td><td>${p.episodes}</td><td>${p.expected.toFixed(3)}</td>
-        <td>${p.examples.slice(0, 3).map((x) => `${esc(x.symbol)} ${esc(x.side)} ${fmtTs(x.ts_a)} / +${((x.ts_b - x.ts_a) / 1000).toFixed(1)}s`).join("<br>")}</td></tr>`).join("")}</tbody></table></div>` : ""}
-    </div>
-    <div>
-      <div class="card" data-testid="assessment"><h2>Assessment</h2><div class="kv">
-        <span>Verdict</span><span>${badge(group.verdict)}</span><span>Score</span><span>${group.score.toFixed(2)}</span>
-        <span>Clauses</span><span>${chips(group.clauses) || "none"}</span><span>Recommended action</span><span><b>${esc(group.recommended_action)}</b></span>
-        <span>Lineage</span><span>${esc(group.lineage)} ${esc((group.parents || []).join(", "))}</span><span>Run</span><span>${esc(group.run_id)}</span></div>
-        <ul>${group.reasons.map((r) => `<li>${esc(r)}</li>`).join("")}</ul>
-        ${(ev.history || []).length ? `<h2>Enforcement history</h2><ul>${ev.history.map((h) => `<li>${esc(h.account)}: ${esc(h.action)} ${esc(h.clause)} (${fmtTs(h.ts)}, ${esc(h.via)})</li>`).join("")}</ul>` : ""}</div>
-      <div class="card"><h2>Decision</h2><div id="decision-form"></div>
-        <h2>Decision history</h2><table id="decisions" data-testid="decisions"><tbody></tbody></table></div>
-      <div class="card"><h2>Members</h2><table><thead><tr><th>Account</th><th>Role</th><th>Type</th><th>Flags</th></tr></thead><tbody>
-        ${group.members.map((m) => `<tr><td><a href="#/account/${encodeURIComponent(m.account_id)}">${esc(m.account_id)}</a></td><td>${esc(m.role)}</td><td>${esc(m.account_type)}</td><td>${chips(m.flags)}</td></tr>`).join("")}
-      </tbody></table></div>
-      ${(ev.member_flags || []).length ? `<div class="card"><h2>Member flags</h2><ul>${ev.member_flags.map((f) => `<li>${esc(f.account)}: ${esc(f.clause)} (${f.score.toFixed(2)})</li>`).join("")}</ul></div>` : ""}
-    </div>
-  </div>`;
+  const legend = h("p", { class: "legend" }, "Accounts: ", dot(group.verdict, "●"), `${group.verdict} member, `, dot("flagged", "●"),
+    "flagged member (bigger: controller candidate) · ", h("b", {}, "▲"), " IP ", h("b", {}, "■"), " device ", h("b", {}, "◆"),
+    " funding source (bigger: more specific) · arrows: seller → buyer, width by volume, ", dot("cycle", "red"), ": wash cycle · ",
+    dot("sync", "orange dots"), ": synchronized trading · teal dashes: internal transfers. Click an account to open it.");
+  const assessment = h("div", { class: "card", dataset: { testid: "assessment" } }, h("h2", {}, "Assessment"),
+    kv([["Verdict", badge(group.verdict)], ["Score", fixed(group.score, 2)], ["Clauses", group.clauses.length ? chips(group.clauses) : "none"],
+      ["Recommended action", h("b", {}, group.recommended_action)], ["Lineage", `${group.lineage} ${(group.parents || []).join(", ")}`], ["Run", group.run_id]]),
+    h("ul", {}, group.reasons.map((r) => h("li", {}, r))),
+    (ev.history || []).length ? [h("h2", {}, "Enforcement history"),
+      h("ul", {}, ev.history.map((x) => h("li", {}, `${x.account}: ${x.action} ${x.clause} (${fmtTs(x.ts)}, ${x.via})`)))] : null);
+  fill(view, h("h1", {}, `Group ${group.group_id} `, badge(group.verdict)),
+    h("div", { class: "grid" },
+      h("div", {},
+        card(h("div", { id: "group-graph", dataset: { testid: "group-graph" } }), legend),
+        card(h("h2", {}, "Timeline of trades among members and logins"), h("div", { id: "timeline" })),
+        card(h("h2", {}, "Linkage evidence"), h("div", { class: "scroll" }, table(["Accounts", "Kind", "Identifier", "Weight", "Why it counts"],
+          (ev.links || []).map((l) => row(`${l.a} – ${l.b}`, l.kind, l.identifier || "", fixed(l.weight, 2), l.why)), "Linked by trading only."))),
+        (ev.wash || []).map(washCard),
+        (ev.synchronized || []).length ? syncCard(ev.synchronized) : null),
+      h("div", {},
+        assessment,
+        card(h("h2", {}, "Decision"), h("div", { id: "decision-form" }), h("h2", {}, "Decision history"),
+          h("table", { id: "decisions", dataset: { testid: "decisions" } }, h("tbody"))),
+        card(h("h2", {}, "Members"), table(["Account", "Role", "Type", "Flags"],
+          group.members.map((m) => row(link("account", m.account_id), m.role, m.account_type, chips(m.flags))))),
+        (ev.member_flags || []).length ? card(h("h2", {}, "Member flags"),
+          h("ul", {}, ev.member_flags.map((f) => h("li", {}, `${f.account}: ${f.clause} (${fixed(f.score, 2)})`)))) : null)));
   renderDecisions(group);
-  api(`/v1/groups/${encodeURIComponent(groupId)}/graph`).then((html) => {
+  api(path("groups", groupId, "graph")).then((html) => {
     mountGraph(document.getElementById("group-graph"), html, {
       "linkscope:node": (data) => { if (data.kind === "Account") location.hash = `#/account/${encodeURIComponent(data.key)}`; },
     });
   }).catch((err) => showError(document.getElementById("group-graph"), err));
-  api(`/v1/groups/${encodeURIComponent(groupId)}/timeline?limit=400`).then((events) => renderTimeline(document.getElementById("timeline"), events))
+  api(`${path("groups", groupId, "timeline")}?limit=400`).then((events) => renderTimeline(document.getElementById("timeline"), events))
     .catch((err) => showError(document.getElementById("timeline"), err));
 }
 
 function renderTimeline(where, events) {
-  if (!events.length) { where.innerHTML = `<p class="muted">No trades among members or logins.</p>`; return; }
+  if (!events.length) { fill(where, h("p", { class: "muted" }, "No trades among members or logins.")); return; }
   const first = events[0].ts, last = events[events.length - 1].ts, span = Math.max(last - first, 1);
-  const color = { trade: "#d64545", login: "#6b8fd6", transfer: "#5fb3b3" };
-  where.innerHTML = `<div class="timeline" aria-hidden="true">${events.map((e) => `<span title="${esc(fmtTs(e.ts) + " " + e.detail)}" style="left:${(((e.ts - first) / span) * 99).toFixed(2)}%;background:${color[e.kind]}"></span>`).join("")}</div>
-    <p class="legend">${fmtTs(first)} … ${fmtTs(last)} · <b style="color:#d64545">|</b> trade among members <b style="color:#6b8fd6">|</b> login</p>
-    <div class="scroll"><table><tbody>${events.map((e) => `<tr><td>${fmtTs(e.ts)}</td><td>${esc(e.kind)}</td><td>${esc(e.detail)}</td></tr>`).join("")}</tbody></table></div>`;
+  fill(where,
+    h("div", { class: "timeline", "aria-hidden": "true" }, events.map((e) => h("span", {
+      class: `tick ${e.kind}`, title: `${fmtTs(e.ts)} ${e.detail}`, style: { left: `${(((e.ts - first) / span) * 99).toFixed(2)}%` } }))),
+    h("p", { class: "legend" }, `${fmtTs(first)} … ${fmtTs(last)} · `, dot("trade", "|"), "trade among members ", dot("login", "|"), "login"),
+    h("div", { class: "scroll" }, table(null, events.map((e) => row(fmtTs(e.ts), e.kind, e.detail)))));
 }
 
 function renderDecisions(group) {
   const form = document.getElementById("decision-form");
   const kinds = me.role === "enforcement" ? ["action_taken"] : me.role === "investigator" ? ["confirm", "dismiss", "escalate"] : me.role === "admin" ? ["confirm", "dismiss", "escalate", "action_taken"] : [];
-  if (!kinds.length) form.innerHTML = `<p class="muted">Your role (${esc(me.role)}) reads decisions but does not record them.</p>`;
+  if (!kinds.length) fill(form, h("p", { class: "muted" }, `Your role (${me.role}) reads decisions but does not record them.`));
   else {
-    form.innerHTML = `<form id="decide"><label for="d-kind">Decision</label><select id="d-kind">${kinds.map((k) => `<option>${k}</option>`).join("")}</select>
-      <label for="d-action">Action taken (enforcement)</label><select id="d-action"><option value="">—</option>
-      ${["request_report", "freeze_pending_review", "restrict_new_positions", "permanent_restriction"].map((a) => `<option>${a}</option>`).join("")}</select>
-      <label for="d-note">Note</label><textarea id="d-note" rows="3" maxlength="4000"></textarea>
-      <p><button type="submit">Record decision</button></p><p id="d-error" class="error" role="alert"></p></form>`;
-    document.getElementById("decide").addEventListener("submit", async (event) => {
+    const kind = h("select", { id: "d-kind" }, options(kinds));
+    const action = h("select", { id: "d-action" }, options([["", "—"], "request_report", "freeze_pending_review", "restrict_new_positions", "permanent_restriction"]));
+    const note = h("textarea", { id: "d-note", rows: 3, maxlength: 4000 });
+    const error = h("p", { id: "d-error", class: "error", role: "alert" });
+    const decide = h("form", { id: "decide" }, h("label", { for: "d-kind" }, "Decision"), kind,
+      h("label", { for: "d-action" }, "Action taken (enforcement)"), action, h("label", { for: "d-note" }, "Note"), note,
+      h("p", {}, h("button", { type: "submit" }, "Record decision")), error);
+    fill(form, decide);
+    decide.addEventListener("submit", async (event) => {
       event.preventDefault();
-      const action = document.getElementById("d-action").value || null;
       try {
-        await api(`/v1/groups/${encodeURIComponent(group.group_id)}/decisions`, { method: "POST",
-          body: JSON.stringify({ decision: document.getElementById("d-kind").value, action, note: document.getElementById("d-note").value }) });
-        document.getElementById("d-note").value = "";
-        document.getElementById("d-error").textContent = "";
+        await api(path("groups", group.group_id, "decisions"), { method: "POST",
+          body: JSON.stringify({ decision: kind.value, action: action.value || null, note: note.value }) });
+        note.value = "";
+        error.textContent = "";
         await loadDecisions(group.group_id);
-      } catch (err) { document.getElementById("d-error").textContent = err.message; }
+      } catch (err) { error.textContent = err.message; }
     });
   }
   fillDecisions(group.decisions);
 }
 
-async function loadDecisions(groupId) { fillDecisions(await api(`/v1/groups/${encodeURIComponent(groupId)}/decisions`)); }
+async function loadDecisions(groupId) { fillDecisions(await api(path("groups", groupId, "decisions"))); }
 
 function fillDecisions(decisions) {
-  document.querySelector("#decisions tbody").innerHTML = decisions.map((d) => `<tr><td>${fmtTs(d.at)}</td><td><b>${esc(d.decision)}</b>${d.action ? ` (${esc(d.action)})` : ""}</td>
-    <td>${esc(d.by_role)} ${esc(d.by_key)}</td><td>${esc(d.note)}</td><td class="muted">on ${esc(d.verdict)}, run ${esc(d.run_id)}</td></tr>`).join("")
-    || `<tr><td class="muted">No decisions yet.</td></tr>`;
+  fill(document.querySelector("#decisions tbody"), decisions.length ? decisions.map((d) => row(fmtTs(d.at),
+    [h("b", {}, d.decision), d.action ? ` (${d.action})` : ""], `${d.by_role} ${d.by_key}`, d.note,
+    h("td", { class: "muted" }, `on ${d.verdict}, run ${d.run_id}`))) : h("tr", {}, h("td", { class: "muted" }, "No decisions yet.")));
 }
 
 // ---------------------------------------------------------------- account page
 async function renderAccount(accountId) {
-  view.innerHTML = `<p class="muted">Loading ${esc(accountId)}…</p>`;
+  fill(view, h("p", { class: "muted" }, `Loading ${accountId}…`));
   if (!can("investigator", "analyst")) {
     try {
-      const group = await api(`/v1/accounts/${encodeURIComponent(accountId)}/group`);
-      view.innerHTML = `<h1>Account ${esc(accountId)}</h1><p>In group <a href="#/group/${encodeURIComponent(group.group_id)}">${esc(group.group_id)}</a> ${badge(group.verdict)}.</p>`;
+      const group = await api(path("accounts", accountId, "group"));
+      fill(view, h("h1", {}, `Account ${accountId}`), h("p", {}, "In group ", link("group", group.group_id), " ", badge(group.verdict), "."));
     } catch (err) { showError(view, err); }
     return;
   }
   let profile;
-  try { profile = await api(`/v1/accounts/${encodeURIComponent(accountId)}`); } catch (err) { showError(view, err); return; }
-  view.innerHTML = `<h1>Account ${esc(accountId)}</h1><div class="grid"><div>
-      <div class="card"><div class="filters"><div><label for="ego-depth">Depth</label><select id="ego-depth"><option>1</option><option>2</option><option>3</option></select></div>
-        <div><label for="ego-limit">Node cap</label><select id="ego-limit"><option>50</option><option selected>150</option><option>500</option><option>1000</option></select></div>
-        <div class="muted">Click an account to expand its neighbours.</div></div>
-      <div id="ego-graph" data-testid="ego-graph"></div><p id="ego-selected" class="legend"></p></div></div>
-    <div><div class="card"><h2>Profile</h2><div class="kv">${Object.entries(profile.properties).map(([k, v]) => `<span>${esc(k)}</span><span>${esc(k.endsWith("_at") ? fmtTs(v) : v)}</span>`).join("")}
-      <span>Group</span><span>${profile.group_id ? `<a href="#/group/${encodeURIComponent(profile.group_id)}">${esc(profile.group_id)}</a>` : "none"}</span></div></div>
-      <div class="card"><h2>Identifiers</h2><table><thead><tr><th>Kind</th><th>Value</th><th>Uses</th><th>Shared by</th><th>Specificity</th></tr></thead><tbody>
-      ${profile.identifiers.map((i) => `<tr><td>${esc(i.kind)}</td><td>${esc(i.value)}</td><td>${i.uses}</td><td>${i.shared_by}</td><td>${i.specificity.toFixed(2)}</td></tr>`).join("")}</tbody></table></div>
-      <div class="card"><h2>Flags</h2>${profile.flags.map((f) => `<details><summary>${esc(f.clause)} (${f.score.toFixed(2)})</summary><pre>${esc(JSON.stringify(f.evidence, null, 2))}</pre></details>`).join("") || `<p class="muted">None.</p>`}</div>
-    </div></div>`;
+  try { profile = await api(path("accounts", accountId)); } catch (err) { showError(view, err); return; }
+  const depthSelect = h("select", { id: "ego-depth" }, options(["1", "2", "3"]));
+  const limitSelect = h("select", { id: "ego-limit" }, options(["50", "150", "500", "1000"], "150"));
+  const selected = h("p", { id: "ego-selected", class: "legend" });
+  fill(view, h("h1", {}, `Account ${accountId}`), h("div", { class: "grid" },
+    h("div", {}, card(h("div", { class: "filters" }, h("div", {}, h("label", { for: "ego-depth" }, "Depth"), depthSelect),
+      h("div", {}, h("label", { for: "ego-limit" }, "Node cap"), limitSelect), h("div", { class: "muted" }, "Click an account to expand its neighbours.")),
+    h("div", { id: "ego-graph", dataset: { testid: "ego-graph" } }), selected)),
+    h("div", {},
+      card(h("h2", {}, "Profile"), kv([...Object.entries(profile.properties).map(([k, v]) => [k, k.endsWith("_at") ? fmtTs(v) : String(v ?? "")]),
+        ["Group", profile.group_id ? link("group", profile.group_id) : "none"]])),
+      card(h("h2", {}, "Identifiers"), table(["Kind", "Value", "Uses", "Shared by", "Specificity"],
+        profile.identifiers.map((i) => row(i.kind, i.value, String(i.uses), String(i.shared_by), fixed(i.specificity, 2))))),
+      card(h("h2", {}, "Flags"), profile.flags.length ? profile.flags.map((f) => h("details", {}, h("summary", {}, `${f.clause} (${fixed(f.score, 2)})`),
+        h("pre", {}, JSON.stringify(f.evidence, null, 2)))) : h("p", { class: "muted" }, "None.")))));
   const load = () => {
-    const depth = document.getElementById("ego-depth").value, limit = document.getElementById("ego-limit").value;
-    api(`/v1/accounts/${encodeURIComponent(accountId)}/graph?depth=${depth}&limit=${limit}`).then((html) => {
+    const depth = depthSelect.value, limit = limitSelect.value;
+    api(`${path("accounts", accountId, "graph")}?depth=${depth}&limit=${limit}`).then((html) => {
       const graph = mountGraph(document.getElementById("ego-graph"), html, {
         "linkscope:node": async (data) => {
           if (data.kind !== "Account") return;
-          document.getElementById("ego-selected").innerHTML = `Selected <a href="#/account/${encodeURIComponent(data.key)}">${esc(data.key)}</a> (open) · expanding…`;
+          fill(selected, "Selected ", link("account", data.key), " (open) · expanding…");
           try {
-            const items = await api(`/v1/accounts/${encodeURIComponent(data.key)}/neighborhood/view?limit=${limit}`);
+            const items = await api(`${path("accounts", data.key, "neighborhood", "view")}?limit=${limit}`);
             graph.add(items.nodes, items.edges);
-            document.getElementById("ego-selected").innerHTML = `Selected <a href="#/account/${encodeURIComponent(data.key)}">${esc(data.key)}</a> (open) · expanded ${items.nodes.length} neighbours`;
-          } catch (err) { showError(document.getElementById("ego-selected"), err); }
+            fill(selected, "Selected ", link("account", data.key), ` (open) · expanded ${items.nodes.length} neighbours`);
+          } catch (err) { showError(selected, err); }
         },
       });
     }).catch((err) => showError(document.getElementById("ego-graph"), err));
   };
-  document.getElementById("ego-depth").addEventListener("change", load);
-  document.getElementById("ego-limit").addEventListener("change", load);
+  depthSelect.addEventListener("change", load);
+  limitSelect.addEventListener("change", load);
   load();
 }
 
 // ---------------------------------------------------------------- Cypher console
+const EXAMPLE = "MATCH (a:Account)-[m:MEMBER_OF]->(g:Group {current: true, verdict: 'violation'}) RETURN a, m, g LIMIT 25";
+
 function renderCypher() {
-  if (!can("analyst")) { view.innerHTML = `<p class="error">The Cypher console is for analysts.</p>`; return; }
-  view.innerHTML = `<h1>Cypher console</h1><div class="card"><form id="cypher-form">
-    <label for="cypher-query">Query (read-only; Ctrl+Enter runs it)</label>
-    <textarea id="cypher-query" rows="6" spellcheck="false">MATCH (a:Account)-[m:MEMBER_OF]->(g:Group {current: true, verdict: 'violation'}) RETURN a, m, g LIMIT 25</textarea>
-    <label for="cypher-params">Parameters (JSON)</label><textarea id="cypher-params" rows="2" spellcheck="false">{}</textarea>
-    <p><button type="submit">Run</button> <span id="cypher-status" class="muted" aria-live="polite"></span></p></form></div>
-    <div class="card"><div id="cypher-graph"></div></div>
-    <div class="card scroll"><table id="cypher-result" data-testid="cypher-result"><thead></thead><tbody></tbody></table></div>`;
-  const form = document.getElementById("cypher-form");
-  document.getElementById("cypher-query").addEventListener("keydown", (event) => {
+  if (!can("analyst")) { fill(view, h("p", { class: "error" }, "The Cypher console is for analysts.")); return; }
+  const query = h("textarea", { id: "cypher-query", rows: 6, spellcheck: "false" });
+  query.value = EXAMPLE;
+  const params = h("textarea", { id: "cypher-params", rows: 2, spellcheck: "false" });
+  params.value = "{}";
+  const status = h("span", { id: "cypher-status", class: "muted", "aria-live": "polite" });
+  const form = h("form", { id: "cypher-form" }, h("label", { for: "cypher-query" }, "Query (read-only; Ctrl+Enter runs it)"), query,
+    h("label", { for: "cypher-params" }, "Parameters (JSON)"), params, h("p", {}, h("button", { type: "submit" }, "Run"), " ", status));
+  const head = h("thead"), body = h("tbody");
+  fill(view, h("h1", {}, "Cypher console"), card(form), card(h("div", { id: "cypher-graph" })),
+    h("div", { class: "card scroll" }, h("table", { id: "cypher-result", dataset: { testid: "cypher-result" } }, head, body)));
+  query.addEventListener("keydown", (event) => {
     if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) form.requestSubmit();
   });
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
-    const status = document.getElementById("cypher-status");
-    let params;
-    try { params = JSON.parse(document.getElementById("cypher-params").value || "{}"); } catch (err) { status.textContent = `parameters are not JSON: ${err.message}`; return; }
+    let values;
+    try { values = JSON.parse(params.value || "{}"); } catch (err) { status.textContent = `parameters are not JSON: ${err.message}`; return; }
     status.textContent = "running…";
     try {
-      const result = await api("/v1/cypher", { method: "POST", body: JSON.stringify({ query: document.getElementById("cypher-query").value, params }) });
+      const result = await api("/v1/cypher", { method: "POST", body: JSON.stringify({ query: query.value, params: values }) });
       status.textContent = `${result.rows.length} row(s) in ${result.elapsed_ms} ms${result.truncated ? " (truncated)" : ""}`;
-      document.querySelector("#cypher-result thead").innerHTML = `<tr>${result.columns.map((c) => `<th>${esc(c)}</th>`).join("")}</tr>`;
-      document.querySelector("#cypher-result tbody").innerHTML = result.rows.map((r) => `<tr>${r.map((v) => `<td>${esc(typeof v === "object" && v !== null ? JSON.stringify(v) : v)}</td>`).join("")}</tr>`).join("");
+      fill(head, h("tr", {}, result.columns.map((c) => h("th", {}, c))));
+      fill(body, result.rows.map((r) => row(...r.map((v) => (typeof v === "object" && v !== null ? JSON.stringify(v) : String(v ?? ""))))));
       await showResultGraph(result);
     } catch (err) {
       status.textContent = "";
-      showError(document.querySelector("#cypher-result tbody"), err);
+      showError(body, err);
     }
   });
 }
@@ -317,7 +366,7 @@ async function showResultGraph(result) {
   };
   result.rows.forEach(visit);
   const holder = document.getElementById("cypher-graph");
-  if (!nodes.size) { holder.innerHTML = `<p class="muted">No nodes in this result to draw.</p>`; return; }
+  if (!nodes.size) { fill(holder, h("p", { class: "muted" }, "No nodes in this result to draw.")); return; }
   const known = new Set(nodes.keys());
   const html = await api("/v1/graph/blank");
   const graph = mountGraph(holder, html, {
@@ -327,6 +376,10 @@ async function showResultGraph(result) {
 }
 
 // ---------------------------------------------------------------- routing
+function decoded(text) {
+  try { return decodeURIComponent(text); } catch { return text; }  // a hand-typed "%" is text
+}
+
 async function render() {
   const hash = location.hash || "#/queue";
   const signedIn = Boolean(sessionStorage.getItem(KEY));
@@ -337,9 +390,10 @@ async function render() {
   }
   document.getElementById("who").textContent = `${me.name || me.key_id} · ${me.role}`;
   document.querySelectorAll("[data-role]").forEach((el) => { el.hidden = !can(...el.dataset.role.split(" ")); });
-  const [, page, arg] = hash.match(/^#\/([^/]+)\/?(.*)$/) || [null, "queue", ""];
+  // The id is everything after "#/page/": encoded, so its own "/" or "#" cannot split it.
+  const [, page, arg] = hash.match(/^#\/([^/]+)\/?(.*)$/s) || [null, "queue", ""];
   document.querySelectorAll("[data-nav]").forEach((a) => a.classList.toggle("active", a.dataset.nav === page));
-  const id = decodeURIComponent(arg || "");
+  const id = decoded(arg || "");
   if (page === "group") await renderGroup(id);
   else if (page === "account") await renderAccount(id);
   else if (page === "cypher") renderCypher();

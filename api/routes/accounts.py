@@ -54,7 +54,7 @@ def _profile_props(store: GraphBackend, account_id: str) -> dict[str, Any]:
     return {k: v for k, v in dict(rows[0][0]).items() if k not in BULKY}
 
 
-@router.get("/{account_id}", response_model=AccountProfile, summary="Account profile")
+@router.get("/{account_id:id}", response_model=AccountProfile, summary="Account profile")
 async def get_account(
     request: Request, account_id: str, store: StoreDep, _: Investigation
 ) -> AccountProfile:
@@ -98,7 +98,7 @@ def _profile(store: GraphBackend, account_id: str) -> AccountProfile:
 
 
 @router.get(
-    "/{account_id}/group", response_model=GroupSummary, summary="The account's current group"
+    "/{account_id:id}/group", response_model=GroupSummary, summary="The account's current group"
 )
 async def get_account_group(
     request: Request, account_id: str, store: StoreDep, _: AnyRole
@@ -126,7 +126,7 @@ def _node(node_id: int, label: str, props: dict[str, Any]) -> GraphNode:
 
 
 @router.get(
-    "/{account_id}/neighborhood",
+    "/{account_id:id}/neighborhood",
     response_model=Neighborhood,
     summary="Nodes and edges around the account, breadth first",
 )

@@ -45,7 +45,7 @@ def _known(store: GraphBackend, account_id: str) -> None:
         raise NotFound(f"no account {account_id!r}")
 
 
-@router.get("/{account_id}/trades", response_model=FillPage, summary="An account's fills")
+@router.get("/{account_id:id}/trades", response_model=FillPage, summary="An account's fills")
 def trades(
     account_id: str,
     store: StoreDep,
@@ -67,7 +67,7 @@ def trades(
     return FillPage(items=[Fill(**r) for r in page.rows], next_cursor=_encode(page.next_after))
 
 
-@router.get("/{account_id}/orders", response_model=OrderPage, summary="An account's orders")
+@router.get("/{account_id:id}/orders", response_model=OrderPage, summary="An account's orders")
 def orders(
     account_id: str,
     store: StoreDep,

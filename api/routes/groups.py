@@ -201,7 +201,7 @@ def decisions_of(store: GraphBackend, group_id: str) -> list[Decision]:
     ]
 
 
-@router.get("/groups/{group_id}", response_model=GroupDetail, summary="One group, in full")
+@router.get("/groups/{group_id:id}", response_model=GroupDetail, summary="One group, in full")
 async def get_group(
     request: Request,
     group_id: str,
@@ -230,13 +230,13 @@ async def get_group(
     return Response(body[: -len(b"[]}")] + decisions + b"}", media_type="application/json")
 
 
-@router.get("/groups/{group_id}/decisions", response_model=list[Decision])
+@router.get("/groups/{group_id:id}/decisions", response_model=list[Decision])
 def list_decisions(group_id: str, store: StoreDep, _: AnyRole) -> list[Decision]:
     return decisions_of(store, group_id)
 
 
 @router.post(
-    "/groups/{group_id}/decisions",
+    "/groups/{group_id:id}/decisions",
     response_model=Decision,
     status_code=status.HTTP_201_CREATED,
     summary="Record a decision on the group's current assessment",
@@ -281,7 +281,7 @@ def decide(
     )  # fmt: skip
 
 
-@router.get("/groups/{group_id}/timeline", response_model=list[TimelineEvent])
+@router.get("/groups/{group_id:id}/timeline", response_model=list[TimelineEvent])
 def timeline(
     group_id: str,
     store: StoreDep,

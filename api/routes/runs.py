@@ -47,7 +47,7 @@ def list_runs(
     return live + stored
 
 
-@router.get("/{run_id}", response_model=RunInfo)
+@router.get("/{run_id:id}", response_model=RunInfo)
 def get_run(run_id: str, request: Request, store: StoreDep, caller: Analyst) -> RunInfo:
     for run in list_runs(request, store, caller, limit=200):
         if run.run_id == run_id:

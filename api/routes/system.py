@@ -13,12 +13,16 @@ from graph import api_statements as q
 router = APIRouter(tags=["system"])
 
 
+# HEAD answers like GET without a body (probes and load balancers use it); the server drops
+# the body. Kept out of the schema: one function with two methods gets one operation id twice.
 @router.get("/health", response_model=Health, summary="Liveness (no key needed; tells nothing)")
+@router.head("/health", response_model=Health, include_in_schema=False)
 def health() -> Health:
     return Health(status="ok")
 
 
 @router.get("/ready", response_model=Health, summary="Readiness: the store answers (no key needed)")
+@router.head("/ready", response_model=Health, include_in_schema=False)
 def ready(request: Request) -> Health:
     holder: StoreHolder = request.app.state.store
     store = holder.get()

@@ -6,8 +6,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse
+from pyvis.network import Network
 
-from api import cluster
+from api import cluster, security
 from api.deps import AnyRole, Investigation, StoreDep
 from api.routes.accounts import get_neighborhood
 from api.routes.groups import load_group
@@ -22,15 +23,21 @@ HTML: dict[int | str, dict[str, Any]] = {
 }
 
 
-@router.get("/groups/{group_id}/graph", responses=HTML,
+def _page(net: Network, title: str) -> HTMLResponse:
+    # Opened on its own (not in the UI's sandboxed frame), the page is sandboxed all the same.
+    policy = security.policy(sandbox=True)
+    return HTMLResponse(cluster.render(net, title), headers={"Content-Security-Policy": policy})
+
+
+@router.get("/groups/{group_id:id}/graph", responses=HTML,
             summary="The group's cluster view (pyvis, vis-network inline)")  # fmt: skip
 def group_view(group_id: str, store: StoreDep, _: AnyRole) -> HTMLResponse:
     detail = load_group(store, group_id, None, with_decisions=False)
     nodes, edges = cluster.group_graph(store, detail)
-    return HTMLResponse(cluster.render(cluster.build(nodes, edges), f"group {group_id}"))
+    return _page(cluster.build(nodes, edges), f"group {group_id}")
 
 
-@router.get("/accounts/{account_id}/graph", responses=HTML,
+@router.get("/accounts/{account_id:id}/graph", responses=HTML,
             summary="The account's ego network (pyvis, vis-network inline)")  # fmt: skip
 def account_view(
     account_id: str,
@@ -41,10 +48,10 @@ def account_view(
 ) -> HTMLResponse:
     hood = get_neighborhood(account_id, store, caller, depth=depth, limit=limit, rel=None)
     nodes, edges = cluster.graph_items(hood)
-    return HTMLResponse(cluster.render(cluster.build(nodes, edges), f"account {account_id}"))
+    return _page(cluster.build(nodes, edges), f"account {account_id}")
 
 
-@router.get("/accounts/{account_id}/neighborhood/view", summary="Neighbourhood as view items")
+@router.get("/accounts/{account_id:id}/neighborhood/view", summary="Neighbourhood as view items")
 def account_view_items(
     account_id: str,
     store: StoreDep,
@@ -60,4 +67,4 @@ def account_view_items(
 @router.get("/graph/blank", responses=HTML,
             summary="An empty view the UI fills (Cypher results)")  # fmt: skip
 def blank_view(_: AnyRole) -> HTMLResponse:
-    return HTMLResponse(cluster.render(cluster.build([], []), "query result"))
+    return _page(cluster.build([], []), "query result")
