@@ -18,6 +18,7 @@ from api.main import create_app
 from graph.backend import GraphBackend
 from linkscope.settings import Settings
 from tests.api_server import serving
+from tests.helpers import drop
 from tests.hostile import HOSTILE_GROUP_ID, HOSTILE_IDS, hostile_graph
 
 
@@ -44,7 +45,7 @@ def client(store_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     )
     with serving(create_app(settings)) as url:
         yield Client(url, key)
-    store._graph.delete()
+    drop(store)
     store.close()
 
 
@@ -71,6 +72,11 @@ def test_every_account_id_is_reachable(client: Client, account_id: str) -> None:
     assert view.status_code == 200 and view.json()["nodes"][0]["key"] == account_id
     page = client.get(f"{base}/graph")
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    fills = client.get(f"{base}/trades", params={"limit": 1000})
+    assert fills.status_code == 200, fills.text
+    items = fills.json()["items"]
+    assert items and all(account_id in (f["seller_id"], f["buyer_id"]) for f in items)
+    assert client.get(f"{base}/orders").status_code == 200
 
 
 def test_an_id_that_looks_like_a_route_is_not_one(client: Client) -> None:

@@ -23,6 +23,7 @@ from api.main import create_app
 from linkscope.settings import Settings
 from tests.api_server import serving
 from tests.browser import chromium
+from tests.helpers import drop
 from tests.hostile import HOSTILE_GROUP_ID, HOSTILE_IDS, hostile_graph
 
 pytestmark = pytest.mark.slow
@@ -106,7 +107,7 @@ def site(store_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator
             ),
         )
         yield Site(url, keys, page, seen)
-    store._graph.delete()
+    drop(store)
     store.close()
 
 
