@@ -17,7 +17,6 @@ import pyarrow.compute as pc
 from numpy.typing import NDArray
 
 from events.store import EventStore
-from events.tables import DAY_MS
 from graph.backend import GraphBackend
 from linkscope.errors import InputError
 
@@ -213,7 +212,7 @@ def read_transfers(store: GraphBackend, accounts: Accounts) -> Transfers:
 
 @dataclass(frozen=True)
 class OrderDays:
-    """Order statistics per (account, symbol, UTC day), as ingested into ORDERS_ON."""
+    """Order statistics per (account, symbol, UTC day): the event store's ``order_days``."""
 
     account: IntArray
     symbol: IntArray  # position in ``symbols``
@@ -243,38 +242,30 @@ _FLOAT_STATS = ("qty_placed", "qty_cancelled", "qty_filled", "max_qty", "gap_cv"
                 "gap_mad_ms")  # fmt: skip
 
 
-def read_order_days(
-    store: GraphBackend, accounts: Accounts, window: Window = Window()
-) -> OrderDays:
-    ints = ", ".join(f"collect(coalesce(d.{k}, 0))" for k in _INT_STATS)
-    floats = ", ".join(collect_exact(f"coalesce(d.{k}, -1.0)") for k in _FLOAT_STATS)
-    first = -(2**62) if window.since is None else window.since // DAY_MS
-    last = 2**62 if window.until is None else (window.until - 1) // DAY_MS
-    groups = store.read_columns(
-        "MATCH (a:Account)-[d:ORDERS_ON]->(y:Symbol) WHERE d.day >= $first AND d.day <= $last "
-        f"RETURN y.symbol, collect(id(a)), {ints}, {floats}",
-        {"first": first, "last": last},
-        keys=1,
-    )
-    symbols = sorted({str(key[0]) for key, _ in groups})
-    width = 2 + len(_INT_STATS) + 2 * len(_FLOAT_STATS)
-    parts: list[list[IntArray]] = [[] for _ in range(width)]
-    for (symbol,), values in groups:
-        parts[0].append(np.full(len(values[0]), symbols.index(str(symbol)), dtype=np.int64))
-        for j, col in enumerate(values):
-            parts[j + 1].append(col)
-    cols = [np.concatenate(p) if p else np.zeros(0, dtype=np.int64) for p in parts]
-    symbol, nodes, ints_ = cols[0], cols[1], cols[2 : 2 + len(_INT_STATS)]
-    raw_floats = cols[2 + len(_INT_STATS) :]
-    floats_ = [decode(raw_floats[2 * j], raw_floats[2 * j + 1]) for j in range(len(_FLOAT_STATS))]
-    account = accounts.positions(nodes) if len(nodes) else nodes
-    order = np.lexsort((ints_[0], symbol, account))
+def read_order_days(events: EventStore, accounts: Accounts, window: Window = Window()) -> OrderDays:
+    """The derived ``order_days`` table for the days the window touches (whole UTC days)."""
+    table = events.read("order_days", since=window.since, until=window.until)
+    ids = pa.array(accounts.ids, type=pa.string())
+    n = table.num_rows
+    account = _positions(table.column("account_id"), ids) if n else np.zeros(0, dtype=np.int64)
+    symbol_names = [str(x) for x in table.column("symbol").to_pylist()]
+    symbols = sorted(set(symbol_names))
+    code = {name: i for i, name in enumerate(symbols)}
+    symbol = np.fromiter((code[x] for x in symbol_names), dtype=np.int64, count=n)
+
+    def ints(name: str) -> IntArray:
+        return np.asarray(table.column(name).fill_null(0).to_numpy(), dtype=np.int64)
+
+    def floats(name: str) -> FloatArray:
+        return np.asarray(table.column(name).fill_null(-1.0).to_numpy(), dtype=np.float64)
+
+    order = np.lexsort((ints("day"), symbol, account))
     return OrderDays(
         account[order],
         symbol[order],
         symbols,
-        *(c[order] for c in ints_),  # type: ignore[arg-type]  # mypy cannot split the stars
-        *(f[order] for f in floats_),
+        *(ints(k)[order] for k in _INT_STATS),  # type: ignore[arg-type]  # mypy cannot split the stars
+        *(floats(k)[order] for k in _FLOAT_STATS),
     )
 
 

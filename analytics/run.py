@@ -74,7 +74,7 @@ def analyze(
     with _timed(t, "read identifiers, transfers, orders, history", report):
         uses = [projection.read_uses(store, accounts, kind) for kind in ("ip", "device", "funding")]
         transfers = projection.read_transfers(store, accounts)
-        orders = projection.read_order_days(store, accounts, window)
+        orders = projection.read_order_days(events, accounts, window)
         sanctions = projection.read_sanctions(store, accounts)
     gaps = _data_gaps(uses, orders, trades)
     with _timed(t, "linkage evidence", report):

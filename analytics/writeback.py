@@ -244,6 +244,12 @@ def _order_samples(store: GraphBackend, flags: list[Flag], analysis: Analysis) -
             f"QUALIFY row_number() OVER (PARTITION BY w.i ORDER BY {_ORDER_RANK} DESC, "
             f"o.order_id) <= {ORDER_SAMPLES} ORDER BY w.i, o.order_id"
         ).to_arrow_table()
+        day_stats = con.sql(
+            f"SELECT w.i, d.* FROM wanted w JOIN "
+            f"{analysis.events.scan('order_days', min(days) * DAY_MS, (max(days) + 1) * DAY_MS)} d "
+            "ON d.account_id = w.account_id AND d.symbol = w.symbol AND d.day = w.day ORDER BY w.i"
+        ).to_arrow_table()
+    _write_order_days(store, day_stats.to_pylist(), analysis)
     rows = samples.to_pylist()
     for r in rows:
         wanted[r["i"]][0].evidence.setdefault("order_ids", []).append(r["order_id"])
@@ -257,6 +263,25 @@ def _order_samples(store: GraphBackend, flags: list[Flag], analysis: Analysis) -
                 "order_id": [r["order_id"] for r in part],
                 "props": [
                     {k: r[k] for k in rs.EVIDENCE_ORDER_FIELDS if r[k] is not None} for r in part
+                ],
+            },
+        )
+
+
+def _write_order_days(store: GraphBackend, rows: list[dict[str, Any]], analysis: Analysis) -> None:
+    """The cited days' order statistics become ``ORDERS_ON`` relationships (evidence)."""
+    node_of = dict(zip(analysis.accounts.ids, analysis.accounts.node_ids.tolist(), strict=True))
+    skip = {"i", "account_id", "symbol", "day"}
+    for start in range(0, len(rows), CHUNK * 4):
+        part = rows[start : start + CHUNK * 4]
+        store.run(
+            rs.MERGE_EVIDENCE_ORDER_DAYS,
+            {
+                "node": [node_of[r["account_id"]] for r in part],
+                "symbol": [r["symbol"] for r in part],
+                "day": [r["day"] for r in part],
+                "stats": [
+                    {k: v for k, v in r.items() if k not in skip and v is not None} for r in part
                 ],
             },
         )

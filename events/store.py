@@ -55,6 +55,14 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+def _durable_replace(tmp: Path, target: Path) -> None:
+    """Rename a written file over ``target`` so that a crash leaves the old or the new one."""
+    with tmp.open("rb+") as handle:
+        os.fsync(handle.fileno())
+    os.replace(tmp, target)
+    _fsync_dir(target.parent)
+
+
 def _sql_text(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
@@ -144,9 +152,9 @@ class EventStore:
             cols = ", ".join(f"CAST(NULL AS {_duck_type(f.type)}) AS {f.name}" for f in spec.schema)
             relation = f"(SELECT {cols} WHERE false)"
         where = []
-        if since is not None:
+        if since is not None and spec.time is not None:
             where.append(f"{spec.time} >= {int(since)}")
-        if until is not None:
+        if until is not None and spec.time is not None:
             where.append(f"{spec.time} < {int(until)}")
         if not where:
             return relation
@@ -229,6 +237,21 @@ class EventStore:
             yield result, con
         stager.path.unlink(missing_ok=True)
 
+    def replace_days(self, table: str, rows: pa.Table, days: list[int]) -> None:
+        """Make ``rows`` (with a ``day`` column) the whole content of each of ``days``."""
+        spec = TABLES[table]
+        rows = rows.select(spec.schema.names).cast(spec.schema)
+        day_of = rows.column("day").to_numpy()
+        for d in days:
+            part = rows.filter(pa.array(day_of == d))
+            folder = self.root / table / day_name(d)
+            folder.mkdir(parents=True, exist_ok=True)
+            tmp = folder / f".tmp-{uuid.uuid4().hex}.parquet"
+            pq.write_table(part, tmp, compression="zstd")
+            _durable_replace(tmp, folder / PART)
+        if days:
+            _fsync_dir(self.root / table)
+
     def _classify(
         self, con: duckdb.DuckDBPyConnection, spec: Table, staged: Path, result: CommitResult
     ) -> None:
@@ -290,10 +313,7 @@ class EventStore:
                 f"ORDER BY {', '.join(spec.sort)}) TO {_sql_text(str(tmp))} "
                 "(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 1000000)"
             )
-            with tmp.open("rb+") as handle:
-                os.fsync(handle.fileno())
-            os.replace(tmp, target)
-            _fsync_dir(folder)
+            _durable_replace(tmp, target)
         if result.days:
             _fsync_dir(self.root / spec.name)
 

@@ -19,7 +19,7 @@ class Table:
     name: str
     schema: pa.Schema
     key: str
-    time: str  # the column that decides the UTC day partition
+    time: str | None  # the column that decides the UTC day partition (None: derived by day)
     sort: tuple[str, ...]  # row order inside a partition (cheap range scans per symbol)
 
     @property
@@ -72,7 +72,27 @@ ORDERS = Table(
     sort=("account_id", "symbol", "placed_at", "order_id"),
 )
 
-TABLES = {t.name: t for t in (TRADES, ORDERS)}
+_INT = pa.int64()
+_FLOAT = pa.float64()
+
+# Derived from ``orders`` at ingest, one row per (account, symbol, UTC day): what the spoofing
+# and bot detectors compare. Rewritten whole for every day a load touches.
+_ORDER_DAY_FIELDS = (
+    [("account_id", pa.string()), ("symbol", pa.string()), ("day", _INT)]
+    + [(name, _INT) for name in ("placed", "cancelled", "filled", "partially_filled", "rejected",
+                                 "open", "via_api", "buys")]
+    + [(name, _FLOAT) for name in ("qty_placed", "qty_cancelled", "qty_filled",
+                                   "notional_placed", "max_qty")]
+    + [(name, _INT) for name in ("cancelled_within_1s", "cancelled_within_10s",
+                                 "cancel_lifetime_ms_sum")]
+    + [(name, _FLOAT) for name in ("gap_mean_ms", "gap_cv", "gap_median_ms", "gap_mad_ms")]
+    + [("first_placed_at", _INT), ("last_placed_at", _INT)]
+)  # fmt: skip
+ORDER_DAYS = Table(
+    "order_days", pa.schema(_ORDER_DAY_FIELDS), key="", time=None, sort=("account_id", "symbol")
+)
+
+TABLES = {t.name: t for t in (TRADES, ORDERS, ORDER_DAYS)}
 
 
 def day_name(day: int) -> str:

@@ -102,3 +102,11 @@ MATCH (a) WHERE id(a) = $node[i]
 MERGE (o:Order {order_id: key})
 SET o += $props[i]
 MERGE (a)-[:PLACED]->(o)"""
+
+# The order statistics of the (account, symbol, day)s a flag cites, from the event store.
+MERGE_EVIDENCE_ORDER_DAYS = """UNWIND range(0, size($node) - 1) AS i
+WITH i, $symbol[i] AS key
+MATCH (a) WHERE id(a) = $node[i]
+MERGE (y:Symbol {symbol: key})
+MERGE (a)-[d:ORDERS_ON {day: $day[i]}]->(y)
+SET d += $stats[i]"""

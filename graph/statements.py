@@ -96,18 +96,16 @@ ON CREATE SET f.loaded_run = $run_id, f.reported_by = $account_id[i], f.directio
     + _FUNDING_PROPS
 )
 
-# The aggregated counterparty relationship (seller -> buyer, per symbol), computed from the event
-# store: what exploration and Cypher users follow instead of millions of fills.
-ADD_TRADE_PAIRS = (
+# The aggregated counterparty relationship (seller -> buyer, per symbol) of pairs with repeated
+# fills, computed from the event store: what exploration and Cypher users follow instead of
+# millions of fills. Totals are set, not added, so writing them twice changes nothing.
+SET_TRADE_PAIRS = (
     ROWS
     + """MATCH (s) WHERE id(s) = $seller[i]
 MATCH (b) WHERE id(b) = $buyer[i]
 MERGE (s)-[e:TRADES_WITH {symbol: $symbol[i]}]->(b)
-ON CREATE SET e.trades = 0, e.qty = 0.0, e.quote = 0.0,
-    e.first_ts = $first_ts[i], e.last_ts = $last_ts[i]
-SET e.trades = e.trades + $trades[i], e.qty = e.qty + $qty[i], e.quote = e.quote + $quote[i],
-    e.first_ts = CASE WHEN $first_ts[i] < e.first_ts THEN $first_ts[i] ELSE e.first_ts END,
-    e.last_ts = CASE WHEN $last_ts[i] > e.last_ts THEN $last_ts[i] ELSE e.last_ts END"""
+SET e.trades = $trades[i], e.qty = $qty[i], e.quote = $quote[i],
+    e.first_ts = $first_ts[i], e.last_ts = $last_ts[i]"""
 )
 
 CREATE_TRADE_PAIRS = (
@@ -128,30 +126,6 @@ RETURN count(*) AS deleted"""
 GET_STATE = "MATCH (s:IngestState {key: $key}) RETURN s.dirty AS dirty"
 SET_STATE = """MERGE (s:IngestState {key: $key})
 SET s.dirty = $dirty, s.updated_by = $run_id"""
-
-ORDER_DAYS_WRITTEN = "MATCH (s:IngestState {key: 'order_days'}) RETURN s.days"
-SET_ORDER_DAYS_WRITTEN = """MERGE (s:IngestState {key: 'order_days'})
-SET s.days = $days"""
-
-CREATE_ORDER_DAYS = (
-    ROWS
-    + """WITH i, $symbol[i] AS key
-MATCH (a) WHERE id(a) = $node[i]
-MERGE (y:Symbol {symbol: key})
-CREATE (a)-[d:ORDERS_ON {day: $day[i]}]->(y)
-SET d += $stats[i], d.digest = $digest[i]"""
-)
-
-MERGE_ORDER_DAYS = (
-    ROWS
-    + """WITH i, $symbol[i] AS key
-MATCH (a) WHERE id(a) = $node[i]
-MERGE (y:Symbol {symbol: key})
-MERGE (a)-[d:ORDERS_ON {day: $day[i]}]->(y)
-WITH d, i, coalesce(d.digest, '') = $digest[i] AS same
-SET d += $stats[i], d.digest = $digest[i]
-RETURN sum(CASE WHEN same THEN 0 ELSE $placed[i] END) AS changed"""
-)
 
 MERGE_ENFORCEMENT = (
     ROWS

@@ -1,9 +1,9 @@
 """Loaders for fills and orders: rows go to the event store; the graph gets what is a graph.
 
 Per fill, the graph keeps only the aggregated counterparty relationship ``TRADES_WITH`` (seller
--> buyer per symbol: trades, quantity, quote, first and last time); per order, the statistics
-of each (account, symbol, UTC day) on ``ORDERS_ON``. Both are computed by DuckDB from the
-Parquet rows, never one row at a time.
+-> buyer per symbol: trades, quantity, quote, first and last time) of pairs that traded at
+least ``pair_min_trades`` times; orders give the derived event table ``order_days``. Both are
+computed by DuckDB from the Parquet rows, never one row at a time.
 
 A load marks its aggregate ``dirty`` before it commits rows and clean after the graph holds
 their aggregates; a load that finds it dirty (an earlier one died in between) rebuilds the
@@ -16,8 +16,6 @@ validates and commits the next file.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -47,9 +45,15 @@ class EventLoader:
     state_key = ""
 
     def __init__(
-        self, store: GraphBackend, events: EventStore, run_id: str, account_nodes: dict[str, int]
+        self,
+        store: GraphBackend,
+        events: EventStore,
+        run_id: str,
+        account_nodes: dict[str, int],
+        pair_min_trades: int = 2,
     ) -> None:
         self.store = store
+        self.pair_min_trades = pair_min_trades
         self.events = events
         self.run_id = run_id
         self.nodes = account_nodes
@@ -89,23 +93,37 @@ class EventLoader:
 
 
 class TradeEvents(EventLoader):
+    """Pairs touched by the new fills get their totals over every stored fill (absolute, so a
+    repeated write changes nothing); pairs with fewer than ``pair_min_trades`` fills stay out
+    of the graph: one-off counterparties are most of a venue's pairs and say little."""
+
     table = "trades"
     state_key = "trade_pairs"
 
     def plan(self, con: duckdb.DuckDBPyConnection, result: CommitResult) -> GraphWrites:
         if not result.inserted:
             return lambda: None
-        pairs = con.sql(_PAIRS_SQL.format(source="inserted")).to_arrow_table()
+        if self.events.count("trades") == result.inserted:  # the first fills: nothing to add to
+            source = "inserted"
+        else:
+            source = (
+                f"(SELECT f.* FROM {self.events.scan('trades')} f SEMI JOIN "
+                "(SELECT DISTINCT seller_id, buyer_id, symbol FROM inserted) t "
+                "USING (seller_id, buyer_id, symbol))"
+            )
+        pairs = con.sql(_PAIRS_SQL.format(source=source, min=self.pair_min_trades)).to_arrow_table()
         fresh = not self.store.run(st.ANY_TRADE_PAIR).rows
         return lambda: self._write_pairs(
-            pairs, st.CREATE_TRADE_PAIRS if fresh else st.ADD_TRADE_PAIRS
+            pairs, st.CREATE_TRADE_PAIRS if fresh else st.SET_TRADE_PAIRS
         )
 
     def rebuild(self) -> None:
         while int(self.store.run(st.DELETE_TRADE_PAIRS, {"limit": 200_000}).scalar() or 0):
             pass
         with self.events.connection() as con:
-            pairs = con.sql(_PAIRS_SQL.format(source=self.events.scan("trades"))).to_arrow_table()
+            pairs = con.sql(
+                _PAIRS_SQL.format(source=self.events.scan("trades"), min=self.pair_min_trades)
+            ).to_arrow_table()
         self._write_pairs(pairs, st.CREATE_TRADE_PAIRS)
 
     def _write_pairs(self, pairs: pa.Table, statement: str) -> None:
@@ -125,31 +143,31 @@ class TradeEvents(EventLoader):
 
 _PAIRS_SQL = """SELECT seller_id, buyer_id, symbol, count(*) AS trades, sum(qty) AS qty,
     sum(qty * price) AS quote, min(ts) AS first_ts, max(ts) AS last_ts
-FROM {source} GROUP BY seller_id, buyer_id, symbol ORDER BY seller_id, buyer_id, symbol"""
+FROM {source} GROUP BY seller_id, buyer_id, symbol HAVING count(*) >= {min}
+ORDER BY seller_id, buyer_id, symbol"""
 
 
 class OrderEvents(EventLoader):
-    """Orders stay in the event store; each day they touch gets its statistics recomputed."""
+    """Orders stay in the event store; so do their statistics per (account, symbol, UTC day),
+    the derived table ``order_days``, recomputed whole for every day a load touches.
+
+    They are tabular and numerous (an active account has a row per symbol and day), so the
+    graph gets them only as evidence: the analysis writes ``ORDERS_ON`` for the days it cites.
+    """
 
     table = "orders"
     state_key = "order_days"
 
     def plan(self, con: duckdb.DuckDBPyConnection, result: CommitResult) -> GraphWrites:
-        days = list(result.days)
-        return lambda: self._write_days(days)
+        self.derive(list(result.days))
+        return lambda: None
 
     def rebuild(self) -> None:
-        self._write_days(self.events.days("orders"))
+        self.derive(self.events.days("orders"))
 
-    def _write_days(self, days: list[int]) -> None:
-        # A day the graph holds no statistics of yet gets them created (FalkorDB runs CREATE
-        # several times faster than MERGE); a day loaded again has its statistics merged. A day
-        # is marked before its statistics are written, so a load that dies half way merges it
-        # when run again and never creates a day's statistics twice.
-        written = set(self.store.run(st.ORDER_DAYS_WRITTEN).scalar() or [])
+    def derive(self, days: list[int]) -> None:
         for start in range(0, len(days), DAYS_PER_PASS):
             part = days[start : start + DAYS_PER_PASS]
-            self.store.run(st.SET_ORDER_DAYS_WRITTEN, {"days": sorted(written | set(part))})
             scan = self.events.scan("orders", min(part) * DAY_MS, (max(part) + 1) * DAY_MS)
             day_list = ", ".join(str(int(d)) for d in part)
             with self.events.connection() as con:
@@ -158,31 +176,7 @@ class OrderEvents(EventLoader):
                         f"(SELECT * FROM {scan} WHERE placed_at // {DAY_MS} IN ({day_list}))"
                     )
                 ).to_arrow_table()
-            for batch in stats.to_batches(max_chunksize=self.chunk):
-                rows = [self._day_row(record) for record in batch.to_pylist()]
-                fresh = [r for r in rows if r["day"] not in written]
-                known = [r for r in rows if r["day"] in written]
-                names = ["node", "symbol", "day", "stats", "digest", "placed"]
-                if fresh:
-                    self.store.run(st.CREATE_ORDER_DAYS, st.columns(fresh, names))
-                if known:
-                    self.store.run(st.MERGE_ORDER_DAYS, st.columns(known, names))
-            written.update(part)
-
-    def _day_row(self, record: dict[str, Any]) -> dict[str, Any]:
-        account = record.pop("account_id")
-        symbol = record.pop("symbol")
-        day = record.pop("day")
-        stats = {k: v for k, v in record.items() if v is not None}
-        digest = hashlib.sha1(json.dumps(stats, sort_keys=True).encode()).hexdigest()
-        return {
-            "node": self.nodes[account],
-            "symbol": symbol,
-            "day": day,
-            "stats": stats,
-            "digest": digest,
-            "placed": stats["placed"],
-        }
+            self.events.replace_days("order_days", stats, part)
 
 
 def order_day_sql(source: str) -> str:

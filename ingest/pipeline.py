@@ -80,6 +80,7 @@ def ingest_directory(
     events: EventStore | None = None,
     quarantine_path: Path | None = None,
     batch_size: int = 40_000,
+    pair_min_trades: int = 2,
     progress: ProgressHook = _no_progress,
 ) -> IngestSummary:
     """Load every contract file of ``directory``: fills and orders into the event store (by
@@ -91,7 +92,9 @@ def ingest_directory(
     events = events or events_for(store)
     with store.exclusive_writer():
         events.discard_staging()  # what a load that died left behind
-        return _ingest_locked(directory, store, events, quarantine_path, batch_size, progress)
+        return _ingest_locked(
+            directory, store, events, quarantine_path, batch_size, pair_min_trades, progress
+        )
 
 
 def _ingest_locked(
@@ -100,6 +103,7 @@ def _ingest_locked(
     events: EventStore,
     quarantine_path: Path | None,
     batch_size: int,
+    pair_min_trades: int,
     progress: ProgressHook,
 ) -> IngestSummary:
     started = time.perf_counter()
@@ -138,6 +142,7 @@ def _ingest_locked(
                         quarantine,
                         writer,
                         batch_size,
+                        pair_min_trades,
                         progress,
                         deferred,
                     )
@@ -179,6 +184,7 @@ def _ingest_file(
     quarantine: Quarantine,
     writer: ThreadPoolExecutor,
     batch_size: int,
+    pair_min_trades: int,
     progress: ProgressHook,
     deferred: list[tuple[FileSummary, Future[float]]],
 ) -> FileSummary:
@@ -202,7 +208,9 @@ def _ingest_file(
 
     advance = progress(path.name, count_rows(path))
     if spec.name in EVENT_LOADERS:
-        events_loader = EVENT_LOADERS[spec.name](store, events, run_id, account_nodes)
+        events_loader = EVENT_LOADERS[spec.name](
+            store, events, run_id, account_nodes, pair_min_trades
+        )
         apply = _load_events(
             path, spec, events_loader, account_nodes, quarantine, result, batch_size, advance
         )

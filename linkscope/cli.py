@@ -76,6 +76,7 @@ def ingest(
     batch_size: Annotated[int | None, typer.Option(help="Rows per write batch.")] = None,
 ) -> None:
     """Validate and load a directory of contract files into the graph (idempotent)."""
+    from events.location import events_for
     from graph import open_store
     from ingest.pipeline import ingest_directory
 
@@ -95,7 +96,9 @@ def ingest(
                 directory,
                 graph,
                 quarantine_path=quarantine,
+                events=events_for(graph, settings),
                 batch_size=batch_size or settings.batch_size,
+                pair_min_trades=settings.pair_min_trades,
                 progress=_progress_hook(progress),
             )
     except LinkscopeError as exc:

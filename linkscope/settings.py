@@ -41,6 +41,12 @@ class Settings(BaseSettings):
         description="Event store folder (fills and orders as Parquet); default beside the "
         "embedded graph, <PATH>/events/<graph name>, or .linkscope/events/<database> for Neo4j.",
     )
+    pair_min_trades: int = Field(
+        default=2,
+        ge=1,
+        description="Fills a (seller, buyer, symbol) pair needs before it becomes a TRADES_WITH "
+        "relationship in the graph; one-off counterparties stay in the event store only.",
+    )
     events_memory_limit: str = Field(
         default="4GB",
         description="Memory DuckDB may use for event-store loads and scans (spills beyond it).",

@@ -135,14 +135,15 @@ def test_ingest_sends_the_same_statements_to_neo4j_as_to_falkordb(
     assert [w for w in neo_writes if w[0] in ddl] == [
         (s, {}) for s in (index_statement(Dialect.NEO4J, i) for i in INDEXES)
     ]
-    # Same data statements, same parameters, same order — except the few that read existing state
-    # (trades already present, pair state), which the recording driver answers as empty.
+    # Same data statements with the same parameters, except the few that read existing state
+    # (pair state), which the recording driver answers as empty. Compared as multisets: the
+    # aggregates of one file are written on the writer thread while the next file is read, so
+    # statements of the two threads interleave in either order.
     data_neo = [w for w in neo_writes if w[0] not in ddl]
     data_falkor = [w for w in falkor_writes if not w[0].startswith("CREATE INDEX")]
-    assert [q for q, _ in data_neo] == [q for q, _ in data_falkor]
-    assert [p for _, p in data_neo] == [p for _, p in data_falkor]
+    assert sorted(map(repr, data_neo)) == sorted(map(repr, data_falkor))
+    assert len(data_neo) > 10
     assert any("CREATE (s)-[:TRADES_WITH" in q for q, _ in data_neo)
-    assert any("MERGE (a)-[d:ORDERS_ON" in q for q, _ in data_neo)
 
 
 def test_neo4j_dialect_and_access_modes() -> None:
@@ -194,7 +195,9 @@ def test_neo4j_transactions_stay_within_its_batch_guidance(tmp_path: Path) -> No
         (data / f"{name}.csv").unlink(missing_ok=True)
     driver = RecordingDriver()
     backend = Neo4jBackend("bolt://example:7687", "neo4j", "neo4j", None, driver=driver)
-    ingest_directory(data, backend, events=EventStore(tmp_path / "ev"), batch_size=200_000)
+    ingest_directory(
+        data, backend, events=EventStore(tmp_path / "ev"), batch_size=200_000, pair_min_trades=1
+    )
     sizes = [
         len(p["k"]) for mode, _, p, _ in driver.sent if mode == neo4j.WRITE_ACCESS and "k" in p
     ]

@@ -62,7 +62,7 @@ def test_projections_of_the_small_dataset(tmp_path: Path, store: FalkorEmbedded)
         ("A3", "A3", "ETH_USDT", "spot", 1.0, 10.0),
     ]
 
-    orders = read_order_days(store, accounts)
+    orders = read_order_days(events_for(store), accounts)
     assert len(orders) == 1
     assert (orders.placed[0], orders.cancelled[0], orders.via_api[0]) == (3, 1, 1)
     assert orders.cancelled_within_1s[0] == 1
@@ -95,4 +95,4 @@ def test_projections_of_an_empty_store(store: FalkorEmbedded) -> None:
     assert accounts.ids == []
     assert len(read_trades(events_for(store), accounts)) == 0
     assert len(read_uses(store, accounts, "ip").account) == 0
-    assert len(read_order_days(store, accounts)) == 0
+    assert len(read_order_days(events_for(store), accounts)) == 0
