@@ -32,7 +32,6 @@ from ingest.reader import Record, csv_batches_from
 
 BLOCK_BYTES = 16 << 20  # pyarrow parses 16 MiB blocks ~1.5x faster than its 1 MiB default
 ID_PATTERN = r"^[!-~]+$"  # printable ASCII without spaces: ids as exchanges write them
-EPOCH_PATTERN = r"^[0-9]{1,15}$"
 ISO_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,3})?(Z|[+-][0-9]{2}:[0-9]{2})$"
 DECIMAL_PATTERN = r"^[0-9]{1,15}(\.[0-9]{1,15})?$"
 
@@ -200,16 +199,14 @@ def _column(column: Column, raw: pa.Array, target: pa.DataType) -> tuple[np.ndar
     empty = _np(pc.equal(raw, ""))
     parse = column.parse
     if parse is v.parse_id:
-        good = _np(pc.match_substring_regex(raw, ID_PATTERN))
+        # Printable ASCII without spaces: three cheap kernels instead of a regular expression.
+        good = _np(pc.ascii_is_printable(raw)) & ~_np(pc.match_substring(raw, " ")) & ~empty
         value: pa.Array = raw
     elif parse is v.parse_ts:
         value, good = _timestamps(raw)
     elif parse in (v.parse_positive, v.parse_non_negative):
-        good = _np(pc.match_substring_regex(raw, DECIMAL_PATTERN))
-        numbers = pc.cast(pc.if_else(pa.array(good), raw, "0"), pa.float64())
-        bound = (
-            pc.greater(numbers, 0) if parse is v.parse_positive else pc.greater_equal(numbers, 0)
-        )
+        numbers, good = _decimals(raw)
+        bound = pc.greater(numbers, 0) if parse is v.parse_positive else pc.greater_equal(numbers, 0)
         good &= _np(bound)
         value = numbers
     elif getattr(parse, "choices", None) is not None:
@@ -224,11 +221,27 @@ def _column(column: Column, raw: pa.Array, target: pa.DataType) -> tuple[np.ndar
     return good, pc.cast(value, target)
 
 
+def _decimals(raw: pa.Array) -> tuple[pa.Array, np.ndarray]:
+    """Numbers as Python's ``float`` reads them. Arrow's cast accepts a subset of what ``float``
+    accepts, with the same correctly rounded value; when a value defeats it, only plain
+    decimals are taken and the rest is left to the row-wise parser."""
+    try:
+        numbers = pc.cast(raw, pa.float64())
+    except pa.ArrowInvalid:
+        good = _np(pc.match_substring_regex(raw, DECIMAL_PATTERN))
+        numbers = pc.cast(pc.if_else(pa.array(good), raw, "0"), pa.float64())
+        return numbers, good
+    return numbers, _np(pc.is_finite(numbers))
+
+
 def _timestamps(raw: pa.Array) -> tuple[pa.Array, np.ndarray]:
-    epoch = _np(pc.match_substring_regex(raw, EPOCH_PATTERN))
-    iso = _np(pc.match_substring_regex(raw, ISO_PATTERN))
+    epoch = _np(pc.ascii_is_decimal(raw))
+    lengths = np.asarray(pc.binary_length(raw).to_numpy(zero_copy_only=False))
+    epoch &= lengths <= 15
     ms = pc.cast(pc.if_else(pa.array(epoch), raw, "0"), pa.int64())
     out = np.array(ms.to_numpy(zero_copy_only=False), dtype=np.int64)  # a writable copy
+    epoch &= out <= v.EPOCH_MS_MAX
+    iso = ~epoch & _np(pc.match_substring_regex(raw, ISO_PATTERN))
     if iso.any():
         picked = pc.filter(raw, pa.array(iso))
         try:
