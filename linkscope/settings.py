@@ -51,6 +51,36 @@ class Settings(BaseSettings):
     cypher_max_timeout_ms: int = Field(
         default=60_000, ge=100, description="Longest time limit a Cypher request may ask for."
     )
+    cypher_max_bytes: int = Field(
+        default=16_000_000,
+        ge=1_000,
+        description="Reply bytes POST /v1/cypher reads from the store at most (then truncated).",
+    )
+    cypher_concurrency: int = Field(
+        default=2, ge=1, description="Cypher requests running at once, per API process."
+    )
+    cypher_per_caller: int = Field(
+        default=1, ge=1, description="Cypher requests one key may run at once, per API process."
+    )
+    cypher_queue_ms: int = Field(
+        default=2_000,
+        ge=0,
+        description="How long a Cypher request waits for a free slot before it gets 429.",
+    )
+    query_memory_mb: int = Field(
+        default=1_024,
+        ge=0,
+        description="Memory one query may use in the embedded store (QUERY_MEM_CAPACITY; 0: no limit).",
+    )
+    store_threads: int = Field(
+        default=0,
+        ge=0,
+        description="Query threads of an embedded store this process starts "
+        "(0: CPU count + 2, room for two analyst queries beside the hot reads).",
+    )
+    max_body_bytes: int = Field(
+        default=1_000_000, ge=1_000, description="Largest request body the API accepts (413)."
+    )
 
 
 @lru_cache(maxsize=1)
