@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager, nullcontext
@@ -105,14 +106,19 @@ class GraphBackend(ABC):
         """A query written by a person (API, CLI): refused unless its plan stays inside the
         graph, then read with at most ``max_rows`` rows and about ``max_bytes`` of reply held
         in this process (``truncated`` says the caps cut it)."""
-        steps = self.plan(cypher, params)
+        started = time.monotonic()
+        steps = self.plan(cypher, params, timeout_ms=timeout_ms)
         check_plan(steps, unnamed_procedures_ok=self.unnamed_procedures_ok())
+        if timeout_ms:  # planning and running share the one time limit
+            timeout_ms = max(1, timeout_ms - int((time.monotonic() - started) * 1000))
         return self.read_capped(
             cypher, params, timeout_ms=timeout_ms, max_rows=max_rows, max_bytes=max_bytes
         )
 
     @abstractmethod
-    def plan(self, cypher: str, params: Mapping[str, Any] | None = None) -> list[PlanStep]:
+    def plan(
+        self, cypher: str, params: Mapping[str, Any] | None = None, *, timeout_ms: int | None = None
+    ) -> list[PlanStep]:
         """The engine's plan of a query (not run), as a flat list of operators."""
 
     def unnamed_procedures_ok(self) -> bool:

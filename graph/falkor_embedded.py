@@ -20,7 +20,7 @@ import redis
 
 from graph.backend import GraphBackend, IntArray, PreparedQuery, QueryResult
 from graph.dialect import Dialect
-from graph.falkor_stream import capped_query
+from graph.falkor_stream import capped_query, simple_query
 from graph.guard import PlanStep, procedure_allowed
 from graph.values import plain
 from linkscope.errors import (
@@ -42,7 +42,7 @@ DB_FILENAME = "linkscope.rdb"
 # (``checkpoint``) and when the server stops, plus an hourly safety net.
 SERVER_CONFIG = {"save": ["3600 1"]}
 # Reply time of a capped user read beyond its own time limit before the socket gives up.
-READ_MARGIN_S = 5.0
+READ_MARGIN_S = 1.0
 
 
 @contextmanager
@@ -206,14 +206,33 @@ class FalkorEmbedded(GraphBackend):
             raise translate_error(exc) from exc
         return self._result(raw)
 
-    def plan(self, cypher: str, params: Mapping[str, Any] | None = None) -> list[PlanStep]:
+    def plan(
+        self, cypher: str, params: Mapping[str, Any] | None = None, *, timeout_ms: int | None = None
+    ) -> list[PlanStep]:
+        # Planning folds constants, so EXPLAIN of range(1, 100000000) takes seconds: it runs on
+        # a connection of its own, within the query's time limit.
         query = params_header(params) + cypher if params else cypher
         try:
-            lines = self._db.client.execute_command("GRAPH.EXPLAIN", self.graph_name, query)
+            lines = simple_query(
+                self._db.client.socket_file,
+                ["GRAPH.EXPLAIN", self.graph_name, query],
+                timeout_s=self._wait_s(timeout_ms),
+            )
+        except redis.ResponseError as exc:
+            if "empty key" in str(exc):  # no graph yet: a read-only query cannot run at all
+                return []
+            raise translate_error(exc) from exc
+        except TimeoutError as exc:
+            raise QueryTimeout("the query ran past its time limit") from exc
         except Exception as exc:
             raise translate_error(exc) from exc
         # Each line is an indented operator, e.g. "        Node By Label Scan | (a:Account)".
         return [PlanStep(str(line).strip().split(" | ")[0]) for line in lines]
+
+    def _wait_s(self, timeout_ms: int | None) -> float:
+        """How long to wait for a user query's reply: its limit, plus a margin for the engine's
+        own timeout to fire first; some work (building a huge list) does not check it."""
+        return timeout_ms / 1000 + READ_MARGIN_S if timeout_ms else self._socket_timeout_s
 
     def unnamed_procedures_ok(self) -> bool:
         # FalkorDB's plan says "ProcedureCall" without the name; a call may run only while
@@ -240,12 +259,11 @@ class FalkorEmbedded(GraphBackend):
         command: list[str | int] = ["GRAPH.RO_QUERY", self.graph_name, query, "--compact"]
         if timeout_ms:
             command += ["timeout", timeout_ms]
-        wait = timeout_ms / 1000 + READ_MARGIN_S if timeout_ms else self._socket_timeout_s
         try:
             reply, cut = capped_query(
                 self._db.client.socket_file,
                 command,
-                timeout_s=wait,
+                timeout_s=self._wait_s(timeout_ms),
                 max_rows=max_rows,
                 max_bytes=max_bytes,
             )
@@ -254,6 +272,8 @@ class FalkorEmbedded(GraphBackend):
             if "empty key" in str(exc):
                 return QueryResult(columns=[], rows=[])
             raise translate_error(exc) from exc
+        except TimeoutError as exc:
+            raise QueryTimeout("the query ran past its time limit") from exc
         except Exception as exc:
             raise translate_error(exc) from exc
         result = self._result(raw)

@@ -10,6 +10,8 @@ user query never holds one of the pooled connections the API's hot reads use.
 from __future__ import annotations
 
 import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import IO, Any
 
 import redis
@@ -75,6 +77,25 @@ class ReplyReader:
         raise ConnectionError(f"unexpected reply type {kind!r}")
 
 
+@contextmanager
+def _reply(socket_path: str, command: list[str | int], timeout_s: float) -> Iterator[IO[bytes]]:
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        sock.settimeout(timeout_s)
+        sock.connect(socket_path)
+        sock.sendall(encode_command(*command))
+        with sock.makefile("rb") as stream:
+            yield stream
+
+
+def simple_query(socket_path: str, command: list[str | int], *, timeout_s: float) -> Any:
+    """One command's whole reply (e.g. GRAPH.EXPLAIN), with its own time limit."""
+    with _reply(socket_path, command, timeout_s) as stream:
+        value = ReplyReader(stream, None).value()
+    if isinstance(value, redis.ResponseError):
+        raise value
+    return value
+
+
 def capped_query(
     socket_path: str,
     command: list[str | int],
@@ -88,29 +109,25 @@ def capped_query(
     Returns the reply in redis-py's shape ([header, rows, stats], stats empty when cut) and
     whether a cap cut it. A top-level error reply is raised as ``redis.ResponseError``.
     """
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
-        sock.settimeout(timeout_s)
-        sock.connect(socket_path)
-        sock.sendall(encode_command(*command))
-        with sock.makefile("rb") as stream:
-            reader = ReplyReader(stream, max_bytes)
-            try:
-                top = reader.line()
-                if top.startswith(b"-"):
-                    raise redis.ResponseError(top[1:].decode("utf-8", errors="replace"))
-                if int(top[1:]) == 1:  # statistics only (no RETURN)
-                    return [reader.value()], False
-                header = reader.value()
-                count = int(reader.line()[1:])
-            except _Cut:
-                raise redis.ResponseError("the reply's header alone is over the byte cap") from None
-            rows: list[Any] = []
-            try:
-                for _ in range(count):
-                    if max_rows is not None and len(rows) >= max_rows:
-                        return [header, rows, []], True
-                    rows.append(reader.value())
-                stats = reader.value()
-            except _Cut:
-                return [header, rows, []], True
-            return [header, rows, stats], False
+    with _reply(socket_path, command, timeout_s) as stream:
+        reader = ReplyReader(stream, max_bytes)
+        try:
+            top = reader.line()
+            if top.startswith(b"-"):
+                raise redis.ResponseError(top[1:].decode("utf-8", errors="replace"))
+            if int(top[1:]) == 1:  # statistics only (no RETURN)
+                return [reader.value()], False
+            header = reader.value()
+            count = int(reader.line()[1:])
+        except _Cut:
+            raise redis.ResponseError("the reply's header alone is over the byte cap") from None
+        rows: list[Any] = []
+        try:
+            for _ in range(count):
+                if max_rows is not None and len(rows) >= max_rows:
+                    return [header, rows, []], True
+                rows.append(reader.value())
+            stats = reader.value()
+        except _Cut:
+            return [header, rows, []], True
+        return [header, rows, stats], False

@@ -110,11 +110,15 @@ class Neo4jBackend(GraphBackend):
         # db.memory.transaction.max (docker-compose.yml).
         return self._execute(cypher, params, read=True, timeout_ms=timeout_ms, max_rows=max_rows)
 
-    def plan(self, cypher: str, params: Mapping[str, Any] | None = None) -> list[PlanStep]:
+    def plan(
+        self, cypher: str, params: Mapping[str, Any] | None = None, *, timeout_ms: int | None = None
+    ) -> list[PlanStep]:
         import neo4j
 
+        query = neo4j.Query("EXPLAIN " + cypher, timeout=timeout_ms / 1000 if timeout_ms else None)
+
         def work(tx: Any) -> Any:
-            return tx.run(neo4j.Query("EXPLAIN " + cypher), dict(params or {})).consume().plan
+            return tx.run(query, dict(params or {})).consume().plan
 
         try:
             with self._driver.session(
