@@ -11,7 +11,13 @@ from graph.backend import GraphBackend, QueryResult
 from graph.dialect import Dialect
 from graph.guard import PROCEDURE_OPERATORS, PlanStep, normalise
 from graph.values import plain
-from linkscope.errors import QueryError, QueryTimeout, ReadOnlyViolation, StoreUnavailable
+from linkscope.errors import (
+    QueryError,
+    QueryMemoryExceeded,
+    QueryTimeout,
+    ReadOnlyViolation,
+    StoreUnavailable,
+)
 
 
 def translate_error(exc: Exception) -> Exception:
@@ -22,6 +28,8 @@ def translate_error(exc: Exception) -> Exception:
     code = getattr(exc, "code", "") or ""
     if "TransactionTimedOut" in code or "TransactionTimedOut" in type(exc).__name__:
         return QueryTimeout("the query ran past its time limit")
+    if "OutOfMemory" in code:  # db.memory.transaction.max, or the global pool
+        return QueryMemoryExceeded("the query needed more memory than one query may use")
     if "AccessMode" in code or "ForbiddenOnReadOnlyDatabase" in code or "WriteOnReadOnly" in code:
         return ReadOnlyViolation("the query writes; only read-only queries are allowed here")
     if isinstance(exc, nx.Neo4jError):
