@@ -2,78 +2,100 @@
 
 Analyst queries may run for tens of seconds. They get their own small thread pool (not the
 default pool the sync endpoints use, nor the hot reads' pool in ``api.cache``), at most
-``cypher_concurrency`` at once per API process and ``cypher_per_caller`` per key; a request
-waits up to ``cypher_queue_ms`` for a slot and is then answered 429 with ``Retry-After``. The
-embedded store starts with query threads to spare for them (``LINKSCOPE_STORE_THREADS``), so
-the hot reads always find an engine thread free.
+``cypher_concurrency`` at once and ``cypher_per_caller`` per key; a request waits up to
+``cypher_queue_ms`` for a slot and is then answered 429 with ``Retry-After``. The embedded store
+starts with query threads to spare for them (``LINKSCOPE_STORE_THREADS``), so the hot reads
+always find an engine thread free.
+
+The slots are lock files (``flock``) in a directory every worker process of one API shares, so
+the limits hold for the whole API, not per ``--workers`` process; the kernel frees a dead
+process' slots.
 """
 
 from __future__ import annotations
 
 import asyncio
-import itertools
+import fcntl
 import math
+import os
+import re
 import time
-from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 import anyio
 import anyio.to_thread
 
 from linkscope.errors import TooManyRequests
 
+POLL_S = 0.05
+
 
 class CypherLane:
-    def __init__(self, total: int, per_caller: int, queue_s: float) -> None:
+    def __init__(self, directory: Path, total: int, per_caller: int, queue_s: float) -> None:
+        self.directory = directory
         self.total, self.per_caller, self.queue_s = total, per_caller, queue_s
-        self._running: Counter[str] = Counter()
-        self._ends: dict[int, float] = {}  # slot -> latest end (its query's time limit)
-        self._tokens = itertools.count()
-        self._changed: asyncio.Condition | None = None
         self._threads: anyio.CapacityLimiter | None = None
-
-    def _free(self, caller: str) -> bool:
-        return sum(self._running.values()) < self.total and self._running[caller] < self.per_caller
-
-    def _retry_after(self) -> int:
-        """Seconds until a running query must have ended (its time limit), at least 1."""
-        soonest = min(self._ends.values(), default=time.monotonic())
-        return max(1, math.ceil(soonest - time.monotonic()))
 
     @asynccontextmanager
     async def slot(self, caller: str, limit_s: float) -> AsyncIterator[None]:
         """Hold one of the lane's slots for ``caller``'s query of at most ``limit_s``."""
-        if self._changed is None:  # built on the event loop that uses it
-            self._changed = asyncio.Condition()
-        changed = self._changed
+        self.directory.mkdir(parents=True, exist_ok=True)
         deadline = time.monotonic() + self.queue_s
-        async with changed:
-            while not self._free(caller):
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise self._refusal(caller)
-                try:
-                    await asyncio.wait_for(changed.wait(), remaining)
-                except TimeoutError:
-                    raise self._refusal(caller) from None
-            self._running[caller] += 1
-            token = next(self._tokens)
-            self._ends[token] = time.monotonic() + limit_s
+        while True:
+            held = self._take(caller, limit_s)
+            if isinstance(held, list):
+                break
+            if time.monotonic() >= deadline:
+                reason, full = held
+                raise TooManyRequests(f"{reason}; try again later", self._retry_after(full))
+            await asyncio.sleep(POLL_S)
         try:
             yield
         finally:
-            async with changed:
-                self._running[caller] -= 1
-                del self._ends[token]
-                changed.notify_all()
+            for fd in held:
+                os.close(fd)  # closing releases the lock
 
-    def _refusal(self, caller: str) -> TooManyRequests:
-        if self._running[caller] >= self.per_caller:
-            what = f"this key already runs {self.per_caller} Cypher quer{'y' if self.per_caller == 1 else 'ies'}"
-        else:
-            what = f"{self.total} Cypher queries are already running"
-        return TooManyRequests(f"{what}; try again later", self._retry_after())
+    def _take(self, caller: str, limit_s: float) -> list[int] | tuple[str, list[str]]:
+        """Lock a slot of the caller's and one of the lane's, or say which was full."""
+        name = re.sub(r"[^A-Za-z0-9_-]", "_", caller)
+        own = [f"caller-{name}-{j}" for j in range(self.per_caller)]
+        mine = self._lock_one(own, limit_s)
+        if mine is None:
+            n = self.per_caller
+            return f"this key already runs {n} Cypher quer{'y' if n == 1 else 'ies'}", own
+        shared = [f"slot-{i}" for i in range(self.total)]
+        lane = self._lock_one(shared, limit_s)
+        if lane is None:
+            os.close(mine)
+            return f"{self.total} Cypher queries are already running", shared
+        return [lane, mine]
+
+    def _lock_one(self, names: list[str], limit_s: float) -> int | None:
+        for name in names:
+            fd = os.open(self.directory / name, os.O_RDWR | os.O_CREAT, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(fd)
+                continue
+            # The file says when its query must have ended: Retry-After for the others.
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, str(time.time() + limit_s).encode(), 0)
+            return fd
+        return None
+
+    def _retry_after(self, names: list[str]) -> int:
+        """Seconds until one of these slots' queries must have ended (its time limit), >= 1."""
+        ends = []
+        for name in names:
+            try:
+                ends.append(float((self.directory / name).read_text() or 0))
+            except (OSError, ValueError):
+                continue
+        soonest = min((e for e in ends if e > time.time()), default=time.time())
+        return max(1, math.ceil(soonest - time.time()))
 
     async def run[T](self, fn: Callable[[], T]) -> T:
         """Run a store call in the lane's own threads."""

@@ -57,7 +57,10 @@ def create_app(
     app.state.runs = RunManager(settings)
     app.state.cache = ReadCache()
     app.state.cypher_lane = CypherLane(
-        settings.cypher_concurrency, settings.cypher_per_caller, settings.cypher_queue_ms / 1000
+        Path(settings.keys_file).parent / "cypher-lane",  # shared by every worker of this API
+        settings.cypher_concurrency,
+        settings.cypher_per_caller,
+        settings.cypher_queue_ms / 1000,
     )
     app.add_middleware(RequestGate, keys=app.state.keys, max_body_bytes=settings.max_body_bytes)
     errors.install(app)

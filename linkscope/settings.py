@@ -57,10 +57,12 @@ class Settings(BaseSettings):
         description="Reply bytes POST /v1/cypher reads from the store at most (then truncated).",
     )
     cypher_concurrency: int = Field(
-        default=2, ge=1, description="Cypher requests running at once, per API process."
+        default=2,
+        ge=1,
+        description="Cypher requests running at once in the whole API (all worker processes).",
     )
     cypher_per_caller: int = Field(
-        default=1, ge=1, description="Cypher requests one key may run at once, per API process."
+        default=1, ge=1, description="Cypher requests one key may run at once."
     )
     cypher_queue_ms: int = Field(
         default=2_000,

@@ -230,7 +230,12 @@ def test_the_cli_refuses_them_too(site: Site) -> None:
                 [sys.executable, "-m", "linkscope.cli", "cypher", query],
                 capture_output=True,
                 text=True,
-                env={**os.environ, "LINKSCOPE_STORE": f"embedded:{site.path}"},
+                env={
+                    **os.environ,
+                    "LINKSCOPE_STORE": f"embedded:{site.path}",
+                    # The limit is the server's; every process opening it sets its own value.
+                    "LINKSCOPE_QUERY_MEMORY_MB": "256",
+                },
                 timeout=120,
             )
             assert done.returncode != 0
