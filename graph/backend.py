@@ -115,6 +115,11 @@ class GraphBackend(ABC):
             cypher, params, timeout_ms=timeout_ms, max_rows=max_rows, max_bytes=max_bytes
         )
 
+    def for_analysts(self, max_age_s: float) -> GraphBackend:
+        """The backend analysts' queries should read: a copy at most ``max_age_s`` old where
+        long reads would hold up writes (embedded FalkorDB), else this one (Neo4j: MVCC)."""
+        return self
+
     @abstractmethod
     def plan(
         self, cypher: str, params: Mapping[str, Any] | None = None, *, timeout_ms: int | None = None

@@ -69,8 +69,14 @@ class Settings(BaseSettings):
         ge=0,
         description="How long a Cypher request waits for a free slot before it gets 429.",
     )
+    cypher_snapshot_s: int = Field(
+        default=300,
+        ge=0,
+        description="POST /v1/cypher on the embedded store reads a copy of the graph at most "
+        "this old, so long queries never hold up writes (0: the live graph).",
+    )
     query_memory_mb: int = Field(
-        default=1_024,
+        default=2_048,
         ge=0,
         description="Memory one query may use in the embedded store (QUERY_MEM_CAPACITY; 0: no limit).",
     )

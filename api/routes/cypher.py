@@ -27,7 +27,7 @@ async def run_cypher(
     async with lane.slot(caller.key_id, timeout / 1000):
         started = time.perf_counter()
         result = await lane.run(
-            lambda: store.read_user(
+            lambda: store.for_analysts(settings.cypher_snapshot_s).read_user(
                 body.query,
                 body.params,
                 timeout_ms=timeout,
