@@ -11,7 +11,7 @@ count; writes bench/results/api.json. Goal: group reads p95 < 50 ms, zero errors
 
 With ``--analysts N``, N analysts (one key each) run a long Cypher query (``--analyst-query``,
 ~10 s) over and over beside the readers, waiting ``Retry-After`` when answered 429; with
-``--deciders N``, N investigators record a decision every half second. Reported: p95 of group
+``--deciders N``, N investigators record a decision every ``--decision-every`` seconds. Reported: p95 of group
 reads and of decisions while the analysts run, and the analysts' 429 rate.
 """
 
@@ -123,15 +123,19 @@ ANALYST_QUERY = "UNWIND range(1, 7000) AS x UNWIND range(1, 7000) AS y RETURN co
 async def _analyst(
     port: int, auth: str, query: str, until: float, out: list[float], statuses: list[int]
 ) -> None:
-    conn = Connection(port, auth)
     while time.perf_counter() < until:
+        # A new connection each time: after a Retry-After pause uvicorn has closed an idle one.
+        conn = Connection(port, auth)
         started = time.perf_counter()
         try:
             status, _, headers = await conn.request(
                 "POST", "/v1/cypher", {"query": query, "timeout_ms": 30_000}
             )
         except (OSError, asyncio.IncompleteReadError):
-            status, headers, conn = 599, {}, Connection(port, auth)
+            status, headers = 599, {}
+        finally:
+            if conn.writer is not None:
+                conn.writer.close()
         statuses.append(status)
         if status == 429:
             await asyncio.sleep(float(headers.get("retry-after", "1")))
@@ -141,11 +145,11 @@ async def _analyst(
 
 async def _decider(
     port: int, auth: str, groups: list[str], until: float, seed: int, out: list[float],
-    errors: dict[str, int],
+    errors: dict[str, int], every: float,
 ) -> None:  # fmt: skip
     rng = random.Random(seed)
-    conn = Connection(port, auth)
     while time.perf_counter() < until:
+        conn = Connection(port, auth)  # uvicorn closes a connection idle for 5 s
         started = time.perf_counter()
         try:
             status, _, _ = await conn.request(
@@ -154,11 +158,14 @@ async def _decider(
                 {"decision": "escalate", "note": "bench"},
             )
         except (OSError, asyncio.IncompleteReadError):
-            status, conn = 599, Connection(port, auth)
+            status = 599
+        finally:
+            if conn.writer is not None:
+                conn.writer.close()
         out.append(time.perf_counter() - started)
         if status != 201:
             errors["decision"] += 1
-        await asyncio.sleep(0.5)
+        await asyncio.sleep(every)
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -175,7 +182,10 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=10, help="Seconds of load not measured.")
     parser.add_argument("--analysts", type=int, default=0, help="Analysts running long Cypher.")
     parser.add_argument("--analyst-query", default=ANALYST_QUERY)
-    parser.add_argument("--deciders", type=int, default=0, help="Investigators deciding, 2/s each.")
+    parser.add_argument(
+        "--deciders", type=int, default=0, help="Investigators recording decisions."
+    )
+    parser.add_argument("--decision-every", type=float, default=5.0, help="Seconds between them.")
     parser.add_argument("--out", default="api.json", help="File name under bench/results.")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="bench-api-"))
@@ -248,7 +258,16 @@ def main() -> None:
                     for key in (analyst_keys if others else [])
                 ),
                 *(
-                    _decider(port, key, groups, until, i, latencies["decision"], errors)
+                    _decider(
+                        port,
+                        key,
+                        groups,
+                        until,
+                        i,
+                        latencies["decision"],
+                        errors,
+                        args.decision_every,
+                    )
                     for i, key in enumerate(decider_keys if others else [])
                 ),
             )
