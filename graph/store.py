@@ -9,9 +9,6 @@ from graph.backend import GraphBackend
 from linkscope.errors import ConfigError
 from linkscope.settings import Settings, get_settings
 
-# Engine query threads beyond one per core, by default: long analyst queries (the API runs two at
-# once per process) then never leave the hot reads waiting for a thread (docs/api.md, Load).
-ANALYST_THREADS = 2
 NEO4J_SCHEMES = ("bolt://", "bolt+s://", "bolt+ssc://", "neo4j://", "neo4j+s://", "neo4j+ssc://")
 
 
@@ -28,7 +25,9 @@ def open_store(url: str | None = None, settings: Settings | None = None) -> Grap
             Path(path),
             settings.graph_name,
             socket_timeout_s=settings.socket_timeout_s,
-            threads=settings.store_threads or (os.cpu_count() or 2) + ANALYST_THREADS,
+            # One engine thread per core for everything else, plus one per analyst query the
+            # API runs at once: long queries never leave the hot reads waiting for a thread.
+            threads=settings.store_threads or (os.cpu_count() or 2) + settings.cypher_concurrency,
             query_memory_mb=settings.query_memory_mb,
         )
     if url.startswith(NEO4J_SCHEMES):

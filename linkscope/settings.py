@@ -57,7 +57,7 @@ class Settings(BaseSettings):
         description="Reply bytes POST /v1/cypher reads from the store at most (then truncated).",
     )
     cypher_concurrency: int = Field(
-        default=2,
+        default=1,
         ge=1,
         description="Cypher requests running at once in the whole API (all worker processes).",
     )
@@ -84,7 +84,7 @@ class Settings(BaseSettings):
         default=0,
         ge=0,
         description="Query threads of an embedded store this process starts "
-        "(0: CPU count + 2, room for two analyst queries beside the hot reads).",
+        "(0: CPU count + cypher_concurrency, room for the analysts' queries beside the hot reads).",
     )
     max_body_bytes: int = Field(
         default=1_000_000, ge=1_000, description="Largest request body the API accepts (413)."

@@ -360,3 +360,17 @@ def test_heavy_analyst_queries_leave_the_hot_reads_alone(site: Site) -> None:
     assert latencies[len(latencies) // 2] < 0.2 and latencies[-1] < 1.0, latencies
     assert write_s < 1.0, write_s  # before: it waited for the analysts' reads (~4 s)
     assert overlapped  # measured while both heavy ones ran
+
+
+def test_the_analysts_copy_is_refreshed_once_too_old(site: Site) -> None:
+    store = site.store
+    count = "MATCH (f:Fresh) RETURN count(f)"
+    assert store.for_analysts(2).read_user(count).rows == [[0]]
+    store.run("CREATE (:Fresh)")
+    assert store.for_analysts(2).read_user(count).rows == [[0]]  # the copy: up to 2 s old
+    deadline = time.monotonic() + 30
+    time.sleep(2.1)
+    while store.for_analysts(2).read_user(count).rows != [[1]]:  # refreshed in the background
+        assert time.monotonic() < deadline, "the copy was not refreshed"
+        time.sleep(0.2)
+    assert store.for_analysts(0).read_user(count).rows == [[1]]  # 0: the live graph
