@@ -86,6 +86,9 @@ async def get_store(request: Request) -> AsyncIterator[GraphBackend]:
 
 
 async def get_caller(request: Request) -> Caller:
+    checked: Caller | None = getattr(request.state, "caller", None)
+    if checked is not None:  # verified by api.limits.RequestGate before the body was read
+        return checked
     keys: KeyStore = request.app.state.keys
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")

@@ -54,7 +54,9 @@ def _allowed_methods(request: Request) -> list[str]:
 def install(app: FastAPI) -> None:
     @app.exception_handler(LinkscopeError)
     async def _linkscope(_: Request, exc: LinkscopeError) -> JSONResponse:
-        return error_response(exc.status_code, exc.code, str(exc))
+        retry = getattr(exc, "retry_after_s", None)
+        headers = {"Retry-After": str(retry)} if retry is not None else None
+        return error_response(exc.status_code, exc.code, str(exc), headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -14,6 +14,8 @@ from api import errors, paths, security
 from api.cache import ReadCache
 from api.deps import StoreHolder
 from api.keys import KeyStore
+from api.lane import CypherLane
+from api.limits import RequestGate
 from api.routes import accounts, cypher, events, groups, runs, system, views
 from api.runner import RunManager
 from api.schemas import ErrorBody
@@ -45,7 +47,8 @@ def create_app(
         "Every /v1 call needs `Authorization: Bearer <key>` (see `linkscope keys`).",
         lifespan=lifespan,
         responses={
-            code: {"model": ErrorBody} for code in (400, 401, 403, 404, 408, 409, 410, 422, 503)
+            code: {"model": ErrorBody}
+            for code in (400, 401, 403, 404, 408, 409, 410, 413, 422, 429, 503)
         },
     )
     app.state.settings = settings
@@ -53,6 +56,13 @@ def create_app(
     app.state.keys = KeyStore(Path(settings.keys_file))
     app.state.runs = RunManager(settings)
     app.state.cache = ReadCache()
+    app.state.cypher_lane = CypherLane(
+        Path(settings.keys_file).parent / "cypher-lane",  # shared by every worker of this API
+        settings.cypher_concurrency,
+        settings.cypher_per_caller,
+        settings.cypher_queue_ms / 1000,
+    )
+    app.add_middleware(RequestGate, keys=app.state.keys, max_body_bytes=settings.max_body_bytes)
     errors.install(app)
     app.add_middleware(paths.SegmentPaths)
     security.install(app)

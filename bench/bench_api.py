@@ -1,12 +1,18 @@
 """Load benchmark of the HTTP API: N concurrent clients for S seconds on loopback.
 
     python bench/bench_api.py --store embedded:DIR [--clients 50] [--seconds 60]
+        [--analysts 4] [--deciders 4]
 
 The store must hold an analysed graph (e.g. the one `bench_analysis.py --size M` leaves, or
 `make demo ACCOUNTS=100000`). The API runs as `linkscope serve` in its own process; the load
 comes from a minimal asyncio HTTP/1.1 keep-alive client (so the load generator takes as little
 of the two cores as possible). Prints requests/s and p50/p95/p99 per endpoint and the error
 count; writes bench/results/api.json. Goal: group reads p95 < 50 ms, zero errors.
+
+With ``--analysts N``, N analysts (one key each) run a long Cypher query (``--analyst-query``,
+~10 s) over and over beside the readers, waiting ``Retry-After`` when answered 429; with
+``--deciders N``, N investigators record a decision every ``--decision-every`` seconds. Reported: p95 of group
+reads and of decisions while the analysts run, and the analysts' 429 rate.
 """
 
 from __future__ import annotations
@@ -45,7 +51,7 @@ MIX = (  # (name, weight)
 
 
 class Connection:
-    """One keep-alive HTTP/1.1 connection; GET only, Content-Length bodies."""
+    """One keep-alive HTTP/1.1 connection; Content-Length bodies."""
 
     def __init__(self, port: int, auth: str) -> None:
         self.port, self.auth = port, auth
@@ -53,21 +59,28 @@ class Connection:
         self.writer: asyncio.StreamWriter | None = None
 
     async def get(self, path: str) -> tuple[int, bytes]:
+        return (await self.request("GET", path))[:2]
+
+    async def request(
+        self, method: str, path: str, body: Any = None
+    ) -> tuple[int, bytes, dict[str, str]]:
         if self.writer is None:
             self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
         assert self.reader is not None
+        data = json.dumps(body).encode() if body is not None else b""
+        extra = f"Content-Type: application/json\r\nContent-Length: {len(data)}\r\n" if data else ""
         self.writer.write(
-            f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {self.auth}\r\n\r\n".encode()
+            f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {self.auth}\r\n{extra}\r\n".encode()
+            + data
         )
         head = await self.reader.readuntil(b"\r\n\r\n")
         lines = head.decode("latin-1").split("\r\n")
         status = int(lines[0].split()[1])
-        length = next(
-            int(v)
-            for k, _, v in (x.partition(":") for x in lines[1:])
-            if k.lower() == "content-length"
-        )
-        return status, await self.reader.readexactly(length)
+        headers = {
+            k.strip().lower(): v.strip() for k, _, v in (x.partition(":") for x in lines[1:])
+        }
+        length = int(headers["content-length"])
+        return status, await self.reader.readexactly(length), headers
 
 
 def _get(port: int, auth: str, path: str) -> Any:
@@ -104,6 +117,57 @@ async def _client(
             errors[name] += 1
 
 
+ANALYST_QUERY = "UNWIND range(1, 7000) AS x UNWIND range(1, 7000) AS y RETURN count(*)"  # ~9 s idle
+
+
+async def _analyst(
+    port: int, auth: str, query: str, until: float, out: list[float], statuses: list[int]
+) -> None:
+    while time.perf_counter() < until:
+        # A new connection each time: after a Retry-After pause uvicorn has closed an idle one.
+        conn = Connection(port, auth)
+        started = time.perf_counter()
+        try:
+            status, _, headers = await conn.request(
+                "POST", "/v1/cypher", {"query": query, "timeout_ms": 30_000}
+            )
+        except (OSError, asyncio.IncompleteReadError):
+            status, headers = 599, {}
+        finally:
+            if conn.writer is not None:
+                conn.writer.close()
+        statuses.append(status)
+        if status == 429:
+            await asyncio.sleep(float(headers.get("retry-after", "1")))
+        else:
+            out.append(time.perf_counter() - started)
+
+
+async def _decider(
+    port: int, auth: str, groups: list[str], until: float, seed: int, out: list[float],
+    errors: dict[str, int], every: float,
+) -> None:  # fmt: skip
+    rng = random.Random(seed)
+    while time.perf_counter() < until:
+        conn = Connection(port, auth)  # uvicorn closes a connection idle for 5 s
+        started = time.perf_counter()
+        try:
+            status, _, _ = await conn.request(
+                "POST",
+                f"/v1/groups/{rng.choice(groups)}/decisions",
+                {"decision": "escalate", "note": "bench"},
+            )
+        except (OSError, asyncio.IncompleteReadError):
+            status = 599
+        finally:
+            if conn.writer is not None:
+                conn.writer.close()
+        out.append(time.perf_counter() - started)
+        if status != 201:
+            errors["decision"] += 1
+        await asyncio.sleep(every)
+
+
 def _pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000 if ordered else 0.0
@@ -116,10 +180,19 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--warmup", type=float, default=10, help="Seconds of load not measured.")
+    parser.add_argument("--analysts", type=int, default=0, help="Analysts running long Cypher.")
+    parser.add_argument("--analyst-query", default=ANALYST_QUERY)
+    parser.add_argument(
+        "--deciders", type=int, default=0, help="Investigators recording decisions."
+    )
+    parser.add_argument("--decision-every", type=float, default=5.0, help="Seconds between them.")
+    parser.add_argument("--out", default="api.json", help="File name under bench/results.")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="bench-api-"))
     keys = KeyStore(tmp / "keys.json")
     _, auth = keys.create("admin", "bench")
+    analyst_keys = [keys.create("analyst", f"bench analyst {i}")[1] for i in range(args.analysts)]
+    decider_keys = [keys.create("investigator", f"bench {i}")[1] for i in range(args.deciders)]
     port = free_port()
     env = {**os.environ, "LINKSCOPE_KEYS_FILE": str(tmp / "keys.json")}
     server = subprocess.Popen(
@@ -170,27 +243,46 @@ def main() -> None:
         }
         latencies: dict[str, list[float]] = defaultdict(list)
         errors: dict[str, int] = defaultdict(int)
+        analyst_times: list[float] = []
+        analyst_statuses: list[int] = []
 
-        async def run(seconds: float) -> None:
+        async def run(seconds: float, others: bool) -> None:
             until = time.perf_counter() + seconds
             await asyncio.gather(
                 *(
                     _client(port, auth, targets, until, i, latencies, errors)
                     for i in range(args.clients)
-                )
+                ),
+                *(
+                    _analyst(port, key, args.analyst_query, until, analyst_times, analyst_statuses)
+                    for key in (analyst_keys if others else [])
+                ),
+                *(
+                    _decider(
+                        port,
+                        key,
+                        groups,
+                        until,
+                        i,
+                        latencies["decision"],
+                        errors,
+                        args.decision_every,
+                    )
+                    for i, key in enumerate(decider_keys if others else [])
+                ),
             )
 
-        asyncio.run(run(args.warmup))  # fills the caches, as steady traffic would
+        asyncio.run(run(args.warmup, others=False))  # fills the caches, as steady traffic would
         latencies.clear()
         errors.clear()
         started = time.perf_counter()
-        asyncio.run(run(args.seconds))
+        asyncio.run(run(args.seconds, others=True))
         elapsed = time.perf_counter() - started
     finally:
         server.terminate()
         server.wait(timeout=30)
     rows = {}
-    for name, _ in MIX:
+    for name in [n for n, _ in MIX] + (["decision"] if args.deciders else []):
         values = latencies[name]
         rows[name] = {
             "requests": len(values),
@@ -213,13 +305,26 @@ def main() -> None:
         ),
         "goal_p95_ms": 50,
     }
+    if args.deciders:
+        result["decisions_p95_ms"] = rows["decision"]["p95_ms"]
+    if args.analysts:
+        answered = [s for s in analyst_statuses if s != 429]
+        result["analysts"] = {
+            "analysts": args.analysts,
+            "query": args.analyst_query,
+            "requests": len(analyst_statuses),
+            "rate_429": round(analyst_statuses.count(429) / max(1, len(analyst_statuses)), 3),
+            "statuses": {str(s): analyst_statuses.count(s) for s in sorted(set(analyst_statuses))},
+            "answered_p50_s": round(_pct(analyst_times, 0.5) / 1000, 2),
+            "answered": len(answered),
+        }
     print(f"{'endpoint':<26}{'req/s':>8}{'p50':>8}{'p95':>8}{'p99':>8}{'errors':>8}")
     for name, r in rows.items():
         print(
             f"{name:<26}{r['rps']:>8}{r['p50_ms']:>8}{r['p95_ms']:>8}{r['p99_ms']:>8}{r['errors']:>8}"
         )
     print(json.dumps({k: v for k, v in result.items() if k != "endpoints"}))
-    out = Path(__file__).parent / "results" / "api.json"
+    out = Path(__file__).parent / "results" / args.out
     out.write_text(json.dumps(result, indent=2) + "\n")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager, nullcontext
@@ -13,6 +14,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from graph.dialect import Dialect
+from graph.guard import PlanStep, check_plan
 
 IntArray = NDArray[np.int64]
 
@@ -24,6 +26,7 @@ class QueryResult:
     columns: list[str]
     rows: list[list[Any]]
     stats: dict[str, float] = field(default_factory=dict)
+    truncated: bool = False  # a row or byte cap stopped reading before the last row
 
     def __iter__(self) -> Iterator[list[Any]]:
         return iter(self.rows)
@@ -96,6 +99,54 @@ class GraphBackend(ABC):
     @abstractmethod
     def events_dir(self) -> Path:
         """Where this graph's event store (fills and orders as Parquet) lives by default."""
+
+    def read_user(
+        self,
+        cypher: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        timeout_ms: int | None = None,
+        max_rows: int | None = None,
+        max_bytes: int | None = None,
+    ) -> QueryResult:
+        """A query written by a person (API, CLI): refused unless its plan stays inside the
+        graph, then read with at most ``max_rows`` rows and about ``max_bytes`` of reply held
+        in this process (``truncated`` says the caps cut it)."""
+        started = time.monotonic()
+        steps = self.plan(cypher, params, timeout_ms=timeout_ms)
+        check_plan(steps, unnamed_procedures_ok=self.unnamed_procedures_ok())
+        if timeout_ms:  # planning and running share the one time limit
+            timeout_ms = max(1, timeout_ms - int((time.monotonic() - started) * 1000))
+        return self.read_capped(
+            cypher, params, timeout_ms=timeout_ms, max_rows=max_rows, max_bytes=max_bytes
+        )
+
+    def for_analysts(self, max_age_s: float) -> GraphBackend:
+        """The backend analysts' queries should read: a copy at most ``max_age_s`` old where
+        long reads would hold up writes (embedded FalkorDB), else this one (Neo4j: MVCC)."""
+        return self
+
+    @abstractmethod
+    def plan(
+        self, cypher: str, params: Mapping[str, Any] | None = None, *, timeout_ms: int | None = None
+    ) -> list[PlanStep]:
+        """The engine's plan of a query (not run), as a flat list of operators."""
+
+    def unnamed_procedures_ok(self) -> bool:
+        """Whether a procedure call the plan does not name may run (see ``check_plan``)."""
+        return False
+
+    @abstractmethod
+    def read_capped(
+        self,
+        cypher: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        timeout_ms: int | None = None,
+        max_rows: int | None = None,
+        max_bytes: int | None = None,
+    ) -> QueryResult:
+        """``read`` that stops reading the reply after ``max_rows`` rows or ``max_bytes``."""
 
     def read_columns(
         self, cypher: str, params: Mapping[str, Any] | None = None, *, keys: int = 0

@@ -3,14 +3,22 @@ embedded store; only transaction handling and error mapping live here."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 from graph.backend import GraphBackend, QueryResult
 from graph.dialect import Dialect
+from graph.guard import PROCEDURE_OPERATORS, PlanStep, normalise
 from graph.values import plain
-from linkscope.errors import QueryError, QueryTimeout, ReadOnlyViolation, StoreUnavailable
+from linkscope.errors import (
+    QueryError,
+    QueryMemoryExceeded,
+    QueryTimeout,
+    ReadOnlyViolation,
+    StoreUnavailable,
+)
 
 
 def translate_error(exc: Exception) -> Exception:
@@ -21,6 +29,8 @@ def translate_error(exc: Exception) -> Exception:
     code = getattr(exc, "code", "") or ""
     if "TransactionTimedOut" in code or "TransactionTimedOut" in type(exc).__name__:
         return QueryTimeout("the query ran past its time limit")
+    if "OutOfMemory" in code:  # db.memory.transaction.max, or the global pool
+        return QueryMemoryExceeded("the query needed more memory than one query may use")
     if "AccessMode" in code or "ForbiddenOnReadOnlyDatabase" in code or "WriteOnReadOnly" in code:
         return ReadOnlyViolation("the query writes; only read-only queries are allowed here")
     if isinstance(exc, nx.Neo4jError):
@@ -60,7 +70,13 @@ class Neo4jBackend(GraphBackend):
         return f"Neo4j at {self.url} (database {self.database!r})"
 
     def _execute(
-        self, cypher: str, params: Mapping[str, Any] | None, *, read: bool, timeout_ms: int | None
+        self,
+        cypher: str,
+        params: Mapping[str, Any] | None,
+        *,
+        read: bool,
+        timeout_ms: int | None,
+        max_rows: int | None = None,
     ) -> QueryResult:
         import neo4j
 
@@ -70,7 +86,14 @@ class Neo4jBackend(GraphBackend):
         def work(tx: Any) -> QueryResult:
             result = tx.run(query, dict(params or {}))
             keys = list(result.keys())
-            rows = [[plain(v) for v in record.values()] for record in result]
+            rows: list[list[Any]] = []
+            # The driver fetches records in batches as they are iterated: stopping here and
+            # discarding the rest (consume) keeps at most one batch past the cap in memory.
+            for record in result:
+                if max_rows is not None and len(rows) >= max_rows:
+                    result.consume()
+                    return QueryResult(columns=keys, rows=rows, truncated=True)
+                rows.append([plain(v) for v in record.values()])
             return QueryResult(columns=keys, rows=rows)
 
         try:
@@ -89,6 +112,38 @@ class Neo4jBackend(GraphBackend):
     ) -> QueryResult:
         return self._execute(cypher, params, read=True, timeout_ms=timeout_ms)
 
+    def read_capped(
+        self,
+        cypher: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        timeout_ms: int | None = None,
+        max_rows: int | None = None,
+        max_bytes: int | None = None,
+    ) -> QueryResult:
+        # Bytes are bounded by the rows and the driver's fetch size here; the server's memory by
+        # db.memory.transaction.max (docker-compose.yml).
+        return self._execute(cypher, params, read=True, timeout_ms=timeout_ms, max_rows=max_rows)
+
+    def plan(
+        self, cypher: str, params: Mapping[str, Any] | None = None, *, timeout_ms: int | None = None
+    ) -> list[PlanStep]:
+        import neo4j
+
+        query = neo4j.Query("EXPLAIN " + cypher, timeout=timeout_ms / 1000 if timeout_ms else None)
+
+        def work(tx: Any) -> Any:
+            return tx.run(query, dict(params or {})).consume().plan
+
+        try:
+            with self._driver.session(
+                database=self.database, default_access_mode=neo4j.READ_ACCESS
+            ) as session:
+                root = session.execute_read(work)
+        except Exception as exc:
+            raise translate_error(exc) from exc
+        return list(_plan_steps(root))
+
     def ping(self) -> None:
         try:
             self._driver.verify_connectivity()
@@ -100,3 +155,22 @@ class Neo4jBackend(GraphBackend):
 
     def close(self) -> None:
         self._driver.close()
+
+
+_PROCEDURE_NAME = re.compile(r"\s*([A-Za-z_][\w.]*)\s*\(")
+
+
+def _plan_steps(plan: Mapping[str, Any] | None) -> Iterator[PlanStep]:
+    """Flatten Neo4j's plan tree; a ProcedureCall's details start with the procedure's name,
+    e.g. ``db.labels() :: (label :: STRING)``."""
+    if not plan:
+        return
+    operator = str(plan.get("operatorType", ""))
+    procedure = None
+    if normalise(operator) in PROCEDURE_OPERATORS:
+        args = plan.get("args") or {}
+        found = _PROCEDURE_NAME.match(str(args.get("Details", "")))
+        procedure = found.group(1) if found else ""  # unnamed: refused
+    yield PlanStep(operator, procedure)
+    for child in plan.get("children") or []:
+        yield from _plan_steps(child)

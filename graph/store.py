@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from graph.backend import GraphBackend
@@ -21,7 +22,13 @@ def open_store(url: str | None = None, settings: Settings | None = None) -> Grap
         if not path:
             raise ConfigError("embedded store URL needs a path, e.g. embedded:.linkscope/graph")
         return FalkorEmbedded(
-            Path(path), settings.graph_name, socket_timeout_s=settings.socket_timeout_s
+            Path(path),
+            settings.graph_name,
+            socket_timeout_s=settings.socket_timeout_s,
+            # One engine thread per core for everything else, plus one per analyst query the
+            # API runs at once: long queries never leave the hot reads waiting for a thread.
+            threads=settings.store_threads or (os.cpu_count() or 2) + settings.cypher_concurrency,
+            query_memory_mb=settings.query_memory_mb,
         )
     if url.startswith(NEO4J_SCHEMES):
         from graph.neo4j_backend import Neo4jBackend

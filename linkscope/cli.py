@@ -172,7 +172,10 @@ def cypher(
     params = dict(_parse_param(p) for p in param or [])
     try:
         with open_store(settings=settings) as graph:
-            result = graph.read(query, params, timeout_ms=timeout_ms or settings.query_timeout_ms)
+            # Same guard as the API: the plan must stay inside the graph (no LOAD CSV).
+            result = graph.read_user(
+                query, params, timeout_ms=timeout_ms or settings.query_timeout_ms
+            )
     except LinkscopeError as exc:
         raise _fail(exc) from exc
     emit(result.columns, result.rows, fmt)

@@ -78,3 +78,31 @@ class Gone(LinkscopeError):
 
     status_code = 410
     code = "cursor_expired"
+
+
+class QueryRefused(QueryError):
+    """A user query whose plan reaches outside the graph (files, URLs, unknown procedures)."""
+
+    code = "query_refused"
+
+
+class QueryMemoryExceeded(QueryError):
+    """The engine stopped a query at its per-query memory limit."""
+
+    code = "query_memory_exceeded"
+
+
+class TooManyRequests(LinkscopeError):
+    """The caller (or everyone together) already runs as many queries as allowed."""
+
+    status_code = 429
+    code = "too_many_requests"
+
+    def __init__(self, message: str, retry_after_s: int) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
+class PayloadTooLarge(LinkscopeError):
+    status_code = 413
+    code = "payload_too_large"

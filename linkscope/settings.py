@@ -66,6 +66,44 @@ class Settings(BaseSettings):
     cypher_max_timeout_ms: int = Field(
         default=60_000, ge=100, description="Longest time limit a Cypher request may ask for."
     )
+    cypher_max_bytes: int = Field(
+        default=16_000_000,
+        ge=1_000,
+        description="Reply bytes POST /v1/cypher reads from the store at most (then truncated).",
+    )
+    cypher_concurrency: int = Field(
+        default=1,
+        ge=1,
+        description="Cypher requests running at once in the whole API (all worker processes).",
+    )
+    cypher_per_caller: int = Field(
+        default=1, ge=1, description="Cypher requests one key may run at once."
+    )
+    cypher_queue_ms: int = Field(
+        default=2_000,
+        ge=0,
+        description="How long a Cypher request waits for a free slot before it gets 429.",
+    )
+    cypher_snapshot_s: int = Field(
+        default=300,
+        ge=0,
+        description="POST /v1/cypher on the embedded store reads a copy of the graph at most "
+        "this old, so long queries never hold up writes (0: the live graph).",
+    )
+    query_memory_mb: int = Field(
+        default=2_048,
+        ge=0,
+        description="Memory one query may use in the embedded store (QUERY_MEM_CAPACITY; 0: no limit).",
+    )
+    store_threads: int = Field(
+        default=0,
+        ge=0,
+        description="Query threads of an embedded store this process starts "
+        "(0: CPU count + cypher_concurrency, room for the analysts' queries beside the hot reads).",
+    )
+    max_body_bytes: int = Field(
+        default=1_000_000, ge=1_000, description="Largest request body the API accepts (413)."
+    )
 
 
 @lru_cache(maxsize=1)
