@@ -90,6 +90,7 @@ def _record_while(stop: threading.Event, url: str, key: str, acknowledged: list[
 
 
 def test_decisions_survive_random_kills_of_the_store(tmp_path: Path) -> None:
+    """The store's server killed at seeded random moments while decisions are recorded."""
     path = tmp_path / "store"
     decidable_store(path)
     _, key = KeyStore(tmp_path / "keys.json").create("investigator")
@@ -119,6 +120,7 @@ def test_decisions_survive_random_kills_of_the_store(tmp_path: Path) -> None:
 
 
 def test_decisions_survive_random_kills_of_the_api(tmp_path: Path) -> None:
+    """``linkscope serve`` killed at random moments and started again, then everything at once."""
     path = tmp_path / "store"
     decidable_store(path)
     _, key = KeyStore(tmp_path / "keys.json").create("investigator")
@@ -140,7 +142,11 @@ def test_decisions_survive_random_kills_of_the_api(tmp_path: Path) -> None:
         _wait_until(lambda: len(acknowledged) > before + 3)
         stop.set()
         client.join(timeout=60)
-        api.stop()
+        # And then the machine loses power: the API and the store die without a word.
+        pid = server_pid(path)
+        assert api.proc is not None and pid is not None
+        api.proc.kill()
+        os.kill(pid, signal.SIGKILL)
     assert len(acknowledged) > 10
     _check_exactly_once(acknowledged, path)
 
