@@ -214,17 +214,20 @@ class FalkorEmbedded(GraphBackend):
     def _switch_on_aof(self, client: redis.Redis) -> None:
         """Turn the AOF on in a running server: Redis writes the current data as its base."""
         client.config_set("appendonly", "yes")
+        self._await_rewrite(client)
+        log.info("store %s now keeps an append-only file", self.path)
+
+    def _await_rewrite(self, client: redis.Redis) -> None:
         deadline = time.monotonic() + max(self.socket_timeout_s, 600.0)
         while True:
             info = client.info("persistence")
             if not info["aof_rewrite_in_progress"] and not info["aof_rewrite_scheduled"]:
                 break
             if time.monotonic() > deadline:
-                raise StoreUnavailable(f"switching {self.path} to an append-only file timed out")
+                raise StoreUnavailable(f"rewriting the append-only file of {self.path} timed out")
             time.sleep(0.05)
         if info["aof_last_bgrewrite_status"] != "ok" or not (self.path / AOF_MANIFEST).exists():
             raise StoreUnavailable(f"cannot write the append-only file of {self.path}")
-        log.info("store %s now keeps an append-only file", self.path)
 
     @property
     def description(self) -> str:
@@ -329,13 +332,19 @@ class FalkorEmbedded(GraphBackend):
             raise translate_error(exc) from exc
 
     def checkpoint(self) -> None:
-        """Compact the append-only file in the background (every write is durable already)."""
+        """Compact the append-only file (every write is durable already) and wait for it: a
+        server stopped meanwhile abandons the rewrite, and the next start would replay every
+        write since the last one."""
         try:
             self._db.client.bgrewriteaof()
         except redis.ResponseError as exc:
             # "already in progress" means the file is being compacted anyway.
             log.debug("AOF rewrite not started: %s", exc)
         except Exception as exc:
+            raise translate_error(exc) from exc
+        try:
+            self._await_rewrite(self._db.client)
+        except redis.RedisError as exc:
             raise translate_error(exc) from exc
 
     def close(self) -> None:
