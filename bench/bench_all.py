@@ -35,7 +35,7 @@ from analytics.config import AnalysisConfig
 from analytics.export import export
 from analytics.run import analyze
 from analytics.writeback import previous_groups, write_analysis
-from graph.falkor_embedded import DB_FILENAME, FalkorEmbedded
+from graph.falkor_embedded import AOF_MANIFEST, FalkorEmbedded
 from ingest.pipeline import ingest_directory
 from linkscope.synth import GeneratorConfig, generate
 
@@ -118,7 +118,9 @@ def run_size(size: str, work: Path) -> dict[str, Any]:
     out["ingest_rows_per_s"] = {f.name: round(f.rows_per_second) for f in summary.files if f.path}
     trades_file = next(f for f in summary.files if f.name == "trades")
     out["trades_per_s"] = round(trades_file.rows_per_second)
-    out["store_on_disk_mb"] = round((work / "store" / DB_FILENAME).stat().st_size / 2**20, 1)
+    # After the checkpoint the store's state on disk is its compacted append-only file.
+    aof = (work / "store" / AOF_MANIFEST).parent
+    out["store_on_disk_mb"] = round(sum(p.stat().st_size for p in aof.iterdir()) / 2**20, 1)
     out["store_rss_after_ingest_mb"] = round(proc_mb("VmRSS", store.server_pid))
 
     # The store's write floor: a bare UNWIND CREATE of the same fills, into the same server.
