@@ -196,7 +196,8 @@ class FalkorEmbedded(GraphBackend):
         # A server started with AOF on and no AOF yet loads nothing, even when an RDB holds the
         # data: a store from before the AOF starts without it and switches it on live, below.
         aof_at_start = (self.path / AOF_MANIFEST).exists() or not rdb.exists()
-        # The server inherits the umask: its snapshot and AOF files are created owner-only.
+        # The server inherits the umask, so its snapshot and AOF files are created owner-only
+        # (the umask is the process's: other threads' new files are owner-only meanwhile too).
         umask = os.umask(0o077)
         try:
             db = FalkorDB(
@@ -207,8 +208,12 @@ class FalkorEmbedded(GraphBackend):
             )
         finally:
             os.umask(umask)
-        if db.client.config_get("appendonly").get("appendonly") != "yes":
-            self._switch_on_aof(db.client)
+        try:
+            if db.client.config_get("appendonly").get("appendonly") != "yes":
+                self._switch_on_aof(db.client)
+        except BaseException:
+            db.close()
+            raise
         return db
 
     def _switch_on_aof(self, client: redis.Redis) -> None:

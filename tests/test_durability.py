@@ -91,6 +91,7 @@ def _record_while(stop: threading.Event, url: str, key: str, acknowledged: list[
     return attempts
 
 
+@pytest.mark.slow
 def test_decisions_survive_random_kills_of_the_store(tmp_path: Path) -> None:
     """The store's server killed at seeded random moments while decisions are recorded."""
     path = tmp_path / "store"
@@ -121,6 +122,7 @@ def test_decisions_survive_random_kills_of_the_store(tmp_path: Path) -> None:
     _check_exactly_once(acknowledged, path)
 
 
+@pytest.mark.slow
 def test_decisions_survive_random_kills_of_the_api(tmp_path: Path) -> None:
     """``linkscope serve`` killed at random moments and started again, then everything at once."""
     path = tmp_path / "store"
@@ -230,6 +232,7 @@ def test_concurrent_key_changes_are_all_kept(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["keys.json", "keys.json.lock"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
 def test_serve_stops_its_store_on_a_signal_even_with_a_query_running(
     tmp_path: Path, sig: signal.Signals
@@ -261,6 +264,7 @@ def test_serve_stops_its_store_on_a_signal_even_with_a_query_running(
         running.join(timeout=30)
 
 
+@pytest.mark.slow
 def test_a_query_past_its_limit_is_not_retried_and_does_not_stop_the_store(
     tmp_path: Path,
 ) -> None:
