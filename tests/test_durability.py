@@ -10,6 +10,7 @@ import signal
 import stat
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -46,9 +47,9 @@ def _check_exactly_once(acknowledged: list[str], path: Path) -> None:
     assert max(decisions.values(), default=1) == 1
 
 
-def _wait_until(predicate: object, timeout_s: float = 30) -> None:
+def _wait_until(predicate: Callable[[], object], timeout_s: float = 30) -> None:
     deadline = time.monotonic() + timeout_s
-    while not predicate():  # type: ignore[operator]
+    while not predicate():
         assert time.monotonic() < deadline, "timed out waiting"
         time.sleep(0.05)
 
@@ -73,22 +74,36 @@ def test_an_acknowledged_decision_survives_a_kill_of_the_store(tmp_path: Path) -
     _check_exactly_once(["kept"], path)
 
 
-def _record_while(stop: threading.Event, url: str, key: str, acknowledged: list[str]) -> int:
-    """Record decisions in a loop until ``stop``; returns the number of attempts."""
-    attempts = 0
-    headers = {"Authorization": f"Bearer {key}"}
-    with httpx.Client(base_url=url, timeout=30, headers=headers) as http:
-        while not stop.is_set():
-            note = f"n{attempts}"
-            attempts += 1
-            response = decide(http, note)
-            if response is not None and response.status_code == 201:
-                acknowledged.append(note)
-            elif response is not None:
-                assert response.status_code == 503, response.text
-            else:
-                time.sleep(0.05)  # the API is down: it is being restarted
-    return attempts
+class Recorder(threading.Thread):
+    """Records decisions in a loop over HTTP until stopped, noting which got a 201."""
+
+    def __init__(self, url: str, key: str) -> None:
+        super().__init__(daemon=True)
+        self.url, self.key = url, key
+        self.acknowledged: list[str] = []
+        self.unexpected: list[str] = []  # answers other than 201 or 503
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        headers = {"Authorization": f"Bearer {self.key}"}
+        attempts = 0
+        with httpx.Client(base_url=self.url, timeout=30, headers=headers) as http:
+            while not self.stop.is_set():
+                note = f"n{attempts}"
+                attempts += 1
+                response = decide(http, note)
+                if response is None:
+                    time.sleep(0.05)  # the API is down: it is being restarted
+                elif response.status_code == 201:
+                    self.acknowledged.append(note)
+                elif response.status_code != 503:
+                    self.unexpected.append(response.text)
+
+    def finish(self) -> list[str]:
+        self.stop.set()
+        self.join(timeout=60)
+        assert self.unexpected == []
+        return self.acknowledged
 
 
 @pytest.mark.slow
@@ -98,13 +113,9 @@ def test_decisions_survive_random_kills_of_the_store(tmp_path: Path) -> None:
     decidable_store(path)
     _, key = KeyStore(tmp_path / "keys.json").create("investigator")
     rng = random.Random(20261126)
-    acknowledged: list[str] = []
-    stop = threading.Event()
     with served(path, tmp_path / "keys.json") as api:
-        client = threading.Thread(
-            target=_record_while, args=(stop, api.url, key, acknowledged), daemon=True
-        )
-        client.start()
+        recorder = Recorder(api.url, key)
+        recorder.start()
         killed: list[int] = []
         for _ in range(5):
             time.sleep(rng.uniform(0.2, 1.5))
@@ -113,10 +124,9 @@ def test_decisions_survive_random_kills_of_the_store(tmp_path: Path) -> None:
             assert pid is not None
             os.kill(pid, signal.SIGKILL)
             killed.append(pid)
-        before = len(acknowledged)
-        _wait_until(lambda: len(acknowledged) > before + 3)  # and it keeps working afterwards
-        stop.set()
-        client.join(timeout=60)
+        before = len(recorder.acknowledged)
+        _wait_until(lambda: len(recorder.acknowledged) > before + 3)  # and it works afterwards
+        acknowledged = recorder.finish()
         api.stop()
     assert len(killed) == 5 and len(acknowledged) > 10
     _check_exactly_once(acknowledged, path)
@@ -129,23 +139,18 @@ def test_decisions_survive_random_kills_of_the_api(tmp_path: Path) -> None:
     decidable_store(path)
     _, key = KeyStore(tmp_path / "keys.json").create("investigator")
     rng = random.Random(11)
-    acknowledged: list[str] = []
-    stop = threading.Event()
     with served(path, tmp_path / "keys.json") as api:
-        client = threading.Thread(
-            target=_record_while, args=(stop, api.url, key, acknowledged), daemon=True
-        )
-        client.start()
+        recorder = Recorder(api.url, key)
+        recorder.start()
         for _ in range(3):
             time.sleep(rng.uniform(0.3, 1.5))
             assert api.proc is not None
             api.proc.kill()
             api.proc.wait(timeout=30)
             api.start()
-        before = len(acknowledged)
-        _wait_until(lambda: len(acknowledged) > before + 3)
-        stop.set()
-        client.join(timeout=60)
+        before = len(recorder.acknowledged)
+        _wait_until(lambda: len(recorder.acknowledged) > before + 3)
+        acknowledged = recorder.finish()
         # And then the machine loses power: the API and the store die without a word.
         pid = server_pid(path)
         assert api.proc is not None and pid is not None
