@@ -33,6 +33,7 @@ class StoreHolder:
         )
         self._open = opener
         self._store: GraphBackend | None = None
+        self._failed: list[GraphBackend] = []
         self._lock = threading.Lock()
         self._retry_at = 0.0
 
@@ -49,19 +50,31 @@ class StoreHolder:
                 except StoreUnavailable:
                     self._retry_at = time.monotonic() + RETRY_AFTER_S
                     raise
+                self._close_failed()
             return self._store
 
     def failed(self, store: GraphBackend) -> None:
+        """Drop a connection that failed; it is closed once its replacement is open.
+
+        Closing it first would make this process the embedded server's last client, and the
+        last client to leave stops the server: one timed-out query took the store down.
+        """
         with self._lock:
             if self._store is store:
                 self._store = None
-                try:
-                    store.close()
-                except Exception:  # the connection is already broken
-                    log.debug("closing a failed store connection", exc_info=True)
+                self._failed.append(store)
+
+    def _close_failed(self) -> None:
+        for store in self._failed:
+            try:
+                store.close()
+            except Exception:  # the connection is already broken
+                log.debug("closing a failed store connection", exc_info=True)
+        self._failed.clear()
 
     def close(self) -> None:
         with self._lock:
+            self._close_failed()
             if self._store is not None:
                 self._store.close()
                 self._store = None

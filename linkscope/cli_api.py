@@ -14,6 +14,12 @@ if TYPE_CHECKING:
 from linkscope.cli_common import StoreOpt, app, console, fail, out, settings_for
 from linkscope.errors import LinkscopeError
 
+# On SIGTERM/SIGINT uvicorn stops accepting, waits for requests in flight, then runs the app's
+# shutdown, which closes the store (the embedded server saves and stops when this was its last
+# client). A Cypher query may run for a minute: without a bound, a supervisor's SIGKILL would
+# come first and leave the store running with nobody closing it.
+GRACEFUL_SHUTDOWN_S = 5
+
 keys_app = typer.Typer(help="Create, revoke and list API keys (stored hashed; shown once).")
 app.add_typer(keys_app, name="keys")
 
@@ -37,12 +43,15 @@ def serve(
         os.environ["LINKSCOPE_STORE"] = settings.store
         uvicorn.run(
             "api.main:create_app", factory=True, host=host, port=port, workers=workers,
-            log_level="warning",
+            log_level="warning", timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
         )  # fmt: skip
         return
     from api.main import create_app
 
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+    uvicorn.run(
+        create_app(settings), host=host, port=port, log_level="warning",
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
+    )  # fmt: skip
 
 
 def _keys(store: str | None) -> KeyStore:
