@@ -32,7 +32,7 @@ from redis.retry import Retry
 
 from graph.backend import GraphBackend, IntArray, PreparedQuery, QueryResult
 from graph.dialect import Dialect
-from graph.falkor_stream import capped_query, simple_query
+from graph.falkor_stream import Connections, capped_query, simple_query
 from graph.guard import PlanStep, procedure_allowed
 from graph.values import plain
 from linkscope.errors import (
@@ -215,6 +215,7 @@ class FalkorEmbedded(GraphBackend):
         self.write_timeout_s = max(socket_timeout_s, write_timeout_s)
         self._waiting: dict[int, redis.Redis] = {}
         self._waiting_lock = threading.Lock()
+        self._running = Connections()  # user queries read on connections of their own
         try:
             with _locked(self.path / ".lock"):
                 _owner_only(self.path)
@@ -272,6 +273,7 @@ class FalkorEmbedded(GraphBackend):
                     client.socket_file,
                     ["GRAPH.COPY", self.graph_name, name + ":next"],
                     timeout_s=SNAPSHOT_LOCK_S,
+                    track=self._running,
                 )
                 client.rename(name + ":next", name)  # running queries finish on the old copy
                 client.set(name + ":at", str(time.time()))
@@ -404,6 +406,7 @@ class FalkorEmbedded(GraphBackend):
                 self._db.client.socket_file,
                 ["GRAPH.EXPLAIN", self.graph_name, query],
                 timeout_s=self._wait_s(timeout_ms),
+                track=self._running,
             )
         except redis.ResponseError as exc:
             if "empty key" in str(exc):  # no graph yet: a read-only query cannot run at all
@@ -453,6 +456,7 @@ class FalkorEmbedded(GraphBackend):
                 timeout_s=self._wait_s(timeout_ms),
                 max_rows=max_rows,
                 max_bytes=max_bytes,
+                track=self._running,
             )
             raw = FalkorQueryResult(self._graph, reply)
         except redis.ResponseError as exc:
@@ -537,6 +541,7 @@ class FalkorEmbedded(GraphBackend):
 
     def close(self) -> None:
         """Release the connections; the last client to leave stops the server, which saves."""
+        self._running.cut()
         with self._waiting_lock:
             for client in self._waiting.values():
                 client.close()

@@ -9,7 +9,9 @@ user query never holds one of the pooled connections the API's hot reads use.
 
 from __future__ import annotations
 
+import contextlib
 import socket
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import IO, Any
@@ -77,19 +79,57 @@ class ReplyReader:
         raise ConnectionError(f"unexpected reply type {kind!r}")
 
 
+class Connections:
+    """The connections of queries still running, so a closing store can cut them: the server
+    counts connections to decide when its last client has left."""
+
+    def __init__(self) -> None:
+        self._open: set[socket.socket] = set()
+        self._lock = threading.Lock()
+
+    def add(self, sock: socket.socket) -> None:
+        with self._lock:
+            self._open.add(sock)
+
+    def discard(self, sock: socket.socket) -> None:
+        with self._lock:
+            self._open.discard(sock)
+
+    def cut(self) -> None:
+        with self._lock:
+            for sock in self._open:
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+            self._open.clear()
+
+
 @contextmanager
-def _reply(socket_path: str, command: list[str | int], timeout_s: float) -> Iterator[IO[bytes]]:
+def _reply(
+    socket_path: str, command: list[str | int], timeout_s: float, track: Connections | None
+) -> Iterator[IO[bytes]]:
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
-        sock.settimeout(timeout_s)
-        sock.connect(socket_path)
-        sock.sendall(encode_command(*command))
-        with sock.makefile("rb") as stream:
-            yield stream
+        if track is not None:
+            track.add(sock)
+        try:
+            sock.settimeout(timeout_s)
+            sock.connect(socket_path)
+            sock.sendall(encode_command(*command))
+            with sock.makefile("rb") as stream:
+                yield stream
+        finally:
+            if track is not None:
+                track.discard(sock)
 
 
-def simple_query(socket_path: str, command: list[str | int], *, timeout_s: float) -> Any:
+def simple_query(
+    socket_path: str,
+    command: list[str | int],
+    *,
+    timeout_s: float,
+    track: Connections | None = None,
+) -> Any:
     """One command's whole reply (e.g. GRAPH.EXPLAIN), with its own time limit."""
-    with _reply(socket_path, command, timeout_s) as stream:
+    with _reply(socket_path, command, timeout_s, track) as stream:
         value = ReplyReader(stream, None).value()
     if isinstance(value, redis.ResponseError):
         raise value
@@ -103,13 +143,14 @@ def capped_query(
     timeout_s: float,
     max_rows: int | None,
     max_bytes: int | None,
+    track: Connections | None = None,
 ) -> tuple[list[Any], bool]:
     """Send ``command`` (a GRAPH.RO_QUERY ... --compact) and read its reply up to the caps.
 
     Returns the reply in redis-py's shape ([header, rows, stats], stats empty when cut) and
     whether a cap cut it. A top-level error reply is raised as ``redis.ResponseError``.
     """
-    with _reply(socket_path, command, timeout_s) as stream:
+    with _reply(socket_path, command, timeout_s, track) as stream:
         reader = ReplyReader(stream, max_bytes)
         try:
             top = reader.line()
