@@ -2,10 +2,31 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from ingest import values as v
+
+DAY_MS = 86_400_000
+# The first crypto exchange opened in 2010; nothing in these exports can be older.
+EARLIEST_TS_MS = int(datetime(2009, 1, 1, tzinfo=UTC).timestamp() * 1000)
+# Bounds that keep every stored number, and every sum of them, finite: 1e15 base units or
+# quote currency is far above any real order, and a sum of a billion such values is still
+# nowhere near float overflow (1.8e308).
+MAX_NUMBER = 1e15
+MAX_NOTIONAL = 1e15
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Plausibility bounds a valid row must meet (settings ``LINKSCOPE_INGEST_*``)."""
+
+    max_number: float = MAX_NUMBER
+    max_notional: float = MAX_NOTIONAL
+    earliest_ms: int = EARLIEST_TS_MS
+    latest_ms: int = field(default_factory=lambda: int(time.time() * 1000) + DAY_MS)
 
 ACCOUNT_TYPES = ("retail", "institutional", "market_maker")
 CHANNELS = ("web", "app", "api")
@@ -142,6 +163,51 @@ ALL_FILES: tuple[FileSpec, ...] = (ACCOUNTS, LOGINS, FUNDING, TRADES, ORDERS, EN
 BY_NAME = {spec.name: spec for spec in ALL_FILES}
 
 
+NUMBER_PARSERS = (v.parse_positive, v.parse_non_negative)
+
+
+def number_columns(spec: FileSpec) -> tuple[str, ...]:
+    return tuple(c.name for c in spec.columns if c.parse in NUMBER_PARSERS)
+
+
+def ts_columns(spec: FileSpec) -> tuple[str, ...]:
+    return tuple(c.name for c in spec.columns if c.parse is v.parse_ts)
+
+
+# Per file: the (price, quantity) columns whose product is a notional value.
+NOTIONAL = {"trades": ("price", "qty"), "orders": ("price", "qty")}
+
+
+def notional_too_large(price: float, qty: float, maximum: float) -> str | None:
+    """Why price * qty exceeds ``maximum``, or None (the product itself may overflow to inf)."""
+    product = price * qty
+    if product <= maximum:
+        return None
+    return f"price * qty = {product:g} is larger than the maximum notional {maximum:g}"
+
+
+def bounds_rule(spec: FileSpec, row: dict[str, Any], limits: Limits) -> tuple[str, str] | None:
+    """Plausibility of parsed values: numbers, notional values, timestamps; (column, reason)."""
+    for name in _NUMBERS.get(spec.name) or number_columns(spec):
+        value = row.get(name)
+        if value is not None:
+            reason = v.number_too_large(value, limits.max_number)
+            if reason is not None:
+                return name, reason
+    pair = NOTIONAL.get(spec.name)
+    if pair is not None and row.get(pair[0]) is not None:
+        reason = notional_too_large(row[pair[0]], row[pair[1]], limits.max_notional)
+        if reason is not None:
+            return pair[0], reason
+    for name in _TIMES.get(spec.name) or ts_columns(spec):
+        value = row.get(name)
+        if value is not None:
+            reason = v.ts_out_of_range(value, limits.earliest_ms, limits.latest_ms)
+            if reason is not None:
+                return name, reason
+    return None
+
+
 def row_rule(spec: FileSpec, row: dict[str, Any]) -> tuple[str, str] | None:
     """Rules across columns; returns (column, reason) for the first one broken."""
     if spec is ORDERS:
@@ -152,3 +218,6 @@ def row_rule(spec: FileSpec, row: dict[str, Any]) -> tuple[str, str] | None:
         if row["filled_qty"] > row["qty"] * (1 + 1e-9):
             return "filled_qty", "greater than qty"
     return None
+
+_NUMBERS = {spec.name: number_columns(spec) for spec in ALL_FILES}
+_TIMES = {spec.name: ts_columns(spec) for spec in ALL_FILES}

@@ -18,10 +18,18 @@ from typing import Any
 from graph import statements as st
 from graph.backend import GraphBackend
 from graph.schema import ensure_schema
-from ingest.contract import ALL_FILES, FileSpec
+from ingest.conflicts import LEDGER_FILES, KeyLedger, StoredCheck
+from ingest.contract import ALL_FILES, FileSpec, Limits
 from ingest.loaders import LOADERS, Loader
 from ingest.quarantine import Quarantine
-from ingest.reader import count_rows, file_columns, find_file, iter_batches
+from ingest.reader import (
+    DEFAULT_MAX_RECORD_BYTES,
+    Record,
+    count_rows,
+    file_columns,
+    find_file,
+    iter_batches,
+)
 from ingest.validate import Rejection, Validator
 from linkscope.errors import InputError
 
@@ -72,21 +80,31 @@ def ingest_directory(
     quarantine_path: Path | None = None,
     batch_size: int = 40_000,
     progress: ProgressHook = _no_progress,
+    limits: Limits | None = None,
+    max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
 ) -> IngestSummary:
     if not directory.is_dir():
         raise InputError(f"{directory}: not a directory")
     if store.max_batch_rows is not None:
         batch_size = min(batch_size, store.max_batch_rows)
+    options = _Options(batch_size, progress, limits or Limits(), max_record_bytes)
     with store.exclusive_writer():
-        return _ingest_locked(directory, store, quarantine_path, batch_size, progress)
+        return _ingest_locked(directory, store, quarantine_path, options)
+
+
+@dataclass(frozen=True)
+class _Options:
+    batch_size: int
+    progress: ProgressHook
+    limits: Limits
+    max_record_bytes: int
 
 
 def _ingest_locked(
     directory: Path,
     store: GraphBackend,
     quarantine_path: Path | None,
-    batch_size: int,
-    progress: ProgressHook,
+    options: _Options,
 ) -> IngestSummary:
     started = time.perf_counter()
     run_id = uuid.uuid4().hex
@@ -112,15 +130,7 @@ def _ingest_locked(
             for spec in ALL_FILES:
                 summary.files.append(
                     _ingest_file(
-                        directory,
-                        spec,
-                        store,
-                        run_id,
-                        account_nodes,
-                        quarantine,
-                        writer,
-                        batch_size,
-                        progress,
+                        directory, spec, store, run_id, account_nodes, quarantine, writer, options
                     )
                 )
         status = "completed"
@@ -156,17 +166,30 @@ def _ingest_file(
     account_nodes: dict[str, int],
     quarantine: Quarantine,
     writer: ThreadPoolExecutor,
-    batch_size: int,
-    progress: ProgressHook,
+    options: _Options,
 ) -> FileSummary:
     result = FileSummary(spec.name)
-    path = find_file(directory, spec.name)
+    try:
+        path = find_file(directory, spec.name)
+    except InputError as exc:
+        result.note = f"not loaded: {exc}"
+        quarantine.add(spec.name, 1, "", str(exc), [])
+        result.quarantined = 1
+        return result
     if path is None:
         result.note = "missing (required)" if spec.required_file else "absent (optional)"
         return result
     result.path = str(path)
     started = time.perf_counter()
-    present = set(file_columns(path))
+    try:
+        present = set(file_columns(path))
+    except InputError as exc:
+        # A file unusable as a whole (unreadable or ambiguous header) is skipped; the others load.
+        log.warning("%s", exc)
+        quarantine.add(path.name, 1, "", str(exc), [])
+        result.note = f"not loaded: {exc}"
+        result.quarantined = 1
+        return result
     missing = [c for c in spec.required_columns if c not in present]
     if missing:
         for column in missing:
@@ -176,19 +199,42 @@ def _ingest_file(
         result.note = f"not loaded: missing column(s) {', '.join(missing)}"
         result.quarantined = len(missing)
         return result
+    _load_rows(path, spec, store, run_id, account_nodes, quarantine, writer, options, result)
+    result.seconds = time.perf_counter() - started
+    return result
 
+
+def _load_rows(
+    path: Path,
+    spec: FileSpec,
+    store: GraphBackend,
+    run_id: str,
+    account_nodes: dict[str, int],
+    quarantine: Quarantine,
+    writer: ThreadPoolExecutor,
+    options: _Options,
+    result: FileSummary,
+) -> None:
     loader: Loader = LOADERS[spec.name](store, run_id, account_nodes)
-    advance = progress(path.name, count_rows(path))
+    advance = options.progress(path.name, count_rows(path))
     pending: Future[Any] | None = None
     seen_in_batch: set[Any] = set()
     validator: Validator | None = None
     refs = spec.account_refs
     single_key = spec.key[0] if len(spec.key) == 1 else None
-    for batch in iter_batches(path, batch_size):
+    ledger = KeyLedger(spec) if spec.name in LEDGER_FILES else None
+    stored = StoredCheck(spec, store) if ledger is not None else None
+
+    def reject(record: Record, column: str, reason: str) -> None:
+        quarantine.add(path.name, record.line, column, reason, record.fields)
+        result.quarantined += 1
+
+    for batch in iter_batches(path, options.batch_size, options.max_record_bytes):
         if validator is None or validator.header is not batch.header:
-            validator = Validator(spec, batch.header)
+            validator = Validator(spec, batch.header, options.limits)
         records = batch.records
         valid: list[dict[str, Any]] = []
+        unseen: list[tuple[Record, dict[str, Any]]] = []
         seen_in_batch.clear()
         for record in records:
             row = validator(record)
@@ -202,9 +248,21 @@ def _ingest_file(
                     unknown = ref
                     break
             if unknown is not None:
-                reason = f"account {row[unknown]!r} is not in accounts"
-                quarantine.add(path.name, record.line, unknown, reason, record.fields)
-                result.quarantined += 1
+                reject(record, unknown, f"account {row[unknown]!r} is not in accounts")
+                continue
+            if ledger is not None and single_key is not None:
+                earlier = ledger.check(row, record.line)
+                if earlier is None:
+                    unseen.append((record, row))
+                elif earlier < 0:
+                    reject(
+                        record,
+                        single_key,
+                        f"conflicting duplicate: {single_key} {row[single_key]!r} is on line "
+                        f"{-earlier} with different content",
+                    )
+                else:
+                    result.duplicate += 1
                 continue
             key = row[single_key] if single_key else tuple(row[k] for k in spec.key)
             if key in seen_in_batch:
@@ -212,6 +270,19 @@ def _ingest_file(
                 continue
             seen_in_batch.add(key)
             valid.append(row)
+        if stored is not None and ledger is not None:
+            clash = stored.conflicts([row for _, row in unseen])
+            for record, row in unseen:
+                if clash and row[spec.key[0]] in clash:
+                    ledger.forget(row)
+                    reject(
+                        record,
+                        spec.key[0],
+                        f"conflicting duplicate: {spec.key[0]} {row[spec.key[0]]!r} is stored "
+                        "with different content",
+                    )
+                else:
+                    valid.append(row)
         result.read += len(records)
         job = loader.prepare(valid) if valid else None
         if pending is not None:
@@ -226,5 +297,3 @@ def _ingest_file(
     advance(None)
     result.ingested = loader.counts.ingested
     result.duplicate += loader.counts.duplicate
-    result.seconds = time.perf_counter() - started
-    return result

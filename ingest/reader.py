@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
 import gzip
-import io
+import logging
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from linkscope.errors import InputError
 
+log = logging.getLogger(__name__)
+
 SUFFIXES = (".csv", ".csv.gz", ".parquet")
+# A record (all its physical lines) larger than this is rejected without being held in memory.
+DEFAULT_MAX_RECORD_BYTES = 1 << 20
 
 
 class Record:
@@ -48,80 +54,216 @@ def find_file(directory: Path, stem: str) -> Path | None:
 
 
 def file_columns(path: Path) -> list[str]:
+    """The header's column names; ``InputError`` if the header is unreadable or ambiguous."""
     if path.name.endswith(".parquet"):
-        import pyarrow.parquet as pq
-
-        return [name.strip() for name in pq.read_schema(path).names]
-    with _open_text(path) as handle:
-        header = next(csv.reader(handle), [])
-    return [name.strip() for name in header]
+        return _parquet_names(path, _open_parquet(path))
+    with _open_binary(path) as stream:
+        lines = _Lines(stream, DEFAULT_MAX_RECORD_BYTES)
+        return _csv_header(path, lines, csv.reader(lines)) or []
 
 
-def _open_text(path: Path) -> io.TextIOWrapper:
-    # utf-8-sig drops a byte-order mark; newline="" lets csv see quoted line breaks.
-    if path.name.endswith(".gz"):
-        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8-sig", newline="")
-    return open(path, encoding="utf-8-sig", newline="")
+def check_header(file_name: str, header: list[str]) -> list[str]:
+    """Names stripped; a name given twice makes the file ambiguous (which one holds the value?)."""
+    names = [name.strip() for name in header]
+    repeated = sorted({n for n in names if n and names.count(n) > 1})
+    if repeated:
+        raise InputError(f"{file_name}: duplicate column name(s) in header: {', '.join(repeated)}")
+    return names
 
 
-def iter_batches(path: Path, batch_size: int) -> Iterator[Batch]:
+def iter_batches(
+    path: Path, batch_size: int, max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES
+) -> Iterator[Batch]:
     if path.name.endswith(".parquet"):
         yield from _parquet_batches(path, batch_size)
     else:
-        yield from _csv_batches(path, batch_size)
+        yield from _csv_batches(path, batch_size, max_record_bytes)
 
 
-def _csv_batches(path: Path, batch_size: int) -> Iterator[Batch]:
-    with _open_text(path) as handle:
-        reader = csv.reader(handle)
+def _open_binary(path: Path) -> BinaryIO:
+    if path.name.endswith(".gz"):
+        return gzip.open(path, "rb")  # type: ignore[return-value]
+    return path.open("rb")
+
+
+class _Lines:
+    """The physical lines of a byte stream, each decoded on its own, fed to ``csv.reader``.
+
+    Decoding line by line confines a bad byte to the record it is in (a text decoder fails a
+    whole buffer of thousands of lines), and reading at most ``max_bytes`` per line bounds
+    memory whatever a (compressed) file expands to. ``csv.reader`` pulls one line at a time and
+    never reads ahead, so the problems noted since the last record belong to the next record.
+    """
+
+    def __init__(self, stream: BinaryIO, max_bytes: int) -> None:
+        self.stream = stream
+        self.max_bytes = max_bytes
+        self.count = 0  # physical lines read so far
+        self.problem: str | None = None  # the first problem in the current record's lines
+        self.failed: str | None = None  # the stream broke (corrupt gzip): reading stopped
+        self.first_bytes = b""
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
         try:
-            header = [name.strip() for name in next(reader)]
-        except StopIteration:
+            raw = self.stream.readline(self.max_bytes + 1)
+        except (OSError, EOFError, zlib.error) as exc:
+            self.failed = f"{type(exc).__name__}: {exc}"
+            raise StopIteration from None
+        if not raw:
+            raise StopIteration
+        self.count += 1
+        if self.count == 1:
+            self.first_bytes = raw[:4]
+            raw = raw.removeprefix(codecs.BOM_UTF8)
+        if len(raw) > self.max_bytes and not raw.endswith(b"\n"):
+            self._skip_rest_of_line()
+            self._note(f"line {self.count} is longer than {self.max_bytes:,} bytes")
+            return "\n"  # keeps csv's view of the record; the record is rejected anyway
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            byte = raw[exc.start]
+            self._note(f"line {self.count}: byte 0x{byte:02x} at offset {exc.start} is not UTF-8")
+            return raw.decode("utf-8", "replace")
+
+    def _note(self, problem: str) -> None:
+        if self.problem is None:
+            self.problem = problem
+
+    def _skip_rest_of_line(self) -> None:
+        try:
+            while True:
+                chunk = self.stream.readline(self.max_bytes)
+                if not chunk or chunk.endswith(b"\n"):
+                    return
+        except (OSError, EOFError, zlib.error) as exc:
+            self.failed = f"{type(exc).__name__}: {exc}"
+
+    def take_problem(self) -> str | None:
+        problem, self.problem = self.problem, None
+        return problem
+
+
+def _csv_header(path: Path, lines: _Lines, reader: Any) -> list[str] | None:
+    try:
+        header = next(reader)
+    except StopIteration:
+        if lines.failed:
+            raise InputError(f"{path.name}: unreadable: {lines.failed}") from None
+        return None
+    except csv.Error as exc:
+        raise InputError(f"{path.name}: line 1: unreadable header: {exc}") from exc
+    problem = lines.take_problem()
+    if lines.first_bytes.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or (
+        "\x00" in "".join(header)
+    ):
+        raise InputError(f"{path.name}: line 1: the file looks like UTF-16; save it as UTF-8")
+    if problem is not None:
+        raise InputError(f"{path.name}: unreadable header: {problem}")
+    return check_header(path.name, header)
+
+
+def _csv_batches(path: Path, batch_size: int, max_record_bytes: int) -> Iterator[Batch]:
+    # A quoted field may span lines: csv's own limit bounds the record those lines make up.
+    csv.field_size_limit(max_record_bytes)
+    with _open_binary(path) as stream:
+        lines = _Lines(stream, max_record_bytes)
+        reader = csv.reader(lines)
+        header = _csv_header(path, lines, reader)
+        if header is None:
             return
-        except (csv.Error, UnicodeDecodeError) as exc:
-            raise InputError(f"{path.name}: line 1: unreadable header: {exc}") from exc
         width = len(header)
         batch: list[Record] = []
-        last_line = reader.line_num
+        last_line = lines.count
         while True:
             try:
                 fields = next(reader)
             except StopIteration:
                 break
-            except (csv.Error, UnicodeDecodeError) as exc:
+            except csv.Error as exc:
+                lines.take_problem()
                 batch.append(Record(last_line + 1, [], f"unreadable row: {exc}"))
-                last_line = reader.line_num
+                last_line = lines.count
                 continue
             line = last_line + 1
-            last_line = reader.line_num
-            if not fields:
+            last_line = lines.count
+            problem = lines.take_problem()
+            if problem is not None:
+                batch.append(Record(line, fields, problem))
+            elif not fields:
                 continue  # a blank line is not a record
-            if len(fields) != width:
+            elif len(fields) != width:
                 batch.append(Record(line, fields, f"expected {width} fields, found {len(fields)}"))
             else:
                 batch.append(Record(line, fields))
             if len(batch) >= batch_size:
                 yield Batch(header, batch)
                 batch = []
+        if lines.failed:
+            reason = f"file unreadable from this line on ({lines.failed})"
+            batch.append(Record(last_line + 1, [], reason))
         if batch:
             yield Batch(header, batch)
 
 
-def _parquet_batches(path: Path, batch_size: int) -> Iterator[Batch]:
+def _open_parquet(path: Path) -> Any:
     import pyarrow.parquet as pq
 
     try:
-        parquet = pq.ParquetFile(path)
-    except Exception as exc:
+        return pq.ParquetFile(path)
+    except Exception as exc:  # pyarrow raises several types for a damaged file
         raise InputError(f"{path.name}: not a readable Parquet file: {exc}") from exc
+
+
+def _parquet_names(path: Path, parquet: Any) -> list[str]:
+    return check_header(path.name, [str(name) for name in parquet.schema_arrow.names])
+
+
+def _pylist(column: Any) -> tuple[list[Any], dict[int, str]]:
+    """A column's Python values, and by row index why a value could not be converted."""
+    try:
+        return column.to_pylist(), {}
+    except (ValueError, OverflowError, ArithmeticError) as exc:
+        log.debug("column not convertible as a whole (%s); converting value by value", exc)
+    values: list[Any] = []
+    errors: dict[int, str] = {}
+    for index, item in enumerate(column):
+        try:
+            values.append(item.as_py())
+        except (ValueError, OverflowError, ArithmeticError) as exc:
+            values.append(None)
+            errors[index] = f"value not representable: {exc}"
+    return values, errors
+
+
+def _parquet_batches(path: Path, batch_size: int) -> Iterator[Batch]:
+    import pyarrow as pa
+
+    parquet = _open_parquet(path)
+    names = _parquet_names(path, parquet)
     line = 1  # rows are numbered as the lines of the same data written as CSV with a header
-    for arrow_batch in parquet.iter_batches(batch_size=batch_size):
-        names = [n.strip() for n in arrow_batch.schema.names]
-        columns = [arrow_batch.column(i).to_pylist() for i in range(arrow_batch.num_columns)]
+    batches = parquet.iter_batches(batch_size=batch_size)
+    while True:
+        try:
+            arrow_batch = next(batches)
+        except StopIteration:
+            return
+        except (pa.ArrowException, OSError) as exc:
+            yield Batch(names, [Record(line + 1, [], f"file unreadable from this row on: {exc}")])
+            return
+        converted = [_pylist(arrow_batch.column(i)) for i in range(arrow_batch.num_columns)]
+        problems: dict[int, str] = {}
+        for name, (_, errors) in zip(names, converted, strict=True):
+            for index, reason in errors.items():
+                problems.setdefault(index, f"{name}: {reason}")
         batch = []
-        for row_values in zip(*columns, strict=True):
+        for index, row_values in enumerate(zip(*(c[0] for c in converted), strict=True)):
             line += 1
-            batch.append(Record(line, ["" if x is None else x for x in row_values]))
+            fields = ["" if x is None else x for x in row_values]
+            batch.append(Record(line, fields, problems.get(index)))
         yield Batch(names, batch)
 
 
@@ -130,5 +272,8 @@ def count_rows(path: Path) -> int | None:
     if path.name.endswith(".parquet"):
         import pyarrow.parquet as pq
 
-        return int(pq.ParquetFile(path).metadata.num_rows)
+        try:
+            return int(pq.ParquetFile(path).metadata.num_rows)
+        except Exception:  # a damaged file is reported by the reader, not here
+            return None
     return None

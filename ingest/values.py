@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import ipaddress
 import math
+import re
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -14,15 +15,45 @@ Parser = Callable[[Any], Any]
 _TRUE = {"true", "1", "yes"}
 _FALSE = {"false", "0", "no"}
 
+# C0 and C1 controls, DEL, and the Unicode line and paragraph separators. An id holding one
+# looks equal to another id on screen, breaks line-based tools downstream, and NUL is refused
+# by the store's query parser (one such id used to fail a whole ingest).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+# Free text (user agents, clauses) may hold tabs and line breaks, not other C0 controls or DEL.
+_TEXT_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_SCALARS = (str, int, float, Decimal, datetime, date)
+
 
 def _text(raw: Any) -> str:
-    return raw if isinstance(raw, str) else str(raw)
+    if isinstance(raw, str):
+        return raw
+    if not isinstance(raw, _SCALARS):
+        # Parquet list/struct/map/binary columns arrive as list, dict, tuple or bytes.
+        raise ValueError(f"{type(raw).__name__} value where a plain value is expected")
+    return str(raw)
+
+
+def is_control_free(text: str) -> bool:
+    """No C0/C1 control character, DEL, U+2028 or U+2029: what an id may not contain."""
+    return _CONTROL.search(text) is None
+
+
+def control_char(text: str) -> str | None:
+    """The first character an id may not contain, as ``U+XXXX``, or None."""
+    found = _CONTROL.search(text)
+    return f"U+{ord(found.group()):04X}" if found else None
 
 
 def parse_id(raw: Any) -> str:
+    if isinstance(raw, bool | float):
+        # 1.0 and True would silently become the ids "1.0" and "True".
+        raise ValueError(f"id must be text or an integer, got {type(raw).__name__}")
     value = _text(raw).strip()
     if not value:
         raise ValueError("empty id")
+    bad = control_char(value)
+    if bad is not None:
+        raise ValueError(f"id contains control character {bad}")
     return value
 
 
@@ -31,13 +62,21 @@ def parse_ts(raw: Any) -> int:
     if isinstance(raw, datetime):
         if raw.tzinfo is None:
             raise ValueError("timestamp has no UTC offset")
-        return int(raw.timestamp() * 1000)
-    if isinstance(raw, int) and not isinstance(raw, bool):
+        try:
+            return int(raw.timestamp() * 1000)
+        except (OverflowError, ValueError):
+            raise ValueError(f"timestamp out of range: {raw!s}") from None
+    if isinstance(raw, bool | float):
+        raise ValueError(f"timestamp must be text or integer epoch ms, got {type(raw).__name__}")
+    if isinstance(raw, int):
         return raw
     text = _text(raw).strip()
     if not text:
         raise ValueError("empty timestamp")
-    if text.lstrip("-").isdigit():
+    digits = text.removeprefix("-")
+    if digits.isascii() and digits.isdigit():
+        if len(digits) > 18:  # beyond any plausible epoch ms, and beyond a 64-bit integer
+            raise ValueError(f"epoch milliseconds out of range: {text[:40]!r}")
         return int(text)
     try:
         parsed = datetime.fromisoformat(text)
@@ -45,15 +84,38 @@ def parse_ts(raw: Any) -> int:
         raise ValueError(f"not ISO 8601 or epoch milliseconds: {text[:40]!r}") from None
     if parsed.tzinfo is None:
         raise ValueError(f"timestamp without offset or Z: {text[:40]!r}")
-    delta = parsed - datetime(1970, 1, 1, tzinfo=UTC)
+    try:
+        delta = parsed - datetime(1970, 1, 1, tzinfo=UTC)
+    except OverflowError:  # year 1 with a positive offset is before year 1 in UTC
+        raise ValueError(f"timestamp out of range: {text[:40]!r}") from None
     return delta.days * 86_400_000 + delta.seconds * 1000 + delta.microseconds // 1000
+
+
+def ts_out_of_range(value: int, earliest_ms: int, latest_ms: int) -> str | None:
+    """Why epoch-ms ``value`` is implausible (outside earliest..latest), or None."""
+    if earliest_ms <= value <= latest_ms:
+        return None
+    return (
+        f"timestamp {_iso(value)} outside the plausible range "
+        f"{_iso(earliest_ms)} .. {_iso(latest_ms)}"
+    )
+
+
+def _iso(ms: int) -> str:
+    try:
+        return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    except (OverflowError, ValueError, OSError):
+        return f"{ms} ms"
 
 
 def _number(raw: Any) -> float:
     if isinstance(raw, bool):
         raise ValueError("boolean is not a number")
     if isinstance(raw, int | float | Decimal):
-        value = float(raw)
+        try:
+            value = float(raw)
+        except OverflowError:
+            raise ValueError("number is not finite (too large to represent)") from None
     else:
         text = _text(raw).strip()
         if not text:
@@ -63,8 +125,15 @@ def _number(raw: Any) -> float:
         except ValueError:
             raise ValueError(f"not a decimal number: {text[:40]!r}") from None
     if not math.isfinite(value):
-        raise ValueError("number is not finite")
+        raise ValueError("number is not finite (NaN, infinity, or too large to represent)")
     return value
+
+
+def number_too_large(value: float, maximum: float) -> str | None:
+    """Why ``value`` (already finite) exceeds ``maximum`` in magnitude, or None."""
+    if abs(value) <= maximum:
+        return None
+    return f"{value:g} is larger than the maximum {maximum:g}"
 
 
 def parse_positive(raw: Any) -> float:
@@ -128,10 +197,12 @@ def enum_of(*allowed: str, default: str | None = None) -> Parser:
 
 def int_between(low: int, high: int) -> Parser:
     def parse(raw: Any) -> int:
+        if isinstance(raw, bool):
+            raise ValueError(f"must be an integer {low}..{high}, got a boolean")
         text = _text(raw).strip()
         try:
             value = int(float(text)) if not isinstance(raw, int) else raw
-        except ValueError:
+        except (ValueError, OverflowError):
             raise ValueError(f"not an integer: {text[:20]!r}") from None
         if not low <= value <= high or (not isinstance(raw, int) and float(text) != value):
             raise ValueError(f"must be an integer {low}..{high}, got {text[:20]!r}")
@@ -148,4 +219,8 @@ def parse_country(raw: Any) -> str:
 
 
 def parse_text(raw: Any) -> str:
-    return _text(raw).strip()
+    value = _text(raw).strip()
+    found = _TEXT_CONTROL.search(value)
+    if found is not None:
+        raise ValueError(f"text contains control character U+{ord(found.group()):04X}")
+    return value
