@@ -5,9 +5,12 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ingest import values as v
+
+if TYPE_CHECKING:
+    from linkscope.settings import Settings
 
 DAY_MS = 86_400_000
 # The first crypto exchange opened in 2010; nothing in these exports can be older.
@@ -27,6 +30,17 @@ class Limits:
     max_notional: float = MAX_NOTIONAL
     earliest_ms: int = EARLIEST_TS_MS
     latest_ms: int = field(default_factory=lambda: int(time.time() * 1000) + DAY_MS)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Limits:
+        now_ms = int(time.time() * 1000)
+        return cls(
+            max_number=settings.ingest_max_number,
+            max_notional=settings.ingest_max_notional,
+            earliest_ms=int(settings.ingest_earliest_ts.timestamp() * 1000),
+            latest_ms=now_ms + int(settings.ingest_future_tolerance_s * 1000),
+        )
+
 
 ACCOUNT_TYPES = ("retail", "institutional", "market_maker")
 CHANNELS = ("web", "app", "api")
@@ -218,6 +232,7 @@ def row_rule(spec: FileSpec, row: dict[str, Any]) -> tuple[str, str] | None:
         if row["filled_qty"] > row["qty"] * (1 + 1e-9):
             return "filled_qty", "greater than qty"
     return None
+
 
 _NUMBERS = {spec.name: number_columns(spec) for spec in ALL_FILES}
 _TIMES = {spec.name: ts_columns(spec) for spec in ALL_FILES}

@@ -79,6 +79,7 @@ def ingest(
 ) -> None:
     """Validate and load a directory of contract files into the graph (idempotent)."""
     from graph import open_store
+    from ingest.contract import Limits
     from ingest.pipeline import ingest_directory
 
     settings = _settings(store)
@@ -99,6 +100,8 @@ def ingest(
                 quarantine_path=quarantine,
                 batch_size=batch_size or settings.batch_size,
                 progress=_progress_hook(progress),
+                limits=Limits.from_settings(settings),
+                max_record_bytes=settings.ingest_max_record_bytes,
             )
     except LinkscopeError as exc:
         raise _fail(exc) from exc
