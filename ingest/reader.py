@@ -6,6 +6,7 @@ import codecs
 import csv
 import gzip
 import logging
+import re
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from linkscope.errors import InputError
 log = logging.getLogger(__name__)
 
 SUFFIXES = (".csv", ".csv.gz", ".parquet")
+_LINE = re.compile(rb"[^\r\n]*(?:\r\n|\r|\n|$)")
 # A record (all its physical lines) larger than this is rejected without being held in memory.
 DEFAULT_MAX_RECORD_BYTES = 1 << 20
 
@@ -102,11 +104,15 @@ class _Lines:
         self.problem: str | None = None  # the first problem in the current record's lines
         self.failed: str | None = None  # the stream broke (corrupt gzip): reading stopped
         self.first_bytes = b""
+        self.pending: list[bytes] = []  # further lines split off at a lone CR, last first
 
     def __iter__(self) -> _Lines:
         return self
 
     def __next__(self) -> str:
+        if self.pending:
+            self.count += 1
+            return self._decode(self.pending.pop())
         try:
             raw = self.stream.readline(self.max_bytes + 1)
         except (OSError, EOFError, zlib.error) as exc:
@@ -116,18 +122,30 @@ class _Lines:
             raise StopIteration
         self.count += 1
         if self.count == 1:
-            self.first_bytes = raw[:4]
+            self.first_bytes = raw
             raw = raw.removeprefix(codecs.BOM_UTF8)
         if len(raw) > self.max_bytes and not raw.endswith(b"\n"):
             self._skip_rest_of_line()
             self._note(f"line {self.count} is longer than {self.max_bytes:,} bytes")
             return "\n"  # keeps csv's view of the record; the record is rejected anyway
+        if b"\r" in raw and raw.find(b"\r") != len(raw) - 2:
+            # A lone CR ends a line too (as in text mode with newline=""): split it here.
+            parts = [p for p in _LINE.findall(raw) if p]
+            raw = parts[0]
+            self.pending = parts[:0:-1]
+        return self._decode(raw)
+
+    def _decode(self, raw: bytes) -> str:
         try:
             return raw.decode("utf-8")
         except UnicodeDecodeError as exc:
             byte = raw[exc.start]
             self._note(f"line {self.count}: byte 0x{byte:02x} at offset {exc.start} is not UTF-8")
             return raw.decode("utf-8", "replace")
+
+    def looks_utf16(self) -> bool:
+        first = self.first_bytes
+        return first.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or b"\x00" in first
 
     def _note(self, problem: str) -> None:
         if self.problem is None:
@@ -155,12 +173,16 @@ def _csv_header(path: Path, lines: _Lines, reader: Any) -> list[str] | None:
             raise InputError(f"{path.name}: unreadable: {lines.failed}") from None
         return None
     except csv.Error as exc:
+        if lines.looks_utf16():
+            raise InputError(
+                f"{path.name}: not UTF-8 text (a UTF-16 byte-order mark or NUL bytes in line 1); save it as UTF-8"
+            ) from None
         raise InputError(f"{path.name}: line 1: unreadable header: {exc}") from exc
     problem = lines.take_problem()
-    if lines.first_bytes.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or (
-        "\x00" in "".join(header)
-    ):
-        raise InputError(f"{path.name}: line 1: the file looks like UTF-16; save it as UTF-8")
+    if lines.looks_utf16():
+        raise InputError(
+            f"{path.name}: not UTF-8 text (a UTF-16 byte-order mark or NUL bytes in line 1); save it as UTF-8"
+        )
     if problem is not None:
         raise InputError(f"{path.name}: unreadable header: {problem}")
     return check_header(path.name, header)
