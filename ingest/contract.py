@@ -202,24 +202,27 @@ def notional_too_large(price: float, qty: float, maximum: float) -> str | None:
 
 def bounds_rule(spec: FileSpec, row: dict[str, Any], limits: Limits) -> tuple[str, str] | None:
     """Plausibility of parsed values: numbers, notional values, timestamps; (column, reason)."""
-    for name in _NUMBERS.get(spec.name) or number_columns(spec):
-        value = row.get(name)
-        if value is not None:
-            reason = v.number_too_large(value, limits.max_number)
-            if reason is not None:
-                return name, reason
-    pair = NOTIONAL.get(spec.name)
-    if pair is not None and row.get(pair[0]) is not None:
-        reason = notional_too_large(row[pair[0]], row[pair[1]], limits.max_notional)
-        if reason is not None:
-            return pair[0], reason
-    for name in _TIMES.get(spec.name) or ts_columns(spec):
-        value = row.get(name)
-        if value is not None:
-            reason = v.ts_out_of_range(value, limits.earliest_ms, limits.latest_ms)
-            if reason is not None:
-                return name, reason
+    numbers, times, notional = _SHAPES.get(spec.name) or _shape(spec)
+    top = limits.max_number
+    for name in numbers:
+        x = row[name]
+        if x is not None and (x > top or x < -top):
+            return name, v.number_too_large(x, top) or ""
+    if notional is not None:
+        price = row[notional[0]]
+        if price is not None and price * row[notional[1]] > limits.max_notional:
+            reason = notional_too_large(price, row[notional[1]], limits.max_notional)
+            return notional[0], reason or ""
+    low, high = limits.earliest_ms, limits.latest_ms
+    for name in times:
+        t = row[name]
+        if t is not None and not low <= t <= high:
+            return name, v.ts_out_of_range(t, low, high) or ""
     return None
+
+
+def _shape(spec: FileSpec) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, str] | None]:
+    return number_columns(spec), ts_columns(spec), NOTIONAL.get(spec.name)
 
 
 def row_rule(spec: FileSpec, row: dict[str, Any]) -> tuple[str, str] | None:
@@ -234,5 +237,4 @@ def row_rule(spec: FileSpec, row: dict[str, Any]) -> tuple[str, str] | None:
     return None
 
 
-_NUMBERS = {spec.name: number_columns(spec) for spec in ALL_FILES}
-_TIMES = {spec.name: ts_columns(spec) for spec in ALL_FILES}
+_SHAPES = {spec.name: _shape(spec) for spec in ALL_FILES}

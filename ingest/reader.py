@@ -5,19 +5,22 @@ from __future__ import annotations
 import codecs
 import csv
 import gzip
+import io
+import itertools
 import logging
 import re
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 from linkscope.errors import InputError
 
 log = logging.getLogger(__name__)
 
 SUFFIXES = (".csv", ".csv.gz", ".parquet")
+BLOCK_BYTES = 1 << 20
 _LINE = re.compile(rb"[^\r\n]*(?:\r\n|\r|\n|$)")
 # A record (all its physical lines) larger than this is rejected without being held in memory.
 DEFAULT_MAX_RECORD_BYTES = 1 << 20
@@ -82,66 +85,102 @@ def iter_batches(
         yield from _csv_batches(path, batch_size, max_record_bytes)
 
 
-def _open_binary(path: Path) -> BinaryIO:
+def _open_binary(path: Path) -> io.BufferedIOBase:
     if path.name.endswith(".gz"):
-        return gzip.open(path, "rb")  # type: ignore[return-value]
+        return gzip.GzipFile(path, "rb")
     return path.open("rb")
 
 
 class _Lines:
-    """The physical lines of a byte stream, each decoded on its own, fed to ``csv.reader``.
+    """The physical lines of a byte stream, decoded, for ``csv.reader``.
 
-    Decoding line by line confines a bad byte to the record it is in (a text decoder fails a
-    whole buffer of thousands of lines), and reading at most ``max_bytes`` per line bounds
-    memory whatever a (compressed) file expands to. ``csv.reader`` pulls one line at a time and
-    never reads ahead, so the problems noted since the last record belong to the next record.
+    Bytes are read in blocks that end at a line break. A block that is valid UTF-8 is split
+    into lines in C (as text mode with ``newline=""`` does); a block that is not is decoded
+    line by line, so a bad byte is confined to the record it is in (a text decoder fails a
+    whole buffer of thousands of lines). No line is held beyond ``max_bytes``, whatever a
+    (compressed) file expands to. ``csv.reader`` pulls one line at a time and never reads
+    ahead, so problems noted since its last record belong to its next record.
     """
 
-    def __init__(self, stream: BinaryIO, max_bytes: int) -> None:
+    def __init__(self, stream: io.BufferedIOBase, max_bytes: int) -> None:
         self.stream = stream
         self.max_bytes = max_bytes
-        self.count = 0  # physical lines read so far
         self.problem: str | None = None  # the first problem in the current record's lines
         self.failed: str | None = None  # the stream broke (corrupt gzip): reading stopped
         self.first_bytes = b""
-        self.pending: list[bytes] = []  # further lines split off at a lone CR, last first
+        self.lines_before: Callable[[], int] = lambda: 0  # physical lines csv has pulled
+        self._iter = itertools.chain.from_iterable(self._blocks())
 
     def __iter__(self) -> _Lines:
         return self
 
     def __next__(self) -> str:
-        if self.pending:
-            self.count += 1
-            return self._decode(self.pending.pop())
+        return next(self._iter)
+
+    def _read(self, read: Callable[[int], bytes], size: int) -> bytes:
         try:
-            raw = self.stream.readline(self.max_bytes + 1)
+            return read(size)
         except (OSError, EOFError, zlib.error) as exc:
             self.failed = f"{type(exc).__name__}: {exc}"
-            raise StopIteration from None
-        if not raw:
-            raise StopIteration
-        self.count += 1
-        if self.count == 1:
-            self.first_bytes = raw
-            raw = raw.removeprefix(codecs.BOM_UTF8)
-        if len(raw) > self.max_bytes and not raw.endswith(b"\n"):
-            self._skip_rest_of_line()
-            self._note(f"line {self.count} is longer than {self.max_bytes:,} bytes")
-            return "\n"  # keeps csv's view of the record; the record is rejected anyway
-        if b"\r" in raw and raw.find(b"\r") != len(raw) - 2:
-            # A lone CR ends a line too (as in text mode with newline=""): split it here.
-            parts = [p for p in _LINE.findall(raw) if p]
-            raw = parts[0]
-            self.pending = parts[:0:-1]
-        return self._decode(raw)
+            return b""
 
-    def _decode(self, raw: bytes) -> str:
-        try:
-            return raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            byte = raw[exc.start]
-            self._note(f"line {self.count}: byte 0x{byte:02x} at offset {exc.start} is not UTF-8")
-            return raw.decode("utf-8", "replace")
+    def _read_block(self) -> bytes:
+        """About BLOCK_BYTES; in small reads, so that damage later in a gzip keeps what came
+        before it (one large read of a truncated gzip raises and returns nothing)."""
+        pieces: list[bytes] = []
+        size = 0
+        while size < BLOCK_BYTES:
+            piece = self._read(self.stream.read1, BLOCK_BYTES - size)
+            if not piece:
+                break
+            pieces.append(piece)
+            size += len(piece)
+        return b"".join(pieces)
+
+    def _blocks(self) -> Iterator[Iterator[str]]:
+        stream, limit = self.stream, self.max_bytes
+        first = True
+        while self.failed is None:
+            block = self._read_block()
+            if not block:
+                return
+            over_long = False
+            if not block.endswith(b"\n") and self.failed is None:
+                tail = self._read(stream.readline, limit + 1)
+                over_long = len(tail) > limit and not tail.endswith(b"\n")
+                block += tail
+            if self.failed is not None and not block.endswith(b"\n"):
+                # A line cut off by the damage could still parse as a (wrong) valid row.
+                block = block[: block.rfind(b"\n") + 1]
+            if first:
+                first = False
+                self.first_bytes = block[: block.find(b"\n") + 1 or len(block)]
+                block = block.removeprefix(codecs.BOM_UTF8)
+            if not over_long:
+                try:
+                    yield io.StringIO(block.decode("utf-8"), newline="")
+                    continue
+                except UnicodeDecodeError:
+                    pass
+            yield self._line_by_line(block, over_long)
+
+    def _line_by_line(self, block: bytes, over_long: bool) -> Iterator[str]:
+        lines = [part for part in _LINE.findall(block) if part]
+        last = len(lines) - 1
+        for index, raw in enumerate(lines):
+            number = self.lines_before() + 1
+            if len(raw) > self.max_bytes or (over_long and index == last):
+                if index == last and over_long:
+                    self._skip_rest_of_line()
+                self._note(f"line {number} is longer than {self.max_bytes:,} bytes")
+                yield "\n"  # keeps csv's view of the record; the record is rejected anyway
+                continue
+            try:
+                yield raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                byte = raw[exc.start]
+                self._note(f"line {number}: byte 0x{byte:02x} at offset {exc.start} is not UTF-8")
+                yield raw.decode("utf-8", "replace")
 
     def looks_utf16(self) -> bool:
         first = self.first_bytes
@@ -152,13 +191,10 @@ class _Lines:
             self.problem = problem
 
     def _skip_rest_of_line(self) -> None:
-        try:
-            while True:
-                chunk = self.stream.readline(self.max_bytes)
-                if not chunk or chunk.endswith(b"\n"):
-                    return
-        except (OSError, EOFError, zlib.error) as exc:
-            self.failed = f"{type(exc).__name__}: {exc}"
+        while True:
+            chunk = self._read(self.stream.readline, self.max_bytes)
+            if not chunk or chunk.endswith(b"\n"):
+                return
 
     def take_problem(self) -> str | None:
         problem, self.problem = self.problem, None
@@ -194,12 +230,13 @@ def _csv_batches(path: Path, batch_size: int, max_record_bytes: int) -> Iterator
     with _open_binary(path) as stream:
         lines = _Lines(stream, max_record_bytes)
         reader = csv.reader(lines)
+        lines.lines_before = lambda: reader.line_num
         header = _csv_header(path, lines, reader)
         if header is None:
             return
         width = len(header)
         batch: list[Record] = []
-        last_line = lines.count
+        last_line = reader.line_num
         while True:
             try:
                 fields = next(reader)
@@ -208,10 +245,10 @@ def _csv_batches(path: Path, batch_size: int, max_record_bytes: int) -> Iterator
             except csv.Error as exc:
                 lines.take_problem()
                 batch.append(Record(last_line + 1, [], f"unreadable row: {exc}"))
-                last_line = lines.count
+                last_line = reader.line_num
                 continue
             line = last_line + 1
-            last_line = lines.count
+            last_line = reader.line_num
             problem = lines.take_problem()
             if problem is not None:
                 batch.append(Record(line, fields, problem))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ipaddress
-import math
 import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime
@@ -22,6 +21,7 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 # Free text (user agents, clauses) may hold tabs and line breaks, not other C0 controls or DEL.
 _TEXT_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _SCALARS = (str, int, float, Decimal, datetime, date)
+_DIGITS = frozenset("0123456789")
 
 
 def _text(raw: Any) -> str:
@@ -45,37 +45,47 @@ def control_char(text: str) -> str | None:
 
 
 def parse_id(raw: Any) -> str:
-    if isinstance(raw, bool | float):
+    if raw.__class__ is str:  # CSV: every value; the common case first
+        value = raw.strip()
+    elif isinstance(raw, bool | float):
         # 1.0 and True would silently become the ids "1.0" and "True".
         raise ValueError(f"id must be text or an integer, got {type(raw).__name__}")
-    value = _text(raw).strip()
+    else:
+        value = _text(raw).strip()
     if not value:
         raise ValueError("empty id")
-    bad = control_char(value)
-    if bad is not None:
-        raise ValueError(f"id contains control character {bad}")
+    # isprintable() is C-fast and true for nearly every id; the regex decides the rest.
+    if not value.isprintable():
+        bad = control_char(value)
+        if bad is not None:
+            raise ValueError(f"id contains control character {bad}")
     return value
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def parse_ts(raw: Any) -> int:
     """ISO 8601 with an offset or Z, or integer epoch milliseconds; returns UTC epoch ms."""
-    if isinstance(raw, datetime):
+    if raw.__class__ is str:
+        text = raw.strip()
+    elif isinstance(raw, datetime):
         if raw.tzinfo is None:
             raise ValueError("timestamp has no UTC offset")
         try:
             return int(raw.timestamp() * 1000)
         except (OverflowError, ValueError):
             raise ValueError(f"timestamp out of range: {raw!s}") from None
-    if isinstance(raw, bool | float):
+    elif isinstance(raw, bool | float):
         raise ValueError(f"timestamp must be text or integer epoch ms, got {type(raw).__name__}")
-    if isinstance(raw, int):
+    elif isinstance(raw, int):
         return raw
-    text = _text(raw).strip()
+    else:
+        text = _text(raw).strip()
     if not text:
         raise ValueError("empty timestamp")
-    digits = text.removeprefix("-")
-    if digits.isascii() and digits.isdigit():
-        if len(digits) > 18:  # beyond any plausible epoch ms, and beyond a 64-bit integer
+    if text[-1] in _DIGITS and text.lstrip("-").isdigit():
+        if not text.isascii() or len(text) > 19:  # ascii: "²" is a digit to isdigit()
             raise ValueError(f"epoch milliseconds out of range: {text[:40]!r}")
         return int(text)
     try:
@@ -85,7 +95,7 @@ def parse_ts(raw: Any) -> int:
     if parsed.tzinfo is None:
         raise ValueError(f"timestamp without offset or Z: {text[:40]!r}")
     try:
-        delta = parsed - datetime(1970, 1, 1, tzinfo=UTC)
+        delta = parsed - _EPOCH
     except OverflowError:  # year 1 with a positive offset is before year 1 in UTC
         raise ValueError(f"timestamp out of range: {text[:40]!r}") from None
     return delta.days * 86_400_000 + delta.seconds * 1000 + delta.microseconds // 1000
@@ -109,22 +119,28 @@ def _iso(ms: int) -> str:
 
 
 def _number(raw: Any) -> float:
-    if isinstance(raw, bool):
+    if raw.__class__ is str:
+        try:
+            value = float(raw)  # float() ignores surrounding whitespace itself
+        except ValueError:
+            text = raw.strip()
+            raise ValueError(
+                f"not a decimal number: {text[:40]!r}" if text else "empty number"
+            ) from None
+    elif isinstance(raw, bool):
         raise ValueError("boolean is not a number")
-    if isinstance(raw, int | float | Decimal):
+    elif isinstance(raw, int | float | Decimal):
         try:
             value = float(raw)
         except OverflowError:
             raise ValueError("number is not finite (too large to represent)") from None
     else:
         text = _text(raw).strip()
-        if not text:
-            raise ValueError("empty number")
         try:
             value = float(text)
         except ValueError:
             raise ValueError(f"not a decimal number: {text[:40]!r}") from None
-    if not math.isfinite(value):
+    if value - value != 0.0:  # NaN or infinity; cheaper than math.isfinite
         raise ValueError("number is not finite (NaN, infinity, or too large to represent)")
     return value
 
