@@ -222,7 +222,7 @@ def _load_rows(
     validator: Validator | None = None
     refs = spec.account_refs
     single_key = spec.key[0] if len(spec.key) == 1 else None
-    ledger = KeyLedger(spec) if spec.name in LEDGER_FILES else None
+    ledger = KeyLedger(spec) if spec.name in LEDGER_FILES and single_key else None
     stored = StoredCheck(spec, store) if ledger is not None else None
 
     def reject(record: Record, column: str, reason: str) -> None:
@@ -234,7 +234,7 @@ def _load_rows(
             validator = Validator(spec, batch.header, options.limits)
         records = batch.records
         valid: list[dict[str, Any]] = []
-        unseen: list[tuple[Record, dict[str, Any]]] = []
+        keyed: list[tuple[Record, dict[str, Any]]] = []
         seen_in_batch.clear()
         for record in records:
             row = validator(record)
@@ -250,19 +250,8 @@ def _load_rows(
             if unknown is not None:
                 reject(record, unknown, f"account {row[unknown]!r} is not in accounts")
                 continue
-            if ledger is not None and single_key is not None:
-                earlier = ledger.check(row, record.line)
-                if earlier is None:
-                    unseen.append((record, row))
-                elif earlier < 0:
-                    reject(
-                        record,
-                        single_key,
-                        f"conflicting duplicate: {single_key} {row[single_key]!r} is on line "
-                        f"{-earlier} with different content",
-                    )
-                else:
-                    result.duplicate += 1
+            if ledger is not None:
+                keyed.append((record, row))
                 continue
             key = row[single_key] if single_key else tuple(row[k] for k in spec.key)
             if key in seen_in_batch:
@@ -270,19 +259,8 @@ def _load_rows(
                 continue
             seen_in_batch.add(key)
             valid.append(row)
-        if stored is not None and ledger is not None:
-            clash = stored.conflicts([row for _, row in unseen])
-            for record, row in unseen:
-                if clash and row[spec.key[0]] in clash:
-                    ledger.forget(row)
-                    reject(
-                        record,
-                        spec.key[0],
-                        f"conflicting duplicate: {spec.key[0]} {row[spec.key[0]]!r} is stored "
-                        "with different content",
-                    )
-                else:
-                    valid.append(row)
+        if ledger is not None and stored is not None:
+            _sort_keyed(keyed, ledger, stored, reject, result, valid)
         result.read += len(records)
         job = loader.prepare(valid) if valid else None
         if pending is not None:
@@ -297,3 +275,36 @@ def _load_rows(
     advance(None)
     result.ingested = loader.counts.ingested
     result.duplicate += loader.counts.duplicate
+
+
+def _sort_keyed(
+    keyed: list[tuple[Record, dict[str, Any]]],
+    ledger: KeyLedger,
+    stored: StoredCheck,
+    reject: Callable[[Record, str, str], None],
+    result: FileSummary,
+    valid: list[dict[str, Any]],
+) -> None:
+    """Rows of a file keyed by one id: new (appended to ``valid``), duplicate, or conflicting
+    with an earlier row of the file or with the store (quarantined)."""
+    key = ledger.key
+    earlier = ledger.check([row for _, row in keyed], [record.line for record, _ in keyed])
+    unseen: list[tuple[Record, dict[str, Any]]] = []
+    for (record, row), line in zip(keyed, earlier, strict=True):
+        if line is None:
+            unseen.append((record, row))
+        elif line < 0:
+            reason = (
+                f"conflicting duplicate: {key} {row[key]!r} is on line {-line} with other values"
+            )
+            reject(record, key, reason)
+        else:
+            result.duplicate += 1
+    clash = stored.conflicts([row for _, row in unseen])
+    for record, row in unseen:
+        if clash and row[key] in clash:
+            ledger.forget(row)
+            reason = f"conflicting duplicate: {key} {row[key]!r} is stored with other values"
+            reject(record, key, reason)
+        else:
+            valid.append(row)

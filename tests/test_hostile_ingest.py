@@ -354,7 +354,7 @@ def test_conflicting_duplicates_against_the_store(tmp_path: Path, store: FalkorE
         ("accounts.csv", "2", "account_id"),
         ("trades.csv", "2", "trade_id"),
     ]
-    assert all("stored with different content" in r["reason"] for r in rows)
+    assert all("stored with other values" in r["reason"] for r in rows)
     trades = _file(summary, "trades")
     assert (trades.ingested, trades.quarantined, trades.duplicate) == (0, 1, 3)
     assert _file(summary, "accounts").duplicate == 2
