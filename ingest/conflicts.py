@@ -9,6 +9,7 @@ against the store, the stored content of keys not seen in this file is read back
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -22,9 +23,15 @@ from ingest.contract import FileSpec
 LEDGER_FILES = ("accounts", "funding", "trades", "orders")
 
 
-def content(spec: FileSpec, row: dict[str, Any]) -> tuple[Any, ...]:
+def content_of(spec: FileSpec) -> Callable[[dict[str, Any]], tuple[Any, ...]]:
     """A row's values other than its key, in contract order: what two duplicates must share."""
-    return tuple(row[c.name] for c in spec.columns if c.name not in spec.key)
+    names = [c.name for c in spec.columns if c.name not in spec.key]
+    get = operator.itemgetter(*names)
+    return get if len(names) > 1 else lambda row: (get(row),)
+
+
+def content(spec: FileSpec, row: dict[str, Any]) -> tuple[Any, ...]:
+    return content_of(spec)(row)
 
 
 def same_content(a: Sequence[Any], b: Sequence[Any]) -> bool:
@@ -50,6 +57,7 @@ class KeyLedger:
     def __init__(self, spec: FileSpec) -> None:
         self.spec = spec
         self.key = spec.key[0]
+        self.content = content_of(spec)
         self.keys = np.empty(0, dtype=np.int64)
         self.fingerprints = np.empty(0, dtype=np.int64)
         self.lines = np.empty(0, dtype=np.int64)
@@ -61,9 +69,8 @@ class KeyLedger:
         if n == 0:
             return []
         key = self.key
-        spec = self.spec
         key_hashes = np.fromiter((hash(r[key]) for r in rows), dtype=np.int64, count=n)
-        prints = [hash(content(spec, r)) for r in rows]
+        prints = list(map(hash, map(self.content, rows)))
         at = np.searchsorted(self.keys, key_hashes)
         found = np.zeros(n, dtype=bool)
         if len(self.keys):
@@ -154,6 +161,7 @@ class StoredCheck:
     def __init__(self, spec: FileSpec, store: GraphBackend) -> None:
         self.spec = spec
         self.store = store
+        self.content = content_of(spec)
         entry = STORED.get(spec.name)
         # Into a store holding none of these rows there is nothing to compare with.
         self.lookup = entry[0] if entry and store.run(entry[1]).rows else None
@@ -167,5 +175,5 @@ class StoredCheck:
         return {
             r[key]
             for r in rows
-            if r[key] in stored and not same_content(content(self.spec, r), stored[r[key]])
+            if r[key] in stored and not same_content(self.content(r), stored[r[key]])
         }
