@@ -15,8 +15,9 @@ from typing import Any
 
 import numpy as np
 
+from graph import statements as st
 from graph.backend import GraphBackend
-from ingest.contract import FileSpec
+from ingest.contract import ACCOUNTS, TRADES, FileSpec
 
 # Files keyed by one id column: the ones where a conflict is a real contradiction (two trades
 # with one trade_id). Logins and enforcement actions are keyed by most of what they hold.
@@ -126,54 +127,69 @@ class KeyLedger:
             self.lines = np.delete(self.lines, at)
 
 
-StoredLookup = Callable[[GraphBackend, list[str]], dict[str, tuple[Any, ...]]]
+# (store, rows) -> keys of rows stored before with other values.
+StoredConflicts = Callable[[GraphBackend, list[dict[str, Any]]], set[str]]
 
 _ACCOUNTS = """UNWIND $ids AS id
 MATCH (a:Account {account_id: id})
 RETURN a.account_id, a.created_at, a.kyc_level, a.country, a.account_type, a.api_authorized,
     a.status"""
 
-_TRADES = """UNWIND $ids AS id
-MATCH (t:Trade {trade_id: id})
+
+def _account_conflicts(store: GraphBackend, rows: list[dict[str, Any]]) -> set[str]:
+    found = store.run(_ACCOUNTS, {"ids": [r["account_id"] for r in rows]}).rows
+    stored = {row[0]: tuple(row[1:]) for row in found}
+    values = content_of(ACCOUNTS)
+    return {
+        r["account_id"]
+        for r in rows
+        if r["account_id"] in stored and not same_content(values(r), stored[r["account_id"]])
+    }
+
+
+# Compared on the server: reading 40k stored trades back into Python would double the CPU of
+# a re-ingest. Floats compare exactly: equal input parses to the same double both times.
+_TRADE_CONFLICTS = (
+    st.ROWS
+    + """WITH i, $trade_id[i] AS key
+MATCH (t:Trade {trade_id: key})
 MATCH (s)-[:SOLD]->(t)<-[:BOUGHT]-(b)
-RETURN t.trade_id, t.ts, t.symbol, t.price, t.qty, b.account_id, s.account_id, t.taker_side,
-    t.buy_order_id, t.sell_order_id, t.market"""
+WITH i, key, t, s, b
+WHERE t.ts <> $ts[i] OR t.symbol <> $symbol[i] OR t.price <> $price[i] OR t.qty <> $qty[i]
+    OR b.account_id <> $buyer_id[i] OR s.account_id <> $seller_id[i]
+    OR coalesce(t.taker_side, '') <> coalesce($taker_side[i], '')
+    OR coalesce(t.buy_order_id, '') <> coalesce($buy_order_id[i], '')
+    OR coalesce(t.sell_order_id, '') <> coalesce($sell_order_id[i], '')
+    OR t.market <> $market[i]
+RETURN key"""
+)
 
 
-def _lookup(statement: str) -> StoredLookup:
-    def lookup(store: GraphBackend, ids: list[str]) -> dict[str, tuple[Any, ...]]:
-        return {row[0]: tuple(row[1:]) for row in store.run(statement, {"ids": ids}).rows}
-
-    return lookup
+def _trade_conflicts(store: GraphBackend, rows: list[dict[str, Any]]) -> set[str]:
+    params = st.columns(rows, [c.name for c in TRADES.columns])
+    return {row[0] for row in store.run(_TRADE_CONFLICTS, params).rows}
 
 
-# Files whose stored rows can be read back by key (orders are stored as daily aggregates and
+# Files whose stored rows can be compared by key (orders are stored as daily aggregates and
 # funding events as relationships without a key index: checked within the file only).
-STORED: dict[str, tuple[StoredLookup, str]] = {
-    "accounts": (_lookup(_ACCOUNTS), "MATCH (a:Account) RETURN a.account_id LIMIT 1"),
-    "trades": (_lookup(_TRADES), "MATCH (t:Trade) RETURN t.trade_id LIMIT 1"),
+STORED: dict[str, tuple[StoredConflicts, str]] = {
+    "accounts": (_account_conflicts, "MATCH (a:Account) RETURN a.account_id LIMIT 1"),
+    "trades": (_trade_conflicts, "MATCH (t:Trade) RETURN t.trade_id LIMIT 1"),
 }
 
 
 class StoredCheck:
-    """Compares rows whose key the store already holds (from an earlier run) with that row."""
+    """Finds rows whose key the store already holds (from an earlier run) with other values."""
 
     def __init__(self, spec: FileSpec, store: GraphBackend) -> None:
         self.spec = spec
         self.store = store
-        self.content = content_of(spec)
         entry = STORED.get(spec.name)
         # Into a store holding none of these rows there is nothing to compare with.
-        self.lookup = entry[0] if entry and store.run(entry[1]).rows else None
+        self.find = entry[0] if entry and store.run(entry[1]).rows else None
 
     def conflicts(self, rows: list[dict[str, Any]]) -> set[str]:
         """Keys of ``rows`` stored before with different content."""
-        if self.lookup is None or not rows:
+        if self.find is None or not rows:
             return set()
-        key = self.spec.key[0]
-        stored = self.lookup(self.store, [r[key] for r in rows])
-        return {
-            r[key]
-            for r in rows
-            if r[key] in stored and not same_content(self.content(r), stored[r[key]])
-        }
+        return self.find(self.store, rows)

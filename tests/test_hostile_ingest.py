@@ -519,3 +519,44 @@ def test_parquet_timestamp_beyond_python_datetimes(tmp_path: Path, store: Falkor
     bad = _one_quarantined(tmp_path)
     assert bad["line"] == "3" and "not representable" in bad["reason"]
     assert _file(summary, "trades").ingested == 1
+
+
+@pytest.mark.parametrize(
+    "changed",
+    [
+        "T1,2026-02-05T00:00:00Z,BTC_USDT,100,1,A2,A1,buy,spot",  # buyer and seller swapped
+        "T1,2026-02-05T00:00:00Z,BTC_USDT,100,1,A1,A2,,spot",  # taker_side now empty
+        "T1,2026-02-05T00:00:00Z,BTC_USDT,100,1,A1,A2,buy,futures",
+        "T1,2026-02-05T00:00:00.001Z,BTC_USDT,100,1,A1,A2,buy,spot",
+        "T1,2026-02-05T00:00:00Z,BTC_USDT,100.0000001,1,A1,A2,buy,spot",
+        "T4,2026-02-05T00:03:00Z,ETH_USDT,10,1,A3,A3,sell,",  # taker_side was empty
+    ],
+)
+def test_any_changed_trade_value_is_a_conflict_with_the_store(
+    tmp_path: Path, store: FalkorEmbedded, changed: str
+) -> None:
+    data = small_dataset(tmp_path / "in")
+    _ingest(data, store, tmp_path)
+    before = store.read("MATCH (t:Trade) RETURN count(t)").scalar()
+    (data / "trades.csv").write_text(",".join(TRADES_HEADER) + "\n" + changed + "\n")
+    summary = _ingest(data, store, tmp_path)
+    bad = _one_quarantined(tmp_path)
+    assert (bad["line"], bad["column"]) == ("2", "trade_id")
+    assert _file(summary, "trades").duplicate == 0
+    assert store.read("MATCH (t:Trade) RETURN count(t)").scalar() == before
+
+
+def test_unchanged_trades_in_another_format_are_duplicates(
+    tmp_path: Path, store: FalkorEmbedded
+) -> None:
+    data = small_dataset(tmp_path / "in")
+    _ingest(data, store, tmp_path)
+    path = data / "trades.csv"
+    path.write_text(
+        path.read_text()
+        .replace(",100,", ",100.000,")
+        .replace("2026-02-05T00:00:00Z", "1770249600000")
+    )
+    summary = _ingest(data, store, tmp_path)
+    trades = _file(summary, "trades")
+    assert (trades.ingested, trades.duplicate, trades.quarantined) == (0, 4, 0)
