@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from linkscope.errors import InputError
 
 log = logging.getLogger(__name__)
@@ -156,7 +158,7 @@ class _Lines:
                 first = False
                 self.first_bytes = block[: block.find(b"\n") + 1 or len(block)]
                 block = block.removeprefix(codecs.BOM_UTF8)
-            if not over_long:
+            if not over_long and (limit >= BLOCK_BYTES or _longest_line(block) <= limit):
                 try:
                     yield io.StringIO(block.decode("utf-8"), newline="")
                     continue
@@ -199,6 +201,13 @@ class _Lines:
     def take_problem(self) -> str | None:
         problem, self.problem = self.problem, None
         return problem
+
+
+def _longest_line(block: bytes) -> int:
+    ends = np.flatnonzero(np.frombuffer(block, dtype=np.uint8) == 10)
+    starts = np.concatenate(([0], ends + 1))
+    stops = np.concatenate((ends + 1, [len(block)]))
+    return int((stops - starts).max())
 
 
 def _csv_header(path: Path, lines: _Lines, reader: Any) -> list[str] | None:

@@ -74,7 +74,7 @@ class Settings(BaseSettings):
     ingest_max_record_bytes: int = Field(
         default=1 << 20,
         ge=1024,
-        description="Largest input record (all its lines) in bytes; longer rows are quarantined.",
+        description="Longest input line (and CSV field) in bytes; a longer row is quarantined.",
     )
 
 

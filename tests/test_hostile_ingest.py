@@ -560,3 +560,37 @@ def test_unchanged_trades_in_another_format_are_duplicates(
     summary = _ingest(data, store, tmp_path)
     trades = _file(summary, "trades")
     assert (trades.ingested, trades.duplicate, trades.quarantined) == (0, 4, 0)
+
+
+def test_parquet_duplicate_column_names_skip_only_that_file(
+    tmp_path: Path, store: FalkorEmbedded
+) -> None:
+    data = small_dataset(tmp_path / "in")
+    (data / "logins.csv").unlink()
+    table = pa.Table.from_arrays(
+        [pa.array(["A1"]), pa.array(["2026-02-01T00:00:00Z"]), pa.array(["10.0.0.1"])] * 2,
+        names=["account_id", "ts", "ip", "account_id", "ts", "x"],
+    )
+    pq.write_table(table, data / "logins.parquet")
+    summary = _ingest(data, store, tmp_path)
+    note = _file(summary, "logins").note
+    assert "logins.parquet: duplicate column name(s) in header: account_id, ts" in note
+    assert _file(summary, "trades").ingested == 4
+
+
+def test_a_smaller_configured_line_limit_quarantines_long_rows(
+    tmp_path: Path, store: FalkorEmbedded
+) -> None:
+    data = small_dataset(tmp_path / "in")
+    long_agent = "x" * 900
+    _insert_line(
+        data / "logins.csv", f"A1,2026-02-01T00:00:00Z,10.0.0.9,d,{long_agent},web".encode()
+    )
+    _insert_line(
+        data / "logins.csv", f"A1,2026-02-01T00:00:00Z,10.0.0.9,d,{'y' * 400},web".encode()
+    )
+    summary = _ingest(data, store, tmp_path, max_record_bytes=1024 // 2)
+    bad = _one_quarantined(tmp_path)
+    assert bad["line"] == "4" and "line 4 is longer than 512 bytes" in bad["reason"]
+    logins = _file(summary, "logins")
+    assert (logins.read, logins.quarantined, logins.ingested) == (5, 1, 4)
