@@ -183,23 +183,24 @@ def _ingest_file(
     started = time.perf_counter()
     try:
         present = set(file_columns(path))
+        missing = [c for c in spec.required_columns if c not in present]
+        if missing:
+            for column in missing:
+                quarantine.add(
+                    path.name, 1, column, "required column missing from header", sorted(present)
+                )
+            result.note = f"not loaded: missing column(s) {', '.join(missing)}"
+            result.quarantined = len(missing)
+            return result
+        _load_rows(path, spec, store, run_id, account_nodes, quarantine, writer, options, result)
     except InputError as exc:
-        # A file unusable as a whole (unreadable or ambiguous header) is skipped; the others load.
+        # A file unusable as a whole (unreadable or ambiguous header) is skipped; the others
+        # load. The reader raises this only before the first row, so nothing was loaded.
         log.warning("%s", exc)
         quarantine.add(path.name, 1, "", str(exc), [])
         result.note = f"not loaded: {exc}"
-        result.quarantined = 1
+        result.quarantined += 1
         return result
-    missing = [c for c in spec.required_columns if c not in present]
-    if missing:
-        for column in missing:
-            quarantine.add(
-                path.name, 1, column, "required column missing from header", sorted(present)
-            )
-        result.note = f"not loaded: missing column(s) {', '.join(missing)}"
-        result.quarantined = len(missing)
-        return result
-    _load_rows(path, spec, store, run_id, account_nodes, quarantine, writer, options, result)
     result.seconds = time.perf_counter() - started
     return result
 
