@@ -142,18 +142,27 @@ class _Lines:
     def _blocks(self) -> Iterator[Iterator[str]]:
         stream, limit = self.stream, self.max_bytes
         first = True
-        while self.failed is None:
-            block = self._read_block()
+        carry = b""
+        while self.failed is None or carry:
+            block = carry + (self._read_block() if self.failed is None else b"")
+            carry = b""
             if not block:
                 return
             over_long = False
             if not block.endswith(b"\n") and self.failed is None:
                 tail = self._read(stream.readline, limit + 1)
-                over_long = len(tail) > limit and not tail.endswith(b"\n")
                 block += tail
-            if self.failed is not None and not block.endswith(b"\n"):
+                if len(tail) > limit and not tail.endswith(b"\n"):
+                    # Lines that end in a lone CR (old Mac exports) have no LF to read up to:
+                    # cut after the last CR and keep the rest for the next block.
+                    cut = block.rfind(b"\r", block.rfind(b"\n") + 1, len(block) - 1)
+                    if cut == -1:
+                        over_long = True
+                    else:
+                        block, carry = block[: cut + 1], block[cut + 1 :]
+            if self.failed is not None and not block.endswith((b"\n", b"\r")):
                 # A line cut off by the damage could still parse as a (wrong) valid row.
-                block = block[: block.rfind(b"\n") + 1]
+                block = block[: max(block.rfind(b"\n"), block.rfind(b"\r")) + 1]
             if first:
                 first = False
                 self.first_bytes = block[: block.find(b"\n") + 1 or len(block)]

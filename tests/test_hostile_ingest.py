@@ -594,3 +594,15 @@ def test_a_smaller_configured_line_limit_quarantines_long_rows(
     assert bad["line"] == "4" and "line 4 is longer than 512 bytes" in bad["reason"]
     logins = _file(summary, "logins")
     assert (logins.read, logins.quarantined, logins.ingested) == (5, 1, 4)
+
+
+def test_a_large_file_with_cr_line_ends_reads_every_row(
+    tmp_path: Path, store: FalkorEmbedded
+) -> None:
+    """Old Mac exports end lines with a lone CR; blocks must not take them for one long line."""
+    data = _many_trades(tmp_path / "in", 40_000)  # ~2.6 MB: more than two read blocks
+    path = data / "trades.csv"
+    path.write_bytes(path.read_bytes().replace(b"\r\n", b"\r"))
+    summary = _ingest(data, store, tmp_path, batch_size=40_000)
+    trades = _file(summary, "trades")
+    assert (trades.read, trades.ingested, trades.quarantined) == (40_000, 40_000, 0)
