@@ -165,7 +165,8 @@ class _Lines:
                 block = block[: max(block.rfind(b"\n"), block.rfind(b"\r")) + 1]
             if first:
                 first = False
-                self.first_bytes = block[: block.find(b"\n") + 1 or len(block)]
+                first_line = _LINE.match(block)
+                self.first_bytes = first_line.group() if first_line else block
                 block = block.removeprefix(codecs.BOM_UTF8)
             if not over_long and (limit >= BLOCK_BYTES or _longest_line(block) <= limit):
                 try:

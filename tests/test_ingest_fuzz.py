@@ -95,14 +95,16 @@ def mutated_rows(draw: hs.DrawFn, base: list[list[str]]) -> list[list[str]]:
     return draw(hs.permutations(rows))
 
 
-def _write(directory: Path, name: str, header: list[str], rows: list[list[str]], form: str) -> None:
+def _write(
+    directory: Path, name: str, header: list[str], rows: list[list[str]], form: str, end: str
+) -> None:
     (directory / f"{name}.csv").unlink()
     if form == "parquet":
         columns = {h: pa.array([r[i] for r in rows], pa.string()) for i, h in enumerate(header)}
         pq.write_table(pa.table(columns), directory / f"{name}.parquet")
         return
     text = io.StringIO(newline="")
-    csv.writer(text).writerows([header, *rows])
+    csv.writer(text, lineterminator=end).writerows([header, *rows])
     data = text.getvalue().encode(form.removesuffix(".gz"), errors="replace")
     if form.endswith(".gz"):
         (directory / f"{name}.csv.gz").write_bytes(gzip.compress(data))
@@ -158,7 +160,8 @@ def test_hostile_values_in_any_encoding_are_all_accounted_for(
         hs.sampled_from(["utf-8", "latin-1", "cp1252", "utf-16", "utf-8.gz", "parquet"]),
         label="form",
     )
-    _write(directory, name, header, rows, form)
+    end = data.draw(hs.sampled_from(["\r\n", "\n", "\r"]), label="line end")
+    _write(directory, name, header, rows, form, end)
     summary = _ingest(directory, store_path, work / "q.csv")
     _check_accounting(summary, work / "q.csv")
     fuzzed = next(f for f in summary.files if f.name == name)
