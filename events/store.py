@@ -75,7 +75,7 @@ def _sql_text(value: str) -> str:
 class Conflict:
     line: int
     key: str
-    stored: bool  # True: differs from the stored row; False: from an earlier row of this load
+    first_line: int | None  # the load's first row with this key; None: the stored row differs
 
 
 @dataclass
@@ -296,7 +296,8 @@ class EventStore:
         # The hash every copy of a key must match: the stored row's, else the load's first.
         con.execute(
             f"CREATE TEMP TABLE ref AS SELECT f.{key}, coalesce(e._h, f._h) AS _h, "
-            f"e._h IS NOT NULL AS stored FROM (SELECT {key}, _h FROM st WHERE _rn = 1) f "
+            f"e._h IS NOT NULL AS stored, f.{LINE} AS first_line "
+            f"FROM (SELECT {key}, _h, {LINE} FROM st WHERE _rn = 1) f "
             f"LEFT JOIN (SELECT {key}, any_value(hash({cols})) AS _h FROM {self.scan(spec.name)} "
             f"WHERE {key} IN (SELECT {key} FROM st) GROUP BY {key}) e USING ({key})"
         )
@@ -304,16 +305,17 @@ class EventStore:
             f"CREATE TEMP TABLE cls AS SELECT s.{LINE}, s.{key}, CASE "
             f"WHEN s._rn = 1 AND NOT r.stored THEN 'insert' "
             f"WHEN s._h = r._h THEN 'duplicate' "
-            f"WHEN r.stored THEN 'conflict_stored' ELSE 'conflict_load' END AS class "
-            f"FROM st s JOIN ref r USING ({key})"
+            f"WHEN r.stored THEN 'conflict_stored' ELSE 'conflict_load' END AS class, "
+            f"r.first_line FROM st s JOIN ref r USING ({key})"
         )
         counts = dict(con.sql("SELECT class, count(*) FROM cls GROUP BY class").fetchall())
         result.inserted = int(counts.get("insert", 0))
         result.duplicate = int(counts.get("duplicate", 0))
         result.conflicts = [
-            Conflict(int(line), str(k), cls == "conflict_stored")
-            for line, k, cls in con.sql(
-                f"SELECT {LINE}, {key}, class FROM cls WHERE class LIKE 'conflict%' ORDER BY {LINE}"
+            Conflict(int(line), str(k), None if cls == "conflict_stored" else int(first))
+            for line, k, cls, first in con.sql(
+                f"SELECT {LINE}, {key}, class, first_line FROM cls "
+                f"WHERE class LIKE 'conflict%' ORDER BY {LINE}"
             ).fetchall()
         ]
         con.execute(

@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,8 +28,16 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from ingest import values as v
-from ingest.contract import ORDERS, Column, FileSpec
-from ingest.reader import Record, csv_batches_from
+from ingest.contract import NOTIONAL, ORDERS, Column, FileSpec, Limits, number_columns, ts_columns
+from ingest.reader import (
+    DEFAULT_MAX_RECORD_BYTES,
+    Record,
+    check_header,
+    csv_batches_from,
+    iter_batches,
+    longest_line,
+)
+from linkscope.errors import InputError
 
 BLOCK_BYTES = 16 << 20  # pyarrow parses 16 MiB blocks ~1.5x faster than its 1 MiB default
 ID_PATTERN = r"^[!-~]+$"  # printable ASCII without spaces: ids as exchanges write them
@@ -52,35 +61,79 @@ def _open(path: Path) -> IO[bytes]:
     return path.open("rb")
 
 
-def csv_blocks(path: Path, batch_rows: int = 40_000) -> Iterator[Block]:
-    """Blocks of a CSV file cut at line ends. While no quoted value spans lines (an even number
-    of quote characters before every line end), each line is one record; from the first block
-    where one does, the rest of the file is read record by record."""
+def csv_blocks(
+    path: Path, batch_rows: int = 40_000, max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES
+) -> Iterator[Block]:
+    """Blocks of a CSV file cut at line ends, parsed column-wise while each line is one clean
+    record. From the first block that is not (a quoted line break, bytes that are not UTF-8,
+    a line longer than ``max_record_bytes``, a stray field count or line ending), the rest of
+    the file is read by the row-wise reader, which says what is wrong with which line."""
     with _open(path) as handle:
-        first = handle.readline()
-        header = [n.strip() for n in next(csv.reader([first.decode("utf-8-sig")]), [])]
+        first = handle.readline(max_record_bytes + 1)
+        header = _plain_header(path, first)
+        if header is None:  # the row-wise reader words what is wrong with the header
+            for batch in iter_batches(path, batch_rows, max_record_bytes):
+                yield Block(batch.header, 0, None, batch.records)
+            return
         offset, line = len(first), 2
         rest = b""
         while True:
-            chunk = handle.read(BLOCK_BYTES)
+            damaged = False
+            try:
+                chunk = handle.read(BLOCK_BYTES)
+            except (OSError, EOFError, zlib.error):
+                # A damaged gzip: the row-wise reader keeps what comes before the damage.
+                chunk, damaged = b"", True
             data = rest + chunk
-            if not chunk:
-                rest = b""
-            else:
+            if chunk:
                 cut = data.rfind(b"\n") + 1
                 data, rest = data[:cut], data[cut:]
-            if not data:
-                break
-            if _quote_spans_lines(data):
-                for batch in csv_batches_from(path, batch_rows, header, offset, line):
+            else:
+                rest = b""
+            block = None
+            if damaged:
+                pass
+            elif data and len(rest) <= max_record_bytes and _clean_lines(data, max_record_bytes):
+                lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+                block = _parse_block(header, data, line, lines)
+            elif not data and len(rest) <= max_record_bytes:
+                if not chunk:
+                    return
+                continue  # no line end yet in this chunk: read on
+            if block is None:
+                for batch in csv_batches_from(
+                    path, batch_rows, header, offset, line, max_record_bytes
+                ):
                     yield Block(header, line, None, batch.records)
                 return
-            lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
-            yield _parse_block(header, data, line, lines)
+            yield block
             line += lines
             offset += len(data)
             if not chunk:
-                break
+                return
+
+
+def _plain_header(path: Path, first: bytes) -> list[str] | None:
+    """The header when it is one clean UTF-8 line with distinct names, else None."""
+    if not first.endswith(b"\n") or b"\x00" in first or _quote_spans_lines(first):
+        return None
+    try:
+        text = first.decode("utf-8-sig").removesuffix("\n").removesuffix("\r")
+    except UnicodeDecodeError:
+        return None
+    if "\r" in text:
+        return None
+    try:
+        return check_header(path.name, next(csv.reader([text]), []))
+    except InputError:
+        return None
+
+
+def _clean_lines(data: bytes, max_record_bytes: int) -> bool:
+    """Every line ends with LF (no lone CR), fits the limit, and no quoted value spans lines."""
+    if _quote_spans_lines(data) or longest_line(data) > max_record_bytes:
+        return False
+    return data.count(b"\r") == data.count(b"\r\n")
 
 
 def _quote_spans_lines(data: bytes) -> bool:
@@ -92,7 +145,7 @@ def _quote_spans_lines(data: bytes) -> bool:
     return bool(parity[raw == ord("\n")].any() or parity[-1])
 
 
-def _parse_block(header: list[str], data: bytes, first_line: int, lines: int) -> Block:
+def _parse_block(header: list[str], data: bytes, first_line: int, lines: int) -> Block | None:
     try:
         table = pacsv.read_csv(
             io.BytesIO(data),
@@ -104,55 +157,32 @@ def _parse_block(header: list[str], data: bytes, first_line: int, lines: int) ->
                 quoted_strings_can_be_null=False,
             ),
         )
-        if table.num_rows == lines:
-            return Block(header, first_line, table, [])
     except (pa.ArrowInvalid, UnicodeDecodeError):
-        pass  # undecodable bytes, a wrong field count: the row-wise reader says which line
-    return Block(header, first_line, None, _records(data, first_line, len(header)))
+        return None  # bytes that are not UTF-8, a wrong field count: the row-wise reader says
+    return Block(header, first_line, table, []) if table.num_rows == lines else None
 
 
-def _records(data: bytes, first_line: int, width: int) -> list[Record]:
-    records = []
-    for offset, raw in enumerate(data.split(b"\n")):
-        text_bytes = raw.removesuffix(b"\r")
-        if not text_bytes:
-            continue  # a blank line is not a record (and the chunk's final newline)
-        line = first_line + offset
-        try:
-            text = text_bytes.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            records.append(Record(line, [], f"undecodable bytes (not UTF-8) at byte {exc.start}"))
-            continue
-        fields = next(csv.reader([text]), [])
-        if len(fields) != width:
-            records.append(Record(line, fields, f"expected {width} fields, found {len(fields)}"))
-        else:
-            records.append(Record(line, fields))
-    return records
+PLAIN_TYPES = (pa.types.is_string, pa.types.is_large_string, pa.types.is_integer,
+               pa.types.is_floating, pa.types.is_boolean)  # fmt: skip
 
 
 def parquet_blocks(path: Path, batch_rows: int = 1_000_000) -> Iterator[Block]:
-    """Parquet rows as string columns (numbered as the lines of the same data as CSV); a batch
-    with a column that has no plain text form (nested, timestamps) goes row by row."""
+    """Parquet rows as string columns (numbered as the lines of the same data as CSV). A file
+    with a column that has no plain text form (nested, binary, timestamps) or a repeated
+    column name goes through the row-wise reader, which says what is wrong with it."""
     import pyarrow.parquet as pq
 
+    parquet = pq.ParquetFile(path)
+    names = [n.strip() for n in parquet.schema_arrow.names]
+    plain = all(any(t(f.type) for t in PLAIN_TYPES) for f in parquet.schema_arrow)
+    if not plain or len(set(names)) != len(names):
+        for batch in iter_batches(path, batch_rows):
+            yield Block(batch.header, 0, None, batch.records)
+        return
     line = 2
-    for batch in pq.ParquetFile(path).iter_batches(batch_size=batch_rows):
-        names = [n.strip() for n in batch.schema.names]
-        try:
-            columns = [pc.cast(c, pa.string()).fill_null("") for c in batch.columns]
-            if any(
-                pa.types.is_nested(c.type) or pa.types.is_temporal(c.type) for c in batch.columns
-            ):
-                raise pa.ArrowNotImplementedError("no plain text form")
-            yield Block(names, line, pa.Table.from_arrays(columns, names=names), [])
-        except (pa.ArrowNotImplementedError, pa.ArrowInvalid):
-            values = [c.to_pylist() for c in batch.columns]
-            records = [
-                Record(line + i, ["" if x is None else x for x in row])
-                for i, row in enumerate(zip(*values, strict=True))
-            ]
-            yield Block(names, line, None, records)
+    for batch in parquet.iter_batches(batch_size=batch_rows):
+        columns = [pc.cast(c, pa.string()).fill_null("") for c in batch.columns]
+        yield Block(names, line, pa.Table.from_arrays(columns, names=names), [])
         line += batch.num_rows
 
 
@@ -164,7 +194,9 @@ class Checked:
     doubtful: np.ndarray  # positions in the block that the row-wise validator must decide
 
 
-def check(spec: FileSpec, schema: pa.Schema, table: pa.Table, first_line: int) -> Checked:
+def check(
+    spec: FileSpec, schema: pa.Schema, table: pa.Table, first_line: int, limits: Limits
+) -> Checked:
     n = table.num_rows
     ok = np.ones(n, dtype=bool)
     typed: dict[str, pa.Array] = {}
@@ -181,6 +213,7 @@ def check(spec: FileSpec, schema: pa.Schema, table: pa.Table, first_line: int) -
         good, value = _column(column, raw, target)
         ok &= good
         typed[column.name] = value
+    ok &= _within(spec, typed, limits)
     if spec is ORDERS:
         ok &= _order_rules(typed)
     keep = np.flatnonzero(ok)
@@ -206,7 +239,9 @@ def _column(column: Column, raw: pa.Array, target: pa.DataType) -> tuple[np.ndar
         value, good = _timestamps(raw)
     elif parse in (v.parse_positive, v.parse_non_negative):
         numbers, good = _decimals(raw)
-        bound = pc.greater(numbers, 0) if parse is v.parse_positive else pc.greater_equal(numbers, 0)
+        bound = (
+            pc.greater(numbers, 0) if parse is v.parse_positive else pc.greater_equal(numbers, 0)
+        )
         good &= _np(bound)
         value = numbers
     elif getattr(parse, "choices", None) is not None:
@@ -250,6 +285,20 @@ def _timestamps(raw: pa.Array) -> tuple[pa.Array, np.ndarray]:
         except pa.ArrowInvalid:  # an impossible date such as 02-30: the row-wise parser says so
             iso[:] = False
     return pa.array(out, pa.int64()), epoch | iso
+
+
+def _within(spec: FileSpec, typed: dict[str, pa.Array], limits: Limits) -> np.ndarray:
+    """The contract's plausibility bounds (``bounds_rule``): a row outside goes row-wise."""
+    ok = np.ones(len(next(iter(typed.values()))), dtype=bool)
+    for name in number_columns(spec):
+        ok &= ~_np(pc.greater(pc.abs(typed[name]), limits.max_number))
+    pair = NOTIONAL.get(spec.name)
+    if pair is not None:
+        ok &= ~_np(pc.greater(pc.multiply(typed[pair[0]], typed[pair[1]]), limits.max_notional))
+    for name in ts_columns(spec):
+        t = typed[name]
+        ok &= ~_np(pc.or_(pc.less(t, limits.earliest_ms), pc.greater(t, limits.latest_ms)))
+    return ok
 
 
 def _order_rules(typed: dict[str, pa.Array]) -> np.ndarray:

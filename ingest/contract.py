@@ -2,10 +2,45 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
 from ingest import values as v
+
+if TYPE_CHECKING:
+    from linkscope.settings import Settings
+
+DAY_MS = 86_400_000
+# The first crypto exchange opened in 2010; nothing in these exports can be older.
+EARLIEST_TS_MS = int(datetime(2009, 1, 1, tzinfo=UTC).timestamp() * 1000)
+# Bounds that keep every stored number, and every sum of them, finite: 1e15 base units or
+# quote currency is far above any real order, and a sum of a billion such values is still
+# nowhere near float overflow (1.8e308).
+MAX_NUMBER = 1e15
+MAX_NOTIONAL = 1e15
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Plausibility bounds a valid row must meet (settings ``LINKSCOPE_INGEST_*``)."""
+
+    max_number: float = MAX_NUMBER
+    max_notional: float = MAX_NOTIONAL
+    earliest_ms: int = EARLIEST_TS_MS
+    latest_ms: int = field(default_factory=lambda: int(time.time() * 1000) + DAY_MS)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Limits:
+        now_ms = int(time.time() * 1000)
+        return cls(
+            max_number=settings.ingest_max_number,
+            max_notional=settings.ingest_max_notional,
+            earliest_ms=int(settings.ingest_earliest_ts.timestamp() * 1000),
+            latest_ms=now_ms + int(settings.ingest_future_tolerance_s * 1000),
+        )
+
 
 ACCOUNT_TYPES = ("retail", "institutional", "market_maker")
 CHANNELS = ("web", "app", "api")
@@ -142,6 +177,54 @@ ALL_FILES: tuple[FileSpec, ...] = (ACCOUNTS, LOGINS, FUNDING, TRADES, ORDERS, EN
 BY_NAME = {spec.name: spec for spec in ALL_FILES}
 
 
+NUMBER_PARSERS = (v.parse_positive, v.parse_non_negative)
+
+
+def number_columns(spec: FileSpec) -> tuple[str, ...]:
+    return tuple(c.name for c in spec.columns if c.parse in NUMBER_PARSERS)
+
+
+def ts_columns(spec: FileSpec) -> tuple[str, ...]:
+    return tuple(c.name for c in spec.columns if c.parse is v.parse_ts)
+
+
+# Per file: the (price, quantity) columns whose product is a notional value.
+NOTIONAL = {"trades": ("price", "qty"), "orders": ("price", "qty")}
+
+
+def notional_too_large(price: float, qty: float, maximum: float) -> str | None:
+    """Why price * qty exceeds ``maximum``, or None (the product itself may overflow to inf)."""
+    product = price * qty
+    if product <= maximum:
+        return None
+    return f"price * qty = {product:g} is larger than the maximum notional {maximum:g}"
+
+
+def bounds_rule(spec: FileSpec, row: dict[str, Any], limits: Limits) -> tuple[str, str] | None:
+    """Plausibility of parsed values: numbers, notional values, timestamps; (column, reason)."""
+    numbers, times, notional = _SHAPES.get(spec.name) or _shape(spec)
+    top = limits.max_number
+    for name in numbers:
+        x = row[name]
+        if x is not None and (x > top or x < -top):
+            return name, v.number_too_large(x, top) or ""
+    if notional is not None:
+        price = row[notional[0]]
+        if price is not None and price * row[notional[1]] > limits.max_notional:
+            reason = notional_too_large(price, row[notional[1]], limits.max_notional)
+            return notional[0], reason or ""
+    low, high = limits.earliest_ms, limits.latest_ms
+    for name in times:
+        t = row[name]
+        if t is not None and not low <= t <= high:
+            return name, v.ts_out_of_range(t, low, high) or ""
+    return None
+
+
+def _shape(spec: FileSpec) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, str] | None]:
+    return number_columns(spec), ts_columns(spec), NOTIONAL.get(spec.name)
+
+
 def row_rule(spec: FileSpec, row: dict[str, Any]) -> tuple[str, str] | None:
     """Rules across columns; returns (column, reason) for the first one broken."""
     if spec is ORDERS:
@@ -152,3 +235,6 @@ def row_rule(spec: FileSpec, row: dict[str, Any]) -> tuple[str, str] | None:
         if row["filled_qty"] > row["qty"] * (1 + 1e-9):
             return "filled_qty", "greater than qty"
     return None
+
+
+_SHAPES = {spec.name: _shape(spec) for spec in ALL_FILES}

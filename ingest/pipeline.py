@@ -25,11 +25,19 @@ from graph import statements as st
 from graph.backend import GraphBackend
 from graph.schema import ensure_schema
 from ingest.columnar import check, csv_blocks, parquet_blocks, records_of
-from ingest.contract import ALL_FILES, FileSpec
+from ingest.conflicts import LEDGER_FILES, KeyLedger, StoredCheck
+from ingest.contract import ALL_FILES, FileSpec, Limits
 from ingest.event_loaders import EVENT_LOADERS, EventLoader
 from ingest.loaders import LOADERS, Loader
 from ingest.quarantine import Quarantine
-from ingest.reader import count_rows, file_columns, find_file, iter_batches
+from ingest.reader import (
+    DEFAULT_MAX_RECORD_BYTES,
+    Record,
+    count_rows,
+    file_columns,
+    find_file,
+    iter_batches,
+)
 from ingest.validate import Rejection, Validator
 from linkscope.errors import InputError
 
@@ -82,6 +90,8 @@ def ingest_directory(
     batch_size: int = 40_000,
     pair_min_trades: int = 2,
     progress: ProgressHook = _no_progress,
+    limits: Limits | None = None,
+    max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
 ) -> IngestSummary:
     """Load every contract file of ``directory``: fills and orders into the event store (by
     default the one beside ``store``), everything else and the aggregates into the graph."""
@@ -89,22 +99,37 @@ def ingest_directory(
         raise InputError(f"{directory}: not a directory")
     if store.max_batch_rows is not None:
         batch_size = min(batch_size, store.max_batch_rows)
-    events = events or events_for(store)
+    options = _Options(
+        batch_size,
+        progress,
+        limits or Limits(),
+        max_record_bytes,
+        events or events_for(store),
+        pair_min_trades,
+    )
     with store.exclusive_writer():
-        events.discard_staging()  # what a load that died left behind
-        return _ingest_locked(
-            directory, store, events, quarantine_path, batch_size, pair_min_trades, progress
-        )
+        options.events.discard_staging()  # what a load that died left behind
+        return _ingest_locked(directory, store, quarantine_path, options)
+
+
+@dataclass(frozen=True)
+class _Options:
+    batch_size: int
+    progress: ProgressHook
+    limits: Limits
+    max_record_bytes: int
+    events: EventStore
+    pair_min_trades: int
+    # Graph writes that follow from stored events, running on the writer thread while the
+    # next file is read; each adds its time to its file when it is done.
+    deferred: list[tuple[FileSummary, Future[float]]] = field(default_factory=list)
 
 
 def _ingest_locked(
     directory: Path,
     store: GraphBackend,
-    events: EventStore,
     quarantine_path: Path | None,
-    batch_size: int,
-    pair_min_trades: int,
-    progress: ProgressHook,
+    options: _Options,
 ) -> IngestSummary:
     started = time.perf_counter()
     run_id = uuid.uuid4().hex
@@ -127,27 +152,13 @@ def _ingest_locked(
     status = "failed"
     try:
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="graph-writer") as writer:
-            # Graph writes that follow from stored events run on the writer thread while the
-            # next file is read; each adds its time to its file when it is done.
-            deferred: list[tuple[FileSummary, Future[float]]] = []
             for spec in ALL_FILES:
                 summary.files.append(
                     _ingest_file(
-                        directory,
-                        spec,
-                        store,
-                        events,
-                        run_id,
-                        account_nodes,
-                        quarantine,
-                        writer,
-                        batch_size,
-                        pair_min_trades,
-                        progress,
-                        deferred,
+                        directory, spec, store, run_id, account_nodes, quarantine, writer, options
                     )
                 )
-            for file_summary, done in deferred:
+            for file_summary, done in options.deferred:
                 file_summary.seconds += done.result()
         status = "completed"
     finally:
@@ -178,58 +189,89 @@ def _ingest_file(
     directory: Path,
     spec: FileSpec,
     store: GraphBackend,
-    events: EventStore,
     run_id: str,
     account_nodes: dict[str, int],
     quarantine: Quarantine,
     writer: ThreadPoolExecutor,
-    batch_size: int,
-    pair_min_trades: int,
-    progress: ProgressHook,
-    deferred: list[tuple[FileSummary, Future[float]]],
+    options: _Options,
 ) -> FileSummary:
     result = FileSummary(spec.name)
-    path = find_file(directory, spec.name)
+    try:
+        path = find_file(directory, spec.name)
+    except InputError as exc:
+        result.note = f"not loaded: {exc}"
+        quarantine.add(spec.name, 1, "", str(exc), [])
+        result.quarantined = 1
+        return result
     if path is None:
         result.note = "missing (required)" if spec.required_file else "absent (optional)"
         return result
     result.path = str(path)
     started = time.perf_counter()
-    present = set(file_columns(path))
-    missing = [c for c in spec.required_columns if c not in present]
-    if missing:
-        for column in missing:
-            quarantine.add(
-                path.name, 1, column, "required column missing from header", sorted(present)
+    try:
+        present = set(file_columns(path))
+        missing = [c for c in spec.required_columns if c not in present]
+        if missing:
+            for column in missing:
+                quarantine.add(
+                    path.name, 1, column, "required column missing from header", sorted(present)
+                )
+            result.note = f"not loaded: missing column(s) {', '.join(missing)}"
+            result.quarantined = len(missing)
+            return result
+        if spec.name in EVENT_LOADERS:
+            loader = EVENT_LOADERS[spec.name](
+                store, options.events, run_id, account_nodes, options.pair_min_trades
             )
-        result.note = f"not loaded: missing column(s) {', '.join(missing)}"
-        result.quarantined = len(missing)
+            apply = _load_events(path, spec, loader, account_nodes, quarantine, result, options)
+            options.deferred.append((result, writer.submit(_timed, apply)))
+        else:
+            _load_rows(
+                path, spec, store, run_id, account_nodes, quarantine, writer, options, result
+            )
+    except InputError as exc:
+        # A file unusable as a whole (unreadable or ambiguous header) is skipped; the others
+        # load. The reader raises this only before the first row, so nothing was loaded.
+        log.warning("%s", exc)
+        quarantine.add(path.name, 1, "", str(exc), [])
+        result.note = f"not loaded: {exc}"
+        result.quarantined += 1
         return result
+    result.seconds = time.perf_counter() - started
+    return result
 
-    advance = progress(path.name, count_rows(path))
-    if spec.name in EVENT_LOADERS:
-        events_loader = EVENT_LOADERS[spec.name](
-            store, events, run_id, account_nodes, pair_min_trades
-        )
-        apply = _load_events(
-            path, spec, events_loader, account_nodes, quarantine, result, batch_size, advance
-        )
-        deferred.append((result, writer.submit(_timed, apply)))
-        advance(None)
-        result.seconds = time.perf_counter() - started
-        return result
 
+def _load_rows(
+    path: Path,
+    spec: FileSpec,
+    store: GraphBackend,
+    run_id: str,
+    account_nodes: dict[str, int],
+    quarantine: Quarantine,
+    writer: ThreadPoolExecutor,
+    options: _Options,
+    result: FileSummary,
+) -> None:
     loader: Loader = LOADERS[spec.name](store, run_id, account_nodes)
+    advance = options.progress(path.name, count_rows(path))
     pending: Future[Any] | None = None
     seen_in_batch: set[Any] = set()
     validator: Validator | None = None
     refs = spec.account_refs
     single_key = spec.key[0] if len(spec.key) == 1 else None
-    for batch in iter_batches(path, batch_size):
+    ledger = KeyLedger(spec) if spec.name in LEDGER_FILES and single_key else None
+    stored = StoredCheck(spec, store) if ledger is not None else None
+
+    def reject(record: Record, column: str, reason: str) -> None:
+        quarantine.add(path.name, record.line, column, reason, record.fields)
+        result.quarantined += 1
+
+    for batch in iter_batches(path, options.batch_size, options.max_record_bytes):
         if validator is None or validator.header is not batch.header:
-            validator = Validator(spec, batch.header)
+            validator = Validator(spec, batch.header, options.limits)
         records = batch.records
         valid: list[dict[str, Any]] = []
+        keyed: list[tuple[Record, dict[str, Any]]] = []
         seen_in_batch.clear()
         for record in records:
             row = validator(record)
@@ -243,9 +285,10 @@ def _ingest_file(
                     unknown = ref
                     break
             if unknown is not None:
-                reason = f"account {row[unknown]!r} is not in accounts"
-                quarantine.add(path.name, record.line, unknown, reason, record.fields)
-                result.quarantined += 1
+                reject(record, unknown, f"account {row[unknown]!r} is not in accounts")
+                continue
+            if ledger is not None:
+                keyed.append((record, row))
                 continue
             key = row[single_key] if single_key else tuple(row[k] for k in spec.key)
             if key in seen_in_batch:
@@ -253,6 +296,8 @@ def _ingest_file(
                 continue
             seen_in_batch.add(key)
             valid.append(row)
+        if ledger is not None and stored is not None:
+            _sort_keyed(keyed, ledger, stored, reject, result, valid)
         result.read += len(records)
         job = loader.prepare(valid) if valid else None
         if pending is not None:
@@ -267,8 +312,6 @@ def _ingest_file(
     advance(None)
     result.ingested = loader.counts.ingested
     result.duplicate += loader.counts.duplicate
-    result.seconds = time.perf_counter() - started
-    return result
 
 
 def _load_events(
@@ -278,24 +321,29 @@ def _load_events(
     account_nodes: dict[str, int],
     quarantine: Quarantine,
     result: FileSummary,
-    batch_size: int,
-    advance: Callable[[int | None], None],
+    options: _Options,
 ) -> Callable[[], None]:
     """Stage and commit a fills/orders file; returns the graph writes that follow from it."""
+    advance = options.progress(path.name, count_rows(path))
     try:
-        _stage_events(path, spec, loader, account_nodes, quarantine, result, batch_size, advance)
+        _stage_events(path, spec, loader, account_nodes, quarantine, result, options, advance)
         committed, apply = loader.commit()
     except BaseException:
         loader.abandon()
         raise
     key = spec.key[0]
     for conflict in committed.conflicts:
-        where = "a stored row" if conflict.stored else "an earlier row of this file"
-        reason = f"conflicting duplicate: {key} {conflict.key!r} differs from {where}"
+        where = (
+            "is stored with other values"
+            if conflict.first_line is None
+            else f"is on line {conflict.first_line} with other values"
+        )
+        reason = f"conflicting duplicate: {key} {conflict.key!r} {where}"
         quarantine.add(path.name, conflict.line, key, reason, [conflict.key])
     result.ingested = committed.inserted
     result.duplicate += committed.duplicate
     result.quarantined += len(committed.conflicts)
+    advance(None)
     return apply
 
 
@@ -312,7 +360,7 @@ def _stage_events(
     account_nodes: dict[str, int],
     quarantine: Quarantine,
     result: FileSummary,
-    batch_size: int,
+    options: _Options,
     advance: Callable[[int | None], None],
 ) -> None:
     """Validate and stage a fills/orders file column-wise (``ingest.columnar``); duplicates and
@@ -320,20 +368,20 @@ def _stage_events(
     if path.name.endswith(".parquet"):
         blocks = parquet_blocks(path)
     else:
-        blocks = csv_blocks(path, batch_size)
+        blocks = csv_blocks(path, options.batch_size, options.max_record_bytes)
     known = pa.array(list(account_nodes), pa.string())
     schema = loader.stager.table.schema
     for block in blocks:
         rejected: list[tuple[int, str, str, Any]] = []
         if block.table is not None:
-            checked = check(spec, schema, block.table, block.first_line)
+            checked = check(spec, schema, block.table, block.first_line, options.limits)
             fast = _known_accounts(checked.valid, spec, known, rejected)
             loader.stager.append(fast)
             records = records_of(block.table, block.header, checked.doubtful, block.first_line)
             read = block.table.num_rows
         else:
             records, read = block.records, len(block.records)
-        validator = Validator(spec, block.header)
+        validator = Validator(spec, block.header, options.limits)
         valid: list[dict[str, Any]] = []
         lines: list[int] = []
         for record in records:
@@ -376,3 +424,36 @@ def _known_accounts(
             rejected.append((int(row["_line"]), ref, reason, raw))
         unknown_any |= missing
     return rows.filter(pa.array(~unknown_any)) if unknown_any.any() else rows
+
+
+def _sort_keyed(
+    keyed: list[tuple[Record, dict[str, Any]]],
+    ledger: KeyLedger,
+    stored: StoredCheck,
+    reject: Callable[[Record, str, str], None],
+    result: FileSummary,
+    valid: list[dict[str, Any]],
+) -> None:
+    """Rows of a file keyed by one id: new (appended to ``valid``), duplicate, or conflicting
+    with an earlier row of the file or with the store (quarantined)."""
+    key = ledger.key
+    earlier = ledger.check([row for _, row in keyed], [record.line for record, _ in keyed])
+    unseen: list[tuple[Record, dict[str, Any]]] = []
+    for (record, row), line in zip(keyed, earlier, strict=True):
+        if line is None:
+            unseen.append((record, row))
+        elif line < 0:
+            reason = (
+                f"conflicting duplicate: {key} {row[key]!r} is on line {-line} with other values"
+            )
+            reject(record, key, reason)
+        else:
+            result.duplicate += 1
+    clash = stored.conflicts([row for _, row in unseen])
+    for record, row in unseen:
+        if clash and row[key] in clash:
+            ledger.forget(row)
+            reason = f"conflicting duplicate: {key} {row[key]!r} is stored with other values"
+            reject(record, key, reason)
+        else:
+            valid.append(row)

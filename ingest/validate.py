@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ingest.contract import FileSpec, row_rule
+from ingest.contract import FileSpec, Limits, bounds_rule, row_rule
 from ingest.reader import Record
 
 
@@ -20,9 +20,10 @@ class Rejection:
 class Validator:
     """Validates the records of one file; the column positions are resolved once per header."""
 
-    def __init__(self, spec: FileSpec, header: list[str]) -> None:
+    def __init__(self, spec: FileSpec, header: list[str], limits: Limits | None = None) -> None:
         self.spec = spec
         self.header = header
+        self.limits = limits or Limits()
         positions = {name: i for i, name in enumerate(header)}
         self.plan = [(column, positions.get(column.name)) for column in spec.columns]
 
@@ -40,9 +41,9 @@ class Validator:
                 continue
             try:
                 row[column.name] = column.parse(raw)
-            except ValueError as exc:
+            except (ValueError, ArithmeticError) as exc:
                 return Rejection(record.line, column.name, str(exc), fields)
-        broken = row_rule(self.spec, row)
+        broken = bounds_rule(self.spec, row, self.limits) or row_rule(self.spec, row)
         if broken is not None:
             return Rejection(record.line, broken[0], broken[1], fields)
         return row

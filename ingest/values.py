@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import ipaddress
-import math
+import re
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -14,32 +14,79 @@ Parser = Callable[[Any], Any]
 _TRUE = {"true", "1", "yes"}
 _FALSE = {"false", "0", "no"}
 
+# C0 and C1 controls, DEL, and the Unicode line and paragraph separators. An id holding one
+# looks equal to another id on screen, breaks line-based tools downstream, and NUL is refused
+# by the store's query parser (one such id used to fail a whole ingest).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+# Free text (user agents, clauses) may hold tabs and line breaks, not other C0 controls or DEL.
+_TEXT_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_SCALARS = (str, int, float, Decimal, datetime, date)
+_DIGITS = frozenset("0123456789")
+
 
 def _text(raw: Any) -> str:
-    return raw if isinstance(raw, str) else str(raw)
+    if isinstance(raw, str):
+        return raw
+    if not isinstance(raw, _SCALARS):
+        # Parquet list/struct/map/binary columns arrive as list, dict, tuple or bytes.
+        raise ValueError(f"{type(raw).__name__} value where a plain value is expected")
+    return str(raw)
+
+
+def is_control_free(text: str) -> bool:
+    """No C0/C1 control character, DEL, U+2028 or U+2029: what an id may not contain."""
+    return _CONTROL.search(text) is None
+
+
+def control_char(text: str) -> str | None:
+    """The first character an id may not contain, as ``U+XXXX``, or None."""
+    found = _CONTROL.search(text)
+    return f"U+{ord(found.group()):04X}" if found else None
 
 
 def parse_id(raw: Any) -> str:
-    value = _text(raw).strip()
+    if raw.__class__ is str:  # CSV: every value; the common case first
+        value = raw.strip()
+    elif isinstance(raw, bool | float):
+        # 1.0 and True would silently become the ids "1.0" and "True".
+        raise ValueError(f"id must be text or an integer, got {type(raw).__name__}")
+    else:
+        value = _text(raw).strip()
     if not value:
         raise ValueError("empty id")
+    # isprintable() is C-fast and true for nearly every id; the regex decides the rest.
+    if not value.isprintable():
+        bad = control_char(value)
+        if bad is not None:
+            raise ValueError(f"id contains control character {bad}")
     return value
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def parse_ts(raw: Any) -> int:
     """ISO 8601 with an offset or Z, or integer epoch milliseconds; returns UTC epoch ms."""
-    if isinstance(raw, datetime):
+    if raw.__class__ is str:
+        text = raw.strip()
+    elif isinstance(raw, datetime):
         if raw.tzinfo is None:
             raise ValueError("timestamp has no UTC offset")
-        return int(raw.timestamp() * 1000)
-    if isinstance(raw, int) and not isinstance(raw, bool):
+        try:
+            return int(raw.timestamp() * 1000)
+        except (OverflowError, ValueError):
+            raise ValueError(f"timestamp out of range: {raw!s}") from None
+    elif isinstance(raw, bool | float):
+        raise ValueError(f"timestamp must be text or integer epoch ms, got {type(raw).__name__}")
+    elif isinstance(raw, int):
         return _epoch_ms(raw)
-    text = _text(raw).strip()
+    else:
+        text = _text(raw).strip()
     if not text:
         raise ValueError("empty timestamp")
-    if text.lstrip("-").isdigit():
-        if len(text) > 20:  # longer than any int64; int() of a huge text is slow
-            raise ValueError(f"epoch milliseconds out of range (years 1..9999): {text[:24]}…")
+    if text[-1] in _DIGITS and text.lstrip("-").isdigit():
+        if not text.isascii() or len(text) > 19:  # ascii: "²" is a digit to isdigit()
+            raise ValueError(f"epoch milliseconds out of range: {text[:40]!r}")
         return _epoch_ms(int(text))
     try:
         parsed = datetime.fromisoformat(text)
@@ -47,7 +94,10 @@ def parse_ts(raw: Any) -> int:
         raise ValueError(f"not ISO 8601 or epoch milliseconds: {text[:40]!r}") from None
     if parsed.tzinfo is None:
         raise ValueError(f"timestamp without offset or Z: {text[:40]!r}")
-    delta = parsed - datetime(1970, 1, 1, tzinfo=UTC)
+    try:
+        delta = parsed - _EPOCH
+    except OverflowError:  # year 1 with a positive offset is before year 1 in UTC
+        raise ValueError(f"timestamp out of range: {text[:40]!r}") from None
     return delta.days * 86_400_000 + delta.seconds * 1000 + delta.microseconds // 1000
 
 
@@ -62,22 +112,55 @@ def _epoch_ms(value: int) -> int:
     return value
 
 
+def ts_out_of_range(value: int, earliest_ms: int, latest_ms: int) -> str | None:
+    """Why epoch-ms ``value`` is implausible (outside earliest..latest), or None."""
+    if earliest_ms <= value <= latest_ms:
+        return None
+    return (
+        f"timestamp {_iso(value)} outside the plausible range "
+        f"{_iso(earliest_ms)} .. {_iso(latest_ms)}"
+    )
+
+
+def _iso(ms: int) -> str:
+    try:
+        return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    except (OverflowError, ValueError, OSError):
+        return f"{ms} ms"
+
+
 def _number(raw: Any) -> float:
-    if isinstance(raw, bool):
+    if raw.__class__ is str:
+        try:
+            value = float(raw)  # float() ignores surrounding whitespace itself
+        except ValueError:
+            text = raw.strip()
+            raise ValueError(
+                f"not a decimal number: {text[:40]!r}" if text else "empty number"
+            ) from None
+    elif isinstance(raw, bool):
         raise ValueError("boolean is not a number")
-    if isinstance(raw, int | float | Decimal):
-        value = float(raw)
+    elif isinstance(raw, int | float | Decimal):
+        try:
+            value = float(raw)
+        except OverflowError:
+            raise ValueError("number is not finite (too large to represent)") from None
     else:
         text = _text(raw).strip()
-        if not text:
-            raise ValueError("empty number")
         try:
             value = float(text)
         except ValueError:
             raise ValueError(f"not a decimal number: {text[:40]!r}") from None
-    if not math.isfinite(value):
-        raise ValueError("number is not finite")
+    if value - value != 0.0:  # NaN or infinity; cheaper than math.isfinite
+        raise ValueError("number is not finite (NaN, infinity, or too large to represent)")
     return value
+
+
+def number_too_large(value: float, maximum: float) -> str | None:
+    """Why ``value`` (already finite) exceeds ``maximum`` in magnitude, or None."""
+    if abs(value) <= maximum:
+        return None
+    return f"{value:g} is larger than the maximum {maximum:g}"
 
 
 def parse_positive(raw: Any) -> float:
@@ -142,10 +225,12 @@ def enum_of(*allowed: str, default: str | None = None) -> Parser:
 
 def int_between(low: int, high: int) -> Parser:
     def parse(raw: Any) -> int:
+        if isinstance(raw, bool):
+            raise ValueError(f"must be an integer {low}..{high}, got a boolean")
         text = _text(raw).strip()
         try:
             value = int(float(text)) if not isinstance(raw, int) else raw
-        except ValueError:
+        except (ValueError, OverflowError):
             raise ValueError(f"not an integer: {text[:20]!r}") from None
         if not low <= value <= high or (not isinstance(raw, int) and float(text) != value):
             raise ValueError(f"must be an integer {low}..{high}, got {text[:20]!r}")
@@ -162,4 +247,8 @@ def parse_country(raw: Any) -> str:
 
 
 def parse_text(raw: Any) -> str:
-    return _text(raw).strip()
+    value = _text(raw).strip()
+    found = _TEXT_CONTROL.search(value)
+    if found is not None:
+        raise ValueError(f"text contains control character U+{ord(found.group()):04X}")
+    return value

@@ -78,6 +78,7 @@ def ingest(
     """Validate and load a directory of contract files into the graph (idempotent)."""
     from events.location import events_for
     from graph import open_store
+    from ingest.contract import Limits
     from ingest.pipeline import ingest_directory
 
     settings = _settings(store)
@@ -100,6 +101,8 @@ def ingest(
                 batch_size=batch_size or settings.batch_size,
                 pair_min_trades=settings.pair_min_trades,
                 progress=_progress_hook(progress),
+                limits=Limits.from_settings(settings),
+                max_record_bytes=settings.ingest_max_record_bytes,
             )
     except LinkscopeError as exc:
         raise _fail(exc) from exc

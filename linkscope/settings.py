@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from functools import lru_cache
 
-from pydantic import Field, SecretStr
+from pydantic import AwareDatetime, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -103,6 +104,30 @@ class Settings(BaseSettings):
     )
     max_body_bytes: int = Field(
         default=1_000_000, ge=1_000, description="Largest request body the API accepts (413)."
+    )
+    ingest_max_number: float = Field(
+        default=1e15,
+        gt=0,
+        description="Largest price, quantity or amount an input row may hold; larger is quarantined.",
+    )
+    ingest_max_notional: float = Field(
+        default=1e15,
+        gt=0,
+        description="Largest price * qty of a trade or order; larger is quarantined.",
+    )
+    ingest_earliest_ts: AwareDatetime = Field(
+        default=datetime(2009, 1, 1, tzinfo=UTC),
+        description="Earliest plausible timestamp in input rows; earlier is quarantined.",
+    )
+    ingest_future_tolerance_s: float = Field(
+        default=86_400.0,
+        ge=0,
+        description="How far past now an input timestamp may lie; later is quarantined.",
+    )
+    ingest_max_record_bytes: int = Field(
+        default=1 << 20,
+        ge=1024,
+        description="Longest input line (and CSV field) in bytes; a longer row is quarantined.",
     )
 
 

@@ -15,7 +15,7 @@ from hypothesis import strategies as hs
 from events.tables import ORDERS as ORDER_TABLE
 from events.tables import TRADES as TRADE_TABLE
 from ingest.columnar import check, csv_blocks, records_of
-from ingest.contract import ORDERS, TRADES, FileSpec
+from ingest.contract import ORDERS, TRADES, FileSpec, Limits
 from ingest.reader import iter_batches
 from ingest.validate import Rejection, Validator
 
@@ -91,7 +91,7 @@ def _columnar(
     for block in csv_blocks(path, 1000):
         records = block.records
         if block.table is not None:
-            checked = check(spec, table.schema, block.table, block.first_line)
+            checked = check(spec, table.schema, block.table, block.first_line, Limits())
             for row in checked.valid.to_pylist():
                 valid[row.pop("_line")] = row
             records = records_of(block.table, block.header, checked.doubtful, block.first_line)
@@ -168,5 +168,8 @@ def test_a_quoted_line_break_sends_the_rest_of_the_file_row_by_row(tmp_path: Pat
         writer.writerow([c.name for c in TRADES.columns])
         writer.writerows(rows)
     assert _columnar(path, TRADES, TRADE_TABLE) == _rowwise(path, TRADES)
-    valid, _ = _columnar(path, TRADES, TRADE_TABLE)
-    assert sorted(valid) == [2, 3, 4, 5, 7, 8]  # the quoted break makes row 4 two lines long
+    valid, rejected = _columnar(path, TRADES, TRADE_TABLE)
+    # The quoted break makes row 4 two lines long (lines 5-6); an id holding a line break is
+    # refused, and the rows after it keep their physical line numbers.
+    assert sorted(valid) == [2, 3, 4, 7, 8]
+    assert list(rejected) == [5] and "control character" in rejected[5][1]

@@ -135,7 +135,8 @@ def test_pair_totals_are_exact_when_rows_are_staged_one_by_one(
 
 
 def test_awkward_ids_round_trip_exactly(tmp_path: Path, store: FalkorEmbedded) -> None:
-    ids = ['quote"d', "back\\slash", "ünï-中文", "new\nline", "tab\there", "'single'", "emoji-🙂"]
+    # Ids with control characters (line breaks, tabs) are rejected: see test_hostile_ingest.py.
+    ids = ['quote"d', "back\\slash", "ünï-中文", "comma,id", "'single'", "emoji-🙂"]
     accounts = [[i, "2026-01-01T00:00:00Z", 1, "DE", "retail", "false", "active"] for i in ids]
     trades = [
         [f"T-{n}-{i}", "2026-02-05T00:00:00Z", "BTC_USDT", 1, 1, i, ids[n - 1], "", ""]
