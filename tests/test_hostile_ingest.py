@@ -88,8 +88,6 @@ CONTROL_CHARACTERS = [
     "\x7f",
     "\x85",
     "\x9f",
-    "\u2028",
-    "\u2029",
 ]
 
 
