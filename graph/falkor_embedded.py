@@ -253,6 +253,7 @@ class FalkorEmbedded(GraphBackend):
                 ).start()
         except Exception as exc:
             raise translate_error(exc) from exc
+        self.unnamed_procedures_ok()  # learnt once here, not again by every copy of this view
         view = copy.copy(self)
         view.graph_name = name
         view._graph = self._db.select_graph(name)

@@ -67,17 +67,16 @@ def test_killed_ingest_rerun_equals_one_clean_run(tmp_path: Path, store_path: Pa
         deadline = time.monotonic() + 120
         staged: list[Path] = []
         while time.monotonic() < deadline:
-            # Kill while the trades are being staged: a few batches are written, none committed.
-            staged = [
-                p for p in events.glob("_staging/*/trades.parquet") if p.stat().st_size > 4096
-            ]
+            # Kill once the fills are being loaded (their staging file opens first): what is
+            # committed by then is anything from none to all of the fills, never the orders.
+            staged = list(events.glob("_staging/*/trades.arrow"))
             if staged:
                 break
-            time.sleep(0.01)
+            time.sleep(0.005)
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
-        assert staged, "the kill must land while trades are being loaded"
-        assert not list(events.glob("trades/day=*/part.parquet")), "nothing committed yet"
+        assert staged, "the kill must land while fills are being loaded"
+        assert not list(events.glob("orders/day=*/part.parquet")), "the load was cut short"
         assert watcher.read("MATCH (a:Account) RETURN count(a)").scalar() == 1_500
         summary = ingest_directory(data / "input", watcher)
         assert summary.usable
