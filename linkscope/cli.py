@@ -33,7 +33,7 @@ def generate(
         str,
         typer.Option(
             help="realistic: every fill's two orders plus market-maker quoting and retail "
-            "orders (~13 orders per fill); light: a small sample (~0.15 per fill), fast to ingest."
+            "orders (~9 orders per fill); light: a small sample (~0.15 per fill), fast to ingest."
         ),
     ] = "realistic",
 ) -> None:

@@ -71,11 +71,12 @@ class Flow:
     retail_extra_per_fill: float  # unfilled orders (cancelled, rejected, open) per other side
 
 
-# Realistic: ~0.6 of fills have a market maker side, so ~10 quotes + 2 fill orders + ~1.3 retail
-# extras: ~13 orders per fill. Light: about the old sample (~0.15 orders per fill), for tests
+# Realistic: a market maker sends ~11 orders per fill it takes part in (10 cancelled quotes and
+# the one that fills); ~0.6 of fills have one, so with the 2 fill orders and ~1.3 retail extras
+# that is ~9 orders per fill. Light: about the old sample (~0.15 orders per fill), for tests
 # whose subject is not the order flow.
 FLOWS = {
-    "realistic": Flow(1.0, 16.0, 0.9),
+    "realistic": Flow(1.0, 10.0, 0.9),
     "light": Flow(0.06, 0.0, 0.05),
 }
 PLANTED = Flow(1.0, 0.0, 0.0)  # planted fills: both orders, no flow around them
