@@ -13,6 +13,10 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
 
+from analytics.config import AnalysisConfig
+from analytics.run import analyze
+from graph.falkor_embedded import FalkorEmbedded
+from ingest.pipeline import ingest_directory
 from linkscope.synth import GeneratorConfig, generate
 
 ORDER_TYPES = pacsv.ConvertOptions(
@@ -24,7 +28,8 @@ TRADE_TYPES = pacsv.ConvertOptions(
 
 
 def _np(table: pa.Table, name: str) -> np.ndarray[Any, Any]:
-    return table.column(name).to_numpy(zero_copy_only=False)
+    values: np.ndarray[Any, Any] = table.column(name).to_numpy(zero_copy_only=False)
+    return values
 
 
 @pytest.fixture(scope="module")
@@ -166,3 +171,23 @@ def test_parquet_holds_the_same_rows_as_csv(tmp_path: Path) -> None:
     for name in ("trades", "orders"):
         csv_rows = pacsv.read_csv(tmp_path / f"c/input/{name}.csv").num_rows
         assert pq.read_metadata(tmp_path / f"p/input/{name}.parquet").num_rows == csv_rows
+
+
+@pytest.mark.slow
+def test_planted_order_violators_are_found_in_realistic_flow(
+    tmp_path: Path, store: FalkorEmbedded
+) -> None:
+    """Ingested and analysed: the planted spoofer, bot and limit breacher are flagged inside
+    market-maker quoting and retail flow, and no retail account is flagged for orders."""
+    generate(tmp_path / "data", GeneratorConfig(accounts=1_250, seed=13, trades_per_account=5))
+    ingest_directory(tmp_path / "data/input", store)
+    cfg = AnalysisConfig()
+    analysis = analyze(store, cfg)
+    labels = pacsv.read_csv(tmp_path / "data/truth/labels.csv")
+    typology = dict(zip(_np(labels, "account_id"), _np(labels, "typology"), strict=True))
+    flagged = {(analysis.accounts.ids[f.account], f.clause) for f in analysis.flags}
+    for clause in ("spoofing", "unauthorized_bot", "limit_breach", "self_matching"):
+        planted = {a for a, t in typology.items() if t == clause}
+        assert planted and {(a, clause) for a in planted} <= flagged, clause
+    for account, clause in flagged:
+        assert typology.get(account) in (clause, "market_maker"), (account, clause)

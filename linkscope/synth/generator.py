@@ -512,9 +512,10 @@ def _spoofer(sim: _Sim) -> None:
 
 
 def _bot(sim: _Sim) -> None:
-    """Orders at a machine-steady rhythm, alternating sides, half of them filled by market
-    makers, the rest cancelled after three seconds; from an account without API approval."""
-    rng, mm = sim.rng, sim.market_makers
+    """Orders at a machine-steady rhythm, alternating sides, half of them filled against
+    whoever is on the book, the rest cancelled after three seconds; from an account without
+    API approval."""
+    rng = sim.rng
     acc = sim.take(1)[0]
     sim.api[acc] = False
     sim.t.accounts["api_authorized"][acc] = "false"
@@ -532,7 +533,10 @@ def _bot(sim: _Sim) -> None:
         ts = placed + int(rng.integers(100, 2_500))
         price = round(float(sim.prices[sym] * (1 + rng.normal(0, 0.002))), 6)
         own = sim.order(acc, sym, buy, qty, placed, ts, FILLED, channel, price=price, filled=qty)
-        other = mm[int(rng.integers(0, len(mm)))]
+        # A different counterparty each time: a few market makers taking every fill of a
+        # burst that alternates sides would look like them trading in lockstep with the bot.
+        other = int(rng.integers(0, sim.n - 1))
+        other += other >= acc
         if buy:
             sim.trade(other, acc, sym, qty, ts, price, taker_buy=False, buy_order=own)
         else:
