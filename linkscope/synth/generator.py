@@ -1,7 +1,9 @@
 """A seeded exchange simulator: a background market plus planted typologies and look-alikes.
 
-Everything is drawn from one ``numpy`` generator seeded by ``seed``, so the same config gives
-byte-identical files. Ground truth goes to ``OUT/truth``; the contract's files to ``OUT/input``.
+Everything is drawn from ``numpy`` generators seeded by ``seed`` (the order flow from one of
+its own, so both flows share everything else), so the same config gives byte-identical files.
+Ground truth goes to ``OUT/truth``; the contract's files to ``OUT/input``. Fills and orders are
+numpy columns streamed to disk in blocks (``orderflow``); see docs/generator.md.
 The look-alikes (carrier NAT, offices, VPN exits, colliding device fingerprints, exchange hot
 wallets, households, market makers) exist so that "shares anything = same owner" fails.
 """
