@@ -31,7 +31,7 @@ def analysed_graph(store_path: Path, name: str, work: Path, accounts: int, seed:
     from ingest.pipeline import ingest_directory
     from linkscope.synth.generator import GeneratorConfig, generate
 
-    generate(work / "data", GeneratorConfig(accounts=accounts, seed=seed))
+    generate(work / "data", GeneratorConfig(accounts=accounts, seed=seed, order_flow="light"))
     store = FalkorEmbedded(store_path, name)
     ingest_directory(work / "data" / "input", store)
     cfg = AnalysisConfig()

@@ -75,7 +75,7 @@ def hostile_graph(store_path: Path, name: str, work: Path) -> tuple[Any, dict[st
     from ingest.pipeline import ingest_directory
     from linkscope.synth.generator import GeneratorConfig, generate
 
-    generate(work / "data", GeneratorConfig(accounts=400, seed=3))
+    generate(work / "data", GeneratorConfig(accounts=400, seed=2, order_flow="light"))
     rename = dict(zip(_ring_accounts(work / "data" / "truth" / "labels.csv", len(HOSTILE_IDS)),
                       HOSTILE_IDS, strict=True))  # fmt: skip
     devices: dict[str, str] = {}

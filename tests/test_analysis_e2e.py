@@ -34,7 +34,7 @@ def _analyze(store: FalkorEmbedded, out: Path) -> str:
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("gen")
-    generate(out, GeneratorConfig(accounts=5_000, seed=3))
+    generate(out, GeneratorConfig(accounts=5_000, seed=3, order_flow="light"))
     return out
 
 
@@ -165,7 +165,7 @@ def _shuffled_copy(src: Path, dst: Path, seed: int) -> None:
 
 def test_shuffled_input_gives_identical_export(store_path: Path, tmp_path: Path) -> None:
     data = tmp_path / "gen"
-    generate(data, GeneratorConfig(accounts=2_500, seed=8))
+    generate(data, GeneratorConfig(accounts=2_500, seed=8, order_flow="light"))
     _shuffled_copy(data / "input", tmp_path / "shuffled", seed=1)
     exports = []
     for i, source in enumerate((data / "input", tmp_path / "shuffled")):

@@ -136,7 +136,7 @@ def test_analyze_export_evaluate(tmp_path: Path) -> None:
     store = tmp_path / "store"
     early = _run(["export", str(tmp_path / "out")], store, ok=False)
     assert early.returncode == 2 and "linkscope analyze" in early.stderr
-    generate(tmp_path / "gen", GeneratorConfig(accounts=2_000, seed=4))
+    generate(tmp_path / "gen", GeneratorConfig(accounts=2_000, seed=4, order_flow="light"))
     _run(
         ["ingest", str(tmp_path / "gen" / "input"), "--quarantine", str(tmp_path / "q.csv")], store
     )

@@ -25,7 +25,9 @@ class _Union:
 
 
 def test_naive_shared_identifier_linkage_fails_on_the_demo_data(tmp_path: Path) -> None:
-    generate(tmp_path, GeneratorConfig(accounts=3_000, seed=9, trades_per_account=3))
+    generate(
+        tmp_path, GeneratorConfig(accounts=3_000, seed=9, trades_per_account=3, order_flow="light")
+    )
     owners: dict[str, set[str]] = defaultdict(set)
     for row in csv.DictReader((tmp_path / "input/logins.csv").open()):
         owners["ip:" + row["ip"]].add(row["account_id"])

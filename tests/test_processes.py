@@ -49,7 +49,9 @@ def test_two_processes_share_one_embedded_store(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_killed_ingest_rerun_equals_one_clean_run(tmp_path: Path, store_path: Path) -> None:
     data = tmp_path / "data"
-    generate(data, GeneratorConfig(accounts=1_500, seed=3, trades_per_account=20))
+    generate(
+        data, GeneratorConfig(accounts=1_500, seed=3, trades_per_account=20, order_flow="light")
+    )
     killed_store = tmp_path / "killed"
     env = {
         **os.environ,

@@ -1,7 +1,9 @@
 """A seeded exchange simulator: a background market plus planted typologies and look-alikes.
 
-Everything is drawn from one ``numpy`` generator seeded by ``seed``, so the same config gives
-byte-identical files. Ground truth goes to ``OUT/truth``; the contract's files to ``OUT/input``.
+Everything is drawn from ``numpy`` generators seeded by ``seed`` (the order flow from one of
+its own, so both flows share everything else), so the same config gives byte-identical files.
+Ground truth goes to ``OUT/truth``; the contract's files to ``OUT/input``. Fills and orders are
+numpy columns streamed to disk in blocks (``orderflow``); see docs/generator.md.
 The look-alikes (carrier NAT, offices, VPN exits, colliding device fingerprints, exchange hot
 wallets, households, market makers) exist so that "shares anything = same owner" fails.
 """
@@ -15,9 +17,26 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
 
-from ingest.contract import ACCOUNTS, ENFORCEMENT_HISTORY, FUNDING, LOGINS, ORDERS, TRADES, FileSpec
-from linkscope.synth.writer import write_table
+from ingest.contract import ACCOUNTS, ENFORCEMENT_HISTORY, FUNDING, LOGINS, FileSpec
+from linkscope.synth.orderflow import (
+    API,
+    CANCELLED,
+    FILLED,
+    FLOWS,
+    ORDER_SCHEMA,
+    PLANTED,
+    TRADE_SCHEMA,
+    WEB,
+    Fills,
+    Market,
+    Orders,
+    order_columns,
+    orders_for,
+    trade_columns,
+)
+from linkscope.synth.writer import StreamWriter, write_table
 
 log = logging.getLogger(__name__)
 
@@ -34,23 +53,34 @@ class GeneratorConfig:
     symbols: int = 40
     parquet: bool = False
     intraday_trade_limit: int = 500
+    order_flow: str = "realistic"  # a key of orderflow.FLOWS: "realistic" or "light"
+    block_fills: int = 200_000  # fills whose orders are generated and written at once
+
+    def __post_init__(self) -> None:
+        if self.order_flow not in FLOWS:
+            raise ValueError(f"order_flow must be one of {sorted(FLOWS)}, not {self.order_flow!r}")
 
 
 def _columns(spec: FileSpec, *, skip: tuple[str, ...] = ()) -> dict[str, list[Any]]:
     return {c.name: [] for c in spec.columns if c.name not in skip}
 
 
+_FILL_FIELDS = ("ts", "sym", "price", "qty", "buyer", "seller", "taker_buy", "buy_oid", "sell_oid")
+
+
 @dataclass
 class _Tables:
-    """Column lists in the contract's column order (order ids on trades are left out)."""
+    """Column lists in the contract's column order. Trades and orders are kept as positions
+    (accounts, symbols) and numbers here; only the planted ones are lists, the background flow
+    is numpy arrays written in blocks."""
 
     accounts: dict[str, list[Any]] = field(default_factory=lambda: _columns(ACCOUNTS))
     logins: dict[str, list[Any]] = field(default_factory=lambda: _columns(LOGINS))
     funding: dict[str, list[Any]] = field(default_factory=lambda: _columns(FUNDING))
-    trades: dict[str, list[Any]] = field(
-        default_factory=lambda: _columns(TRADES, skip=("buy_order_id", "sell_order_id"))
+    trades: dict[str, list[Any]] = field(default_factory=lambda: {k: [] for k in _FILL_FIELDS})
+    orders: dict[str, list[Any]] = field(
+        default_factory=lambda: {k: [] for k in Orders.__dataclass_fields__}
     )
-    orders: dict[str, list[Any]] = field(default_factory=lambda: _columns(ORDERS))
     history: dict[str, list[Any]] = field(default_factory=lambda: _columns(ENFORCEMENT_HISTORY))
     labels: dict[str, list[Any]] = field(
         default_factory=lambda: {
@@ -75,6 +105,7 @@ class _Sim:
         self.end = START + cfg.days * DAY
         self.market_makers: list[int] = []
         self.api = np.zeros(self.n, dtype=bool)
+        self.background: Fills | None = None
 
     # ids -----------------------------------------------------------------
     def next_id(self, kind: str, prefix: str) -> str:
@@ -121,48 +152,52 @@ class _Sim:
         t["amount"].append(round(float(amount), 2))
 
     def trade(
-        self, seller: int, buyer: int, sym: int, qty: float, ts: int, price: float | None = None
+        self,
+        seller: int,
+        buyer: int,
+        sym: int,
+        qty: float,
+        ts: int,
+        price: float | None = None,
+        *,
+        taker_buy: bool | None = None,
+        buy_order: int = -1,
+        sell_order: int = -1,
     ) -> None:
-        t = self.t.trades
-        t["trade_id"].append(self.next_id("trade", "T"))
-        t["ts"].append(ts)
-        t["symbol"].append(self.symbols[sym])
+        """A planted fill; the orders behind it are written later unless given here."""
         p = (
             price
             if price is not None
             else float(self.prices[sym] * (1 + self.rng.normal(0, 0.002)))
         )
-        t["price"].append(round(p, 6))
-        t["qty"].append(round(float(qty), 6))
-        t["buyer_id"].append(self.ids[buyer])
-        t["seller_id"].append(self.ids[seller])
-        t["taker_side"].append("buy" if self.rng.random() < 0.5 else "sell")
-        t["market"].append("spot")
+        taker = bool(self.rng.random() < 0.5) if taker_buy is None else taker_buy
+        row = (ts, sym, round(p, 6), max(round(float(qty), 6), 1e-6), buyer, seller, taker)
+        for k, v in zip(_FILL_FIELDS, (*row, buy_order, sell_order), strict=True):
+            self.t.trades[k].append(v)
 
     def order(
         self,
         acc: int,
         sym: int,
-        side: str,
+        buy: bool,
         qty: float,
         placed: int,
-        life_ms: int,
-        status: str,
-        channel: str,
-    ) -> None:
-        t = self.t.orders
-        t["order_id"].append(self.next_id("order", "O"))
-        t["account_id"].append(self.ids[acc])
-        t["symbol"].append(self.symbols[sym])
-        t["side"].append(side)
-        t["type"].append("limit")
-        t["price"].append(round(float(self.prices[sym]), 6))
-        t["qty"].append(round(float(qty), 6))
-        t["placed_at"].append(placed)
-        t["ended_at"].append(placed + life_ms if status != "open" else None)
-        t["final_status"].append(status)
-        t["filled_qty"].append(round(float(qty), 6) if status == "filled" else 0.0)
-        t["channel"].append(channel)
+        ended: int,
+        status: int,
+        channel: int,
+        *,
+        price: float | None = None,
+        filled: float = 0.0,
+    ) -> int:
+        """A planted limit order; returns its number (for the fill it is behind)."""
+        p = float(self.prices[sym]) if price is None else price
+        q = max(round(float(qty), 6), 1e-6)
+        done = min(max(round(float(filled), 6), 1e-6), q) if filled > 0 else 0.0
+        row = (acc, sym, buy, False, round(p, 6), q, placed, ended, status, done, channel)
+        for k, v in zip(Orders.__dataclass_fields__, row, strict=True):
+            self.t.orders[k].append(v)
+        self.counters["order"] += 1
+        return self.counters["order"]
 
 
 def generate(out: Path, cfg: GeneratorConfig) -> dict[str, int]:
@@ -177,13 +212,64 @@ def generate(out: Path, cfg: GeneratorConfig) -> dict[str, int]:
         ("accounts", sim.t.accounts),
         ("logins", sim.t.logins),
         ("funding", sim.t.funding),
-        ("trades", sim.t.trades),
-        ("orders", sim.t.orders),
-        ("enforcement_history", sim.t.history),
     ):
         counts[name] = write_table(inp / name, table, parquet=cfg.parquet)
+    counts["trades"], counts["orders"] = _write_flow(sim, inp)
+    counts["enforcement_history"] = write_table(
+        inp / "enforcement_history", sim.t.history, parquet=cfg.parquet
+    )
     counts["labels"] = write_table(truth / "labels", sim.t.labels)
     return counts
+
+
+def _write_flow(sim: _Sim, inp: Path) -> tuple[int, int]:
+    """Stream trades and orders: the planted orders, then the background fills block by block
+    with the order flow around them, then the planted fills with the orders behind them."""
+    cfg = sim.cfg
+    # A generator of its own: the accounts, logins, funding and fills are the same whichever
+    # order flow is chosen.
+    rng = np.random.default_rng([cfg.seed, 1])
+    market = Market(np.isin(np.arange(sim.n), sim.market_makers), sim.api.copy(), sim.end)
+    account_ids = pa.array(sim.ids, type=pa.string())
+    symbols = pa.array(sim.symbols, type=pa.string())
+    flow = FLOWS[cfg.order_flow]
+    trades = StreamWriter(inp / "trades", TRADE_SCHEMA, parquet=cfg.parquet)
+    orders = StreamWriter(inp / "orders", ORDER_SCHEMA, parquet=cfg.parquet)
+    with trades, orders:
+        planted = _as_arrays(sim.t.orders)
+        orders.write(order_columns(Orders(**planted), 1, account_ids, symbols))
+        next_order = sim.counters["order"] + 1
+        background = sim.background
+        assert background is not None
+        for start in range(0, len(background), cfg.block_fills):
+            block = background.block(start, start + cfg.block_fills)
+            flow_orders, block.buy_oid, block.sell_oid = orders_for(
+                block, next_order, rng, flow, market
+            )
+            orders.write(order_columns(flow_orders, next_order, account_ids, symbols))
+            next_order += len(flow_orders)
+            trades.write(trade_columns(block, start + 1, account_ids, symbols))
+            log.info("generated %s of %s fills", f"{start + len(block):,}", f"{len(background):,}")
+        fills = Fills(**_as_arrays(sim.t.trades))
+        flow_orders, fills.buy_oid, fills.sell_oid = orders_for(
+            fills, next_order, rng, PLANTED, market
+        )
+        orders.write(order_columns(flow_orders, next_order, account_ids, symbols))
+        trades.write(trade_columns(fills, len(background) + 1, account_ids, symbols))
+    return trades.rows, orders.rows
+
+
+def _as_arrays(columns: dict[str, list[Any]]) -> dict[str, Any]:
+    out = {}
+    for name, values in columns.items():
+        first = values[0] if values else 0
+        kind: type = np.int64
+        if isinstance(first, bool | np.bool_):
+            kind = np.bool_
+        elif isinstance(first, float):  # numpy's float64 is a float too
+            kind = np.float64
+        out[name] = np.asarray(values, dtype=kind)
+    return out
 
 
 def _population(sim: _Sim) -> None:
@@ -269,30 +355,17 @@ def _background(sim: _Sim) -> None:
     syms = rng.choice(len(sim.symbols), total, p=sim.sym_p)
     times = np.sort(rng.integers(START, sim.end, total))
     notional = rng.lognormal(5, 1.3, total)
-    for s, b, y, ts, v in zip(
-        sellers.tolist(),
-        buyers.tolist(),
-        syms.tolist(),
-        times.tolist(),
-        notional.tolist(),
-        strict=True,
-    ):
-        sim.trade(s, b, y, v / sim.prices[y], ts)
-    # Orders: a sample of ordinary order flow, mostly filled, some cancelled after a while.
-    for acc in rng.integers(0, n, n * 3).tolist():
-        y = int(rng.choice(len(sim.symbols), p=sim.sym_p))
-        status = "filled" if rng.random() < 0.7 else "cancelled"
-        chan = "api" if sim.api[acc] else str(rng.choice(["web", "app"]))
-        sim.order(
-            acc,
-            y,
-            "buy" if rng.random() < 0.5 else "sell",
-            rng.lognormal(5, 1) / sim.prices[y],
-            sim.ts(),
-            int(rng.integers(5_000, 3_600_000)),
-            status,
-            chan,
-        )
+    price = np.round(sim.prices[syms] * (1 + rng.normal(0, 0.002, total)), 6)
+    qty = np.maximum(np.round(notional / sim.prices[syms], 6), 1e-6)
+    # Market makers mostly rest on the book: the other side takes their quotes.
+    is_mm = np.isin(np.arange(n), mm)
+    mm_sells, mm_buys = is_mm[sellers] & ~is_mm[buyers], is_mm[buyers] & ~is_mm[sellers]
+    u = rng.random(total)
+    taker_buy = np.where(mm_sells, u < 0.85, np.where(mm_buys, u >= 0.85, u < 0.5))
+    none = np.full(total, -1, dtype=np.int64)
+    sim.background = Fills(
+        times, syms.astype(np.int64), price, qty, buyers, sellers, taker_buy, none, none.copy()
+    )
 
 
 def _plant(sim: _Sim) -> None:
@@ -403,37 +476,47 @@ def _coordinated(sim: _Sim) -> None:
 
 
 def _spoofer(sim: _Sim) -> None:
-    rng = sim.rng
+    """Bursts of large orders on one side near the touch, cancelled within a second, around the
+    account's own small fills on the other side (layering the book to trade at a better price)."""
+    rng, mm = sim.rng, sim.market_makers
     acc = sim.take(1)[0]
     sym = int(rng.integers(0, 5))
-    base = sim.ts()
-    for j in range(int(rng.integers(150, 400))):
-        placed = base + j * int(rng.integers(2_000, 20_000))
-        sim.order(
-            acc,
-            sym,
-            "sell",
-            float(rng.uniform(50, 200)) * 1_000 / sim.prices[sym],
-            placed,
-            int(rng.integers(50, 900)),
-            "cancelled",
-            "web",
-        )
-    for _ in range(5):
-        sim.order(
-            acc,
-            sym,
-            "buy",
-            100 / sim.prices[sym],
-            base + int(rng.integers(0, DAY)),
-            1_000,
-            "filled",
-            "web",
-        )
+    ref = float(sim.prices[sym])
+    days = rng.choice(sim.cfg.days, int(rng.integers(2, 4)), replace=False)
+    for day in sorted(days.tolist()):
+        for _ in range(int(rng.integers(4, 9))):
+            ts = START + day * DAY + int(rng.integers(60_000, DAY - 60_000))
+            buy = bool(rng.random() < 0.8)  # mostly a fake wall of sells to buy cheaper
+            price = round(ref * (1 + float(rng.normal(0, 0.002))), 6)
+            qty = float(rng.uniform(100, 300)) / ref
+            placed = ts - int(rng.integers(1_000, 60_000))
+            own = sim.order(acc, sym, buy, qty, placed, ts, FILLED, WEB, price=price, filled=qty)
+            other = mm[int(rng.integers(0, len(mm)))]
+            if buy:  # the resting buy is hit by a market maker selling
+                sim.trade(other, acc, sym, qty, ts, price, taker_buy=False, buy_order=own)
+            else:
+                sim.trade(acc, other, sym, qty, ts, price, taker_buy=True, sell_order=own)
+            for _ in range(int(rng.integers(8, 25))):
+                at = ts + int(rng.integers(-3_000, 1_000))
+                away = float(rng.uniform(0.0003, 0.002))
+                sim.order(
+                    acc,
+                    sym,
+                    not buy,
+                    float(rng.uniform(50, 200)) * 1_000 / ref,
+                    at,
+                    at + int(rng.integers(50, 900)),
+                    CANCELLED,
+                    WEB,
+                    price=price * (1 + away if buy else 1 - away),
+                )
     sim.label([acc], "spoofing")
 
 
 def _bot(sim: _Sim) -> None:
+    """Orders at a machine-steady rhythm, alternating sides, half of them filled against
+    whoever is on the book, the rest cancelled after three seconds; from an account without
+    API approval."""
     rng = sim.rng
     acc = sim.take(1)[0]
     sim.api[acc] = False
@@ -441,20 +524,26 @@ def _bot(sim: _Sim) -> None:
     sym = int(rng.integers(0, 8))
     base = sim.ts()
     period = int(rng.integers(1_000, 5_000))
-    channel = "api" if rng.random() < 0.5 else "web"
+    channel = API if rng.random() < 0.5 else WEB
+    qty = 50 / float(sim.prices[sym])
     for j in range(int(rng.integers(300, 800))):
-        status = "filled" if j % 3 else "cancelled"
-        sim.order(
-            acc,
-            sym,
-            "buy" if j % 2 else "sell",
-            50 / sim.prices[sym],
-            base + j * period + int(rng.integers(0, 20)),
-            3_000,
-            status,
-            channel,
-        )
-    sim.label([acc], "unauthorized_bot", channel)
+        buy = j % 2 == 1
+        placed = base + j * period + int(rng.integers(0, 20))
+        if j % 4 not in (0, 3):
+            sim.order(acc, sym, buy, qty, placed, placed + 3_000, CANCELLED, channel)
+            continue
+        ts = placed + int(rng.integers(100, 2_500))
+        price = round(float(sim.prices[sym] * (1 + rng.normal(0, 0.002))), 6)
+        own = sim.order(acc, sym, buy, qty, placed, ts, FILLED, channel, price=price, filled=qty)
+        # A different counterparty each time: a few market makers taking every fill of a
+        # burst that alternates sides would look like them trading in lockstep with the bot.
+        other = int(rng.integers(0, sim.n - 1))
+        other += other >= acc
+        if buy:
+            sim.trade(other, acc, sym, qty, ts, price, taker_buy=False, buy_order=own)
+        else:
+            sim.trade(acc, other, sym, qty, ts, price, taker_buy=True, sell_order=own)
+    sim.label([acc], "unauthorized_bot", "api" if channel == API else "web")
 
 
 def _household(sim: _Sim) -> None:
