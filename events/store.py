@@ -48,7 +48,9 @@ def connect(
     }
     if spill is not None:
         config["temp_directory"] = str(spill)
-    return duckdb.connect(config=config)
+    con = duckdb.connect(config=config)
+    con.execute("SET enable_progress_bar = false")  # the CLI shows its own progress
+    return con
 
 
 def _fsync_dir(path: Path) -> None:
