@@ -248,10 +248,15 @@ def read_order_days(events: EventStore, accounts: Accounts, window: Window = Win
     ids = pa.array(accounts.ids, type=pa.string())
     n = table.num_rows
     account = _positions(table.column("account_id"), ids) if n else np.zeros(0, dtype=np.int64)
-    symbol_names = [str(x) for x in table.column("symbol").to_pylist()]
-    symbols = sorted(set(symbol_names))
-    code = {name: i for i, name in enumerate(symbols)}
-    symbol = np.fromiter((code[x] for x in symbol_names), dtype=np.int64, count=n)
+    encoded = table.column("symbol").combine_chunks().dictionary_encode()
+    names = [str(x) for x in encoded.dictionary.to_pylist()]
+    symbols = sorted(names)
+    rank = np.argsort(np.argsort(names)).astype(np.int64)  # dictionary position -> sorted code
+    symbol = (
+        rank[encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)]
+        if n
+        else np.zeros(0, dtype=np.int64)
+    )
 
     def ints(name: str) -> IntArray:
         return np.asarray(table.column(name).fill_null(0).to_numpy(), dtype=np.int64)

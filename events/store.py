@@ -36,7 +36,7 @@ LINE = "_line"  # physical input line of a staged row, for the quarantine report
 
 
 def connect(
-    memory_limit: str = "4GB", threads: int = 2, spill: Path | None = None
+    memory_limit: str = "2GB", threads: int = 2, spill: Path | None = None
 ) -> duckdb.DuckDBPyConnection:
     """An in-process DuckDB that never downloads anything (Parquet support is built in); past
     ``memory_limit`` it spills to ``spill``."""
@@ -128,7 +128,7 @@ class Stager:
 
 
 class EventStore:
-    def __init__(self, root: Path, *, memory_limit: str = "4GB") -> None:
+    def __init__(self, root: Path, *, memory_limit: str = "2GB") -> None:
         self.root = root
         self.memory_limit = memory_limit
 

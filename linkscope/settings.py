@@ -49,7 +49,7 @@ class Settings(BaseSettings):
         "relationship in the graph; one-off counterparties stay in the event store only.",
     )
     events_memory_limit: str = Field(
-        default="4GB",
+        default="2GB",
         description="Memory DuckDB may use for event-store loads and scans (spills beyond it).",
     )
     keys_file: str = Field(
