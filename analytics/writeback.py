@@ -218,10 +218,13 @@ _ORDER_RANK = """CASE WHEN o.final_status = 'cancelled'
     THEN o.qty + CASE WHEN o.ended_at - o.placed_at <= 1000 THEN 1e12 ELSE 0 END
     WHEN o.channel = 'api' THEN 1.0 ELSE 0.0 END"""
 ORDER_SAMPLES = 10
+EVIDENCE_ORDER_DAYS = 10
 
 
 def _order_samples(store: GraphBackend, flags: list[Flag], analysis: Analysis) -> None:
-    wanted = [(f, sym, day) for f in flags for sym, day in f.order_days]
+    # A flag cites the orders of its latest offending days only (every day's figures are in its
+    # evidence): a market maker quoting all month must not make write-back grow with its days.
+    wanted = [(f, sym, day) for f in flags for sym, day in f.order_days[-EVIDENCE_ORDER_DAYS:]]
     if not wanted:
         return
     accounts = analysis.accounts

@@ -34,7 +34,7 @@ def fills(work: Path, accounts: int) -> pa.Table:
     """The generator's fills, typed as the event store keeps them (via a real ingest)."""
     from graph.falkor_embedded import FalkorEmbedded
 
-    generate(work / "data", GeneratorConfig(accounts=accounts, seed=11))
+    generate(work / "data", GeneratorConfig(accounts=accounts, seed=11, order_flow="light"))
     store = FalkorEmbedded(work / "graph", "formats")
     ingest_directory(work / "data" / "input", store, events=EventStore(work / "source"))
     store.close()
