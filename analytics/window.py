@@ -22,6 +22,9 @@ def parse_duration(text: str) -> int:
 
 
 def parse_time(text: str) -> int:
+    """ISO 8601 with an offset or Z, epoch ms, or a plain date (UTC midnight)."""
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text.strip()):
+        text = text.strip() + "T00:00:00Z"
     try:
         return parse_ts(text)
     except ValueError as exc:

@@ -3,6 +3,7 @@ and re-run, day-at-a-time loads, analysis windows, evidence fills reachable from
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import threading
 from pathlib import Path
@@ -158,6 +159,20 @@ def test_a_load_that_dies_mid_commit_and_runs_again_is_one_clean_load(
             drop(clean)
 
 
+def _ring_beside_a_market() -> Data:
+    """A market maker with its users, and a wash ring R1 -> R2 -> R3 -> R1 completed 5 times."""
+    data = Data()
+    market(data)
+    for aid in ("R1", "R2", "R3"):
+        data.account(aid)
+    for k in range(5):
+        ts = T0 + k * 5 * 3_600_000 + 17_000
+        data.trade("R1", "R2", ts, 3.0, "ETH_USDT")
+        data.trade("R2", "R3", ts + 2_000, 3.0, "ETH_USDT")
+        data.trade("R3", "R1", ts + 4_000, 3.0, "ETH_USDT")
+    return data
+
+
 def test_window_reads_only_fills_inside_it(tmp_path: Path, store: FalkorEmbedded) -> None:
     ingest_directory(_folder(tmp_path, "all", _trades(range(5))), store)
     events, accounts = events_for(store), read_accounts(store)
@@ -173,6 +188,10 @@ def test_window_reads_only_fills_inside_it(tmp_path: Path, store: FalkorEmbedded
     assert resolve_window(events, window="2d") == Window((day + 3) * DAY_MS, (day + 5) * DAY_MS)
     assert resolve_window(events, default_days=1) == Window((day + 4) * DAY_MS, (day + 5) * DAY_MS)
     assert resolve_window(events) == Window()
+    # A plain date is UTC midnight.
+    start = (day + 1) * DAY_MS
+    date = dt.datetime.fromtimestamp(start / 1000, dt.UTC)
+    assert resolve_window(events, since=date.strftime("%Y-%m-%d")).since == start
     with pytest.raises(ConfigError):
         resolve_window(events, window="2w")
 
@@ -180,15 +199,7 @@ def test_window_reads_only_fills_inside_it(tmp_path: Path, store: FalkorEmbedded
 def test_analysing_a_window_ignores_a_ring_outside_it(
     tmp_path: Path, store: FalkorEmbedded
 ) -> None:
-    data = Data()
-    market(data)
-    for aid in ("R1", "R2", "R3"):
-        data.account(aid)
-    for k in range(5):
-        ts = T0 + k * 5 * 3_600_000 + 17_000
-        data.trade("R1", "R2", ts, 3.0, "ETH_USDT")
-        data.trade("R2", "R3", ts + 2_000, 3.0, "ETH_USDT")
-        data.trade("R3", "R1", ts + 4_000, 3.0, "ETH_USDT")
+    data = _ring_beside_a_market()
     late = T0 + 30 * DAY_MS  # a month later: ordinary trading only
     data.trade("U01", "MM", late, 1.0)
     data.trade("MM", "U02", late + 60_000, 2.5)
@@ -206,15 +217,7 @@ def test_analysing_a_window_ignores_a_ring_outside_it(
 def test_evidence_fills_are_reachable_from_groups_in_cypher(
     tmp_path: Path, store: FalkorEmbedded
 ) -> None:
-    data = Data()
-    market(data)
-    for aid in ("R1", "R2", "R3"):
-        data.account(aid)
-    for k in range(5):
-        ts = T0 + k * 5 * 3_600_000 + 17_000
-        data.trade("R1", "R2", ts, 3.0, "ETH_USDT")
-        data.trade("R2", "R3", ts + 2_000, 3.0, "ETH_USDT")
-        data.trade("R3", "R1", ts + 4_000, 3.0, "ETH_USDT")
+    data = _ring_beside_a_market()
     ingest_directory(data.write(tmp_path / "in"), store)
     assert store.read("MATCH (t:Trade) RETURN count(t)").scalar() == 0  # fills are not nodes
     cfg = AnalysisConfig()
