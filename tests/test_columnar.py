@@ -47,6 +47,8 @@ KINDS = {
     "orders": ["id", "id", "id", "side", "type", "num", "num", "ts", "ts", "status", "num",
                "channel"],
 }  # fmt: skip
+# One set of bounds for both paths: "now + 1 day" read twice can differ by a second.
+LIMITS = Limits()
 SPECS: dict[str, tuple[FileSpec, Any]] = {
     "trades": (TRADES, TRADE_TABLE),
     "orders": (ORDERS, ORDER_TABLE),
@@ -70,11 +72,11 @@ def _same(a: Any, b: Any) -> bool:
 
 
 def _rowwise(
-    path: Path, spec: FileSpec
+    path: Path, spec: FileSpec, limits: Limits = LIMITS
 ) -> tuple[dict[int, dict[str, Any]], dict[int, tuple[str, str]]]:
     valid, rejected = {}, {}
     for batch in iter_batches(path, 1000):
-        validator = Validator(spec, batch.header)
+        validator = Validator(spec, batch.header, limits)
         for record in batch.records:
             row = validator(record)
             if isinstance(row, Rejection):
@@ -85,17 +87,17 @@ def _rowwise(
 
 
 def _columnar(
-    path: Path, spec: FileSpec, table: Any
+    path: Path, spec: FileSpec, table: Any, limits: Limits = LIMITS
 ) -> tuple[dict[int, dict[str, Any]], dict[int, tuple[str, str]]]:
     valid, rejected = {}, {}
     for block in csv_blocks(path, 1000):
         records = block.records
         if block.table is not None:
-            checked = check(spec, table.schema, block.table, block.first_line, Limits())
+            checked = check(spec, table.schema, block.table, block.first_line, limits)
             for row in checked.valid.to_pylist():
                 valid[row.pop("_line")] = row
             records = records_of(block.table, block.header, checked.doubtful, block.first_line)
-        validator = Validator(spec, block.header)
+        validator = Validator(spec, block.header, limits)
         for record in records:
             row = validator(record)
             if isinstance(row, Rejection):
