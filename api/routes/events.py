@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import base64
-import json
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 
+from api import cursors
 from api.deps import EventsDep, Investigation, StoreDep
 from api.schemas import Fill, FillPage, OrderEvent, OrderPage
 from events.queries import account_orders, account_trades
 from graph import api_statements as q
 from graph.backend import GraphBackend
-from linkscope.errors import NotFound, QueryError
+from linkscope.errors import NotFound
 
 router = APIRouter(prefix="/v1/accounts", tags=["accounts"])
 
@@ -25,19 +24,17 @@ Cursor = Annotated[str | None, Query(description="`next_cursor` of the previous 
 
 
 def _encode(after: tuple[int, str] | None) -> str | None:
-    if after is None:
-        return None
-    return base64.urlsafe_b64encode(json.dumps(list(after)).encode()).decode().rstrip("=")
+    return None if after is None else cursors.encode(list(after))
 
 
 def _decode(cursor: str | None) -> tuple[int, str] | None:
     if cursor is None:
         return None
     try:
-        t, k = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        t, k = cursors.decode(cursor)
         return int(t), str(k)
     except (ValueError, TypeError) as exc:
-        raise QueryError("malformed cursor; pass next_cursor from the previous page") from exc
+        raise cursors.malformed() from exc
 
 
 def _known(store: GraphBackend, account_id: str) -> None:

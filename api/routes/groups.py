@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import json
 import time
 import uuid
@@ -12,6 +11,7 @@ from typing import Annotated, Any, cast
 from fastapi import APIRouter, Query, Request, Response, status
 from pydantic import TypeAdapter
 
+from api import cursors
 from api.audit import record
 from api.cache import ReadCache, Version, off_loop
 from api.deps import AnyRole, EnforcementOrInvestigator, EventsDep, StoreDep
@@ -53,17 +53,14 @@ def summary(row: list[Any]) -> GroupSummary:
 
 
 def _encode(cursor: dict[str, Any]) -> str:
-    return base64.urlsafe_b64encode(json.dumps(cursor).encode()).decode().rstrip("=")
+    return cursors.encode(cursor)
 
 
 def _decode(text: str) -> dict[str, Any]:
-    try:
-        data = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
-        if not isinstance(data, dict) or not {"r", "s", "g"} <= data.keys():
-            raise ValueError("fields")
-        return data
-    except ValueError as exc:
-        raise QueryError("malformed cursor; pass next_cursor from the previous page") from exc
+    data = cursors.decode(text)
+    if not isinstance(data, dict) or not {"r", "s", "g"} <= data.keys():
+        raise cursors.malformed()
+    return data
 
 
 async def data_version(request: Request, store: GraphBackend) -> Version:
