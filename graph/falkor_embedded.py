@@ -226,7 +226,6 @@ class FalkorEmbedded(GraphBackend):
         except Exception as exc:  # the server binary failed to start
             raise StoreUnavailable(f"cannot start embedded store at {self.path}: {exc}") from exc
         self._graph = self._db.select_graph(graph_name)
-        self._socket_timeout_s = socket_timeout_s
         self._procedures_ok: bool | None = None
         if query_memory_mb is not None:
             self.set_query_memory(query_memory_mb)
@@ -424,7 +423,7 @@ class FalkorEmbedded(GraphBackend):
     def _wait_s(self, timeout_ms: int | None) -> float:
         """How long to wait for a user query's reply: its limit, plus a margin for the engine's
         own timeout to fire first; some work (building a huge list) does not check it."""
-        return timeout_ms / 1000 + READ_MARGIN_S if timeout_ms else self._socket_timeout_s
+        return timeout_ms / 1000 + READ_MARGIN_S if timeout_ms else self.socket_timeout_s
 
     def unnamed_procedures_ok(self) -> bool:
         # FalkorDB's plan says "ProcedureCall" without the name; a call may run only while
