@@ -10,6 +10,7 @@ results do not depend on the store's internal ids or on input order.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pyarrow as pa
@@ -46,6 +47,11 @@ class Accounts:
 
     def __len__(self) -> int:
         return len(self.ids)
+
+    @cached_property
+    def node_of(self) -> dict[str, int]:
+        """Account id -> store-internal id."""
+        return dict(zip(self.ids, self.node_ids.tolist(), strict=True))
 
     def positions(self, node_ids: IntArray) -> IntArray:
         """Store-internal ids -> positions (every id must be an account's)."""
@@ -119,29 +125,31 @@ def read_trades(events: EventStore, accounts: Accounts, window: Window = Window(
         order_by="symbol, ts, trade_id",
     )  # fmt: skip
     ids = pa.array(accounts.ids, type=pa.string())
-    symbol = table.column("symbol").combine_chunks().dictionary_encode()
-    market = table.column("market").combine_chunks().dictionary_encode()
-    symbols = [str(x) for x in symbol.dictionary.to_pylist()]
-    markets = [str(x) for x in market.dictionary.to_pylist()]
-    # Codes follow sorted names, so results do not depend on the order rows were stored in.
-    sym_rank = np.argsort(np.argsort(symbols)).astype(np.int64)
-    mkt_rank = np.argsort(np.argsort(markets)).astype(np.int64)
+    symbol, symbols = _sorted_codes(table.column("symbol"))
+    market, markets = _sorted_codes(table.column("market"))
     return Trades(
         table.column("trade_id").combine_chunks(),
         _ints(table.column("ts")),
         _positions(table.column("seller_id"), ids),
         _positions(table.column("buyer_id"), ids),
-        sym_rank[symbol.indices.to_numpy(zero_copy_only=False).astype(np.int64)]
-        if len(symbols)
-        else np.zeros(0, dtype=np.int64),
-        mkt_rank[market.indices.to_numpy(zero_copy_only=False).astype(np.int64)]
-        if len(markets)
-        else np.zeros(0, dtype=np.int64),
+        symbol,
+        market,
         table.column("qty").to_numpy().astype(np.float64),
         table.column("price").to_numpy().astype(np.float64),
-        sorted(symbols),
-        sorted(markets),
+        symbols,
+        markets,
     )
+
+
+def _sorted_codes(column: pa.ChunkedArray) -> tuple[IntArray, list[str]]:
+    """Each value's position among the column's distinct values in sorted order: codes do not
+    depend on the order rows were stored in."""
+    encoded = column.combine_chunks().dictionary_encode()
+    names = [str(x) for x in encoded.dictionary.to_pylist()]
+    if not names:
+        return np.zeros(0, dtype=np.int64), []
+    rank = np.argsort(np.argsort(names)).astype(np.int64)  # dictionary position -> sorted code
+    return rank[encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)], sorted(names)
 
 
 def _ints(column: pa.ChunkedArray) -> IntArray:
@@ -248,15 +256,7 @@ def read_order_days(events: EventStore, accounts: Accounts, window: Window = Win
     ids = pa.array(accounts.ids, type=pa.string())
     n = table.num_rows
     account = _positions(table.column("account_id"), ids) if n else np.zeros(0, dtype=np.int64)
-    encoded = table.column("symbol").combine_chunks().dictionary_encode()
-    names = [str(x) for x in encoded.dictionary.to_pylist()]
-    symbols = sorted(names)
-    rank = np.argsort(np.argsort(names)).astype(np.int64)  # dictionary position -> sorted code
-    symbol = (
-        rank[encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)]
-        if n
-        else np.zeros(0, dtype=np.int64)
-    )
+    symbol, symbols = _sorted_codes(table.column("symbol"))
 
     def ints(name: str) -> IntArray:
         return np.asarray(table.column(name).fill_null(0).to_numpy(), dtype=np.int64)

@@ -198,7 +198,7 @@ def _write_evidence_trades(
         "trades", trades.ids(positions), since=int(ts.min()), until=int(ts.max()) + 1
     ).to_pylist()
     by_id = {r["trade_id"]: r for r in rows}
-    node_of = dict(zip(accounts.ids, accounts.node_ids.tolist(), strict=True))
+    node_of = accounts.node_of
     out: dict[int, int] = {}
     for start in range(0, len(positions), CHUNK * 4):
         part = [by_id[i] for i in trades.ids(positions[start : start + CHUNK * 4])]
@@ -256,7 +256,7 @@ def _order_samples(store: GraphBackend, flags: list[Flag], analysis: Analysis) -
     rows = samples.to_pylist()
     for r in rows:
         wanted[r["i"]][0].evidence.setdefault("order_ids", []).append(r["order_id"])
-    node_of = dict(zip(accounts.ids, accounts.node_ids.tolist(), strict=True))
+    node_of = accounts.node_of
     for start in range(0, len(rows), CHUNK * 4):
         part = rows[start : start + CHUNK * 4]
         store.run(
@@ -273,7 +273,7 @@ def _order_samples(store: GraphBackend, flags: list[Flag], analysis: Analysis) -
 
 def _write_order_days(store: GraphBackend, rows: list[dict[str, Any]], analysis: Analysis) -> None:
     """The cited days' order statistics become ``ORDERS_ON`` relationships (evidence)."""
-    node_of = dict(zip(analysis.accounts.ids, analysis.accounts.node_ids.tolist(), strict=True))
+    node_of = analysis.accounts.node_of
     skip = {"i", "account_id", "symbol", "day"}
     for start in range(0, len(rows), CHUNK * 4):
         part = rows[start : start + CHUNK * 4]
