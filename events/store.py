@@ -16,12 +16,14 @@ import logging
 import os
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
@@ -33,6 +35,11 @@ log = logging.getLogger(__name__)
 PART = "part.parquet"
 STAGING = "_staging"
 LINE = "_line"  # physical input line of a staged row, for the quarantine report
+# Sorted rows in groups of this size let a reader skip most of a day by the groups' min/max
+# (an account's orders, a symbol's fills) at a few percent of file size.
+ROW_GROUP_ROWS = 256 * 1024
+
+DayHook = Callable[[int, pa.Table], None]
 
 
 def connect(
@@ -89,25 +96,52 @@ class CommitResult:
 
 
 class Stager:
-    """Collects one load's valid rows of one table in a staging file (bounded memory).
+    """Collects one load's valid rows of one table in staging files, one per UTC day (bounded
+    memory; the commit then sorts and writes one day at a time).
 
     Arrow's IPC file format: written at memory speed and read back by DuckDB through a pyarrow
-    dataset, where Parquet's encoding would cost a third of the staging time for a file that
-    lives a few seconds.
+    dataset, where Parquet's encoding would cost a third of the staging time for files that
+    live a few seconds.
     """
 
-    def __init__(self, path: Path, table: Table) -> None:
-        self.path = path
+    MAX_OPEN = 64  # a load spanning years keeps at most this many day files open
+
+    def __init__(self, folder: Path, table: Table) -> None:
+        self.folder = folder
         self.table = table
         self.schema = table.schema.append(pa.field(LINE, pa.int64()))
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._sink = pa.OSFile(str(path), "wb")
-        self._writer: pa.ipc.RecordBatchFileWriter | None = pa.ipc.new_file(self._sink, self.schema)
+        folder.mkdir(parents=True, exist_ok=True)
+        self._open: dict[int, tuple[pa.NativeFile, pa.ipc.RecordBatchFileWriter]] = {}
+        self._parts: dict[int, list[Path]] = {}
         self.rows = 0
+        self.closed = False
+
+    @property
+    def days(self) -> list[int]:
+        return sorted(self._parts)
+
+    def files(self, day: int | None = None) -> list[Path]:
+        if day is None:
+            return [p for d in self.days for p in self._parts[d]]
+        return list(self._parts.get(day, []))
 
     def append(self, batch: pa.Table) -> None:
-        assert self._writer is not None, "append after close"
-        self._writer.write_table(batch.select(self.schema.names).cast(self.schema))
+        assert not self.closed, "append after close"
+        batch = batch.select(self.schema.names).cast(self.schema)
+        if not batch.num_rows:
+            return
+        time = self.table.time
+        if time is None:
+            raise ValueError(f"{self.table.name} has no time column to stage by day")
+        day = np.floor_divide(
+            np.asarray(batch.column(time).to_numpy(zero_copy_only=False), dtype=np.int64), DAY_MS
+        )
+        first = int(day[0])
+        if (day == first).all():  # the usual batch: one day
+            self._writer(first).write_table(batch)
+        else:
+            for d in np.unique(day).tolist():
+                self._writer(int(d)).write_table(batch.filter(pa.array(day == d)))
         self.rows += batch.num_rows
 
     def append_rows(self, rows: list[dict[str, object]], lines: list[int]) -> None:
@@ -117,14 +151,35 @@ class Stager:
         columns[LINE] = pa.array(lines, type=pa.int64())
         self.append(pa.table(columns))
 
-    def close(self) -> None:
-        if self._writer is not None:
-            self._writer.close()
-            self._sink.close()
-            self._writer = None
+    def _writer(self, day: int) -> pa.ipc.RecordBatchFileWriter:
+        if day in self._open:
+            return self._open[day][1]
+        if len(self._open) >= self.MAX_OPEN:
+            self._close(next(iter(self._open)))
+        parts = self._parts.setdefault(day, [])
+        path = self.folder / f"{day}-{len(parts)}.arrow"
+        parts.append(path)
+        sink = pa.OSFile(str(path), "wb")
+        writer = pa.ipc.new_file(sink, self.schema)
+        self._open[day] = (sink, writer)
+        return writer
 
-    def dataset(self) -> ds.Dataset:
-        return ds.dataset(str(self.path), format="ipc")
+    def _close(self, day: int) -> None:
+        sink, writer = self._open.pop(day)
+        writer.close()
+        sink.close()
+
+    def close(self) -> None:
+        for day in list(self._open):
+            self._close(day)
+        self.closed = True
+
+    def discard(self) -> None:
+        self.close()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+    def dataset(self, day: int | None = None) -> ds.Dataset:
+        return ds.dataset([str(p) for p in self.files(day)], format="ipc", schema=self.schema)
 
 
 class EventStore:
@@ -204,6 +259,24 @@ class EventStore:
         with self.connection() as con:
             return con.sql(sql).to_arrow_table()
 
+    def read_columns(
+        self, table: str, columns: list[str], *, since: int | None = None, until: int | None = None
+    ) -> pa.Table:
+        """Columns of the rows in the window, in file order (days ascending, each day in its
+        sort order), read by pyarrow's threads straight from the day files."""
+        spec = TABLES[table]
+        files = self.files(table, since, until)
+        if not files:
+            return spec.schema.empty_table().select(columns)
+        condition = None
+        if spec.time is not None and since is not None:
+            condition = ds.field(spec.time) >= since
+        if spec.time is not None and until is not None:
+            upper = ds.field(spec.time) < until
+            condition = upper if condition is None else condition & upper
+        dataset = ds.dataset([str(f) for f in files], format="parquet", schema=spec.schema)
+        return dataset.to_table(columns=columns, filter=condition)
+
     def lookup(
         self, table: str, keys: list[str], *, since: int | None = None, until: int | None = None
     ) -> pa.Table:
@@ -227,7 +300,7 @@ class EventStore:
     # Writing -----------------------------------------------------------------------------
 
     def stager(self, table: str, load_id: str) -> Stager:
-        return Stager(self.root / STAGING / load_id / f"{table}.arrow", TABLES[table])
+        return Stager(self.root / STAGING / load_id / table, TABLES[table])
 
     def discard_staging(self, load_id: str | None = None) -> None:
         """Remove a load's staging files (all loads' when ``load_id`` is None: crash leftovers)."""
@@ -241,11 +314,14 @@ class EventStore:
                     shutil.rmtree(scratch, ignore_errors=True)
 
     @contextmanager
-    def commit(self, stager: Stager) -> Iterator[tuple[CommitResult, duckdb.DuckDBPyConnection]]:
-        """Merge a closed staging file into the day files.
+    def commit(
+        self, stager: Stager, on_day: DayHook | None = None
+    ) -> Iterator[tuple[CommitResult, duckdb.DuckDBPyConnection]]:
+        """Merge a staging area into the day files, one day at a time.
 
-        Yields the result and a connection where the temporary table ``inserted`` holds the rows
-        that were new, for aggregates derived from them; the staging file is removed after.
+        ``on_day(day, rows)`` gets each written day's whole content (sorted), for statistics
+        derived per day. Yields the result and a connection where ``inserted`` holds the rows
+        that were new, for aggregates derived from them; the staging files are removed after.
         """
         stager.close()
         spec = stager.table
@@ -253,14 +329,14 @@ class EventStore:
             result = CommitResult()
             if stager.rows:
                 con.register("staged", stager.dataset())
-                self._classify(con, spec, result)
-                self._write_days(con, spec, result)
+                every_row_new = self._classify(con, spec, result)
+                self._write_days(con, stager, result, every_row_new, on_day)
             else:
                 con.execute(
                     f"CREATE TEMP TABLE inserted AS SELECT * FROM {self.scan(spec.name)} LIMIT 0"
                 )
             yield result, con
-        stager.path.unlink(missing_ok=True)
+        stager.discard()
 
     def replace_days(self, table: str, rows: pa.Table, days: list[int]) -> None:
         """Make ``rows`` (with a ``day`` column) the whole content of each of ``days``."""
@@ -277,7 +353,8 @@ class EventStore:
         if days:
             _fsync_dir(self.root / table)
 
-    def _classify(self, con: duckdb.DuckDBPyConnection, spec: Table, result: CommitResult) -> None:
+    def _classify(self, con: duckdb.DuckDBPyConnection, spec: Table, result: CommitResult) -> bool:
+        """Rows new, duplicate or conflicting; True when every staged row is new."""
         key, cols = spec.key, ", ".join(spec.columns)
         [(rows, distinct)] = con.sql(
             f"SELECT count(*), count(DISTINCT {key}) FROM staged"
@@ -290,7 +367,7 @@ class EventStore:
         if rows == distinct and not overlap:  # the usual load: every row is new
             con.execute(f"CREATE TEMP VIEW inserted AS SELECT {cols} FROM staged")
             result.inserted = int(rows)
-            return
+            return True
         con.execute(
             f"CREATE TEMP TABLE st AS SELECT *, hash({cols}) AS _h, "
             f"row_number() OVER (PARTITION BY {key} ORDER BY {LINE}) AS _rn FROM staged"
@@ -325,59 +402,64 @@ class EventStore:
             f"WHERE {LINE} IN (SELECT {LINE} FROM cls WHERE class = 'insert')"
         )
         con.execute("DROP TABLE st")
+        return False
 
     def _write_days(
-        self, con: duckdb.DuckDBPyConnection, spec: Table, result: CommitResult
+        self,
+        con: duckdb.DuckDBPyConnection,
+        stager: Stager,
+        result: CommitResult,
+        every_row_new: bool,
+        on_day: DayHook | None,
     ) -> None:
-        """Days that hold no file yet are written in one partitioned pass; a day that does gets
-        its old rows and the new ones written together. Each lands by an atomic rename."""
+        """Each day the load adds rows to is sorted by DuckDB (old rows + new ones) and written by
+        pyarrow into a temporary file that lands by an atomic rename. DuckDB sorts the next day
+        while a worker thread writes the last one: both cores busy, two days in memory at most.
+        """
+        spec = stager.table
         cols, order = ", ".join(spec.columns), ", ".join(spec.sort)
-        day = f"({spec.time} // {DAY_MS})"
-        result.days = [
-            int(d[0]) for d in con.sql(f"SELECT DISTINCT {day} FROM inserted ORDER BY 1").fetchall()
-        ]
+        if every_row_new:
+            result.days = stager.days
+        else:
+            result.days = [
+                int(d)
+                for (d,) in con.sql(
+                    f"SELECT DISTINCT {spec.time} // {DAY_MS} FROM inserted ORDER BY 1"
+                ).fetchall()
+            ]
         table_dir = self.root / spec.name
         table_dir.mkdir(parents=True, exist_ok=True)
-        existing = {d for d in result.days if (table_dir / day_name(d) / PART).is_file()}
-        fresh = [d for d in result.days if d not in existing]
-        if fresh:
-            scratch = table_dir / f".tmp-{uuid.uuid4().hex}"
-            wanted = ", ".join(str(d) for d in fresh)
-            con.execute(
-                f"COPY (SELECT {cols}, {day} AS day FROM inserted WHERE {day} IN ({wanted}) "
-                f"ORDER BY {order}) TO {_sql_text(str(scratch))} "
-                "(FORMAT parquet, COMPRESSION zstd, PARTITION_BY (day), ROW_GROUP_SIZE 1000000)"
-            )
-            for d in fresh:
-                self._land(con, spec, sorted((scratch / f"day={d}").glob("*.parquet")), d)
-            shutil.rmtree(scratch, ignore_errors=True)
-        for d in sorted(existing):
-            target = table_dir / day_name(d) / PART
-            tmp = target.parent / f".tmp-{uuid.uuid4().hex}.parquet"
-            con.execute(
-                f"COPY (SELECT * FROM (SELECT {cols} FROM read_parquet({_sql_text(str(target))}, "
-                f"hive_partitioning = false) UNION ALL SELECT {cols} FROM inserted "
-                f"WHERE {day} = {d}) ORDER BY {order}) TO {_sql_text(str(tmp))} "
-                "(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 1000000)"
-            )
-            _durable_replace(tmp, target)
+        pending: Future[None] | None = None
+        with ThreadPoolExecutor(1, thread_name_prefix="day-writer") as writer:
+            for d in result.days:
+                if every_row_new:
+                    con.register("day_rows", stager.dataset(d))
+                    new = f"SELECT {cols} FROM day_rows"
+                else:
+                    new = f"SELECT {cols} FROM inserted WHERE {spec.time} // {DAY_MS} = {d}"
+                target = table_dir / day_name(d) / PART
+                if target.is_file():
+                    old = f"SELECT {cols} FROM read_parquet({_sql_text(str(target))}, hive_partitioning = false)"
+                    new = f"{old} UNION ALL {new}"
+                rows = con.sql(f"SELECT * FROM ({new}) ORDER BY {order}").to_arrow_table()
+                if pending is not None:
+                    pending.result()
+                pending = writer.submit(self._land_day, spec, d, rows, on_day)
+            if pending is not None:
+                pending.result()
         if result.days:
             _fsync_dir(table_dir)
 
-    def _land(self, con: duckdb.DuckDBPyConnection, spec: Table, parts: list[Path], d: int) -> None:
-        """Move a day's freshly written file into place (one file, whatever DuckDB split)."""
-        folder = self.root / spec.name / day_name(d)
+    def _land_day(self, spec: Table, day: int, rows: pa.Table, on_day: DayHook | None) -> None:
+        folder = self.root / spec.name / day_name(day)
         folder.mkdir(parents=True, exist_ok=True)
-        if len(parts) == 1:
-            _durable_replace(parts[0], folder / PART)
-            return
         tmp = folder / f".tmp-{uuid.uuid4().hex}.parquet"
-        files = ", ".join(_sql_text(str(p)) for p in parts)
-        con.execute(
-            f"COPY (SELECT * FROM read_parquet([{files}], hive_partitioning = false) "
-            f"ORDER BY {', '.join(spec.sort)}) TO {_sql_text(str(tmp))} (FORMAT parquet, COMPRESSION zstd)"
+        pq.write_table(
+            rows.cast(spec.schema), tmp, compression="zstd", row_group_size=ROW_GROUP_ROWS
         )
         _durable_replace(tmp, folder / PART)
+        if on_day is not None:
+            on_day(day, rows)
 
 
 def _duck_type(arrow_type: pa.DataType) -> str:

@@ -35,7 +35,6 @@ from ingest.reader import (
     check_header,
     csv_batches_from,
     iter_batches,
-    longest_line,
 )
 from linkscope.errors import InputError
 
@@ -130,9 +129,17 @@ def _plain_header(path: Path, first: bytes) -> list[str] | None:
 
 
 def _clean_lines(data: bytes, max_record_bytes: int) -> bool:
-    """Every line ends with LF (no lone CR), fits the limit, and no quoted value spans lines."""
-    if _quote_spans_lines(data) or longest_line(data) > max_record_bytes:
+    """Every line ends with LF (no lone CR), fits the limit, and no quoted value spans lines
+    (before every line end, an even number of quotes)."""
+    raw = np.frombuffer(data, dtype=np.uint8)
+    ends = np.flatnonzero(raw == ord("\n"))
+    lengths = np.diff(np.concatenate(([-1], ends, [len(data) - 1])))
+    if int(lengths.max()) > max_record_bytes:
         return False
+    if data.find(b'"') >= 0:
+        quotes = np.flatnonzero(raw == ord('"'))
+        if len(quotes) % 2 or (np.searchsorted(quotes, ends) % 2).any():
+            return False
     return data.count(b"\r") == data.count(b"\r\n")
 
 

@@ -22,17 +22,18 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from events.store import CommitResult, EventStore, Stager
 from events.tables import DAY_MS
 from graph import statements as st
 from graph.backend import GraphBackend
+from ingest.order_days import SORT_KEYS, order_day_stats
 
 log = logging.getLogger(__name__)
 
 CHUNK = 20_000
 PAIR_FIELDS = ("trades", "qty", "quote", "first_ts", "last_ts")
-DAYS_PER_PASS = 4  # order days whose statistics are computed in one DuckDB pass (bounds memory)
 
 GraphWrites = Callable[[], None]
 
@@ -68,7 +69,7 @@ class EventLoader:
         if rebuild:
             log.warning("an earlier load was interrupted: rebuilding %s from events", self.table)
         self.store.run(st.SET_STATE, {"key": self.state_key, "dirty": True, "run_id": self.run_id})
-        with self.events.commit(self.stager) as (result, con):
+        with self.events.commit(self.stager, self.day_written) as (result, con):
             writes = self.rebuild if rebuild else self.plan(con, result)
 
         def apply() -> None:
@@ -80,8 +81,10 @@ class EventLoader:
         return result, apply
 
     def abandon(self) -> None:
-        self.stager.close()
-        self.stager.path.unlink(missing_ok=True)
+        self.stager.discard()
+
+    def day_written(self, day: int, rows: pa.Table) -> None:
+        """A day's whole content after the commit wrote it (sorted): for per-day statistics."""
 
     def plan(self, con: duckdb.DuckDBPyConnection, result: CommitResult) -> GraphWrites:
         """The graph writes that the newly stored rows (table ``inserted``) call for."""
@@ -159,74 +162,16 @@ class OrderEvents(EventLoader):
     state_key = "order_days"
 
     def plan(self, con: duckdb.DuckDBPyConnection, result: CommitResult) -> GraphWrites:
-        self.derive(list(result.days))
-        return lambda: None
+        return lambda: None  # each day's statistics were written with the day (day_written)
+
+    def day_written(self, day: int, rows: pa.Table) -> None:
+        self.events.replace_days("order_days", order_day_stats(rows, day), [day])
 
     def rebuild(self) -> None:
-        self.derive(self.events.days("orders"))
-
-    def derive(self, days: list[int]) -> None:
-        for start in range(0, len(days), DAYS_PER_PASS):
-            part = days[start : start + DAYS_PER_PASS]
-            scan = self.events.scan("orders", min(part) * DAY_MS, (max(part) + 1) * DAY_MS)
-            day_list = ", ".join(str(int(d)) for d in part)
-            with self.events.connection() as con:
-                stats = con.sql(
-                    order_day_sql(
-                        f"(SELECT * FROM {scan} WHERE placed_at // {DAY_MS} IN ({day_list}))"
-                    )
-                ).to_arrow_table()
-            self.events.replace_days("order_days", stats, part)
-
-
-def order_day_sql(source: str) -> str:
-    """Statistics per (account, symbol, UTC day) of the orders in ``source``.
-
-    Gap statistics (time between consecutive orders) are measured where a day has at least
-    three orders: mean, coefficient of variation, median and median absolute deviation (robust
-    to a stray human order among a bot's).
-    """
-    return f"""
-WITH o AS (
-    SELECT *, placed_at // {DAY_MS} AS day, ended_at - placed_at AS life,
-        final_status = 'cancelled' AS is_cancel,
-        placed_at - lag(placed_at) OVER (
-            PARTITION BY account_id, symbol, placed_at // {DAY_MS} ORDER BY placed_at, order_id
-        ) AS gap
-    FROM {source}
-),
-med AS (
-    SELECT account_id, symbol, day, quantile_disc(gap, 0.5) AS gap_median
-    FROM o WHERE gap IS NOT NULL GROUP BY ALL
-)
-SELECT o.account_id, o.symbol, o.day,
-    count(*) AS placed,
-    count(*) FILTER (WHERE is_cancel) AS cancelled,
-    count(*) FILTER (WHERE final_status = 'filled') AS filled,
-    count(*) FILTER (WHERE final_status = 'partially_filled') AS partially_filled,
-    count(*) FILTER (WHERE final_status = 'rejected') AS rejected,
-    count(*) FILTER (WHERE final_status = 'open') AS open,
-    count(*) FILTER (WHERE channel = 'api') AS via_api,
-    count(*) FILTER (WHERE side = 'buy') AS buys,
-    sum(qty) AS qty_placed,
-    coalesce(sum(qty - filled_qty) FILTER (WHERE is_cancel), 0.0) AS qty_cancelled,
-    sum(filled_qty) AS qty_filled,
-    sum(qty * coalesce(price, 0.0)) AS notional_placed,
-    max(qty) AS max_qty,
-    count(*) FILTER (WHERE is_cancel AND life <= 1000) AS cancelled_within_1s,
-    count(*) FILTER (WHERE is_cancel AND life <= 10000) AS cancelled_within_10s,
-    coalesce(sum(life) FILTER (WHERE is_cancel), 0)::BIGINT AS cancel_lifetime_ms_sum,
-    CASE WHEN count(gap) >= 2 THEN avg(gap) END AS gap_mean_ms,
-    CASE WHEN count(gap) >= 2 AND avg(gap) > 0 THEN stddev_pop(gap) / avg(gap)
-         WHEN count(gap) >= 2 THEN 0.0 END AS gap_cv,
-    CASE WHEN count(gap) >= 2 THEN any_value(m.gap_median)::DOUBLE END AS gap_median_ms,
-    CASE WHEN count(gap) >= 2 THEN quantile_disc(abs(gap - m.gap_median), 0.5)::DOUBLE END
-        AS gap_mad_ms,
-    min(placed_at) AS first_placed_at,
-    max(placed_at) AS last_placed_at
-FROM o LEFT JOIN med m USING (account_id, symbol, day)
-GROUP BY o.account_id, o.symbol, o.day
-ORDER BY o.account_id, o.symbol, o.day"""
+        for day in self.events.days("orders"):
+            [path] = self.events.files("orders", day * DAY_MS, (day + 1) * DAY_MS)
+            rows = pq.read_table(path).sort_by(SORT_KEYS)  # files of older versions were not sorted
+            self.day_written(day, rows)
 
 
 EVENT_LOADERS: dict[str, type[EventLoader]] = {"trades": TradeEvents, "orders": OrderEvents}
