@@ -348,7 +348,7 @@ class EventStore:
             folder = self.root / table / day_name(d)
             folder.mkdir(parents=True, exist_ok=True)
             tmp = folder / f".tmp-{uuid.uuid4().hex}.parquet"
-            pq.write_table(part, tmp, compression="zstd")
+            write_parquet(part, tmp, spec)
             _durable_replace(tmp, folder / PART)
         if days:
             _fsync_dir(self.root / table)
@@ -454,12 +454,20 @@ class EventStore:
         folder = self.root / spec.name / day_name(day)
         folder.mkdir(parents=True, exist_ok=True)
         tmp = folder / f".tmp-{uuid.uuid4().hex}.parquet"
-        pq.write_table(
-            rows.cast(spec.schema), tmp, compression="zstd", row_group_size=ROW_GROUP_ROWS
-        )
+        write_parquet(rows.cast(spec.schema), tmp, spec)
         _durable_replace(tmp, folder / PART)
         if on_day is not None:
             on_day(day, rows)
+
+
+def write_parquet(rows: pa.Table, path: Path, spec: Table) -> None:
+    pq.write_table(
+        rows,
+        path,
+        compression="zstd",
+        use_dictionary=list(spec.repeated),
+        row_group_size=ROW_GROUP_ROWS,
+    )
 
 
 def _duck_type(arrow_type: pa.DataType) -> str:

@@ -21,6 +21,9 @@ class Table:
     key: str
     time: str | None  # the column that decides the UTC day partition (None: derived by day)
     sort: tuple[str, ...]  # row order inside a partition (cheap range scans per symbol)
+    # Columns with few distinct values a day, dictionary-encoded in Parquet; encoding unique ids
+    # the same way costs ~40% of the write time for bigger files.
+    repeated: tuple[str, ...] = ()
 
     @property
     def columns(self) -> list[str]:
@@ -47,6 +50,7 @@ TRADES = Table(
     key="trade_id",
     time="ts",
     sort=("symbol", "ts", "trade_id"),
+    repeated=("symbol", "buyer_id", "seller_id", "taker_side", "market"),
 )
 
 ORDERS = Table(
@@ -70,6 +74,7 @@ ORDERS = Table(
     key="order_id",
     time="placed_at",
     sort=("account_id", "symbol", "placed_at", "order_id"),
+    repeated=("account_id", "symbol", "side", "type", "final_status", "channel"),
 )
 
 _INT = pa.int64()
@@ -89,7 +94,12 @@ _ORDER_DAY_FIELDS = (
     + [("first_placed_at", _INT), ("last_placed_at", _INT)]
 )  # fmt: skip
 ORDER_DAYS = Table(
-    "order_days", pa.schema(_ORDER_DAY_FIELDS), key="", time=None, sort=("account_id", "symbol")
+    "order_days",
+    pa.schema(_ORDER_DAY_FIELDS),
+    key="",
+    time=None,
+    sort=("account_id", "symbol"),
+    repeated=("account_id", "symbol"),
 )
 
 TABLES = {t.name: t for t in (TRADES, ORDERS, ORDER_DAYS)}
