@@ -68,7 +68,10 @@ def csv_blocks(
     a line longer than ``max_record_bytes``, a stray field count or line ending), the rest of
     the file is read by the row-wise reader, which says what is wrong with which line."""
     with _open(path) as handle:
-        first = handle.readline(max_record_bytes + 1)
+        try:
+            first = handle.readline(max_record_bytes + 1)
+        except (OSError, EOFError, zlib.error):  # a gzip damaged within its first line
+            first = b""
         header = _plain_header(path, first)
         if header is None:  # the row-wise reader words what is wrong with the header
             for batch in iter_batches(path, batch_rows, max_record_bytes):

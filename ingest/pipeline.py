@@ -24,11 +24,12 @@ from events.store import EventStore
 from graph import statements as st
 from graph.backend import GraphBackend
 from graph.schema import ensure_schema
-from ingest.columnar import check, csv_blocks, parquet_blocks, records_of
+from ingest.columnar import Block, check, csv_blocks, parquet_blocks, records_of
 from ingest.conflicts import LEDGER_FILES, KeyLedger, StoredCheck
 from ingest.contract import ALL_FILES, FileSpec, Limits
 from ingest.event_loaders import EVENT_LOADERS, EventLoader
 from ingest.loaders import LOADERS, Loader
+from ingest.overlap import mapped_in_order, prefetched
 from ingest.quarantine import Quarantine
 from ingest.reader import (
     DEFAULT_MAX_RECORD_BYTES,
@@ -371,40 +372,67 @@ def _stage_events(
         blocks = csv_blocks(path, options.batch_size, options.max_record_bytes)
     known = pa.array(list(account_nodes), pa.string())
     schema = loader.stager.table.schema
-    for block in blocks:
-        rejected: list[tuple[int, str, str, Any]] = []
-        if block.table is not None:
-            checked = check(spec, schema, block.table, block.first_line, options.limits)
-            fast = _known_accounts(checked.valid, spec, known, rejected)
-            loader.stager.append(fast)
-            records = records_of(block.table, block.header, checked.doubtful, block.first_line)
-            read = block.table.num_rows
-        else:
-            records, read = block.records, len(block.records)
-        validator = Validator(spec, block.header, options.limits)
-        valid: list[dict[str, Any]] = []
-        lines: list[int] = []
-        for record in records:
-            row = validator(record)
-            if isinstance(row, Rejection):
-                rejected.append((row.line, row.column, row.reason, row.raw))
-                continue
-            unknown = next(
-                (ref for ref in spec.account_refs if row[ref] not in account_nodes), None
+
+    def checked_block(block: Block) -> tuple[pa.Table, list[Record], Rejected] | None:
+        if block.table is None:
+            return None
+        rejected: Rejected = []
+        checked = check(spec, schema, block.table, block.first_line, options.limits)
+        fast = _known_accounts(checked.valid, spec, known, rejected)
+        records = records_of(block.table, block.header, checked.doubtful, block.first_line)
+        return fast, records, rejected
+
+    with ThreadPoolExecutor(1, thread_name_prefix="ingest-check") as pool:
+        for block, done in mapped_in_order(checked_block, prefetched(blocks), pool):
+            read, rejected = _stage_block(
+                path.name, block, done, spec, loader, account_nodes, quarantine, options
             )
-            if unknown is not None:
-                reason = f"account {row[unknown]!r} is not in accounts"
-                rejected.append((record.line, unknown, reason, record.fields))
-                continue
-            valid.append(row)
-            lines.append(record.line)
-        if valid:
-            loader.write(valid, lines)
-        for line, column, reason, raw in sorted(rejected, key=lambda r: r[0]):
-            quarantine.add(path.name, line, column, reason, raw)
-        result.quarantined += len(rejected)
-        result.read += read
-        advance(read)
+            result.read += read
+            result.quarantined += rejected
+            advance(read)
+
+
+Rejected = list[tuple[int, str, str, Any]]
+
+
+def _stage_block(
+    name: str,
+    block: Block,
+    done: tuple[pa.Table, list[Record], Rejected] | None,
+    spec: FileSpec,
+    loader: EventLoader,
+    account_nodes: dict[str, int],
+    quarantine: Quarantine,
+    options: _Options,
+) -> tuple[int, int]:
+    """Stage a block's rows that passed column-wise, decide the others row by row; returns
+    the rows read and rejected."""
+    if done is not None:
+        fast, records, rejected = done
+        loader.stager.append(fast)
+        read = block.table.num_rows if block.table is not None else 0
+    else:
+        records, rejected, read = block.records, [], len(block.records)
+    validator = Validator(spec, block.header, options.limits)
+    valid: list[dict[str, Any]] = []
+    lines: list[int] = []
+    for record in records:
+        row = validator(record)
+        if isinstance(row, Rejection):
+            rejected.append((row.line, row.column, row.reason, row.raw))
+            continue
+        unknown = next((ref for ref in spec.account_refs if row[ref] not in account_nodes), None)
+        if unknown is not None:
+            reason = f"account {row[unknown]!r} is not in accounts"
+            rejected.append((record.line, unknown, reason, record.fields))
+            continue
+        valid.append(row)
+        lines.append(record.line)
+    if valid:
+        loader.write(valid, lines)
+    for line, column, reason, raw in sorted(rejected, key=lambda r: r[0]):
+        quarantine.add(name, line, column, reason, raw)
+    return read, len(rejected)
 
 
 def _known_accounts(

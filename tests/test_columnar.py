@@ -9,6 +9,7 @@ import math
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as hs
 
@@ -18,6 +19,7 @@ from ingest.columnar import check, csv_blocks, records_of
 from ingest.contract import ORDERS, TRADES, FileSpec, Limits
 from ingest.reader import iter_batches
 from ingest.validate import Rejection, Validator
+from linkscope.errors import InputError
 
 # Per type: plain valid values first (the column-wise fast path), then odd spellings and
 # invalid ones that only the row-wise validator may decide.
@@ -175,3 +177,16 @@ def test_a_quoted_line_break_sends_the_rest_of_the_file_row_by_row(tmp_path: Pat
     # refused, and the rows after it keep their physical line numbers.
     assert sorted(valid) == [2, 3, 4, 7, 8]
     assert list(rejected) == [5] and "control character" in rejected[5][1]
+
+
+def test_a_gzip_damaged_before_its_first_line_ends_goes_to_the_row_wise_reader(
+    tmp_path: Path,
+) -> None:
+    text = "trade_id,ts\n" + "".join(f"T{i},{1_700_000_000_000 + i}\n" for i in range(5))
+    raw = gzip.compress(text.encode())
+    path = tmp_path / "trades.csv.gz"
+    path.write_bytes(raw[:20] + b"\x00" + raw[20:])  # a tiny file: one deflate block, broken
+    # The row-wise reader says the file is unreadable (the ingest notes it and goes on);
+    # reading the header column-wise had raised zlib's own error out of the ingest.
+    with pytest.raises(InputError, match="unreadable"):
+        list(csv_blocks(path))
