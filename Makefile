@@ -15,12 +15,13 @@ $(PY):
 	"$$PYTHON" -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 
+# The embedded extra (falkordblite) is the demo's graph engine and the tests' store.
 $(STAMP): $(PY) pyproject.toml
-	$(PY) -m pip install --quiet -e .
+	$(PY) -m pip install --quiet -e '.[embedded]'
 	@touch $@
 
 $(TEST_STAMP): $(STAMP)
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet -e '.[embedded,test]'
 	@touch $@
 
 demo: $(STAMP)

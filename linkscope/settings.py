@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from functools import lru_cache
+from pathlib import Path
+from typing import Self
 
-from pydantic import AwareDatetime, Field, SecretStr
+from pydantic import AwareDatetime, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -24,6 +26,11 @@ class Settings(BaseSettings):
     neo4j_user: str = Field(default="neo4j", description="Neo4j user name.")
     neo4j_password: SecretStr | None = Field(
         default=None, description="Neo4j password; required for bolt:// and neo4j:// stores."
+    )
+    neo4j_password_file: Path | None = Field(
+        default=None,
+        description="File holding the Neo4j password (a Docker or Kubernetes secret), instead "
+        "of LINKSCOPE_NEO4J_PASSWORD; one trailing newline is ignored.",
     )
     query_timeout_ms: int = Field(
         default=30_000, ge=100, description="Time limit for read-only (user-written) queries."
@@ -129,6 +136,23 @@ class Settings(BaseSettings):
         ge=1024,
         description="Longest input line (and CSV field) in bytes; a longer row is quarantined.",
     )
+
+    @model_validator(mode="after")
+    def _password_from_file(self) -> Self:
+        if self.neo4j_password_file is None:
+            return self
+        if self.neo4j_password is not None:
+            raise ValueError("set LINKSCOPE_NEO4J_PASSWORD or LINKSCOPE_NEO4J_PASSWORD_FILE, not both")
+        try:
+            text = self.neo4j_password_file.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ValueError(f"cannot read LINKSCOPE_NEO4J_PASSWORD_FILE: {exc}") from exc
+        # Files written by `echo` or an editor end in a newline that is not part of the secret.
+        password = text.removesuffix("\n").removesuffix("\r")
+        if not password:
+            raise ValueError(f"LINKSCOPE_NEO4J_PASSWORD_FILE {self.neo4j_password_file} is empty")
+        self.neo4j_password = SecretStr(password)
+        return self
 
 
 @lru_cache(maxsize=1)

@@ -28,3 +28,20 @@ def store(store_path: Path) -> Iterator[FalkorEmbedded]:
     yield backend
     drop(backend)
     backend.close()
+
+
+@pytest.fixture(scope="session")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """linkscope's wheel, built from a clean copy of the sources."""
+    from tests.installs import build_wheel
+
+    return build_wheel(tmp_path_factory.mktemp("wheel"))
+
+
+@pytest.fixture(scope="session")
+def neo4j_only_venv(tmp_path_factory: pytest.TempPathFactory, wheel: Path) -> Path:
+    """A fresh venv with the wheel and only what ``pip install linkscope`` (no extras) brings:
+    no falkordblite. Its python."""
+    from tests.installs import fresh_venv
+
+    return fresh_venv(tmp_path_factory.mktemp("neo4j-only") / "venv", wheel, extras=set())
