@@ -26,7 +26,7 @@ def approve_api(sim: _Sim, acc: int, approved: bool) -> None:
 
 def spoofer(sim: _Sim, approved: bool) -> None:
     """Episodes of bait and switch: a small genuine order rests on one side; 1-5 price levels
-    of orders 8-60x its size go up on the other side 0.3-8 s before it fills; the bait is
+    of orders 10-60x its size go up on the other side 0.3-8 s before it fills; the bait is
     pulled 20-1,500 ms after the fill (in a fifth of episodes up to 800 ms before it: the fill
     follows the pulled wall). An approved account sends everything through the API."""
     rng, mm = sim.rng, sim.market_makers
@@ -68,9 +68,9 @@ def spoofer(sim: _Sim, approved: bool) -> None:
                         acc,
                         sym,
                         not buy,
-                        qty * float(rng.uniform(8, 60)),
+                        qty * float(rng.uniform(10, 60)),
                         at,
-                        max(end, at + 20),
+                        max(end, at + 100),
                         CANCELLED,
                         channel,
                         price=at_price,
