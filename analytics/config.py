@@ -161,8 +161,9 @@ class BehaviourConfig(_Section):
     )
     spoof_min_one_sided: float = Field(
         default=0.8,
-        description="Bait quantity over bait plus the account's own orders on the fill's side "
-        "resting at the same time: quoting both sides scores about 0.5.",
+        description="Bait quantity over bait plus the account's own large orders (by the "
+        "symbol's measure) on the fill's side resting at the same time: quoting both sides "
+        "scores about 0.5.",
     )
     spoof_min_episodes: int = Field(
         default=3, description="One-sided bait-and-switch episodes an account needs in the window."

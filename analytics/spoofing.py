@@ -64,38 +64,32 @@ def candidate_days(orders: OrderDays, typical: FloatArray, cfg: BehaviourConfig)
     return mask
 
 
-def _episode_sql(orders: str, trades: str, cfg: BehaviourConfig) -> str:
-    """Episodes of the candidate days (registered as ``cand``; symbols' typical order size as
-    ``typical``): one row per switch fill with its bait orders."""
+def _episode_sql(orders: str, cfg: BehaviourConfig) -> str:
+    """Episodes of the candidate days: ``cand`` (account_id, symbol, day), ``typical`` (symbol,
+    typical order qty) and ``f`` (the candidate accounts' fills in those symbols, with the
+    account's side) are registered; one row per switch fill with its bait orders."""
     bucket = cfg.spoof_cancel_after_fill_ms + cfg.spoof_fill_after_cancel_ms
+    # Only large orders are read on: bait candidates and the account's own large orders on
+    # the fill's side (a quoting account's other side); small orders can be neither.
     return f"""
-WITH pairs AS (SELECT DISTINCT account_id, symbol FROM cand),
-o AS (
+WITH o AS (
     SELECT o.order_id, o.account_id, o.symbol, o.side, o.price, o.qty, o.placed_at, o.ended_at,
-        o.final_status, o.filled_qty
-    FROM {orders} o SEMI JOIN cand c ON o.account_id = c.account_id AND o.symbol = c.symbol
-        AND o.placed_at // {DAY_MS} = c.day
-    WHERE o.ended_at IS NOT NULL
-),
-tr AS (SELECT * FROM {trades} t WHERE t.symbol IN (SELECT symbol FROM pairs)),
-f AS (
-    SELECT t.trade_id, t.ts, t.symbol, t.price, t.qty, t.buyer_id AS account_id, 'buy' AS side
-    FROM tr t SEMI JOIN pairs p ON t.buyer_id = p.account_id AND t.symbol = p.symbol
-    UNION ALL
-    SELECT t.trade_id, t.ts, t.symbol, t.price, t.qty, t.seller_id AS account_id, 'sell' AS side
-    FROM tr t SEMI JOIN pairs p ON t.seller_id = p.account_id AND t.symbol = p.symbol
+        o.final_status, o.filled_qty, s.typical
+    FROM {orders} o JOIN typical s USING (symbol)
+        SEMI JOIN cand c ON o.account_id = c.account_id AND o.symbol = c.symbol
+            AND o.placed_at // {DAY_MS} = c.day
+    WHERE o.ended_at IS NOT NULL AND o.qty >= {cfg.spoof_bait_symbol_ratio} * s.typical
 ),
 own AS (
     SELECT account_id, symbol, median(qty) AS fill_median, count(*) AS fills
     FROM f GROUP BY account_id, symbol
 ),
 bait AS (
-    SELECT o.*, own.fill_median, s.typical
-    FROM o JOIN own USING (account_id, symbol) JOIN typical s USING (symbol)
+    SELECT o.*, own.fill_median
+    FROM o JOIN own USING (account_id, symbol)
     WHERE o.final_status = 'cancelled' AND o.price IS NOT NULL
         AND o.filled_qty <= {cfg.spoof_bait_max_filled_share} * o.qty
         AND o.qty >= {cfg.spoof_bait_fill_ratio} * own.fill_median
-        AND o.qty >= {cfg.spoof_bait_symbol_ratio} * s.typical
         AND o.ended_at - o.placed_at >= {cfg.spoof_min_rest_ms}
 ),
 -- A switch fill lies within a few seconds of the bait's end: joining on time buckets of the
@@ -138,48 +132,98 @@ same AS (
     FROM ep e LEFT JOIN o ON o.account_id = e.account_id AND o.symbol = e.symbol
         AND o.side = e.fill_side AND o.placed_at <= e.last_ended AND o.ended_at >= e.first_placed
     GROUP BY e.trade_id, e.account_id
-),
-before AS (
-    SELECT e.trade_id, e.account_id, t.price AS market_before
-    FROM ep e ASOF LEFT JOIN (SELECT symbol, ts, price FROM tr) t
-        ON e.symbol = t.symbol AND e.first_placed > t.ts
 )
-SELECT e.*, s.same_qty, b.market_before, own.fills AS account_fills
-FROM ep e JOIN same s USING (trade_id, account_id) JOIN before b USING (trade_id, account_id)
-    JOIN own USING (account_id, symbol)
+SELECT e.*, s.same_qty, own.fills AS account_fills
+FROM ep e JOIN same s USING (trade_id, account_id) JOIN own USING (account_id, symbol)
 ORDER BY e.account_id, e.fill_ts, e.trade_id"""
+
+
+def _own_fills(trades: Trades, accounts: Accounts, pairs: set[tuple[int, str]]) -> pa.Table:
+    """The fills of candidate (account, symbol) pairs, one row per side the account took:
+    from the fills already in memory, so the event store's trades are not read again."""
+    n_sym = max(len(trades.symbols), 1)
+    code_of = {name: i for i, name in enumerate(trades.symbols)}
+    wanted = np.asarray(
+        sorted(a * n_sym + code_of[s] for a, s in pairs if s in code_of), dtype=np.int64
+    )
+    parts = []
+    for side, who in (("buy", trades.buyer), ("sell", trades.seller)):
+        rows = np.flatnonzero(np.isin(who * n_sym + trades.symbol, wanted))
+        parts.append(
+            pa.table(
+                {
+                    "trade_id": trades.trade_id.take(pa.array(rows)),
+                    "ts": trades.ts[rows],
+                    "symbol": pa.array(trades.symbols, type=pa.string()).take(
+                        pa.array(trades.symbol[rows])
+                    ),
+                    "price": trades.price[rows],
+                    "qty": trades.qty[rows],
+                    "account_id": pa.array(accounts.ids, type=pa.string()).take(
+                        pa.array(who[rows])
+                    ),
+                    "side": pa.array([side] * len(rows), type=pa.string()),
+                }
+            )
+        )
+    return pa.concat_tables(parts)
+
+
+def _market_before(trades: Trades, symbols: list[str], times: list[int]) -> list[float | None]:
+    """The market's last trade price in each symbol before each time (fills are sorted by
+    symbol and time), for the price effect of the bait."""
+    code_of = {name: i for i, name in enumerate(trades.symbols)}
+    key = trades.symbol * (1 << 42) + trades.ts
+    out: list[float | None] = []
+    for name, t in zip(symbols, times, strict=True):
+        code = code_of.get(name)
+        if code is None:
+            out.append(None)
+            continue
+        i = int(np.searchsorted(key, code * (1 << 42) + t)) - 1
+        out.append(float(trades.price[i]) if i >= 0 and trades.symbol[i] == code else None)
+    return out
 
 
 def search_episodes(
     events: EventStore,
     accounts: Accounts,
     orders: OrderDays,
+    trades: Trades,
     window: Window,
     cfg: BehaviourConfig,
-) -> pa.Table:
+) -> list[dict[str, Any]]:
     """Every switch-shaped episode of the candidate days, one-sided or not (decided later)."""
     typical = typical_order_qty(orders)
     rows = np.flatnonzero(candidate_days(orders, typical, cfg))
     if not len(rows):
-        return pa.table({})
+        return []
     ids = pa.array(accounts.ids, type=pa.string())
+    cand_symbols = [orders.symbols[s] for s in orders.symbol[rows].tolist()]
     cand = pa.table(
         {
             "account_id": ids.take(pa.array(orders.account[rows])),
-            "symbol": pa.array([orders.symbols[s] for s in orders.symbol[rows].tolist()]),
+            "symbol": pa.array(cand_symbols, type=pa.string()),
             "day": pa.array(orders.day[rows]),
         }
     )
-    typical_table = pa.table({"symbol": orders.symbols, "typical": typical})
-    sql = _episode_sql(
-        events.scan("orders", window.since, window.until),
-        events.scan("trades", window.since, window.until),
-        cfg,
+    fills = _own_fills(
+        trades, accounts, set(zip(orders.account[rows].tolist(), cand_symbols, strict=True))
     )
     with events.connection() as con:
         con.register("cand", cand)
-        con.register("typical", typical_table)
-        found: pa.Table = con.sql(sql).to_arrow_table()
+        con.register("typical", pa.table({"symbol": orders.symbols, "typical": typical}))
+        con.register("f", fills)
+        found: list[dict[str, Any]] = (
+            con.sql(_episode_sql(events.scan("orders", window.since, window.until), cfg))
+            .to_arrow_table()
+            .to_pylist()
+        )
+    before = _market_before(
+        trades, [e["symbol"] for e in found], [int(e["first_placed"]) for e in found]
+    )
+    for e, price in zip(found, before, strict=True):
+        e["market_before"] = price
     log.info("spoofing: %d candidate account-days, %d switch-shaped fills", len(rows), len(found))
     return found
 
@@ -246,7 +290,7 @@ def spoofing_flags(
 ) -> SpoofingResult:
     if not len(orders):
         return SpoofingResult([])
-    found = search_episodes(events, accounts, orders, window, cfg).to_pylist()
+    found = search_episodes(events, accounts, orders, trades, window, cfg)
     by_account: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for e in found:
         by_account[e["account_id"]].append(e)
