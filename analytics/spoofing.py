@@ -55,7 +55,7 @@ def typical_order_qty(orders: OrderDays) -> FloatArray:
 def candidate_days(orders: OrderDays, typical: FloatArray, cfg: BehaviourConfig) -> np.ndarray:
     """Account-symbol-days whose largest order could be bait: something was cancelled and the
     largest order is well above the symbol's typical order and the day's filled orders."""
-    mean_fill = orders.qty_filled / np.maximum(orders.filled, 1)
+    mean_fill = orders.qty_filled / np.maximum(orders.filled + orders.partially_filled, 1)
     mask: np.ndarray = (
         (orders.cancelled > 0)
         & (orders.max_qty >= cfg.spoof_bait_symbol_ratio * typical[orders.symbol])
