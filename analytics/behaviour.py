@@ -1,4 +1,5 @@
-"""Findings on single accounts: self-matching, spoofing/layering, unauthorized bots, limit breaches.
+"""Findings on single accounts: self-matching, unauthorized bots, limit breaches (spoofing and
+layering: ``analytics/spoofing.py``).
 
 Each detector works on one kind of data and says so when that data is absent. Scores are in
 0..1; each flag carries the figures it was decided on (rates, timings, days) and, where the
@@ -7,7 +8,6 @@ store has them, example order or trade ids.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +28,7 @@ class Flag:
     evidence: dict[str, Any]
     trades: list[int] = field(default_factory=list)  # positions in Trades, for evidence ids
     order_days: list[tuple[str, int]] = field(default_factory=list)  # (symbol, day) for order ids
+    orders: list[str] = field(default_factory=list)  # order ids cited by name (spoofing bait)
 
 
 def self_matching_flags(trades: Trades, cfg: BehaviourConfig) -> list[Flag]:
@@ -41,50 +42,6 @@ def self_matching_flags(trades: Trades, cfg: BehaviourConfig) -> list[Flag]:
         evidence = {"self_trades": len(idx), "quote_volume": round(quote, 2), "symbols": symbols}
         flags.append(Flag(account, "self_matching", score, evidence, idx[:20].tolist()))
     return flags
-
-
-def spoofing_flags(orders: OrderDays, cfg: BehaviourConfig) -> list[Flag]:
-    if not len(orders):
-        return []
-    mean_size = orders.qty_placed / np.maximum(orders.placed, 1)
-    typical = np.zeros(len(orders.symbols))
-    for s in range(len(orders.symbols)):
-        sizes = mean_size[orders.symbol == s]
-        typical[s] = float(np.median(sizes)) if len(sizes) else 0.0
-    quick = orders.cancelled_within_10s
-    cancelled_size = orders.qty_cancelled / np.maximum(orders.cancelled, 1)
-    size_ratio = cancelled_size / np.maximum(typical[orders.symbol], 1e-12)
-    fill_base = orders.qty_filled + mean_size  # one order's worth: no division by zero fills
-    cancel_fill = orders.qty_cancelled / fill_base
-    hit = (
-        (orders.cancelled >= cfg.spoof_min_cancelled)
-        & (quick >= cfg.spoof_min_quick_share * orders.cancelled)
-        & (cancel_fill >= cfg.spoof_min_cancel_fill_ratio)
-        & ((size_ratio >= cfg.spoof_min_size_ratio) | (quick >= cfg.spoof_frequent_cancels))
-    )
-    flags: dict[int, Flag] = {}
-    for i in np.flatnonzero(hit).tolist():
-        account = int(orders.account[i])
-        symbol = orders.symbols[int(orders.symbol[i])]
-        day = int(orders.day[i])
-        score = min(
-            1.0,
-            0.6
-            + 0.2 * min(1.0, math.log10(max(size_ratio[i], 1.0)) / 2)
-            + 0.2 * min(1.0, quick[i] / max(cfg.spoof_frequent_cancels, 1)),
-        )
-        detail = {
-            "symbol": symbol,
-            "day": day,
-            "placed": int(orders.placed[i]),
-            "cancelled": int(orders.cancelled[i]),
-            "cancelled_within_1s": int(orders.cancelled_within_1s[i]),
-            "cancelled_within_10s": int(quick[i]),
-            "cancelled_qty_over_filled": round(float(cancel_fill[i]), 2),
-            "order_size_over_symbol_median": round(float(size_ratio[i]), 2),
-        }
-        _add_day(flags, account, "spoofing", score, detail, (symbol, day))
-    return [flags[a] for a in sorted(flags)]
 
 
 def _add_day(

@@ -128,23 +128,53 @@ class WashConfig(_Section):
 
 class BehaviourConfig(_Section):
     self_trade_min: int = Field(default=2, description="Self-trades before an account is flagged.")
-    spoof_min_cancelled: int = Field(
-        default=20, description="Cancelled orders in one account-symbol-day to look at spoofing."
-    )
-    spoof_min_quick_share: float = Field(
-        default=0.5, description="Share of those cancelled within 10 seconds."
-    )
-    spoof_min_cancel_fill_ratio: float = Field(
-        default=5.0, description="Cancelled quantity over filled quantity (fills + 1 order)."
-    )
-    spoof_min_size_ratio: float = Field(
+    spoof_bait_fill_ratio: float = Field(
         default=5.0,
-        description="Mean cancelled order size over the symbol's median order size: large "
-        "orders. Frequency alone also counts from ``spoof_frequent_cancels``.",
+        description="A bait order is at least this many times the switch fill it is matched to "
+        "and the account's median fill in the symbol (the account's own baseline: a market "
+        "maker quotes the sizes it trades).",
     )
-    spoof_frequent_cancels: int = Field(
-        default=200,
-        description="Quick cancels in one day that count as frequent whatever the size.",
+    spoof_bait_symbol_ratio: float = Field(
+        default=5.0,
+        description="A bait order is at least this many times the symbol's typical order "
+        "(median over account-days of the mean order size).",
+    )
+    spoof_bait_max_filled_share: float = Field(
+        default=0.1, description="A bait order was cancelled with at most this share filled."
+    )
+    spoof_min_rest_ms: int = Field(
+        default=50, description="A bait order rested at least this long (long enough to be seen)."
+    )
+    spoof_cancel_after_fill_ms: int = Field(
+        default=5_000,
+        description="The bait is pulled at most this long after the account's opposite fill.",
+    )
+    spoof_fill_after_cancel_ms: int = Field(
+        default=2_000,
+        description="Or the fill follows the pulled bait within this time (the wall vanishes "
+        "just before the account trades into the moved price).",
+    )
+    spoof_max_distance: float = Field(
+        default=0.005,
+        description="Bait rests on the passive side within this fraction of the fill price "
+        "(near the touch, where it is seen, without crossing it).",
+    )
+    spoof_min_one_sided: float = Field(
+        default=0.8,
+        description="Bait quantity over bait plus the account's own large orders (by the "
+        "symbol's measure) on the fill's side resting at the same time: quoting both sides "
+        "scores about 0.5.",
+    )
+    spoof_min_episodes: int = Field(
+        default=3, description="One-sided bait-and-switch episodes an account needs in the window."
+    )
+    spoof_min_switch_share: float = Field(
+        default=0.05,
+        description="Episodes over the account's fills in the symbols concerned: a busy market "
+        "maker meets a few switch-shaped coincidences among thousands of fills.",
+    )
+    spoof_evidence_episodes: int = Field(
+        default=20, description="Episodes (with their order and fill ids) cited per flag."
     )
     bot_min_api_orders: int = Field(
         default=10, description="API orders in a day by an account without API approval."

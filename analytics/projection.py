@@ -233,6 +233,7 @@ class OrderDays:
     placed: IntArray
     cancelled: IntArray
     filled: IntArray
+    partially_filled: IntArray
     via_api: IntArray
     cancelled_within_1s: IntArray
     cancelled_within_10s: IntArray
@@ -248,8 +249,8 @@ class OrderDays:
         return len(self.day)
 
 
-_INT_STATS = ("day", "placed", "cancelled", "filled", "via_api", "cancelled_within_1s",
-              "cancelled_within_10s")  # fmt: skip
+_INT_STATS = ("day", "placed", "cancelled", "filled", "partially_filled", "via_api",
+              "cancelled_within_1s", "cancelled_within_10s")  # fmt: skip
 _FLOAT_STATS = ("qty_placed", "qty_cancelled", "qty_filled", "max_qty", "gap_cv", "gap_median_ms",
                 "gap_mad_ms")  # fmt: skip
 

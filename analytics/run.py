@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from analytics import behaviour, cycles, linkage, projection, trading
+from analytics import behaviour, cycles, linkage, projection, spoofing, trading
 from analytics.assessment import Assessor, Findings, GroupAssessment
 from analytics.behaviour import Flag
 from analytics.communities import combined_edges, detect_groups
@@ -87,11 +87,15 @@ def analyze(
     with _timed(t, "wash trading cycles", report):
         linked_pairs = {p for p, w in link_weights.items() if w > 0}
         wash = cycles.wash_sets(trades, n, linked_pairs, cfg.wash)
+    with _timed(t, "spoofing episodes (event store)", report):
+        spoofs = spoofing.spoofing_flags(events, accounts, orders, trades, window, cfg.behaviour)
     with _timed(t, "account behaviour", report):
+        bots = behaviour.bot_flags(orders, accounts, cfg.behaviour)
+        spoofing.explain_not_spoofing(bots, spoofs)
         flags = (
             behaviour.self_matching_flags(trades, cfg.behaviour)
-            + behaviour.spoofing_flags(orders, cfg.behaviour)
-            + behaviour.bot_flags(orders, accounts, cfg.behaviour)
+            + spoofs.flags
+            + bots
             + behaviour.limit_flags(trades, accounts, cfg.behaviour)
         )
         flags.sort(key=lambda f: (f.account, f.clause))

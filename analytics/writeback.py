@@ -238,8 +238,10 @@ def _order_samples(store: GraphBackend, flags: list[Flag], analysis: Analysis) -
     )
     days = [day for _, _, day in wanted]
     scan = analysis.events.scan("orders", min(days) * DAY_MS, (max(days) + 1) * DAY_MS)
+    # Flags that name their orders (spoofing bait) cite those; the others a sample of the day.
+    sampled = pa.array([not f.orders for f, _, _ in wanted])
     with analysis.events.connection() as con:
-        con.register("wanted", keys)
+        con.register("wanted", keys.filter(sampled))
         samples = con.sql(
             f"SELECT w.i, o.* FROM wanted w JOIN {scan} o ON o.account_id = w.account_id "
             f"AND o.symbol = w.symbol AND o.placed_at // {DAY_MS} = w.day "
@@ -247,6 +249,8 @@ def _order_samples(store: GraphBackend, flags: list[Flag], analysis: Analysis) -
             f"QUALIFY row_number() OVER (PARTITION BY w.i ORDER BY {_ORDER_RANK} DESC, "
             f"o.order_id) <= {ORDER_SAMPLES} ORDER BY w.i, o.order_id"
         ).to_arrow_table()
+        con.unregister("wanted")
+        con.register("wanted", keys)
         day_stats = con.sql(
             f"SELECT w.i, d.* FROM wanted w JOIN "
             f"{analysis.events.scan('order_days', min(days) * DAY_MS, (max(days) + 1) * DAY_MS)} d "
@@ -256,6 +260,16 @@ def _order_samples(store: GraphBackend, flags: list[Flag], analysis: Analysis) -
     rows = samples.to_pylist()
     for r in rows:
         wanted[r["i"]][0].evidence.setdefault("order_ids", []).append(r["order_id"])
+    named = sorted({o for f in flags for o in f.orders})
+    if named:
+        # Bait rests before the fill that names the day: it may start the evening before.
+        spans = [d for f in flags if f.orders for _, d in f.order_days]
+        rows += analysis.events.lookup(
+            "orders", named, since=(min(spans) - 1) * DAY_MS, until=(max(spans) + 1) * DAY_MS
+        ).to_pylist()
+        for f in flags:
+            if f.orders:
+                f.evidence["order_ids"] = list(f.orders)
     node_of = accounts.node_of
     for start in range(0, len(rows), CHUNK * 4):
         part = rows[start : start + CHUNK * 4]

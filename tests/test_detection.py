@@ -229,8 +229,9 @@ def test_order_detectors_and_missing_orders(tmp_path: Path, store: FalkorEmbedde
     assert ("BOT", "unauthorized_bot") in flags and ("APPROVED", "unauthorized_bot") not in flags
     bot = flags[("BOT", "unauthorized_bot")].evidence
     assert bot["days"][0]["via_api"] == 150 and bot["order_ids"]
-    assert ("SPOOF", "spoofing") in flags
-    assert flags[("SPOOF", "spoofing")].evidence["days"][0]["cancelled_within_1s"] == 60
+    # Large orders pulled within a second, but never a fill of its own on the other side: no
+    # switch, so not spoofing (bait-and-switch cases: tests/test_spoofing.py).
+    assert ("SPOOF", "spoofing") not in flags
     assert {c for a, c in flags if a.startswith("U")} == set()
     assert not analysis.findings.data_gaps
 

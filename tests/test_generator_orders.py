@@ -115,7 +115,7 @@ def test_order_volumes_look_like_a_venue(realistic: tuple[pa.Table, pa.Table, pa
     assert len(labels_bot) <= max(1, 1_500 // 1_250)
 
 
-def test_planted_spoofers_layer_one_side_around_their_own_fills(tmp_path: Path) -> None:
+def test_planted_spoofers_bait_and_switch_around_their_own_fills(tmp_path: Path) -> None:
     generate(tmp_path, GeneratorConfig(accounts=2_500, seed=4, trades_per_account=4))
     orders = pacsv.read_csv(tmp_path / "input/orders.csv", convert_options=ORDER_TYPES)
     trades = pacsv.read_csv(tmp_path / "input/trades.csv", convert_options=TRADE_TYPES)
@@ -127,25 +127,55 @@ def test_planted_spoofers_layer_one_side_around_their_own_fills(tmp_path: Path) 
     ]
     assert len(spoofers) == 2
     owner, status = _np(orders, "account_id"), _np(orders, "final_status")
-    life = _np(orders, "ended_at").astype(float) - _np(orders, "placed_at")
+    placed, ended = _np(orders, "placed_at"), _np(orders, "ended_at").astype(float)
     qty, price, symbol = _np(orders, "qty"), _np(orders, "price"), _np(orders, "symbol")
     notional = qty * np.nan_to_num(price)
     for acc in spoofers:
-        # The account also trades like anyone else; its spoofing orders are the large ones.
-        cancels = (owner == acc) & (status == "cancelled") & (notional > 20_000)
-        assert cancels.sum() >= 60 and (life[cancels] <= 1_000).all()
-        sym = symbol[cancels][0]
-        assert (symbol[cancels] == sym).all()
+        # The account also trades like anyone else; its bait is large and pulled within seconds
+        # (its other unfilled orders rest for minutes).
+        bait = (
+            (owner == acc) & (status == "cancelled") & (notional > 900) & (ended - placed < 10_000)
+        )
+        assert bait.sum() >= 8
+        sym = symbol[bait][0]
+        assert (symbol[bait] == sym).all()
         others = (symbol == sym) & (owner != acc)
-        assert np.median(notional[cancels]) > 50 * np.median(notional[others & (notional > 0)])
+        assert np.median(notional[bait]) > 10 * np.median(notional[others & (notional > 0)])
         buys, sells = _np(trades, "buyer_id") == acc, _np(trades, "seller_id") == acc
         own = (buys | sells) & (_np(trades, "symbol") == sym)
         assert own.sum() >= 8, "the spoofer's own genuine fills"
         fill_ts, fill_buy = _np(trades, "ts")[own], buys[own]
-        placed, side = _np(orders, "placed_at")[cancels], _np(orders, "side")[cancels]
-        nearest = np.abs(placed[:, None] - fill_ts[None, :]).argmin(axis=1)
-        assert (np.abs(placed - fill_ts[nearest]) <= 5_000).all(), "around its own fills"
+        at, end, side = placed[bait], ended[bait], _np(orders, "side")[bait]
+        nearest = np.abs(end[:, None] - fill_ts[None, :]).argmin(axis=1)
+        switch = fill_ts[nearest]
+        assert ((at < switch) & (end - switch <= 1_500) & (switch - end <= 800)).all()
         assert (fill_buy[nearest] == (side == "sell")).all(), "on the other side"
+        levels = {(s, round(p, 6)) for s, p in zip(switch, price[bait], strict=True)}
+        assert len(levels) > len(set(switch)), "several price levels in some episodes"
+
+
+def test_quoting_accounts_quote_both_sides_and_cancel_quickly(tmp_path: Path) -> None:
+    generate(tmp_path, GeneratorConfig(accounts=2_500, seed=4, trades_per_account=4))
+    orders = pacsv.read_csv(tmp_path / "input/orders.csv", convert_options=ORDER_TYPES)
+    labels = pacsv.read_csv(tmp_path / "truth/labels.csv")
+    accounts = pacsv.read_csv(tmp_path / "input/accounts.csv")
+    approved = dict(zip(_np(accounts, "account_id"), _np(accounts, "api_authorized"), strict=True))
+    quoters = {
+        str(a): str(d)
+        for a, d in zip(_np(labels, "account_id"), _np(labels, "difficulty"), strict=True)
+        if d in ("quoting_bot", "api_market_maker")
+    }
+    assert sorted(quoters.values()) == ["api_market_maker", "quoting_bot"]
+    owner, status = _np(orders, "account_id"), _np(orders, "final_status")
+    life = _np(orders, "ended_at").astype(float) - _np(orders, "placed_at")
+    for acc in quoters:
+        assert approved[acc] in (True, "true")
+        mine = owner == acc
+        assert set(_np(orders, "channel")[mine]) == {"api"}
+        quick = (status == "cancelled") & (life <= 3_000)
+        assert quick[mine].mean() > 0.9
+        assert 0.45 < (_np(orders, "side")[mine] == "buy").mean() < 0.55, "both sides"
+        assert {"filled", "partially_filled"} <= set(status[mine])
 
 
 def test_light_flow_keeps_everything_but_the_orders(tmp_path: Path) -> None:
@@ -158,8 +188,26 @@ def test_light_flow_keeps_everything_but_the_orders(tmp_path: Path) -> None:
     light = pacsv.read_csv(tmp_path / "l/input/trades.csv", convert_options=TRADE_TYPES)
     keep = [c for c in real.column_names if not c.endswith("_order_id")]
     assert real.select(keep).equals(light.select(keep))
-    n_light = pacsv.read_csv(tmp_path / "l/input/orders.csv").num_rows
-    assert n_light < 0.1 * pacsv.read_csv(tmp_path / "r/input/orders.csv").num_rows
+    # Planted order typologies (spoofers, bots, quoting accounts) are the same in both flows.
+    labels = pacsv.read_csv(tmp_path / "r/truth/labels.csv")
+    planted = pa.array(
+        [
+            a
+            for a, t, d in zip(
+                _np(labels, "account_id"),
+                _np(labels, "typology"),
+                _np(labels, "difficulty"),
+                strict=True,
+            )
+            if t in ("spoofing", "unauthorized_bot") or d in ("quoting_bot", "api_market_maker")
+        ]
+    )
+
+    def flow_orders(name: str) -> int:
+        owner = pacsv.read_csv(tmp_path / name / "input/orders.csv").column("account_id")
+        return int(pc.sum(pc.invert(pc.is_in(owner, value_set=planted))).as_py())
+
+    assert flow_orders("l") < 0.1 * flow_orders("r")
     with pytest.raises(ValueError, match="order_flow"):
         GeneratorConfig(order_flow="heavy")
 

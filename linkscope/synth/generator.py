@@ -20,15 +20,12 @@ import numpy as np
 import pyarrow as pa
 
 from ingest.contract import ACCOUNTS, ENFORCEMENT_HISTORY, FUNDING, LOGINS, FileSpec
+from linkscope.synth import planted_orders
 from linkscope.synth.orderflow import (
-    API,
-    CANCELLED,
-    FILLED,
     FLOWS,
     ORDER_SCHEMA,
     PLANTED,
     TRADE_SCHEMA,
-    WEB,
     Fills,
     Market,
     Orders,
@@ -379,10 +376,12 @@ def _plant(sim: _Sim) -> None:
         for _ in range(int(rng.integers(5, 15))):
             sim.trade(acc[0], acc[0], int(rng.integers(0, 5)), float(rng.uniform(0.5, 5)), sim.ts())
         sim.label(acc, "self_matching")
+    for k in range(scale):
+        planted_orders.spoofer(sim, approved=k % 3 == 2)
     for _ in range(scale):
-        _spoofer(sim)
-    for _ in range(scale):
-        _bot(sim)
+        planted_orders.bot(sim)
+    for k in range(max(2, scale)):
+        planted_orders.quoter(sim, ("quoting_bot", "api_market_maker")[k % 2])
     for _ in range(max(1, scale // 2)):
         breacher = sim.take(1)[0]
         day = (START // DAY + 1 + int(rng.integers(0, sim.cfg.days - 1))) * DAY  # a UTC day
@@ -473,77 +472,6 @@ def _coordinated(sim: _Sim) -> None:
                 ts + int(rng.integers(0, 3_000)),
             )
     sim.label(members, "coordinated_trading")
-
-
-def _spoofer(sim: _Sim) -> None:
-    """Bursts of large orders on one side near the touch, cancelled within a second, around the
-    account's own small fills on the other side (layering the book to trade at a better price)."""
-    rng, mm = sim.rng, sim.market_makers
-    acc = sim.take(1)[0]
-    sym = int(rng.integers(0, 5))
-    ref = float(sim.prices[sym])
-    days = rng.choice(sim.cfg.days, int(rng.integers(2, 4)), replace=False)
-    for day in sorted(days.tolist()):
-        for _ in range(int(rng.integers(4, 9))):
-            ts = START + day * DAY + int(rng.integers(60_000, DAY - 60_000))
-            buy = bool(rng.random() < 0.8)  # mostly a fake wall of sells to buy cheaper
-            price = round(ref * (1 + float(rng.normal(0, 0.002))), 6)
-            qty = float(rng.uniform(100, 300)) / ref
-            placed = ts - int(rng.integers(1_000, 60_000))
-            own = sim.order(acc, sym, buy, qty, placed, ts, FILLED, WEB, price=price, filled=qty)
-            other = mm[int(rng.integers(0, len(mm)))]
-            if buy:  # the resting buy is hit by a market maker selling
-                sim.trade(other, acc, sym, qty, ts, price, taker_buy=False, buy_order=own)
-            else:
-                sim.trade(acc, other, sym, qty, ts, price, taker_buy=True, sell_order=own)
-            for _ in range(int(rng.integers(8, 25))):
-                at = ts + int(rng.integers(-3_000, 1_000))
-                away = float(rng.uniform(0.0003, 0.002))
-                sim.order(
-                    acc,
-                    sym,
-                    not buy,
-                    float(rng.uniform(50, 200)) * 1_000 / ref,
-                    at,
-                    at + int(rng.integers(50, 900)),
-                    CANCELLED,
-                    WEB,
-                    price=price * (1 + away if buy else 1 - away),
-                )
-    sim.label([acc], "spoofing")
-
-
-def _bot(sim: _Sim) -> None:
-    """Orders at a machine-steady rhythm, alternating sides, half of them filled against
-    whoever is on the book, the rest cancelled after three seconds; from an account without
-    API approval."""
-    rng = sim.rng
-    acc = sim.take(1)[0]
-    sim.api[acc] = False
-    sim.t.accounts["api_authorized"][acc] = "false"
-    sym = int(rng.integers(0, 8))
-    base = sim.ts()
-    period = int(rng.integers(1_000, 5_000))
-    channel = API if rng.random() < 0.5 else WEB
-    qty = 50 / float(sim.prices[sym])
-    for j in range(int(rng.integers(300, 800))):
-        buy = j % 2 == 1
-        placed = base + j * period + int(rng.integers(0, 20))
-        if j % 4 not in (0, 3):
-            sim.order(acc, sym, buy, qty, placed, placed + 3_000, CANCELLED, channel)
-            continue
-        ts = placed + int(rng.integers(100, 2_500))
-        price = round(float(sim.prices[sym] * (1 + rng.normal(0, 0.002))), 6)
-        own = sim.order(acc, sym, buy, qty, placed, ts, FILLED, channel, price=price, filled=qty)
-        # A different counterparty each time: a few market makers taking every fill of a
-        # burst that alternates sides would look like them trading in lockstep with the bot.
-        other = int(rng.integers(0, sim.n - 1))
-        other += other >= acc
-        if buy:
-            sim.trade(other, acc, sym, qty, ts, price, taker_buy=False, buy_order=own)
-        else:
-            sim.trade(acc, other, sym, qty, ts, price, taker_buy=True, sell_order=own)
-    sim.label([acc], "unauthorized_bot", "api" if channel == API else "web")
 
 
 def _household(sim: _Sim) -> None:

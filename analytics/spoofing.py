@@ -1,0 +1,379 @@
+"""Spoofing and layering as bait-and-switch episodes, searched column-wise in the event store.
+
+Quick cancels, cancelled-over-filled quantity and frequency describe every liquidity provider.
+What misleads is the switch: large orders rest on one side (the bait, often on several price
+levels), the account trades on the other side while they rest or just after, and the bait is
+pulled right around that fill. An episode is one fill of the account with the bait orders
+matched to it; each bait must be far larger than that fill, than the account's own typical fill
+in the symbol and than the symbol's typical order, rest near the fill price on the passive side
+and be pulled within a few seconds of the fill. A market maker's quotes fail on size (it quotes
+what it trades) and on one-sidedness (its own orders on the fill's side rest as large).
+
+The search never walks orders in Python: ``order_days`` aggregates pick the account-symbol-days
+whose largest order could be bait; DuckDB reads only those days' orders and the accounts' fills
+and matches them with range joins. Approval for API trading plays no part.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from analytics.behaviour import Flag
+from analytics.config import BehaviourConfig
+from analytics.projection import Accounts, FloatArray, OrderDays, Trades, Window
+from events.store import EventStore
+from events.tables import DAY_MS
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class SpoofingResult:
+    flags: list[Flag]
+    # Why an account that cancels often and quickly was not called a spoofer (by position).
+    cleared: dict[int, str] = field(default_factory=dict)
+
+
+def typical_order_qty(orders: OrderDays) -> FloatArray:
+    """The symbol's typical order: median over its account-days of the mean order size (every
+    participant counts once a day, however many orders it sends)."""
+    mean_size = orders.qty_placed / np.maximum(orders.placed, 1)
+    typical = np.zeros(len(orders.symbols))
+    for s in range(len(orders.symbols)):
+        sizes = mean_size[orders.symbol == s]
+        typical[s] = float(np.median(sizes)) if len(sizes) else 0.0
+    return typical
+
+
+def candidate_days(orders: OrderDays, typical: FloatArray, cfg: BehaviourConfig) -> np.ndarray:
+    """Account-symbol-days whose largest order could be bait: something was cancelled and the
+    largest order is well above the symbol's typical order and the day's filled orders."""
+    mean_fill = orders.qty_filled / np.maximum(orders.filled + orders.partially_filled, 1)
+    mask: np.ndarray = (
+        (orders.cancelled > 0)
+        & (orders.max_qty >= cfg.spoof_bait_symbol_ratio * typical[orders.symbol])
+        & (orders.max_qty >= cfg.spoof_bait_fill_ratio * mean_fill)
+    )
+    return mask
+
+
+def _episode_sql(orders: str, cfg: BehaviourConfig) -> str:
+    """Episodes of the candidate days: ``cand`` (account_id, symbol, day), ``typical`` (symbol,
+    typical order qty) and ``f`` (the candidate accounts' fills in those symbols, with the
+    account's side) are registered; one row per switch fill with its bait orders."""
+    bucket = cfg.spoof_cancel_after_fill_ms + cfg.spoof_fill_after_cancel_ms
+    # Only large orders are read on: bait candidates and the account's own large orders on
+    # the fill's side (a quoting account's other side); small orders can be neither.
+    return f"""
+WITH o AS (
+    SELECT o.order_id, o.account_id, o.symbol, o.side, o.price, o.qty, o.placed_at, o.ended_at,
+        o.final_status, o.filled_qty, s.typical
+    FROM {orders} o JOIN typical s USING (symbol)
+        SEMI JOIN cand c ON o.account_id = c.account_id AND o.symbol = c.symbol
+            AND o.placed_at // {DAY_MS} = c.day
+    WHERE o.ended_at IS NOT NULL AND o.qty >= {cfg.spoof_bait_symbol_ratio} * s.typical
+),
+own AS (
+    SELECT account_id, symbol, median(qty) AS fill_median, count(*) AS fills
+    FROM f GROUP BY account_id, symbol
+),
+bait AS (
+    SELECT o.*, own.fill_median
+    FROM o JOIN own USING (account_id, symbol)
+    WHERE o.final_status = 'cancelled' AND o.price IS NOT NULL
+        AND o.filled_qty <= {cfg.spoof_bait_max_filled_share} * o.qty
+        AND o.qty >= {cfg.spoof_bait_fill_ratio} * own.fill_median
+        AND o.ended_at - o.placed_at >= {cfg.spoof_min_rest_ms}
+),
+-- A switch fill lies within a few seconds of the bait's end: joining on time buckets of the
+-- account and symbol keeps a market maker's thousands of fills from meeting all its orders.
+fb AS (SELECT *, ts // {bucket} AS bucket FROM f),
+bb AS (
+    SELECT *, unnest(range((ended_at - {cfg.spoof_cancel_after_fill_ms}) // {bucket},
+        (ended_at + {cfg.spoof_fill_after_cancel_ms}) // {bucket} + 1)) AS bucket
+    FROM bait
+),
+matched AS (
+    SELECT b.* EXCLUDE (bucket), f.trade_id, f.ts AS fill_ts, f.price AS fill_price,
+        f.qty AS fill_qty, f.side AS fill_side
+    FROM bb b JOIN fb f ON f.account_id = b.account_id AND f.symbol = b.symbol
+        AND f.bucket = b.bucket
+        AND f.side <> b.side AND f.ts >= b.placed_at
+        AND f.ts BETWEEN b.ended_at - {cfg.spoof_cancel_after_fill_ms}
+            AND b.ended_at + {cfg.spoof_fill_after_cancel_ms}
+        AND b.qty >= {cfg.spoof_bait_fill_ratio} * f.qty
+        AND abs(b.price - f.price) <= {cfg.spoof_max_distance} * f.price
+        AND CASE WHEN b.side = 'sell' THEN b.price >= f.price ELSE b.price <= f.price END
+    QUALIFY row_number() OVER (
+        PARTITION BY b.order_id ORDER BY abs(b.ended_at - f.ts), f.trade_id) = 1
+),
+ep AS (
+    SELECT account_id, symbol, trade_id, any_value(fill_ts) AS fill_ts,
+        any_value(fill_price) AS fill_price, any_value(fill_qty) AS fill_qty,
+        any_value(fill_side) AS fill_side, any_value(fill_median) AS fill_median,
+        any_value(typical) AS typical,
+        list(order_id ORDER BY placed_at, order_id) AS bait_ids, count(*) AS baits,
+        sum(qty) AS bait_qty, count(DISTINCT price) AS levels,
+        min(placed_at) AS first_placed, max(ended_at) AS last_ended,
+        min(ended_at) AS first_ended,
+        min(abs(price - fill_price) / fill_price) AS min_distance,
+        max(abs(price - fill_price) / fill_price) AS max_distance
+    FROM matched GROUP BY account_id, symbol, trade_id
+),
+same AS (
+    SELECT e.trade_id, e.account_id, coalesce(sum(o.qty), 0.0) AS same_qty
+    FROM ep e LEFT JOIN o ON o.account_id = e.account_id AND o.symbol = e.symbol
+        AND o.side = e.fill_side AND o.placed_at <= e.last_ended AND o.ended_at >= e.first_placed
+    GROUP BY e.trade_id, e.account_id
+)
+SELECT e.*, s.same_qty, own.fills AS account_fills
+FROM ep e JOIN same s USING (trade_id, account_id) JOIN own USING (account_id, symbol)
+ORDER BY e.account_id, e.fill_ts, e.trade_id"""
+
+
+def _own_fills(trades: Trades, accounts: Accounts, pairs: set[tuple[int, str]]) -> pa.Table:
+    """The fills of candidate (account, symbol) pairs, one row per side the account took:
+    from the fills already in memory, so the event store's trades are not read again."""
+    n_sym = max(len(trades.symbols), 1)
+    code_of = {name: i for i, name in enumerate(trades.symbols)}
+    wanted = np.asarray(
+        sorted(a * n_sym + code_of[s] for a, s in pairs if s in code_of), dtype=np.int64
+    )
+    parts = []
+    for side, who in (("buy", trades.buyer), ("sell", trades.seller)):
+        rows = np.flatnonzero(np.isin(who * n_sym + trades.symbol, wanted))
+        parts.append(
+            pa.table(
+                {
+                    "trade_id": trades.trade_id.take(pa.array(rows)),
+                    "ts": trades.ts[rows],
+                    "symbol": pa.array(trades.symbols, type=pa.string()).take(
+                        pa.array(trades.symbol[rows])
+                    ),
+                    "price": trades.price[rows],
+                    "qty": trades.qty[rows],
+                    "account_id": pa.array(accounts.ids, type=pa.string()).take(
+                        pa.array(who[rows])
+                    ),
+                    "side": pa.array([side] * len(rows), type=pa.string()),
+                }
+            )
+        )
+    return pa.concat_tables(parts)
+
+
+def _market_before(trades: Trades, symbols: list[str], times: list[int]) -> list[float | None]:
+    """The market's last trade price in each symbol before each time (fills are sorted by
+    symbol and time), for the price effect of the bait."""
+    code_of = {name: i for i, name in enumerate(trades.symbols)}
+    key = trades.symbol * (1 << 42) + trades.ts
+    out: list[float | None] = []
+    for name, t in zip(symbols, times, strict=True):
+        code = code_of.get(name)
+        if code is None:
+            out.append(None)
+            continue
+        i = int(np.searchsorted(key, code * (1 << 42) + t)) - 1
+        out.append(float(trades.price[i]) if i >= 0 and trades.symbol[i] == code else None)
+    return out
+
+
+def search_episodes(
+    events: EventStore,
+    accounts: Accounts,
+    orders: OrderDays,
+    trades: Trades,
+    window: Window,
+    cfg: BehaviourConfig,
+) -> list[dict[str, Any]]:
+    """Every switch-shaped episode of the candidate days, one-sided or not (decided later)."""
+    typical = typical_order_qty(orders)
+    rows = np.flatnonzero(candidate_days(orders, typical, cfg))
+    if not len(rows):
+        return []
+    ids = pa.array(accounts.ids, type=pa.string())
+    cand_symbols = [orders.symbols[s] for s in orders.symbol[rows].tolist()]
+    cand = pa.table(
+        {
+            "account_id": ids.take(pa.array(orders.account[rows])),
+            "symbol": pa.array(cand_symbols, type=pa.string()),
+            "day": pa.array(orders.day[rows]),
+        }
+    )
+    fills = _own_fills(
+        trades, accounts, set(zip(orders.account[rows].tolist(), cand_symbols, strict=True))
+    )
+    with events.connection() as con:
+        con.register("cand", cand)
+        con.register("typical", pa.table({"symbol": orders.symbols, "typical": typical}))
+        con.register("f", fills)
+        found: list[dict[str, Any]] = (
+            con.sql(_episode_sql(events.scan("orders", window.since, window.until), cfg))
+            .to_arrow_table()
+            .to_pylist()
+        )
+    before = _market_before(
+        trades, [e["symbol"] for e in found], [int(e["first_placed"]) for e in found]
+    )
+    for e, price in zip(found, before, strict=True):
+        e["market_before"] = price
+    log.info("spoofing: %d candidate account-days, %d switch-shaped fills", len(rows), len(found))
+    return found
+
+
+def _episode_evidence(e: dict[str, Any]) -> dict[str, Any]:
+    fill_qty = float(e["fill_qty"])
+    bait_side = "sell" if e["fill_side"] == "buy" else "buy"
+    lead = int(e["fill_ts"]) - int(e["first_placed"])
+    pulled = int(e["last_ended"]) - int(e["fill_ts"])
+    over_fill = float(e["bait_qty"]) / fill_qty
+    move = None
+    if e["market_before"]:
+        before, price = float(e["market_before"]), float(e["fill_price"])
+        # Positive: the market traded toward the account's fill while the bait rested.
+        sign = 1.0 if e["fill_side"] == "buy" else -1.0
+        move = round(sign * (before - price) / before * 10_000, 1)
+    pulled_text = f"pulled {pulled} ms after" if pulled >= 0 else f"pulled {-pulled} ms before"
+    return {
+        "symbol": e["symbol"],
+        "fill_trade_id": e["trade_id"],
+        "fill_ts": int(e["fill_ts"]),
+        "fill_side": e["fill_side"],
+        "fill_qty": fill_qty,
+        "fill_price": float(e["fill_price"]),
+        "bait_order_ids": list(e["bait_ids"]),
+        "bait_side": bait_side,
+        "bait_orders": int(e["baits"]),
+        "bait_levels": int(e["levels"]),
+        "bait_qty": round(float(e["bait_qty"]), 6),
+        "bait_over_fill": round(over_fill, 1),
+        "bait_over_account_median_fill": round(float(e["bait_qty"]) / float(e["fill_median"]), 1),
+        "bait_over_symbol_typical_order": round(
+            float(e["bait_qty"]) / max(float(e["typical"]), 1e-12), 1
+        ),
+        "bait_lead_ms": lead,
+        "bait_pulled_after_fill_ms": pulled,
+        "bait_distance_bp": [
+            round(float(e["min_distance"]) * 10_000, 1),
+            round(float(e["max_distance"]) * 10_000, 1),
+        ],
+        "same_side_qty": round(float(e["same_qty"]), 6),
+        "one_sided": round(_one_sided(e), 3),
+        "market_move_toward_fill_bp": move,
+        "explanation": (
+            f"{e['baits']} {bait_side} orders on {e['levels']} level(s), {over_fill:.0f}x the "
+            f"fill, placed {lead} ms before the account's {e['fill_side']} fill of "
+            f"{fill_qty:g} and {pulled_text} it"
+        ),
+    }
+
+
+def _one_sided(e: dict[str, Any]) -> float:
+    bait = float(e["bait_qty"])
+    return bait / (bait + float(e["same_qty"]))
+
+
+def spoofing_flags(
+    events: EventStore,
+    accounts: Accounts,
+    orders: OrderDays,
+    trades: Trades,
+    window: Window,
+    cfg: BehaviourConfig,
+) -> SpoofingResult:
+    if not len(orders):
+        return SpoofingResult([])
+    found = search_episodes(events, accounts, orders, trades, window, cfg)
+    by_account: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for e in found:
+        by_account[e["account_id"]].append(e)
+    position = {a: i for i, a in enumerate(accounts.ids)}
+    flags: list[Flag] = []
+    cleared: dict[int, str] = {}
+    for account_id, episodes in sorted(by_account.items()):
+        one_sided = [e for e in episodes if _one_sided(e) >= cfg.spoof_min_one_sided]
+        fills = sum({str(e["symbol"]): int(e["account_fills"]) for e in episodes}.values())
+        share = len(one_sided) / max(fills, 1)
+        acc = position[account_id]
+        if len(one_sided) < cfg.spoof_min_episodes or share < cfg.spoof_min_switch_share:
+            cleared[acc] = (
+                f"{len(episodes)} fill(s) had a large order of its own on the other side pulled "
+                f"around them, {len(one_sided)} of them one-sided (in the others its own orders "
+                f"on the fill's side rested as large: quoting both sides); that is "
+                f"{share:.1%} of its {fills} fills in those symbols, under the "
+                f"{cfg.spoof_min_episodes} episodes and {cfg.spoof_min_switch_share:.0%} needed"
+            )
+            continue
+        flags.append(_flag(acc, one_sided, fills, cfg))
+    _cite_trades(flags, trades)
+    return SpoofingResult(flags, cleared)
+
+
+def _flag(acc: int, episodes: list[dict[str, Any]], fills: int, cfg: BehaviourConfig) -> Flag:
+    shown = [_episode_evidence(e) for e in episodes]
+    days: dict[tuple[str, int], int] = defaultdict(int)
+    for e in episodes:
+        days[(str(e["symbol"]), int(e["fill_ts"]) // DAY_MS)] += 1
+    moves = [x["market_move_toward_fill_bp"] for x in shown]
+    measured = [m for m in moves if m is not None]
+    toward = sum(m > 0 for m in measured)
+    ratio = float(np.median([x["bait_over_fill"] for x in shown]))
+    score = min(
+        1.0,
+        0.6
+        + 0.2 * min(1.0, len(episodes) / 10)
+        + 0.1 * min(1.0, np.log10(max(ratio, 1.0)) / 2)
+        + (0.1 * toward / len(measured) if measured else 0.0),
+    )
+    evidence: dict[str, Any] = {
+        "episodes_total": len(episodes),
+        "switch_share_of_fills": round(len(episodes) / max(fills, 1), 3),
+        "median_bait_over_fill": round(ratio, 1),
+        "price_move_measured": len(measured),
+        "price_moved_toward_fill": toward,
+        "days": [{"symbol": s, "day": d, "episodes": n} for (s, d), n in sorted(days.items())],
+        "episodes": shown[: cfg.spoof_evidence_episodes],
+        "why": (
+            f"{len(episodes)} bait-and-switch episodes: large one-sided orders (median "
+            f"{ratio:.0f}x the fill) pulled around the account's own fills on the other side"
+        ),
+    }
+    flag = Flag(acc, "spoofing", score, evidence)
+    flag.order_days = sorted(days)
+    flag.orders = [i for x in shown[: cfg.spoof_evidence_episodes] for i in x["bait_order_ids"]]
+    return flag
+
+
+def _cite_trades(flags: list[Flag], trades: Trades) -> None:
+    """Fill ids -> positions in ``trades``, so write-back makes them evidence Trade nodes."""
+    wanted = [x["fill_trade_id"] for f in flags for x in f.evidence["episodes"]]
+    if not wanted:
+        return
+    hit = pc.is_in(trades.trade_id, value_set=pa.array(wanted, type=pa.string()))
+    positions = np.flatnonzero(hit.to_numpy(zero_copy_only=False))
+    where = dict(zip(trades.ids(positions.tolist()), positions.tolist(), strict=True))
+    for f in flags:
+        f.trades = [
+            where[x["fill_trade_id"]] for x in f.evidence["episodes"] if x["fill_trade_id"] in where
+        ]
+
+
+NO_BAIT = (
+    "no order of its own far larger than its fills and the symbol's typical order was pulled "
+    "around a fill of its own on the other side: quick cancels alone are not spoofing"
+)
+
+
+def explain_not_spoofing(bot_flags: list[Flag], result: SpoofingResult) -> None:
+    """A frequent canceller flagged as an unauthorized bot says why it is not a spoofer too."""
+    spoofers = {f.account for f in result.flags}
+    for flag in bot_flags:
+        if flag.account not in spoofers:
+            flag.evidence["not_spoofing"] = result.cleared.get(flag.account, NO_BAIT)
