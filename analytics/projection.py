@@ -119,21 +119,29 @@ def read_trades(events: EventStore, accounts: Accounts, window: Window = Window(
     trade_id).
 
     Each day file is sorted that way and days follow each other in time, so a stable sort on
-    the symbol alone orders the whole window: no sort of millions of ids."""
+    the symbol alone orders the whole window: no sort of millions of ids. Accounts, symbols
+    and markets are read as Parquet's dictionaries and coded through them."""
     table = events.read_columns(
         "trades",
         ["trade_id", "ts", "seller_id", "buyer_id", "symbol", "market", "qty", "price"],
         since=window.since,
         until=window.until,
+        dictionaries=True,
     )
     ids = pa.array(accounts.ids, type=pa.string())
     symbol, symbols = _sorted_codes(table.column("symbol"))
-    market, markets = _sorted_codes(pc.fill_null(table.column("market"), "spot"))
+    market, markets = _sorted_codes(table.column("market"), missing="spot")
+    ts = _ints(table.column("ts"))
     order = np.argsort(symbol, kind="stable")
+    if not _ascending(symbol[order], ts[order]):  # day files written before they were sorted
+        order = pc.sort_indices(
+            pa.table({"s": symbol, "t": ts, "id": table.column("trade_id")}),
+            sort_keys=[("s", "ascending"), ("t", "ascending"), ("id", "ascending")],
+        ).to_numpy()
     take = pa.array(order, type=pa.int64())
     return Trades(
         table.column("trade_id").combine_chunks().take(take),
-        _ints(table.column("ts"))[order],
+        ts[order],
         _positions(table.column("seller_id"), ids)[order],
         _positions(table.column("buyer_id"), ids)[order],
         symbol[order],
@@ -145,26 +153,69 @@ def read_trades(events: EventStore, accounts: Accounts, window: Window = Window(
     )
 
 
-def _sorted_codes(column: pa.ChunkedArray) -> tuple[IntArray, list[str]]:
-    """Each value's position among the column's distinct values in sorted order: codes do not
-    depend on the order rows were stored in."""
-    encoded = column.combine_chunks().dictionary_encode()
-    names = [str(x) for x in encoded.dictionary.to_pylist()]
+def _ascending(symbol: IntArray, ts: IntArray) -> bool:
+    return bool(np.all((np.diff(symbol) > 0) | (np.diff(ts) >= 0)))
+
+
+def _chunk_codes(column: pa.ChunkedArray, values: pa.Array) -> tuple[IntArray, bool]:
+    """Each row's position in ``values`` (-1: null, or not among them), going through each
+    chunk's dictionary where the column has one (all dictionaries looked up in one call: each
+    call hashes ``values`` anew); and whether every row was found."""
+    chunks = column.chunks
+    if not chunks:
+        return np.zeros(0, dtype=np.int64), True
+    plain = [c for c in chunks if not pa.types.is_dictionary(c.type)]
+    if plain:  # not read through dictionaries: look every value up
+        codes = _ints(pc.fill_null(pc.index_in(column, value_set=values), -1))
+        return codes, bool((codes >= 0).all())
+    dictionaries = pa.concat_arrays([c.dictionary for c in chunks])
+    lookup = _ints(pc.fill_null(pc.index_in(dictionaries, value_set=values), -1))
+    if not len(lookup):  # only nulls
+        return np.full(len(column), -1, dtype=np.int64), len(column) == 0
+    parts: list[IntArray] = []
+    offset = 0
+    for chunk in chunks:
+        indices = _ints(pc.fill_null(chunk.indices, -1))
+        part = np.where(indices >= 0, lookup[offset + np.maximum(indices, 0)], -1)
+        parts.append(part.astype(np.int64))
+        offset += len(chunk.dictionary)
+    codes = np.concatenate(parts)
+    return codes, bool((codes >= 0).all())
+
+
+def _distinct(column: pa.ChunkedArray) -> list[str]:
+    seen: set[str] = set()
+    for chunk in column.chunks:
+        values = chunk.dictionary if pa.types.is_dictionary(chunk.type) else pc.unique(chunk)
+        seen.update(str(x) for x in values.to_pylist() if x is not None)
+    return sorted(seen)
+
+
+def _sorted_codes(
+    column: pa.ChunkedArray, missing: str | None = None
+) -> tuple[IntArray, list[str]]:
+    """Each value's position among the column's distinct values in sorted order (codes do not
+    depend on the order rows were stored in); nulls count as ``missing``."""
+    names = _distinct(column)
+    if missing is not None and column.null_count and missing not in names:
+        names = sorted([*names, missing])
     if not names:
-        return np.zeros(0, dtype=np.int64), []
-    rank = np.argsort(np.argsort(names)).astype(np.int64)  # dictionary position -> sorted code
-    return rank[encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)], sorted(names)
+        return np.zeros(len(column), dtype=np.int64), []
+    codes, _ = _chunk_codes(column, pa.array(names, type=pa.string()))
+    if missing is not None:
+        codes = np.where(codes < 0, names.index(missing), codes)
+    return codes, names
 
 
-def _ints(column: pa.ChunkedArray) -> IntArray:
-    return np.asarray(column.to_numpy(), dtype=np.int64)
+def _ints(column: pa.ChunkedArray | pa.Array) -> IntArray:
+    return np.asarray(column.to_numpy(zero_copy_only=False), dtype=np.int64)
 
 
 def _positions(column: pa.ChunkedArray, ids: pa.Array) -> IntArray:
-    found = pc.index_in(column, value_set=ids)
-    if found.null_count:
+    codes, complete = _chunk_codes(column, ids)
+    if not complete:
         raise InputError("the event store holds fills of accounts the graph does not know")
-    return _ints(found)
+    return codes
 
 
 @dataclass(frozen=True)

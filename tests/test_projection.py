@@ -96,3 +96,51 @@ def test_projections_of_an_empty_store(store: FalkorEmbedded) -> None:
     assert len(read_trades(events_for(store), accounts)) == 0
     assert len(read_uses(store, accounts, "ip").account) == 0
     assert len(read_order_days(events_for(store), accounts)) == 0
+
+
+def test_fills_come_sorted_from_day_files_in_any_row_order(tmp_path: Path) -> None:
+    """Day files of older versions were not sorted inside: the projection sorts them itself;
+    null markets read as spot, and accounts and symbols are coded through Parquet's
+    dictionaries."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from analytics.projection import Accounts, read_trades
+    from events.store import EventStore
+    from events.tables import DAY_MS, TRADES, day_name
+
+    rng = np.random.default_rng(3)
+    n = 500
+    day = 20_500
+    rows = pa.table(
+        {
+            "trade_id": [f"T{i:04d}" for i in range(n)],
+            "ts": day * DAY_MS + rng.integers(0, 50, n),  # many ties: trade_id decides
+            "symbol": rng.choice(["ETH_USDT", "BTC_USDT", "SOL_USDT"], n).tolist(),
+            "price": rng.uniform(1, 2, n),
+            "qty": rng.uniform(1, 2, n),
+            "buyer_id": rng.choice(["A1", "A2", "A3"], n).tolist(),
+            "seller_id": rng.choice(["A2", "A3", "A4"], n).tolist(),
+            "taker_side": ["buy"] * n,
+            "buy_order_id": [None] * n,
+            "sell_order_id": [None] * n,
+            "market": pa.array(
+                rng.choice(["spot", "futures"], n).tolist(), mask=rng.random(n) < 0.3
+            ),
+        },
+        schema=TRADES.schema,
+    )
+    folder = tmp_path / "events" / "trades" / day_name(day)
+    folder.mkdir(parents=True)
+    pq.write_table(rows.take(rng.permutation(n)), folder / "part.parquet")
+    accounts = Accounts(
+        ["A1", "A2", "A3", "A4"], np.arange(4), ["retail"] * 4, np.zeros(4, bool), ["active"] * 4
+    )
+    trades = read_trades(EventStore(tmp_path / "events"), accounts)
+    want = rows.sort_by([("symbol", "ascending"), ("ts", "ascending"), ("trade_id", "ascending")])
+    assert trades.ids(list(range(n))) == want.column("trade_id").to_pylist()
+    assert [trades.symbols[s] for s in trades.symbol] == want.column("symbol").to_pylist()
+    assert [trades.markets[m] for m in trades.market] == [
+        m or "spot" for m in want.column("market").to_pylist()
+    ]
+    assert [accounts.ids[b] for b in trades.buyer] == want.column("buyer_id").to_pylist()
