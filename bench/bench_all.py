@@ -136,13 +136,28 @@ def analysis_child(store_path: str, accounts: int) -> dict[str, Any]:
     return out
 
 
-def run_size(size: str, work: Path) -> dict[str, Any]:
+def _counted(data: Path) -> dict[str, int]:
+    """Rows of data generated before (lines after each CSV's header)."""
+    counts = {}
+    for name in ("trades", "orders"):
+        with (data / "input" / f"{name}.csv").open("rb") as handle:
+            counts[name] = (
+                sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 24), b"")) - 1
+            )
+    return counts
+
+
+def run_size(size: str, work: Path, data: Path | None = None) -> dict[str, Any]:
     accounts = SIZES[size]
     out: dict[str, Any] = {"size": size, "accounts": accounts}
     ctx = multiprocessing.get_context("spawn")
     started = time.perf_counter()
-    with ctx.Pool(1) as pool:
-        counts = pool.apply(generate_child, (str(work / "data"), accounts))
+    if data is None:
+        with ctx.Pool(1) as pool:
+            counts = pool.apply(generate_child, (str(work / "data"), accounts))
+    else:
+        (work / "data").symlink_to(data.resolve(), target_is_directory=True)
+        counts = _counted(data)
     out["generate_s"] = round(time.perf_counter() - started, 1)
     out["fills"] = counts["trades"]
     out["orders"] = counts.get("orders", 0)
@@ -261,13 +276,22 @@ def print_table(results: list[dict[str, Any]], exponents: dict[str, float]) -> N
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="S,M", help="Comma-separated: XS, S, M, L.")
+    parser.add_argument(
+        "--data",
+        action="append",
+        default=[],
+        metavar="SIZE=DIR",
+        help="Use data generated before (`linkscope generate DIR --accounts N --seed 11`) for "
+        "a size instead of generating it (L's 31 GB take ~10 minutes to write).",
+    )
     args = parser.parse_args()
     sizes = [s.strip().upper() for s in args.sizes.split(",") if s.strip()]
+    given = {k.strip().upper(): Path(v) for k, v in (d.split("=", 1) for d in args.data)}
     results = []
     for size in sizes:
         work = Path(tempfile.mkdtemp(prefix=f"linkscope-bench-{size}-"))
         try:
-            results.append(run_size(size, work))
+            results.append(run_size(size, work, given.get(size)))
         finally:
             shutil.rmtree(work, ignore_errors=True)
     exponents = scaling(results) if len(results) > 1 else {}

@@ -71,7 +71,7 @@ def test_killed_ingest_rerun_equals_one_clean_run(tmp_path: Path, store_path: Pa
         while time.monotonic() < deadline:
             # Kill once the fills are being loaded (their staging file opens first): what is
             # committed by then is anything from none to all of the fills, never the orders.
-            staged = list(events.glob("_staging/*/trades.arrow"))
+            staged = list(events.glob("_staging/*/trades/*.arrow"))
             if staged:
                 break
             time.sleep(0.005)
