@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from analytics.config import TradingConfig
-from analytics.projection import FloatArray, IntArray, Trades
+from analytics.projection import FloatArray, IntArray, Trades, sort_order
 
 
 @dataclass(frozen=True)
@@ -83,7 +83,7 @@ def synchronized_pairs(trades: Trades, n_accounts: int, cfg: TradingConfig) -> l
     group = np.concatenate([trades.symbol * 2, trades.symbol * 2 + 1])  # even: sell, odd: buy
     ts = np.concatenate([trades.ts, trades.ts])
     account = np.concatenate([trades.seller, trades.buyer])
-    order = np.lexsort((account, ts, group))
+    order = sort_order(group, ts - ts.min(), account)
     group, ts, account = group[order], ts[order], account[order]
     window = cfg.sync_window_ms
     span = int(ts.max() - ts.min()) + 2 * window + 1

@@ -15,6 +15,7 @@ from analytics.behaviour import Flag
 from analytics.config import AnalysisConfig
 from analytics.projection import identifier_keys
 from analytics.run import Analysis
+from events.store import LITERAL_KEYS, in_list
 from events.tables import DAY_MS
 from graph import result_statements as rs
 from graph.backend import GraphBackend
@@ -240,12 +241,17 @@ def _order_samples(store: GraphBackend, flags: list[Flag], analysis: Analysis) -
     scan = analysis.events.scan("orders", min(days) * DAY_MS, (max(days) + 1) * DAY_MS)
     # Flags that name their orders (spoofing bait) cite those; the others a sample of the day.
     sampled = pa.array([not f.orders for f, _, _ in wanted])
+    # Also as a literal list, which lets DuckDB skip the row groups of other accounts.
+    sampled_ids = sorted({accounts.ids[f.account] for f, _, _ in wanted if not f.orders})
+    prune = (
+        f"o.account_id IN {in_list(sampled_ids)}" if len(sampled_ids) <= LITERAL_KEYS else "true"
+    )
     with analysis.events.connection() as con:
         con.register("wanted", keys.filter(sampled))
         samples = con.sql(
             f"SELECT w.i, o.* FROM wanted w JOIN {scan} o ON o.account_id = w.account_id "
             f"AND o.symbol = w.symbol AND o.placed_at // {DAY_MS} = w.day "
-            f"WHERE {_ORDER_RANK} > 0 "
+            f"WHERE {_ORDER_RANK} > 0 AND {prune} "
             f"QUALIFY row_number() OVER (PARTITION BY w.i ORDER BY {_ORDER_RANK} DESC, "
             f"o.order_id) <= {ORDER_SAMPLES} ORDER BY w.i, o.order_id"
         ).to_arrow_table()

@@ -144,3 +144,15 @@ def test_fills_come_sorted_from_day_files_in_any_row_order(tmp_path: Path) -> No
         m or "spot" for m in want.column("market").to_pylist()
     ]
     assert [accounts.ids[b] for b in trades.buyer] == want.column("buyer_id").to_pylist()
+
+
+def test_sort_order_equals_lexsort_packed_or_not() -> None:
+    from analytics.projection import sort_order
+
+    rng = np.random.default_rng(5)
+    a, b, c = (rng.integers(0, 40, 2_000) for _ in range(3))
+    assert (sort_order(a, b, c) == np.lexsort((c, b, a))).all()  # packed into one integer
+    wide = rng.integers(0, 2**40, 2_000)
+    assert (sort_order(wide, wide % 7, a) == np.lexsort((a, wide % 7, wide))).all()  # too wide
+    assert (sort_order(a - 20, b) == np.lexsort((b, a - 20))).all()  # negative: not packed
+    assert len(sort_order(np.zeros(0, dtype=np.int64))) == 0
