@@ -10,6 +10,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
+from fastapi_offline import FastAPIOffline
 
 from api import errors, paths, security
 from api.cache import ReadCache
@@ -49,7 +50,9 @@ def create_app(
         yield
         app.state.store.close()
 
-    app = FastAPI(
+    app = FastAPIOffline(
+        static_url=security.DOCS_ASSETS,
+        redoc_url=None,  # ReDoc's bundle shows a logo from its CDN; Swagger UI at /docs suffices
         title="linkscope",
         version="1",
         description="Groups of exchange accounts under common control, their verdicts and evidence. "

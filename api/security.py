@@ -7,9 +7,9 @@ with ``fetch`` into an ``<iframe srcdoc>``, which runs under the *embedding* pag
 nonce would have to be shared between two responses, a hash of fixed text needs nothing.
 The view pages carry their data in a JSON block, so their scripts are the same bytes always.
 
-FastAPI's ``/docs`` and ``/redoc`` pages load Swagger UI / ReDoc from cdn.jsdelivr.net (and
-fonts from Google) with inline start-up code; they get their own, looser policy (they show the
-schema, no data).
+The ``/docs`` page (Swagger UI, served from the package by ``fastapi_offline``, nothing from a
+CDN) starts with inline code; it gets its own policy with ``'unsafe-inline'`` (it shows the
+schema, no data), still this origin only.
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import cluster
 
-DOCS_PATHS = ("/docs", "/docs/oauth2-redirect", "/redoc")
-CDN = "https://cdn.jsdelivr.net"
+DOCS_PATHS = ("/docs", "/docs/oauth2-redirect")
+DOCS_ASSETS = "/docs-assets"  # Swagger UI's and ReDoc's files, from the fastapi_offline package
 
 
 @lru_cache(maxsize=2)
@@ -46,16 +46,15 @@ def policy(*, sandbox: bool = False) -> str:
     return "; ".join(directives)
 
 
-# What FastAPI's Swagger UI and ReDoc pages load (fastapi/openapi/docs.py): cannot be checked
-# here (no network), kept to those hosts.
+# What Swagger UI's page needs: its inline start-up code and styles, images as data URLs;
+# every file from this origin.
 DOCS_POLICY = "; ".join(
     [
         "default-src 'none'",
-        f"script-src 'self' 'unsafe-inline' {CDN}",
-        f"style-src 'self' 'unsafe-inline' {CDN} https://fonts.googleapis.com",
-        "font-src https://fonts.gstatic.com",
-        "img-src 'self' data: https://fastapi.tiangolo.com https://cdn.redoc.ly",
-        "worker-src blob:",
+        "script-src 'self' 'unsafe-inline'",
+        "style-src 'self' 'unsafe-inline'",
+        "font-src 'self'",
+        "img-src 'self' data:",
         "connect-src 'self'",
         "frame-ancestors 'self'",
         "base-uri 'none'",

@@ -207,5 +207,14 @@ def test_roles_shape_what_is_shown(site: Site) -> None:
     assert page.locator("#d-kind option").all_inner_texts() == ["action_taken"]
 
 
+def test_api_docs_render_offline(site: Site) -> None:
+    """Swagger UI comes from the package: it renders with nothing but loopback (the request hook
+    records any other host, the console check any blocked load) under the docs' policy."""
+    page = site.page
+    page.goto(site.url + "/docs")
+    page.wait_for_selector(".swagger-ui .opblock", timeout=30_000)
+    assert "linkscope" in page.inner_text(".swagger-ui .info .title")
+
+
 def test_no_console_errors_and_nothing_loaded_from_outside(site: Site) -> None:
     assert site.problems == []
