@@ -208,3 +208,32 @@ def test_a_pinging_bot_without_a_switch_gets_the_bot_clause_only(
     assert (
         "quick cancels alone are not spoofing" in flags["unauthorized_bot"].evidence["not_spoofing"]
     )
+
+
+def test_the_api_returns_a_spoofing_flag_with_its_episodes(
+    analysis: tuple[Analysis, dict[str, Any]], store: FalkorEmbedded, tmp_path: Path
+) -> None:
+    """Over HTTP, on the account the flag is on: each episode names its bait and its fill."""
+    import httpx
+
+    from api.keys import KeyStore
+    from api.main import create_app
+    from linkscope.settings import Settings
+    from tests.api_server import serving
+
+    _, cited = analysis
+    keys = tmp_path / "keys.json"
+    _, key = KeyStore(keys).create("investigator", "spoofing test")
+    settings = Settings(
+        store=f"embedded:{store.path}", graph_name=store.graph_name, keys_file=str(keys)
+    )
+    with serving(create_app(settings)) as url:
+        profile = httpx.get(
+            url + "/v1/accounts/LAYER", headers={"Authorization": f"Bearer {key}"}, timeout=30
+        ).json()
+    [flag] = [f for f in profile["flags"] if f["clause"] == "spoofing"]
+    episodes = flag["evidence"]["episodes"]
+    assert {e["fill_trade_id"]: sorted(e["bait_order_ids"]) for e in episodes} == {
+        t: sorted(o) for t, o in cited["LAYER"].items()
+    }
+    assert all(e["explanation"] for e in episodes)
