@@ -36,6 +36,7 @@ from procmem import proc_mb, reset_peak
 
 from analytics.communities import detect_groups
 from analytics.config import AnalysisConfig
+from analytics.evaluate import evaluate, read_export, read_labels
 from analytics.export import export
 from analytics.run import analyze
 from analytics.writeback import previous_groups, write_analysis
@@ -209,6 +210,14 @@ def run_size(size: str, work: Path, data: Path | None = None) -> dict[str, Any]:
     export(store, work / "export")
     out["export_s"] = round(time.perf_counter() - t0, 2)
     store.close()
+    # Detection quality on the same run, against the generator's truth.
+    groups, flags = read_export(work / "export")
+    quality = evaluate(read_labels(work / "data" / "truth"), groups, flags).as_dict()
+    quality.pop("misses")
+    out["detection"] = {
+        section: {key: f"{v['hit']}/{v['of']}" for key, v in table.items() if "/" not in key}
+        for section, table in quality.items()
+    }
     return out
 
 
@@ -269,6 +278,10 @@ def print_table(results: list[dict[str, Any]], exponents: dict[str, float]) -> N
         for stage in results[-1][field]:
             cells = "".join(f"{r[field].get(stage, ''):>14}" for r in results)
             print(f"{f'  {title}: {stage}'[:width]:<{width}}{cells}")
+    for section in results[-1].get("detection", {}):
+        for key in results[-1]["detection"][section]:
+            cells = "".join(f"{r['detection'][section].get(key, ''):>14}" for r in results)
+            print(f"{f'  {section}: {key}'[:width]:<{width}}{cells}")
     for name, k in exponents.items():
         print(f"{f'exponent {name}'[: width + 6]:<{width + 6}}{k:>8}")
 

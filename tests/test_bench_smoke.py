@@ -58,3 +58,5 @@ def test_make_bench_runs_at_tiny_size(tmp_path: Path) -> None:
     }
     assert all(mb > 0 for mb in result["analysis_peak_rss_mb_per_stage"].values())
     assert "ratio to disk floor: fills" in done.stdout
+    hit, of = map(int, result["detection"]["group_recall"]["all"].split("/"))
+    assert of > 0 and hit / of >= 0.9  # quality measured on the same run as the speed
