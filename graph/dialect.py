@@ -1,4 +1,4 @@
-"""The few places where FalkorDB and Neo4j 5 Cypher differ: schema DDL and procedures.
+"""The few places where FalkorDB and Neo4j 5 Cypher differ: schema DDL.
 
 Every other statement linkscope sends is written once, in the subset both engines run.
 """
@@ -33,20 +33,6 @@ def index_statement(dialect: Dialect, index: NodeIndex) -> str:
         return f"CREATE INDEX {name} IF NOT EXISTS FOR (n:{index.label}) ON (n.{index.prop})"
     # FalkorDB has no IF NOT EXISTS; the backend treats "already indexed" as success.
     return f"CREATE INDEX FOR (n:{index.label}) ON (n.{index.prop})"
-
-
-def list_indexes_query(dialect: Dialect) -> str:
-    """A read-only query returning (label, property) rows for existing indexes."""
-    if dialect is Dialect.NEO4J:
-        return (
-            "SHOW INDEXES YIELD labelsOrTypes, properties "
-            "UNWIND labelsOrTypes AS label UNWIND properties AS property "
-            "RETURN label, property"
-        )
-    return (
-        "CALL db.indexes() YIELD label, properties "
-        "UNWIND properties AS property RETURN label, property"
-    )
 
 
 def is_already_indexed_error(message: str) -> bool:
