@@ -10,10 +10,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from linkscope.synth import GeneratorConfig, generate
+from synth import GeneratorConfig, generate
 from tests.helpers import small_dataset
 
-CLI = [sys.executable, "-m", "linkscope.cli"]
+CLI = [sys.executable, "-m", "cli.main"]
 
 
 def _run(args: list[str], store: Path, *, ok: bool = True) -> subprocess.CompletedProcess[str]:

@@ -11,7 +11,7 @@ from rich.table import Table
 if TYPE_CHECKING:
     from api.keys import KeyStore
 
-from linkscope.cli_common import StoreOpt, app, console, fail, out, settings_for
+from cli.common import StoreOpt, app, console, fail, out, settings_for
 from linkscope.errors import LinkscopeError
 
 # On SIGTERM/SIGINT uvicorn stops accepting, waits for requests in flight, then runs the app's

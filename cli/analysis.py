@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from analytics.config import AnalysisConfig
-from linkscope.cli_common import StoreOpt, app, console, fail, out, settings_for
+from cli.common import StoreOpt, app, console, fail, out, settings_for
 from linkscope.errors import LinkscopeError
 from linkscope.settings import Settings
 
