@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -17,6 +16,12 @@ from analytics.config import AnalysisConfig
 from cli.common import StoreOpt, app, console, fail, out, settings_for
 from linkscope.errors import LinkscopeError
 from linkscope.settings import Settings
+
+if TYPE_CHECKING:
+    from analytics.pipeline import Span
+
+# Library imports sit inside the commands: `linkscope --help` and option errors then answer
+# without loading pyarrow, DuckDB and the graph drivers.
 
 
 @app.command()
@@ -52,6 +57,8 @@ def analyze(
     if show_config:
         sys.stdout.write(json.dumps(cfg.model_dump(mode="json"), indent=2) + "\n")
         return
+    from analytics.pipeline import Span
+
     settings = settings_for(store)
     try:
         summary = run_analysis(settings, cfg, console, Span(window, since, until))
@@ -115,55 +122,28 @@ def evaluate(
         out.print(table)
 
 
-@dataclass(frozen=True)
-class Span:
-    """The analysed time as the user gave it (resolved against the loaded days)."""
-
-    window: str | None = None
-    since: str | None = None
-    until: str | None = None
-
-
 def run_analysis(
-    settings: Settings, cfg: AnalysisConfig, console: Console, span: Span = Span()
+    settings: Settings, cfg: AnalysisConfig, console: Console, span: Span | None = None
 ) -> dict[str, Any]:
-    """Analyze and write back, with a line per step; returns what the summary shows."""
-    from analytics.run import analyze
-    from analytics.window import resolve_window
-    from analytics.writeback import previous_groups, write_analysis
-    from events.location import events_for
-    from graph import open_store
+    """The library's run with a line per step; returns what the summary shows."""
+    from analytics.pipeline import Span
+    from analytics.pipeline import run_analysis as run
 
-    started = time.perf_counter()
-    with (
-        open_store(settings=settings) as graph,
-        graph.exclusive_writer(),
-        console.status("analysing") as status,
-    ):
+    with console.status("analysing") as status:
 
         def report(step: str, seconds: float) -> None:
             console.print(f"  {step:<45} {seconds:6.2f} s")
             status.update(f"analysing (after {step})")
 
-        events = events_for(graph, settings)
-        window = resolve_window(
-            events,
-            window=span.window,
-            since=span.since,
-            until=span.until,
-            default_days=cfg.assessment.window_days,
-        )
-        if window.since is not None or window.until is not None:
-            console.print(f"  window: {_when(window.since)} .. {_when(window.until)}")
-        analysis = analyze(graph, cfg, previous_groups(graph), report, events=events, window=window)
-        status.update("writing results into the graph")
-        write_started = time.perf_counter()
-        run_id = write_analysis(graph, analysis, cfg)
-        console.print(f"  {'write results':<45} {time.perf_counter() - write_started:6.2f} s")
+        result = run(settings, cfg, span or Span(), report)
+    analysis = result.analysis
+    window = analysis.window
+    if window.since is not None or window.until is not None:
+        console.print(f"  window: {_when(window.since)} .. {_when(window.until)}")
     ranked = sorted(analysis.groups, key=lambda g: (-g.score, g.group_id))
     return {
-        "run_id": run_id,
-        "seconds": time.perf_counter() - started,
+        "run_id": result.run_id,
+        "seconds": result.seconds,
         "counts": analysis.counts,
         "data_gaps": analysis.findings.data_gaps,
         "top": [

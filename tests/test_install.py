@@ -54,6 +54,8 @@ def test_wheel_carries_the_ui(wheel: Path) -> None:
     for ui_file in (REPO / "ui_static").iterdir():
         if ui_file.suffix in (".html", ".js", ".css"):
             assert f"ui_static/{ui_file.name}" in names
+    for template in (REPO / "api" / "templates").iterdir():
+        assert f"api/templates/{template.name}" in names
 
 
 @pytest.mark.slow

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, status
+from fastapi import APIRouter, Body, Query, Request, status
 
 from analytics.config import AnalysisConfig
 from api.audit import record
@@ -61,8 +61,20 @@ def get_run(run_id: str, request: Request, store: StoreDep, caller: Analyst) -> 
     status_code=status.HTTP_202_ACCEPTED,
     summary="Start an analysis run",
 )
-def start_run(request: Request, store: StoreDep, caller: Admin) -> RunInfo:
+def start_run(
+    request: Request,
+    store: StoreDep,
+    caller: Admin,
+    config: Annotated[
+        AnalysisConfig | None,
+        Body(
+            embed=True,
+            description="Analysis settings (as in `linkscope analyze --config`); without them "
+            "the run uses the settings of the current results, or the defaults before any run.",
+        ),
+    ] = None,
+) -> RunInfo:
     runs: RunManager = request.app.state.runs
-    state = runs.start(AnalysisConfig())
+    state = runs.start(config)
     record(store, caller, "run:start", f"run:{state.run_id}")
     return _info(state)
