@@ -13,9 +13,9 @@ from rich.console import Console
 from rich.table import Table
 
 from analytics.config import AnalysisConfig
-from cli.common import StoreOpt, app, console, fail, out, settings_for
+from cli.common import StoreOpt, app, console, fail, out, settings_for, show
 from linkscope.errors import LinkscopeError
-from linkscope.settings import Settings
+from linkscope.settings import Settings, get_settings
 
 if TYPE_CHECKING:
     from analytics.pipeline import Span
@@ -85,6 +85,7 @@ def export(
         raise fail(exc) from exc
     for name, n in counts.items():
         out.print(f"{out_dir / name}: {n:,} rows")
+    record_export(out_dir)
 
 
 @app.command()
@@ -92,15 +93,17 @@ def evaluate(
     truth_dir: Annotated[
         Path, typer.Argument(help="Folder with labels.csv (the generator's OUT/truth).")
     ],
-    export_dir: Annotated[Path, typer.Option(help="Folder written by `linkscope export`.")] = Path(
-        "export"
-    ),
+    export_dir: Annotated[
+        Path | None,
+        typer.Option(help="Folder written by `linkscope export` (default: the last export's)."),
+    ] = None,
     fmt: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
 ) -> None:
     """Score an export against ground-truth labels (recall, precision, false positives)."""
     from analytics.evaluate import evaluate as score
     from analytics.evaluate import read_export, read_labels
 
+    export_dir = export_dir or last_export()
     try:
         groups, flags = read_export(export_dir)
         labels = read_labels(truth_dir)
@@ -118,8 +121,34 @@ def evaluate(
             continue
         table = Table("measure", "hit", "of", "rate", title=section.replace("_", " "))
         for key, v in rows.items():
-            table.add_row(key, str(v["hit"]), str(v["of"]), f"{v['rate']:.3f}")
-        out.print(table)
+            rate = "—" if v["rate"] is None else f"{v['rate']:.3f}"  # 0 of 0: no rate
+            table.add_row(key, str(v["hit"]), str(v["of"]), rate)
+        show(table)
+
+
+def _export_record() -> Path:
+    # The CLI's local state lives with the API keys (.linkscope/ by default, the state volume
+    # in the container), where `evaluate` finds it without starting the store.
+    return Path(get_settings().keys_file).parent / "last-export"
+
+
+def record_export(out_dir: Path) -> None:
+    """Remember where the export went, for ``evaluate``'s default."""
+    record = _export_record()
+    record.parent.mkdir(parents=True, exist_ok=True)
+    record.write_text(str(out_dir.resolve()) + "\n", encoding="utf-8")
+
+
+def last_export() -> Path:
+    record = _export_record()
+    try:
+        return Path(record.read_text(encoding="utf-8").strip())
+    except OSError:
+        console.print(
+            "[red]error:[/red] no export recorded here: pass --export-dir DIR "
+            "(the folder given to `linkscope export DIR`)"
+        )
+        raise typer.Exit(code=2) from None
 
 
 def run_analysis(
@@ -185,4 +214,4 @@ def print_summary(out: Console, summary: dict[str, Any], top: int) -> None:
     rows = summary["top"]
     for gid, verdict, score, clauses, action, members, why in rows[:top]:
         table.add_row(gid, verdict, f"{score:.2f}", clauses, action, str(members), why)
-    out.print(table)
+    show(table)

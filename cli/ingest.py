@@ -10,7 +10,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from cli.common import StoreOpt, app, console, fail, out, settings_for
+from cli.common import StoreOpt, app, console, fail, out, settings_for, show
 from linkscope.errors import LinkscopeError
 
 # Library imports sit inside the commands: `linkscope --help` and option errors then answer
@@ -56,7 +56,7 @@ def generate(
     table = Table("file", "rows", title=f"generated into {out_dir}")
     for name, n in counts.items():
         table.add_row(name, f"{n:,}")
-    out.print(table)
+    show(table)
 
 
 def _progress_hook(progress: Progress) -> Callable[[str, int | None], Callable[[int | None], None]]:
@@ -79,7 +79,14 @@ def _progress_hook(progress: Progress) -> Callable[[str, int | None], Callable[[
 @app.command()
 def ingest(
     directory: Annotated[
-        Path, typer.Argument(help="Folder holding the contract's files (accounts, trades, ...).")
+        Path,
+        # Checked while parsing, before the store starts (seconds for the embedded one).
+        typer.Argument(
+            help="Folder holding the contract's files (accounts, trades, ...).",
+            exists=True,
+            file_okay=False,
+            metavar="DIRECTORY",
+        ),
     ],
     store: StoreOpt = None,
     quarantine: Annotated[Path, typer.Option(help="CSV report of rejected rows.")] = Path(
@@ -138,7 +145,7 @@ def ingest(
             f"{f.rows_per_second:,.0f}" if f.path else "",
             f.note,
         )
-    out.print(table)
+    show(table)
     bad = sum(f.quarantined for f in summary.files)
     if bad:
         out.print(f"{bad:,} rows quarantined: see {quarantine}")

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import time
 from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
-from cli.common import StoreOpt, app, emit, fail, out, settings_for
+from cli.common import StoreOpt, app, emit, fail, out, settings_for, show
 from linkscope.errors import LinkscopeError
 
 
@@ -70,7 +71,7 @@ def day_label(day: int) -> str:
 @app.command()
 def status(store: StoreOpt = None) -> None:
     """Show what the stores hold: graph node and relationship counts, event-store rows and
-    days, last ingest runs."""
+    days, last ingest runs, and the analysis: its last runs, current groups and flags."""
     from events.location import events_for
     from graph import open_store
     from graph.inventory import inventory
@@ -86,12 +87,36 @@ def status(store: StoreOpt = None) -> None:
         table.add_row("node", label, f"{n:,}")
     for rel, n in inv["relationships"].items():
         table.add_row("relationship", rel, f"{n:,}")
-    out.print(table)
+    show(table)
     stored = Table("table", "rows", "days", "first day", "last day", title=f"events: {events.root}")
     for name in ("trades", "orders"):
         days = events.days(name)
         first, last = (day_label(days[0]), day_label(days[-1])) if days else ("", "")
         stored.add_row(name, f"{events.count(name):,}", str(len(days)), first, last)
-    out.print(stored)
+    show(stored)
     for run in inv["runs"]:
         out.print(f"ingest {run['run_id'][:8]} {run['status']}: {run['summary']}")
+    show_analysis(inv["analysis"])
+
+
+def show_analysis(analysis: dict[str, Any]) -> None:
+    if not analysis["runs"]:
+        out.print("analysis: none yet (run `linkscope analyze`)")
+        return
+    runs = Table("run", "status", "finished", "groups", "flags", title="analysis runs")
+    for run in analysis["runs"]:
+        finished = run["finished_at"]
+        runs.add_row(
+            str(run["run_id"]),
+            str(run["status"]),
+            time.strftime("%Y-%m-%d %H:%M:%SZ", time.gmtime(finished / 1000)) if finished else "",
+            f"{run['groups'] or 0:,}",
+            f"{run['flags'] or 0:,}",
+        )
+    show(runs)
+    found = Table("kind", "name", "count", title="current analysis results")
+    for verdict, n in analysis["groups"].items():
+        found.add_row("groups", verdict, f"{n:,}")
+    for clause, n in analysis["flags"].items():
+        found.add_row("account flags", clause, f"{n:,}")
+    show(found)
