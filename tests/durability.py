@@ -17,7 +17,7 @@ import psutil
 import redis
 
 from graph.falkor_embedded import DB_FILENAME, FalkorEmbedded
-from tests.api_server import free_port
+from testing.api_server import free_port
 
 GROUP_ID = "G1"
 

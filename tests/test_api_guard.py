@@ -26,7 +26,7 @@ from graph.backend import GraphBackend
 from graph.store import open_store
 from ingest.pipeline import ingest_directory
 from linkscope.settings import Settings
-from tests.api_server import serving
+from testing.api_server import serving
 from tests.helpers import small_dataset
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.api_server import free_port
+from testing.api_server import free_port
 from tests.installs import REPO, clean_env, fresh_venv, site_packages
 
 # The only modules that need the embedded extra; everything else imports without it.

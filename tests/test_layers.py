@@ -20,6 +20,9 @@ LAYERS: list[set[str]] = [
     {"linkscope"},
 ]
 FLOOR = {package: i for i, layer in enumerate(LAYERS) for package in layer}
+# Tests and what they share with benchmarks and scripts: no product package imports them, and
+# the shared helpers do not import the tests.
+DEV = {"tests", "testing"}
 
 
 def imported_packages(path: Path) -> set[str]:
@@ -31,13 +34,13 @@ def imported_packages(path: Path) -> set[str]:
             names.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
             names.add(node.module)
-    return {name.split(".")[0] for name in names} & FLOOR.keys()
+    return {name.split(".")[0] for name in names} & (FLOOR.keys() | DEV)
 
 
 def package_imports() -> dict[tuple[str, str], list[str]]:
     """(importer, imported) package pairs, each with the modules that import."""
     pairs: dict[tuple[str, str], list[str]] = {}
-    for package in FLOOR:
+    for package in (*FLOOR, *DEV, "bench", "scripts"):
         for path in sorted((ROOT / package).rglob("*.py")):
             for target in imported_packages(path) - {package}:
                 pairs.setdefault((package, target), []).append(str(path.relative_to(ROOT)))
@@ -46,16 +49,25 @@ def package_imports() -> dict[tuple[str, str], list[str]]:
 
 def test_every_package_has_a_floor() -> None:
     packages = {p.parent.name for p in ROOT.glob("*/__init__.py")}
-    assert packages - {"tests", "ui_static"} == set(FLOOR)
+    assert packages - DEV - {"ui_static"} == set(FLOOR)
 
 
 def test_no_package_imports_its_own_floor_or_above() -> None:
     upward = {
         f"{importer} -> {imported}": modules
         for (importer, imported), modules in package_imports().items()
-        if FLOOR[imported] <= FLOOR[importer]
+        if importer in FLOOR and imported in FLOOR and FLOOR[imported] <= FLOOR[importer]
     }
     assert upward == {}
+
+
+def test_only_tests_import_the_tests() -> None:
+    """Product packages import no test helper; benchmarks, scripts and the shared helpers
+    import nothing from tests/."""
+    pairs = package_imports()
+    wrong = {pair: modules for pair, modules in pairs.items()
+             if (pair[0] in FLOOR and pair[1] in DEV) or (pair[0] != "tests" and pair[1] == "tests")}  # fmt: skip
+    assert wrong == {}
 
 
 def test_the_graph_reads_what_it_should() -> None:

@@ -22,7 +22,7 @@ from graph.falkor_embedded import FalkorEmbedded
 from ingest.pipeline import ingest_directory
 from linkscope.settings import Settings
 from synth import GeneratorConfig, generate
-from tests.api_server import serving
+from testing.api_server import serving
 from tests.helpers import drop
 
 # Hubs from 4 accounts on (default: 12 to 16) and full weight only up to 2 (default: 5): an
