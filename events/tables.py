@@ -1,6 +1,6 @@
 """What the event store holds: one Arrow schema per table, its key and its time column.
 
-The column names and meanings are the contract's (shared/data-contract.md); times are UTC epoch
+The column names and meanings are the contract's (``ingest/contract.py``, docs/ingest.md); times are UTC epoch
 milliseconds, as in the graph. Any engine that reads Parquet (DuckDB, Spark, Polars, pyarrow)
 reads these files without linkscope.
 """
