@@ -20,6 +20,7 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
+import pyvis
 from pyvis.network import Network
 
 from api.schemas import GroupDetail, Neighborhood
@@ -89,8 +90,6 @@ def _template(name: str) -> str:
 
 @lru_cache(maxsize=1)
 def _vis_assets() -> tuple[str, str]:
-    import pyvis
-
     lib = Path(pyvis.__file__).resolve().parent / "lib" / "vis-9.1.2"
     return (lib / "vis-network.min.js").read_text(encoding="utf-8"), (
         lib / "vis-network.css"
