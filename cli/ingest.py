@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+
+if TYPE_CHECKING:
+    from ingest.pipeline import IngestSummary
 
 from cli.common import StoreOpt, app, console, fail, out, settings_for, show
 from linkscope.errors import LinkscopeError
@@ -56,6 +59,31 @@ def generate(
     table = Table("file", "rows", title=f"generated into {out_dir}")
     for name, n in counts.items():
         table.add_row(name, f"{n:,}")
+    show(table)
+
+
+def show_ingest(directory: Path, summary: IngestSummary) -> None:
+    """One line per contract file: rows read, ingested, duplicate, quarantined, speed."""
+    table = Table(
+        "file",
+        "read",
+        "ingested",
+        "duplicate",
+        "quarantined",
+        "rows/s",
+        "note",
+        title=f"ingest of {directory} ({summary.seconds:.1f} s)",
+    )
+    for f in summary.files:
+        table.add_row(
+            f.name,
+            f"{f.read:,}",
+            f"{f.ingested:,}",
+            f"{f.duplicate:,}",
+            f"{f.quarantined:,}",
+            f"{f.rows_per_second:,.0f}" if f.path else "",
+            f.note,
+        )
     show(table)
 
 
@@ -125,27 +153,7 @@ def ingest(
             )
     except LinkscopeError as exc:
         raise fail(exc) from exc
-    table = Table(
-        "file",
-        "read",
-        "ingested",
-        "duplicate",
-        "quarantined",
-        "rows/s",
-        "note",
-        title=f"ingest of {directory} ({summary.seconds:.1f} s)",
-    )
-    for f in summary.files:
-        table.add_row(
-            f.name,
-            f"{f.read:,}",
-            f"{f.ingested:,}",
-            f"{f.duplicate:,}",
-            f"{f.quarantined:,}",
-            f"{f.rows_per_second:,.0f}" if f.path else "",
-            f.note,
-        )
-    show(table)
+    show_ingest(directory, summary)
     bad = sum(f.quarantined for f in summary.files)
     if bad:
         out.print(f"{bad:,} rows quarantined: see {quarantine}")
