@@ -10,11 +10,11 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-if TYPE_CHECKING:
-    from ingest.pipeline import IngestSummary
-
 from cli.common import StoreOpt, app, console, fail, out, settings_for, show
 from linkscope.errors import LinkscopeError
+
+if TYPE_CHECKING:
+    from ingest.pipeline import IngestSummary
 
 # Library imports sit inside the commands: `linkscope --help` and option errors then answer
 # without loading pyarrow, DuckDB and the graph drivers (about a second).
