@@ -119,18 +119,23 @@ def test_the_cluster_page_shows_the_weights_the_run_stored(site: Site) -> None:
 
 
 def test_a_profile_judges_identifiers_with_the_runs_settings(site: Site) -> None:
-    # An IP shared by 4 to 11 accounts: a hub under the run's settings, evidence by default.
+    kind = {"IP": "ip", "Device": "device", "FundingSource": "funding"}
     rows = site.store.read(
-        """MATCH (x:IP)<-[:USED_IP]-(a:Account) WITH x, collect(DISTINCT a.account_id) AS users
-        WHERE size(users) >= 4 AND size(users) < 12 RETURN x.ip, users[0] LIMIT 1"""
+        """MATCH (x)<-[:USED_IP|USED_DEVICE|DEPOSIT_FROM|WITHDRAW_TO]-(a:Account)
+        WITH x, collect(DISTINCT a.account_id) AS users WHERE size(users) >= 3
+        RETURN labels(x)[0], coalesce(x.ip, x.device_id, x.key), size(users), users[0]"""
     ).rows
-    assert rows, "the data has no IP shared by 4 to 11 accounts"
-    ip, account = rows[0]
+    # An identifier the run's settings weigh differently from the defaults (3 accounts:
+    # (2/3)^2 instead of 1; from 4 IP accounts on: a hub instead of evidence).
+    label, value, shared, account = next(
+        r for r in rows
+        if specificity(r[2], CUSTOM.linkage, kind[r[0]]) != specificity(r[2], LinkageConfig(), kind[r[0]])
+    )  # fmt: skip
     profile = site.http.get(f"/v1/accounts/{account}")
     assert profile.status_code == 200, profile.text
-    shown = {i["value"]: i for i in profile.json()["identifiers"] if i["kind"] == "ip"}
-    assert shown[ip]["specificity"] == 0.0
-    assert specificity(shown[ip]["shared_by"], LinkageConfig(), "ip") > 0
+    shown = {(i["kind"], i["value"]): i for i in profile.json()["identifiers"]}
+    expected = specificity(shared, CUSTOM.linkage, kind[label])
+    assert shown[(kind[label], value)]["specificity"] == pytest.approx(expected, abs=1e-4)
 
 
 def test_a_run_started_over_http_uses_the_current_settings_or_the_given_ones(site: Site) -> None:
