@@ -1,8 +1,8 @@
 """One analysis run, as the CLI and the API start it: open the stores, resolve the window and
 the settings, analyse, write the results and make them current.
 
-Every step, the store's start-up (which loads the graph's snapshot) and the write included, is
-timed through ``report``, so the steps shown add up to the run.
+Every step, the store's start (which loads the graph's snapshot), the write and the stop
+included, is timed through ``report``, so the steps shown add up to the run.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 
 from analytics.config import AnalysisConfig
@@ -25,7 +25,9 @@ from linkscope.settings import Settings
 
 STORE_START = "start the graph store (loads its snapshot)"
 WRITER_LOCK = "wait for the writer lock"
+PREPARE = "settings, window, previous groups"
 WRITE = "write results"
+STORE_STOP = "stop the graph store (saves its snapshot)"
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,18 @@ def _step(name: str, report: Step | None) -> Iterator[None]:
         report(name, time.perf_counter() - started)
 
 
+@contextmanager
+def _entered(
+    context: AbstractContextManager[None], name: str, report: Step | None
+) -> Iterator[None]:
+    """Inside ``context``, with the time it took to enter reported as a step."""
+    started = time.perf_counter()
+    with context:
+        if report is not None:
+            report(name, time.perf_counter() - started)
+        yield
+
+
 def run_analysis(
     settings: Settings,
     cfg: AnalysisConfig | None = None,
@@ -70,21 +84,25 @@ def run_analysis(
     """Analyse and write back with ``cfg``; without one, with the settings of the current
     results (the ones the last ``analyze --config`` gave), else the defaults."""
     started = time.perf_counter()
-    with ExitStack() as stack:
-        with _step(STORE_START, report):
-            graph = stack.enter_context(open_store(settings=settings))
-        with _step(WRITER_LOCK, report):
-            stack.enter_context(graph.exclusive_writer())
-        cfg = cfg or stored_config(graph) or AnalysisConfig()
-        events = events_for(graph, settings)
-        window = resolve_window(
-            events,
-            window=span.window,
-            since=span.since,
-            until=span.until,
-            default_days=cfg.assessment.window_days,
-        )
-        analysis = analyze(graph, cfg, previous_groups(graph), report, events=events, window=window)
-        with _step(WRITE, report):
-            run_id = write_analysis(graph, analysis, cfg)
+    with _step(STORE_START, report):
+        graph = open_store(settings=settings)
+    try:
+        with _entered(graph.exclusive_writer(), WRITER_LOCK, report):
+            with _step(PREPARE, report):
+                cfg = cfg or stored_config(graph) or AnalysisConfig()
+                events = events_for(graph, settings)
+                window = resolve_window(
+                    events,
+                    window=span.window,
+                    since=span.since,
+                    until=span.until,
+                    default_days=cfg.assessment.window_days,
+                )
+                previous = previous_groups(graph)
+            analysis = analyze(graph, cfg, previous, report, events=events, window=window)
+            with _step(WRITE, report):
+                run_id = write_analysis(graph, analysis, cfg)
+    finally:
+        with _step(STORE_STOP, report):
+            graph.close()
     return RunResult(run_id, time.perf_counter() - started, cfg, analysis)
