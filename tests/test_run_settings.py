@@ -144,5 +144,6 @@ def test_a_run_started_over_http_uses_the_current_settings_or_the_given_ones(sit
     given = {"assessment": {"resolution": 0.8}}
     assert site.run({"config": given}) == AnalysisConfig.model_validate(given).digest()
     assert site.run() == AnalysisConfig.model_validate(given).digest()
-    refused = site.http.post("/v1/runs", json={"config": {"linkage": {"no_such": 1}}})
-    assert refused.status_code == 422, refused.text
+    for wrong in ({"linkage": {"no_such": 1}}, {"assessment": {"history_runs": False}}):
+        refused = site.http.post("/v1/runs", json={"config": wrong})
+        assert refused.status_code == 422, refused.text
