@@ -9,6 +9,8 @@ FROM ${PYTHON_IMAGE} AS builder
 WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY linkscope ./linkscope
+COPY cli ./cli
+COPY synth ./synth
 COPY ingest ./ingest
 COPY graph ./graph
 COPY events ./events

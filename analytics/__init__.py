@@ -1,1 +1,2 @@
-"""Detection and assessment over projections read from the graph (issue: detection)."""
+"""Detection and assessment over projections read from the graph and the event store; one
+run (``analytics.pipeline``) writes its results back into the graph."""

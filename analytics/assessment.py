@@ -59,6 +59,18 @@ class GroupAssessment:
     parents: tuple[str, ...] = ()
 
 
+@dataclass
+class _Case:
+    """A group while it is assessed: what the clauses have found so far."""
+
+    members: list[int]
+    inside: set[int]
+    linked: bool  # at least half the members strongly linked to another member
+    scores: dict[str, float] = field(default_factory=dict)
+    reasons: list[str] = field(default_factory=list)
+    evidence: dict[str, Any] = field(default_factory=dict)
+
+
 class Assessor:
     def __init__(self, accounts: Accounts, findings: Findings, cfg: AnalysisConfig) -> None:
         self.accounts = accounts
@@ -95,105 +107,32 @@ class Assessor:
         inside = set(members)
         links, identifiers, best = self._links(members, inside)
         linked_members = sum(1 for m in members if best.get(m, 0.0) >= cfg.linked_min)
-        linked = linked_members * 2 >= len(members)
-        bonus = cfg.linked_bonus if linked else 0.0
-        scores: dict[str, float] = {}
-        reasons: list[str] = []
-        evidence: dict[str, Any] = {"links": links}
-        evidence["trading_among_members"] = {"trades": trades_among, "quote": round(quote_among, 2)}
-
-        wash = [w for w in self._wash(members) if sum(m in inside for m in w.members) >= 2]
-        if wash:
-            occurrences = sum(w.occurrences for w in wash)
-            scores["wash_trading"] = min(
-                1.0, min(1.0, cfg.wash_base + cfg.wash_per_occurrence * occurrences) + bonus
-            )
-            volume = sum(w.quote for w in wash)
-            reasons.append(
-                f"{len(wash)} wash set(s): {occurrences} completed trade cycle(s), "
-                f"quote volume {volume:,.2f}, members' net positions back to about zero"
-            )
-            evidence["wash"] = [self._wash_evidence(w) for w in wash]
-
-        sync = [p for m in members for p in self.sync_of.get(m, []) if p.b in inside]
-        if sync:
-            episodes = max(p.episodes for p in sync)
-            covered = {m for p in sync for m in (p.a, p.b)}
-            scores["coordinated_trading"] = min(
-                1.0, cfg.sync_base + cfg.sync_per_episode * min(episodes, 10) + bonus
-            )
-            reasons.append(
-                f"{len(covered)} members traded the same symbol and side within "
-                f"{self.cfg.trading.sync_window_ms / 1000:g}s of each other up to {episodes} times "
-                f"(expected by chance: {max(p.expected for p in sync):.3f})"
-            )
-            evidence["synchronized"] = [
-                {
-                    "a": self.name(p.a),
-                    "b": self.name(p.b),
-                    "episodes": p.episodes,
-                    "expected": round(p.expected, 6),
-                    "examples": [
-                        {"symbol": s, "side": side, "ts_a": ta, "ts_b": tb}
-                        for s, side, ta, tb in p.examples
-                    ],
-                }
-                for p in sorted(sync, key=lambda p: (p.a, p.b))
-            ]
-
-        relations = [r for m in members for r in self.relation_of.get(m, []) if r.b in inside]
-        if relations and "wash_trading" not in scores and linked:
-            scores["wash_trading"] = cfg.relation_score
-            reasons.append(
-                "linked members trade with each other in concentration "
-                f"({sum(r.trades for r in relations)} trades) without completed cycles"
-            )
-        if relations:
-            evidence["relations"] = [
-                {
-                    "a": self.name(r.a),
-                    "b": self.name(r.b),
-                    "trades": r.trades,
-                    "quote": round(r.quote, 2),
-                    "share_of_a": round(r.share_a, 4),
-                    "share_of_b": round(r.share_b, 4),
-                }
-                for r in sorted(relations, key=lambda r: (r.a, r.b))
-            ]
-
-        member_flags = [f for m in members for f in self.flags_of.get(m, [])]
-        for flag in member_flags:
-            scores[flag.clause] = max(scores.get(flag.clause, 0.0), flag.score)
-        if member_flags:
-            evidence["member_flags"] = [
-                {"account": self.name(f.account), "clause": f.clause, "score": round(f.score, 4)}
-                for f in member_flags
-            ]
-            reasons.append(
-                "member findings: "
-                + ", ".join(sorted({f"{f.clause} ({self.name(f.account)})" for f in member_flags}))
-            )
-
+        case = _Case(members, inside, linked=linked_members * 2 >= len(members))
+        case.evidence["links"] = links
+        case.evidence["trading_among_members"] = {
+            "trades": trades_among,
+            "quote": round(quote_among, 2),
+        }
+        wash = self._wash_trading(case)
+        self._coordinated_trading(case)
+        self._concentrated_relations(case)
+        self._member_findings(case)
         history, prior = self._history(members, inside, last_activity)
         if history:
-            evidence["history"] = history
+            case.evidence["history"] = history
         if self.f.data_gaps:
-            evidence["data_gaps"] = list(self.f.data_gaps)
-        score = round(combine(scores.values()), 4)
-        if score >= cfg.violation_score:
-            verdict = "violation"
-        elif score >= cfg.suspected_score:
-            verdict = "suspected"
-        else:
-            verdict = "cleared"
-            reasons.append(self._cleared_reason(links, trades_among))
-        clauses = sorted(scores) if verdict != "cleared" else []
+            case.evidence["data_gaps"] = list(self.f.data_gaps)
+        score = round(combine(case.scores.values()), 4)
+        verdict = self._verdict(score)
+        if verdict == "cleared":
+            case.reasons.append(self._cleared_reason(links, trades_among))
+        clauses = sorted(case.scores) if verdict != "cleared" else []
         action = self._action(verdict, clauses, prior, quote_among)
         if prior:
-            reasons.append(
+            case.reasons.append(
                 f"repeat: earlier enforcement up to '{_rank_name(prior)}' on members or linked accounts"
             )
-        evidence["score_parts"] = {c: round(s, 4) for c, s in sorted(scores.items())}
+        case.evidence["score_parts"] = {c: round(v, 4) for c, v in sorted(case.scores.items())}
         trades = sorted({t for w in wash for t in w.evidence.tolist()})
         return GroupAssessment(
             members,
@@ -202,11 +141,118 @@ class Assessor:
             score,
             clauses,
             action,
-            reasons,
-            evidence,
+            case.reasons,
+            case.evidence,
             identifiers,
             trades,
         )
+
+    # -- one function per clause: each adds its score, reason and evidence to the case ------
+    def _bonus(self, case: _Case) -> float:
+        """Linked members make joint trading findings count more."""
+        return self.cfg.assessment.linked_bonus if case.linked else 0.0
+
+    def _wash_trading(self, case: _Case) -> list[WashSet]:
+        """Completed trade cycles among members; returns the wash sets (their trades are
+        evidence)."""
+        cfg = self.cfg.assessment
+        wash = [
+            w for w in self._wash(case.members) if sum(m in case.inside for m in w.members) >= 2
+        ]
+        if not wash:
+            return wash
+        occurrences = sum(w.occurrences for w in wash)
+        case.scores["wash_trading"] = min(
+            1.0,
+            min(1.0, cfg.wash_base + cfg.wash_per_occurrence * occurrences) + self._bonus(case),
+        )
+        volume = sum(w.quote for w in wash)
+        case.reasons.append(
+            f"{len(wash)} wash set(s): {occurrences} completed trade cycle(s), "
+            f"quote volume {volume:,.2f}, members' net positions back to about zero"
+        )
+        case.evidence["wash"] = [self._wash_evidence(w) for w in wash]
+        return wash
+
+    def _coordinated_trading(self, case: _Case) -> None:
+        """Members trading the same symbol and side at about the same time, beyond chance."""
+        cfg = self.cfg.assessment
+        sync = [p for m in case.members for p in self.sync_of.get(m, []) if p.b in case.inside]
+        if not sync:
+            return
+        episodes = max(p.episodes for p in sync)
+        covered = {m for p in sync for m in (p.a, p.b)}
+        case.scores["coordinated_trading"] = min(
+            1.0, cfg.sync_base + cfg.sync_per_episode * min(episodes, 10) + self._bonus(case)
+        )
+        case.reasons.append(
+            f"{len(covered)} members traded the same symbol and side within "
+            f"{self.cfg.trading.sync_window_ms / 1000:g}s of each other up to {episodes} times "
+            f"(expected by chance: {max(p.expected for p in sync):.3f})"
+        )
+        case.evidence["synchronized"] = [
+            {
+                "a": self.name(p.a),
+                "b": self.name(p.b),
+                "episodes": p.episodes,
+                "expected": round(p.expected, 6),
+                "examples": [
+                    {"symbol": s, "side": side, "ts_a": ta, "ts_b": tb}
+                    for s, side, ta, tb in p.examples
+                ],
+            }
+            for p in sorted(sync, key=lambda p: (p.a, p.b))
+        ]
+
+    def _concentrated_relations(self, case: _Case) -> None:
+        """Linked members trading with each other in concentration, without completed cycles:
+        wash trading at a lower score."""
+        relations = [
+            r for m in case.members for r in self.relation_of.get(m, []) if r.b in case.inside
+        ]
+        if not relations:
+            return
+        if "wash_trading" not in case.scores and case.linked:
+            case.scores["wash_trading"] = self.cfg.assessment.relation_score
+            case.reasons.append(
+                "linked members trade with each other in concentration "
+                f"({sum(r.trades for r in relations)} trades) without completed cycles"
+            )
+        case.evidence["relations"] = [
+            {
+                "a": self.name(r.a),
+                "b": self.name(r.b),
+                "trades": r.trades,
+                "quote": round(r.quote, 2),
+                "share_of_a": round(r.share_a, 4),
+                "share_of_b": round(r.share_b, 4),
+            }
+            for r in sorted(relations, key=lambda r: (r.a, r.b))
+        ]
+
+    def _member_findings(self, case: _Case) -> None:
+        """Single-account clauses (spoofing, bots, self-matching, limits) of the members."""
+        member_flags = [f for m in case.members for f in self.flags_of.get(m, [])]
+        if not member_flags:
+            return
+        for flag in member_flags:
+            case.scores[flag.clause] = max(case.scores.get(flag.clause, 0.0), flag.score)
+        case.evidence["member_flags"] = [
+            {"account": self.name(f.account), "clause": f.clause, "score": round(f.score, 4)}
+            for f in member_flags
+        ]
+        case.reasons.append(
+            "member findings: "
+            + ", ".join(sorted({f"{f.clause} ({self.name(f.account)})" for f in member_flags}))
+        )
+
+    def _verdict(self, score: float) -> str:
+        cfg = self.cfg.assessment
+        if score >= cfg.violation_score:
+            return "violation"
+        if score >= cfg.suspected_score:
+            return "suspected"
+        return "cleared"
 
     # -- pieces -----------------------------------------------------------------
     def _links(

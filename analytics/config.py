@@ -17,7 +17,9 @@ from linkscope.errors import ConfigError
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Strict: a setting of the wrong type is refused, not coerced (``false`` is no count and
+    # "5" no number), in a config file and in the body of POST /v1/runs alike.
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 class LinkageConfig(_Section):

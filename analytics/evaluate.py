@@ -41,13 +41,14 @@ class Evaluation:
     misses: list[str] = field(default_factory=list)
 
     @staticmethod
-    def rate(pair: tuple[int, int]) -> float:
-        return pair[0] / pair[1] if pair[1] else 1.0
+    def rate(pair: tuple[int, int]) -> float | None:
+        """hit / of; None for 0 of 0 (nothing to find is neither all found nor none)."""
+        return pair[0] / pair[1] if pair[1] else None
 
     def as_dict(self) -> dict[str, Any]:
         def table(d: dict[str, tuple[int, int]]) -> dict[str, Any]:
             return {
-                k: {"hit": v[0], "of": v[1], "rate": round(self.rate(v), 4)} for k, v in d.items()
+                k: {"hit": v[0], "of": v[1], "rate": _rounded(self.rate(v))} for k, v in d.items()
             }
 
         return {
@@ -58,6 +59,10 @@ class Evaluation:
             "account_flags": table(self.flags),
             "misses": self.misses,
         }
+
+
+def _rounded(rate: float | None) -> float | None:
+    return None if rate is None else round(rate, 4)
 
 
 def read_labels(truth_dir: Path) -> list[dict[str, str]]:

@@ -108,46 +108,13 @@ def analyze(
         )
         flags.sort(key=lambda f: (f.account, f.clause))
     with _timed(t, "communities", report):
-        wash_edges: dict[tuple[int, int], float] = {}
-        for w in wash:
-            for i, a in enumerate(w.members):
-                for b in w.members[i + 1 :]:
-                    wash_edges[(a, b)] = cfg.wash.link_weight
-        edges = combined_edges(
-            link_weights,
-            {(r.a, r.b): r.weight for r in relations},
-            {(p.a, p.b): p.weight for p in sync},
-            wash_edges,
-        )
+        edges = _edges(link_weights, relations, sync, wash, cfg)
         groups = detect_groups(
             n, edges, resolution=cfg.assessment.resolution, seed=cfg.assessment.seed
         )
     with _timed(t, "assessment", report):
-        index = trading.TradeIndex(trades, n)
-        in_groups = {m for g in groups for m in g}
-        for p in sync:
-            if p.a in in_groups:
-                p.examples.extend(trading.sync_examples(index, p, cfg.trading.sync_window_ms))
         findings = Findings(links, relations, sync, wash, flags, sanctions, gaps)
-        assessor = Assessor(accounts, findings, cfg)
-        among_trades, among_quote = _trading_among(trades, groups, n)
-        last_trade = np.zeros(n, dtype=np.int64)
-        np.maximum.at(last_trade, trades.seller, trades.ts)
-        np.maximum.at(last_trade, trades.buyer, trades.ts)
-        assessed = [
-            assessor.assess(
-                g, float(among_quote[i]), int(among_trades[i]), int(last_trade[g].max())
-            )
-            for i, g in enumerate(groups)
-        ]
-        lineage = assign_ids(
-            [[accounts.ids[m] for m in g.members] for g in assessed],
-            previous or {},
-            cfg.assessment.stable_id_jaccard,
-        )
-        for g, lin in zip(assessed, lineage, strict=True):
-            g.group_id, g.lineage, g.parents = lin.group_id, lin.kind, lin.parents
-        assessed.sort(key=lambda g: g.group_id)
+        assessed = _assess(accounts, trades, groups, findings, cfg, previous or {})
     counts = {
         "accounts": n,
         "trades": len(trades),
@@ -173,6 +140,64 @@ def _read_graph_side(
         projection.read_transfers(store, accounts),
         projection.read_sanctions(store, accounts),
     )
+
+
+def _edges(
+    link_weights: dict[tuple[int, int], float],
+    relations: list[trading.Relation],
+    sync: list[trading.SyncPair],
+    wash: list[cycles.WashSet],
+    cfg: AnalysisConfig,
+) -> dict[tuple[int, int], float]:
+    """The weighted account graph the communities are found in: linkage, trading relations,
+    synchronized pairs, and every pair of a wash set."""
+    wash_edges: dict[tuple[int, int], float] = {}
+    for w in wash:
+        for i, a in enumerate(w.members):
+            for b in w.members[i + 1 :]:
+                wash_edges[(a, b)] = cfg.wash.link_weight
+    return combined_edges(
+        link_weights,
+        {(r.a, r.b): r.weight for r in relations},
+        {(p.a, p.b): p.weight for p in sync},
+        wash_edges,
+    )
+
+
+def _assess(
+    accounts: Accounts,
+    trades: Trades,
+    groups: list[list[int]],
+    findings: Findings,
+    cfg: AnalysisConfig,
+    previous: dict[str, frozenset[str]],
+) -> list[GroupAssessment]:
+    """Assess each group, with examples of its synchronized trading, and give it a stable id
+    (carried over from the previous run's group it continues)."""
+    n = len(accounts)
+    index = trading.TradeIndex(trades, n)
+    in_groups = {m for g in groups for m in g}
+    for p in findings.sync:
+        if p.a in in_groups:
+            p.examples.extend(trading.sync_examples(index, p, cfg.trading.sync_window_ms))
+    assessor = Assessor(accounts, findings, cfg)
+    among_trades, among_quote = _trading_among(trades, groups, n)
+    last_trade = np.zeros(n, dtype=np.int64)
+    np.maximum.at(last_trade, trades.seller, trades.ts)
+    np.maximum.at(last_trade, trades.buyer, trades.ts)
+    assessed = [
+        assessor.assess(g, float(among_quote[i]), int(among_trades[i]), int(last_trade[g].max()))
+        for i, g in enumerate(groups)
+    ]
+    lineage = assign_ids(
+        [[accounts.ids[m] for m in g.members] for g in assessed],
+        previous,
+        cfg.assessment.stable_id_jaccard,
+    )
+    for g, lin in zip(assessed, lineage, strict=True):
+        g.group_id, g.lineage, g.parents = lin.group_id, lin.kind, lin.parents
+    assessed.sort(key=lambda g: g.group_id)
+    return assessed
 
 
 def _trading_among(

@@ -46,83 +46,16 @@ def write_analysis(store: GraphBackend, analysis: Analysis, cfg: AnalysisConfig)
         },
     )
     trade_nodes = _resolve_evidence(store, analysis)
-    accounts = analysis.accounts
-    groups = analysis.groups
-    before = {str(r[0]): r[1:] for r in store.read(rs.CURRENT_ASSESSMENTS).rows}
-    changed_at = [_changed_at(g, before.get(g.group_id), now) for g in groups]
-    for start in range(0, len(groups), CHUNK):
-        chunk = groups[start : start + CHUNK]
-        store.run(
-            rs.CREATE_GROUPS,
-            {
-                "run_id": run_id,
-                "assessed_at": now,
-                "changed_at": changed_at[start : start + CHUNK],
-                "quote": [g.evidence["trading_among_members"]["quote"] for g in chunk],
-                "members_preview": [[accounts.ids[m] for m in g.members[:10]] for g in chunk],
-                "group_id": [g.group_id for g in chunk],
-                "verdict": [g.verdict for g in chunk],
-                "score": [g.score for g in chunk],
-                "clauses": [g.clauses for g in chunk],
-                "recommended_action": [g.action for g in chunk],
-                "member_count": [len(g.members) for g in chunk],
-                "reasons": [g.reasons for g in chunk],
-                "evidence": [dumps(g.evidence) for g in chunk],
-                "lineage": [g.lineage for g in chunk],
-                "parents": [list(g.parents) for g in chunk],
-                "member_nodes": [[int(accounts.node_ids[m]) for m in g.members] for g in chunk],
-                "member_roles": [[g.roles[m] for m in g.members] for g in chunk],
-            },
-        )
-    rows: list[tuple[str, int, str, float, str]] = []
-    for g in groups:
-        rows.extend(
-            (g.group_id, node, kind, weight, why) for node, kind, weight, why in g.identifiers
-        )
-        rows.extend(
-            (
-                g.group_id,
-                trade_nodes[t],
-                "wash_trade",
-                1.0,
-                "trade in a completed wash cycle",
-            )
-            for t in g.trades
-        )
-    for start in range(0, len(rows), CHUNK * 4):
-        part = rows[start : start + CHUNK * 4]
-        store.run(
-            rs.CREATE_GROUP_EVIDENCE,
-            {
-                "run_id": run_id,
-                "group_id": [r[0] for r in part],
-                "node": [r[1] for r in part],
-                "kind": [r[2] for r in part],
-                "weight": [r[3] for r in part],
-                "why": [r[4] for r in part],
-            },
-        )
-    flags = analysis.flags
-    for start in range(0, len(flags), CHUNK):
-        batch = flags[start : start + CHUNK]
-        store.run(
-            rs.CREATE_FLAGS,
-            {
-                "run_id": run_id,
-                "node": [int(accounts.node_ids[f.account]) for f in batch],
-                "account_id": [accounts.ids[f.account] for f in batch],
-                "clause": [f.clause for f in batch],
-                "score": [round(f.score, 4) for f in batch],
-                "evidence": [dumps(f.evidence) for f in batch],
-            },
-        )
+    _write_groups(store, run_id, analysis, now)
+    _write_group_evidence(store, run_id, analysis.groups, trade_nodes)
+    _write_flags(store, run_id, analysis)
     store.run(
         rs.SWITCH_CURRENT,
         {
             "run_id": run_id,
             "finished_at": int(time.time() * 1000),
-            "groups": len(groups),
-            "flags": len(flags),
+            "groups": len(analysis.groups),
+            "flags": len(analysis.flags),
         },
     )
     _prune(store, run_id, cfg.assessment.history_runs)
@@ -306,6 +239,92 @@ def _write_order_days(store: GraphBackend, rows: list[dict[str, Any]], analysis:
                 "stats": [
                     {k: v for k, v in r.items() if k not in skip and v is not None} for r in part
                 ],
+            },
+        )
+
+
+def _write_groups(store: GraphBackend, run_id: str, analysis: Analysis, now: int) -> None:
+    """Group nodes with their assessment, and MEMBER_OF for each member (not yet current)."""
+    accounts = analysis.accounts
+    groups = analysis.groups
+    before = {str(r[0]): r[1:] for r in store.read(rs.CURRENT_ASSESSMENTS).rows}
+    changed_at = [_changed_at(g, before.get(g.group_id), now) for g in groups]
+    for start in range(0, len(groups), CHUNK):
+        chunk = groups[start : start + CHUNK]
+        store.run(
+            rs.CREATE_GROUPS,
+            {
+                "run_id": run_id,
+                "assessed_at": now,
+                "changed_at": changed_at[start : start + CHUNK],
+                "quote": [g.evidence["trading_among_members"]["quote"] for g in chunk],
+                "members_preview": [[accounts.ids[m] for m in g.members[:10]] for g in chunk],
+                "group_id": [g.group_id for g in chunk],
+                "verdict": [g.verdict for g in chunk],
+                "score": [g.score for g in chunk],
+                "clauses": [g.clauses for g in chunk],
+                "recommended_action": [g.action for g in chunk],
+                "member_count": [len(g.members) for g in chunk],
+                "reasons": [g.reasons for g in chunk],
+                "evidence": [dumps(g.evidence) for g in chunk],
+                "lineage": [g.lineage for g in chunk],
+                "parents": [list(g.parents) for g in chunk],
+                "member_nodes": [[int(accounts.node_ids[m]) for m in g.members] for g in chunk],
+                "member_roles": [[g.roles[m] for m in g.members] for g in chunk],
+            },
+        )
+
+
+def _write_group_evidence(
+    store: GraphBackend, run_id: str, groups: list[GroupAssessment], trade_nodes: dict[int, int]
+) -> None:
+    """EVIDENCE from each group to the identifiers and wash trades its verdict rests on, with
+    the weight and the reason the assessment gave them (the API shows these)."""
+    rows: list[tuple[str, int, str, float, str]] = []
+    for g in groups:
+        rows.extend(
+            (g.group_id, node, kind, weight, why) for node, kind, weight, why in g.identifiers
+        )
+        rows.extend(
+            (
+                g.group_id,
+                trade_nodes[t],
+                "wash_trade",
+                1.0,
+                "trade in a completed wash cycle",
+            )
+            for t in g.trades
+        )
+    for start in range(0, len(rows), CHUNK * 4):
+        part = rows[start : start + CHUNK * 4]
+        store.run(
+            rs.CREATE_GROUP_EVIDENCE,
+            {
+                "run_id": run_id,
+                "group_id": [r[0] for r in part],
+                "node": [r[1] for r in part],
+                "kind": [r[2] for r in part],
+                "weight": [r[3] for r in part],
+                "why": [r[4] for r in part],
+            },
+        )
+
+
+def _write_flags(store: GraphBackend, run_id: str, analysis: Analysis) -> None:
+    """Flag nodes of single-account findings, linked from their accounts."""
+    accounts = analysis.accounts
+    flags = analysis.flags
+    for start in range(0, len(flags), CHUNK):
+        batch = flags[start : start + CHUNK]
+        store.run(
+            rs.CREATE_FLAGS,
+            {
+                "run_id": run_id,
+                "node": [int(accounts.node_ids[f.account]) for f in batch],
+                "account_id": [accounts.ids[f.account] for f in batch],
+                "clause": [f.clause for f in batch],
+                "score": [round(f.score, 4) for f in batch],
+                "evidence": [dumps(f.evidence) for f in batch],
             },
         )
 

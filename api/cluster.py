@@ -3,7 +3,7 @@ inline, so it works offline and loads nothing from anywhere.
 
 pyvis' own template links Bootstrap from a CDN, so the page is rendered here from pyvis' data
 with a small template. Node and edge lists are filled directly: ``Network.add_node`` scans the
-whole list on every call (quadratic; 20k nodes take minutes, per shared/perf-notes.md).
+whole list on every call (quadratic: 20k nodes take minutes).
 Styles live in vis ``groups`` (one per node kind), so nodes added later by the UI (expanding an
 account, Cypher results) look the same without styling code in the browser.
 """
@@ -16,10 +16,16 @@ import html
 import json
 import math
 from functools import lru_cache
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
+import pyvis
 from pyvis.network import Network
+
+from api.schemas import GroupDetail, Neighborhood
+from graph import api_statements as q
+from graph.backend import GraphBackend
 
 GROUP_STYLES: dict[str, dict[str, Any]] = {
     "violation": {"shape": "dot", "color": {"background": "#d64545", "border": "#8a1f1f"}},
@@ -74,10 +80,16 @@ def build(nodes: list[dict[str, Any]], edges: list[dict[str, Any]]) -> Network:
     return net
 
 
+@lru_cache(maxsize=4)
+def _template(name: str) -> str:
+    """The page's own parts, package data beside this module: the HTML shell, its style and
+    its fixed start-up script (whose hash is in the CSP; messages come from the embedding page
+    only)."""
+    return (files("api") / "templates" / name).read_text(encoding="utf-8")
+
+
 @lru_cache(maxsize=1)
 def _vis_assets() -> tuple[str, str]:
-    import pyvis
-
     lib = Path(pyvis.__file__).resolve().parent / "lib" / "vis-9.1.2"
     return (lib / "vis-network.min.js").read_text(encoding="utf-8"), (
         lib / "vis-network.css"
@@ -104,11 +116,11 @@ def render(net: Network, title: str) -> str:
     nodes, edges, _, _, _, opts = net.get_network_data()
     data = {"nodes": nodes, "edges": edges,
             "options": json.loads(opts) if isinstance(opts, str) else opts}  # fmt: skip
-    return PAGE.format(
+    return _template("cluster.html").format(
         title=html.escape(title, quote=True),
-        style=css + PAGE_CSS,
+        style=css + _template("cluster.css"),
         js=js,
-        boot=BOOT,
+        boot=_template("cluster.js"),
         data=_json(data),
     )
 
@@ -116,7 +128,8 @@ def render(net: Network, title: str) -> str:
 def inline_hashes() -> dict[str, list[str]]:
     """CSP source expressions of the page's inline script and style elements."""
     js, css = _vis_assets()
-    return {"script": [_sha256(js), _sha256(BOOT)], "style": [_sha256(css + PAGE_CSS)]}
+    boot, style = _template("cluster.js"), css + _template("cluster.css")
+    return {"script": [_sha256(js), _sha256(boot)], "style": [_sha256(style)]}
 
 
 def _sha256(text: str) -> str:
@@ -130,15 +143,16 @@ def account_node(account_id: str, group: str, title: str, size: float = 18) -> d
 
 
 def identifier_node(
-    label: str, key: str, shared_by: int, specificity: float, why: str
+    label: str, key: str, shared_by: int, weight: float, why: str
 ) -> dict[str, Any]:
+    """An identifier the run cited, sized and labelled by the weight the run gave it."""
     short = key if len(key) <= 22 else key[:20] + "…"
     return {
         "id": f"{label}:{key}",
         "label": short,
         "group": LABEL_GROUP.get(label, "other"),
-        "size": 8 + 22 * specificity,
-        "title": f"{label} {key}\nshared by {shared_by} accounts, specificity {specificity:.2f}\n{why}",
+        "size": 8 + 22 * weight,
+        "title": f"{label} {key}\nshared by {shared_by} accounts, evidence weight {weight:.2f}\n{why}",
         "key": key,
         "kind": label,
     }
@@ -148,62 +162,10 @@ def volume_width(quote: float) -> float:
     return 1.0 + min(9.0, math.log10(1.0 + max(quote, 0.0)))
 
 
-PAGE_CSS = """
-html, body { margin: 0; height: 100%; font-family: system-ui, sans-serif; }
-#net { position: absolute; inset: 0; }
-#status { position: absolute; left: 8px; bottom: 6px; font-size: 12px; color: #52606d; }
-"""
-
-# Fixed text: its hash is in the CSP. Messages are taken from the embedding page only.
-BOOT = """
-(function () {
-  var data = JSON.parse(document.getElementById("graph-data").textContent);
-  var nodes = new vis.DataSet(data.nodes);
-  var edges = new vis.DataSet(data.edges);
-  var started = performance.now();
-  var network = new vis.Network(document.getElementById("net"), {nodes: nodes, edges: edges}, data.options);
-  window.linkscopeNetwork = network;
-  function tell(message) { if (window.parent !== window) window.parent.postMessage(message, "*"); }
-  network.once("stabilizationIterationsDone", function () {
-    network.setOptions({physics: false});
-    var ms = Math.round(performance.now() - started);
-    document.body.dataset.stabilized = String(ms);
-    document.getElementById("status").textContent = nodes.length + " nodes, " + edges.length + " edges";
-    tell({type: "linkscope:stabilized", ms: ms, nodes: nodes.length, edges: edges.length});
-  });
-  network.on("click", function (params) {
-    if (!params.nodes.length) return;
-    var node = nodes.get(params.nodes[0]);
-    tell({type: "linkscope:node", id: node.id, kind: node.kind, key: node.key});
-  });
-  window.addEventListener("message", function (event) {
-    if (event.source !== window.parent) return;
-    var message = event.data || {};
-    if (message.type !== "linkscope:add") return;
-    nodes.update(message.nodes || []);
-    edges.update(message.edges || []);
-    tell({type: "linkscope:added", nodes: nodes.length, edges: edges.length});
-  });
-  tell({type: "linkscope:ready"});
-})();
-"""
-
-PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>{title}</title>
-<style>{style}</style>
-<script>{js}</script></head>
-<body><div id="net" role="img" aria-label="{title}"></div><div id="status">laying out…</div>
-<script type="application/json" id="graph-data">{data}</script>
-<script>{boot}</script></body></html>
-"""
-
-
-def group_graph(store: Any, detail: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Nodes and edges of a group's cluster view (``detail`` is a ``GroupDetail``)."""
-    from analytics.config import LinkageConfig
-    from analytics.linkage import specificity
-    from graph import api_statements as q
-
+def group_graph(
+    store: GraphBackend, detail: GroupDetail
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Nodes and edges of a group's cluster view."""
     members = [m.account_id for m in detail.members]
     nodes: list[dict[str, Any]] = []
     for m in detail.members:
@@ -213,13 +175,12 @@ def group_graph(store: Any, detail: Any) -> tuple[list[dict[str, Any]], list[dic
             title += "\nflags: " + ", ".join(m.flags)
         size = 26 if m.role == "controller_candidate" else 18
         nodes.append(account_node(m.account_id, group, title, size))
-    cfg = LinkageConfig()
+    # The weights and reasons the run stored on its EVIDENCE relationships: the picture shows
+    # what the verdict was made of, whatever the settings are today.
     idents: dict[int, str] = {}
     params = {"group_id": detail.group_id, "run_id": detail.run_id}
-    for node_id, label, key, _weight, why, shared in store.read(q.GROUP_IDENTIFIERS, params).rows:
-        kind = LABEL_GROUP.get(str(label), "other")
-        spec = specificity(int(shared), cfg, kind)
-        node = identifier_node(str(label), str(key), int(shared), spec, str(why or ""))
+    for node_id, label, key, weight, why, shared in store.read(q.GROUP_IDENTIFIERS, params).rows:
+        node = identifier_node(str(label), str(key), int(shared), float(weight), str(why or ""))
         idents[int(node_id)] = node["id"]
         nodes.append(node)
     edges: list[dict[str, Any]] = []
@@ -256,8 +217,8 @@ def group_graph(store: Any, detail: Any) -> tuple[list[dict[str, Any]], list[dic
     return nodes, edges
 
 
-def graph_items(hood: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Nodes and edges of a neighbourhood (``Neighborhood``) for the view."""
+def graph_items(hood: Neighborhood) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Nodes and edges of a neighbourhood for the view."""
     nodes = []
     for n in hood.nodes:
         if n.label == "Account":

@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass, field
 
 from analytics.config import AnalysisConfig
-from graph.store import open_store
+from analytics.pipeline import Span, run_analysis
 from linkscope.errors import Busy, LinkscopeError
 from linkscope.settings import Settings
 
@@ -32,7 +32,9 @@ class RunManager:
         self.active: RunState | None = None
         self.last: RunState | None = None
 
-    def start(self, cfg: AnalysisConfig) -> RunState:
+    def start(self, cfg: AnalysisConfig | None = None) -> RunState:
+        """Start a run with ``cfg``, or with the settings of the current results (as the
+        CLI's last ``analyze --config`` left them)."""
         with self._lock:
             if self.active is not None:
                 raise Busy("an analysis run is already in progress")
@@ -43,18 +45,13 @@ class RunManager:
         threading.Thread(target=self._run, args=(state, cfg), daemon=True, name="analysis").start()
         return state
 
-    def _run(self, state: RunState, cfg: AnalysisConfig) -> None:
-        from analytics.run import analyze
-        from analytics.writeback import previous_groups, write_analysis
-
+    def _run(self, state: RunState, cfg: AnalysisConfig | None) -> None:
         state.status = "running"
         try:
-            with open_store(settings=self.settings) as store, store.exclusive_writer():
-                analysis = analyze(
-                    store, cfg, previous_groups(store), lambda step, _s: state.steps.append(step)
-                )
-                state.status = "writing"
-                state.run_id = write_analysis(store, analysis, cfg)
+            result = run_analysis(
+                self.settings, cfg, Span(), lambda step, _s: state.steps.append(step)
+            )
+            state.run_id = result.run_id
             state.status = "current"
         except LinkscopeError as exc:
             state.status, state.error = "failed", str(exc)

@@ -124,8 +124,8 @@ class Identifier(_Out):
     uses: int = Field(description="Logins or funding events of this account with it.")
     shared_by: int = Field(description="Accounts using this identifier.")
     specificity: float = Field(
-        description="0..1: how much sharing it would say (1: this account's own or shared by a "
-        "few; 0: a hub such as a carrier NAT or VPN exit)."
+        description="0..1: how much sharing it would say under the current run's settings (1: "
+        "this account's own or shared by a few; 0: a hub such as a carrier NAT or VPN exit)."
     )
 
 

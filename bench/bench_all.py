@@ -42,7 +42,7 @@ from analytics.run import analyze
 from analytics.writeback import previous_groups, write_analysis
 from graph.falkor_embedded import AOF_MANIFEST, FalkorEmbedded
 from ingest.pipeline import ingest_directory
-from linkscope.synth import GeneratorConfig, generate
+from synth import GeneratorConfig, generate
 
 SIZES = {"XS": 2_000, "S": 10_000, "M": 100_000, "L": 1_000_000}
 TARGETS = {

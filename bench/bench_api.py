@@ -199,7 +199,7 @@ def main() -> None:
         [
             sys.executable,
             "-m",
-            "linkscope.cli",
+            "cli.main",
             "serve",
             "--port",
             str(port),

@@ -25,7 +25,7 @@ import pyarrow as pa
 from events.store import EventStore, connect
 from events.tables import DAY_MS, TRADES
 from ingest.pipeline import ingest_directory
-from linkscope.synth import GeneratorConfig, generate
+from synth import GeneratorConfig, generate
 
 SIZES = {"XS": 2_000, "S": 10_000, "M": 100_000}
 

@@ -26,7 +26,7 @@ from procmem import proc_mb
 
 from graph.falkor_embedded import FalkorEmbedded
 from ingest.pipeline import ingest_directory
-from linkscope.synth import GeneratorConfig, generate
+from synth import GeneratorConfig, generate
 
 SIZES = {"XS": 2_000, "S": 10_000, "M": 100_000, "L": 1_000_000}
 

@@ -22,7 +22,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from api import cluster
-from tests.browser import chromium
+from testing.browser import chromium
 
 
 def synthetic(n: int, seed: int = 7) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:

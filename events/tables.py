@@ -1,12 +1,13 @@
 """What the event store holds: one Arrow schema per table, its key and its time column.
 
-The column names and meanings are the contract's (shared/data-contract.md); times are UTC epoch
-milliseconds, as in the graph. Any engine that reads Parquet (DuckDB, Spark, Polars, pyarrow)
+The column names and meanings are the contract's (``ingest/contract.py``, docs/ingest.md);
+times are UTC epoch milliseconds, as in the graph. Any engine that reads Parquet (DuckDB, Spark, Polars, pyarrow)
 reads these files without linkscope.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 import pyarrow as pa
@@ -107,12 +108,8 @@ TABLES = {t.name: t for t in (TRADES, ORDERS, ORDER_DAYS)}
 
 def day_name(day: int) -> str:
     """Partition folder name of a UTC day number (days since 1970-01-01)."""
-    import datetime as dt
-
     return "day=" + (dt.date(1970, 1, 1) + dt.timedelta(days=day)).isoformat()
 
 
 def day_number(name: str) -> int:
-    import datetime as dt
-
     return (dt.date.fromisoformat(name.removeprefix("day=")) - dt.date(1970, 1, 1)).days

@@ -45,4 +45,31 @@ def inventory(store: GraphBackend) -> dict[str, Any]:
         "MATCH (r:IngestRun) RETURN r.run_id AS run_id, r.status AS status, r.summary AS summary, "
         "r.started_at AS started_at ORDER BY r.started_at DESC LIMIT 5"
     ).records()
-    return {"store": store.description, "nodes": nodes, "relationships": rels, "runs": runs}
+    return {
+        "store": store.description,
+        "nodes": nodes,
+        "relationships": rels,
+        "runs": runs,
+        "analysis": analysis_results(store),
+    }
+
+
+def analysis_results(store: GraphBackend) -> dict[str, Any]:
+    """The latest analysis runs and what the current one found: groups per verdict, flags per
+    clause (empty before the first run)."""
+    runs = store.read(
+        "MATCH (r:AnalysisRun) RETURN r.run_id AS run_id, r.status AS status, "
+        "r.finished_at AS finished_at, r.groups AS groups, r.flags AS flags "
+        "ORDER BY r.started_at DESC LIMIT 5"
+    ).records()
+    verdicts = store.read(
+        "MATCH (g:Group {current: true}) RETURN g.verdict, count(g) ORDER BY g.verdict"
+    ).rows
+    clauses = store.read(
+        "MATCH (f:Flag {current: true}) RETURN f.clause, count(f) ORDER BY f.clause"
+    ).rows
+    return {
+        "runs": runs,
+        "groups": {str(v): int(n) for v, n in verdicts},
+        "flags": {str(c): int(n) for c, n in clauses},
+    }

@@ -8,11 +8,15 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+import neo4j
+import neo4j.exceptions as nx
+
 from graph.backend import GraphBackend, QueryResult
 from graph.dialect import Dialect
 from graph.guard import PROCEDURE_OPERATORS, PlanStep, normalise
 from graph.values import plain
 from linkscope.errors import (
+    ConfigError,
     QueryError,
     QueryMemoryExceeded,
     QueryTimeout,
@@ -22,8 +26,6 @@ from linkscope.errors import (
 
 
 def translate_error(exc: Exception) -> Exception:
-    import neo4j.exceptions as nx
-
     if isinstance(exc, nx.ServiceUnavailable | nx.SessionExpired | ConnectionError | OSError):
         return StoreUnavailable(f"Neo4j unreachable: {type(exc).__name__}")
     code = getattr(exc, "code", "") or ""
@@ -50,11 +52,7 @@ class Neo4jBackend(GraphBackend):
         self.url = url
         self.database = database
         if driver is None:
-            import neo4j
-
             if not password:
-                from linkscope.errors import ConfigError
-
                 raise ConfigError("LINKSCOPE_NEO4J_PASSWORD is required for a Neo4j store")
             driver = neo4j.GraphDatabase.driver(url, auth=(user, password))
         self._driver = driver
@@ -78,8 +76,6 @@ class Neo4jBackend(GraphBackend):
         timeout_ms: int | None,
         max_rows: int | None = None,
     ) -> QueryResult:
-        import neo4j
-
         query = neo4j.Query(cypher, timeout=(timeout_ms / 1000.0) if timeout_ms else None)
         mode = neo4j.READ_ACCESS if read else neo4j.WRITE_ACCESS
 
@@ -128,8 +124,6 @@ class Neo4jBackend(GraphBackend):
     def plan(
         self, cypher: str, params: Mapping[str, Any] | None = None, *, timeout_ms: int | None = None
     ) -> list[PlanStep]:
-        import neo4j
-
         query = neo4j.Query("EXPLAIN " + cypher, timeout=timeout_ms / 1000 if timeout_ms else None)
 
         def work(tx: Any) -> Any:

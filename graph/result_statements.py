@@ -110,3 +110,6 @@ MATCH (a) WHERE id(a) = $node[i]
 MERGE (y:Symbol {symbol: key})
 MERGE (a)-[d:ORDERS_ON {day: $day[i]}]->(y)
 SET d += $stats[i]"""
+
+# The settings the current results were made with: the API starts its runs with them.
+CURRENT_CONFIG = "MATCH (r:AnalysisRun {status: 'current'}) RETURN r.config"

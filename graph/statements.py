@@ -2,7 +2,7 @@
 
 Parameters are passed column-wise (``$trade_id[i]``, ``$ts[i]`` …) under
 ``UNWIND range(0, size($col) - 1) AS i``: FalkorDB parses a list of scalars per column several
-times faster than a list of maps (measured in bench/ingest.py), and Neo4j runs it unchanged.
+times faster than a list of maps (measured with bench/bench_ingest.py), and Neo4j runs it unchanged.
 Rows reach a node by internal id (``id(n)``, kept from its MERGE) instead of an index lookup.
 An indexed key is first bound with ``WITH i, $col[i] AS key``: FalkorDB's planner uses the
 index for a variable but scans the label for the expression ``$col[i]`` (16 s vs 0.07 s for

@@ -21,6 +21,8 @@ NEO4J_SCHEMES = ("bolt://", "bolt+s://", "bolt+ssc://", "neo4j://", "neo4j+s://"
 def open_store(url: str | None = None, settings: Settings | None = None) -> GraphBackend:
     settings = settings or get_settings()
     url = url or settings.store
+    # Each engine's module is imported only for a store that uses it: the embedded engine is
+    # an optional extra, and neither driver need load for the other store or for `--help`.
     if url.startswith("embedded:"):
         # falkordblite's module is redislite; without it the engine cannot start at all.
         if find_spec("redislite") is None:

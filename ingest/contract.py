@@ -1,4 +1,5 @@
-"""The input data contract (shared/data-contract.md, v1) as data: files, columns, keys, types."""
+"""The input data contract (v1) as data: files, columns, keys, types (described in
+docs/ingest.md)."""
 
 from __future__ import annotations
 

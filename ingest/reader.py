@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from linkscope.errors import InputError
 
@@ -313,8 +315,6 @@ def _csv_batches(
 
 
 def _open_parquet(path: Path) -> Any:
-    import pyarrow.parquet as pq
-
     try:
         return pq.ParquetFile(path)
     except Exception as exc:  # pyarrow raises several types for a damaged file
@@ -343,8 +343,6 @@ def _pylist(column: Any) -> tuple[list[Any], dict[int, str]]:
 
 
 def _parquet_batches(path: Path, batch_size: int) -> Iterator[Batch]:
-    import pyarrow as pa
-
     parquet = _open_parquet(path)
     names = _parquet_names(path, parquet)
     line = 1  # rows are numbered as the lines of the same data written as CSV with a header
@@ -373,8 +371,6 @@ def _parquet_batches(path: Path, batch_size: int) -> Iterator[Batch]:
 def count_rows(path: Path) -> int | None:
     """Row count for a progress bar where it is cheap to know (Parquet metadata)."""
     if path.name.endswith(".parquet"):
-        import pyarrow.parquet as pq
-
         try:
             return int(pq.ParquetFile(path).metadata.num_rows)
         except Exception:  # a damaged file is reported by the reader, not here

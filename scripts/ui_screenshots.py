@@ -16,8 +16,8 @@ sys.path.insert(0, str(ROOT))
 from api.keys import KeyStore  # noqa: E402
 from api.main import create_app  # noqa: E402
 from linkscope.settings import Settings  # noqa: E402
-from tests.api_server import serving  # noqa: E402
-from tests.browser import chromium  # noqa: E402
+from testing.api_server import serving  # noqa: E402
+from testing.browser import chromium  # noqa: E402
 
 
 def main() -> None:

@@ -17,7 +17,7 @@ import psutil
 import redis
 
 from graph.falkor_embedded import DB_FILENAME, FalkorEmbedded
-from tests.api_server import free_port
+from testing.api_server import free_port
 
 GROUP_ID = "G1"
 
@@ -112,7 +112,7 @@ class Served:
     def start(self, timeout_s: float = 60) -> None:
         env = {**os.environ, "LINKSCOPE_KEYS_FILE": str(self.keys_file)}
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "linkscope.cli", "serve", "--port", str(self.port),
+            [sys.executable, "-m", "cli.main", "serve", "--port", str(self.port),
              "--store", f"embedded:{self.store}"],
             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip

@@ -29,7 +29,7 @@ def analysed_graph(store_path: Path, name: str, work: Path, accounts: int, seed:
     from analytics.writeback import write_analysis
     from graph.falkor_embedded import FalkorEmbedded
     from ingest.pipeline import ingest_directory
-    from linkscope.synth.generator import GeneratorConfig, generate
+    from synth.generator import GeneratorConfig, generate
 
     generate(work / "data", GeneratorConfig(accounts=accounts, seed=seed, order_flow="light"))
     store = FalkorEmbedded(store_path, name)

@@ -73,7 +73,7 @@ def hostile_graph(store_path: Path, name: str, work: Path) -> tuple[Any, dict[st
     from analytics.writeback import write_analysis
     from graph.falkor_embedded import FalkorEmbedded
     from ingest.pipeline import ingest_directory
-    from linkscope.synth.generator import GeneratorConfig, generate
+    from synth.generator import GeneratorConfig, generate
 
     generate(work / "data", GeneratorConfig(accounts=400, seed=2, order_flow="light"))
     rename = dict(zip(_ring_accounts(work / "data" / "truth" / "labels.csv", len(HOSTILE_IDS)),

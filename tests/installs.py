@@ -24,7 +24,7 @@ from packaging.utils import canonicalize_name
 
 REPO = Path(__file__).resolve().parent.parent
 # What the wheel is built from (pyproject's packages and its readme); tests/ and bench/ are not.
-SOURCES = ("pyproject.toml", "README.md", "linkscope", "ingest", "graph", "events", "analytics",
+SOURCES = ("pyproject.toml", "README.md", "linkscope", "cli", "synth", "ingest", "graph", "events", "analytics",
            "api", "ui_static")  # fmt: skip
 
 

@@ -18,7 +18,7 @@ from analytics.run import analyze
 from analytics.writeback import previous_groups, write_analysis
 from graph.falkor_embedded import FalkorEmbedded
 from ingest.pipeline import ingest_directory
-from linkscope.synth.generator import GeneratorConfig, generate
+from synth.generator import GeneratorConfig, generate
 from tests.helpers import drop
 
 CFG = AnalysisConfig()

@@ -18,7 +18,7 @@ from api.keys import KeyStore
 from api.main import create_app
 from graph.falkor_embedded import FalkorEmbedded
 from linkscope.settings import Settings
-from tests.api_server import serving
+from testing.api_server import serving
 from tests.helpers import analysed_graph, drop
 
 ROLES = ("enforcement", "investigator", "analyst", "admin")

@@ -14,7 +14,7 @@ from api.main import create_app
 from graph.falkor_embedded import FalkorEmbedded
 from ingest.pipeline import ingest_directory
 from linkscope.settings import Settings
-from tests.api_server import serving
+from testing.api_server import serving
 from tests.helpers import small_dataset
 
 

@@ -13,7 +13,7 @@ from schemathesis.checks import positive_data_acceptance
 from api.keys import KeyStore
 from api.main import create_app
 from linkscope.settings import Settings
-from tests.api_server import serving
+from testing.api_server import serving
 from tests.helpers import analysed_graph, drop
 
 # The schema is the app's own; building the app opens nothing.

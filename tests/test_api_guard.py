@@ -26,7 +26,7 @@ from graph.backend import GraphBackend
 from graph.store import open_store
 from ingest.pipeline import ingest_directory
 from linkscope.settings import Settings
-from tests.api_server import serving
+from testing.api_server import serving
 from tests.helpers import small_dataset
 
 
@@ -227,7 +227,7 @@ def test_the_cli_refuses_them_too(site: Site) -> None:
     try:
         for query, _ in _outside_queries(listener.port)[:4]:
             done = subprocess.run(
-                [sys.executable, "-m", "linkscope.cli", "cypher", query],
+                [sys.executable, "-m", "cli.main", "cypher", query],
                 capture_output=True,
                 text=True,
                 env={

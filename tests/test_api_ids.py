@@ -17,7 +17,7 @@ from api.keys import KeyStore
 from api.main import create_app
 from graph.backend import GraphBackend
 from linkscope.settings import Settings
-from tests.api_server import serving
+from testing.api_server import serving
 from tests.helpers import drop
 from tests.hostile import HOSTILE_GROUP_ID, HOSTILE_IDS, hostile_graph
 

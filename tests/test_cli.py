@@ -6,18 +6,20 @@ import csv
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
-from linkscope.synth import GeneratorConfig, generate
+from synth import GeneratorConfig, generate
 from tests.helpers import small_dataset
 
-CLI = [sys.executable, "-m", "linkscope.cli"]
+CLI = [sys.executable, "-m", "cli.main"]
 
 
 def _run(args: list[str], store: Path, *, ok: bool = True) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "LINKSCOPE_STORE": f"embedded:{store}", "COLUMNS": "200"}
+    env = {**os.environ, "LINKSCOPE_STORE": f"embedded:{store}", "COLUMNS": "200",
+           "LINKSCOPE_KEYS_FILE": str(store.parent / "state" / "keys.json")}  # fmt: skip
     done = subprocess.run([*CLI, *args], capture_output=True, text=True, env=env, timeout=300)
     if ok:
         assert done.returncode == 0, done.stderr
@@ -132,6 +134,15 @@ def test_generator_is_seeded_and_keeps_truth_outside_input(tmp_path: Path) -> No
     } <= typologies
 
 
+def _steps_add_up(done: subprocess.CompletedProcess[str]) -> None:
+    """The steps shown, the store's start and the write included, make up the run's time."""
+    steps = dict(re.findall(r"^  (\S.*?) +(\d+\.\d+) s$", done.stderr, re.M))
+    shown = {"start the graph store (loads its snapshot)", "write results", "stop the graph store (saves its snapshot)"}
+    assert shown <= steps.keys(), steps
+    total = float(re.findall(r"analysis \S+ in (\d+\.\d+) s", done.stdout)[0])
+    assert sum(map(float, steps.values())) >= 0.9 * total - 0.2, (steps, total)
+
+
 def test_analyze_export_evaluate(tmp_path: Path) -> None:
     store = tmp_path / "store"
     early = _run(["export", str(tmp_path / "out")], store, ok=False)
@@ -142,7 +153,16 @@ def test_analyze_export_evaluate(tmp_path: Path) -> None:
     )
     done = _run(["analyze"], store)
     assert "violation" in done.stdout and "top groups" in done.stdout
+    _steps_add_up(done)
+    # Into a pipe the tables are plain lines: no box drawing, no word broken across lines.
+    assert "│" not in done.stdout and "┃" not in done.stdout
+    status = _run(["status"], store).stdout
+    assert "analysis runs" in status and "current analysis results" in status
+    assert re.search(r"^groups +violation +\d", status, re.M), status
     _run(["export", str(tmp_path / "out")], store)
+    # evaluate without --export-dir reads the export just written (not ./export).
+    default = _run(["evaluate", str(tmp_path / "gen" / "truth"), "--format", "json"], store)
+    assert json.loads(default.stdout)["group_recall"]["all"]["rate"] >= 0.95
     headers = {}
     for name in ("groups.csv", "group_members.csv", "account_flags.csv"):
         with (tmp_path / "out" / name).open(newline="") as handle:
@@ -177,3 +197,33 @@ def test_analyze_export_evaluate(tmp_path: Path) -> None:
     bad.write_text('{"wash": {"margin": 1}}')
     refused = _run(["analyze", "--config", str(bad)], store, ok=False)
     assert refused.returncode == 2 and "margin" in refused.stderr
+
+
+def test_ingest_checks_its_directory_before_starting_the_store(tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    done = _run(["ingest", str(tmp_path / "no" / "such")], store, ok=False)
+    assert done.returncode == 2 and "does not exist" in done.stderr, done.stderr
+    assert not store.exists()  # the store was never started
+
+
+def test_evaluate_says_what_to_pass_and_shows_no_rate_for_nothing(tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    truth = tmp_path / "truth"
+    truth.mkdir()
+    (truth / "labels.csv").write_text(
+        "group_id,account_id,typology,difficulty\nG1,A1,wash_trading,standard\n"
+        "G1,A2,wash_trading,standard\n"
+    )
+    missing = _run(["evaluate", str(truth)], store, ok=False)
+    assert missing.returncode == 2 and "--export-dir" in missing.stderr, missing.stderr
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "groups.csv").write_text(
+        "group_id,verdict,score,clauses,recommended_action,member_count\n"
+    )
+    (out / "group_members.csv").write_text("group_id,account_id,role\n")
+    (out / "account_flags.csv").write_text("account_id,clause,score,evidence\n")
+    table = _run(["evaluate", str(truth), "--export-dir", str(out)], store).stdout
+    # No group was judged a violation: precision is 0 of 0, no rate (it used to read 1.000).
+    assert re.search(r"^violation +0 +0 +—$", table, re.M), table
+    assert re.search(r"^all +0 +1 +0\.000$", table, re.M), table

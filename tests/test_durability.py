@@ -22,7 +22,7 @@ from api.main import create_app
 from graph.falkor_embedded import DB_FILENAME, FalkorEmbedded
 from ingest.pipeline import ingest_directory
 from linkscope.settings import Settings
-from tests.api_server import serving
+from testing.api_server import serving
 from tests.durability import (
     SLOW,
     alive,

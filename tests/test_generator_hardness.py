@@ -6,7 +6,7 @@ import csv
 from collections import Counter, defaultdict
 from pathlib import Path
 
-from linkscope.synth import GeneratorConfig, generate
+from synth import GeneratorConfig, generate
 
 
 class _Union:

@@ -17,7 +17,7 @@ from analytics.config import AnalysisConfig
 from analytics.run import analyze
 from graph.falkor_embedded import FalkorEmbedded
 from ingest.pipeline import ingest_directory
-from linkscope.synth import GeneratorConfig, generate
+from synth import GeneratorConfig, generate
 
 ORDER_TYPES = pacsv.ConvertOptions(
     column_types={"price": pa.float64(), "ended_at": pa.int64(), "order_id": pa.string()}

@@ -225,7 +225,7 @@ def test_cli_ingest_of_hostile_files_exits_cleanly(tmp_path: Path) -> None:
         [
             sys.executable,
             "-m",
-            "linkscope.cli",
+            "cli.main",
             "ingest",
             str(directory),
             "--quarantine",

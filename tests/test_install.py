@@ -12,12 +12,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.api_server import free_port
+from testing.api_server import free_port
 from tests.installs import REPO, clean_env, fresh_venv, site_packages
 
 # The only modules that need the embedded extra; everything else imports without it.
 EMBEDDED_ONLY = {"graph.falkor_embedded", "graph.falkor_stream"}
-PACKAGES = ("linkscope", "ingest", "graph", "events", "analytics", "api", "ui_static")
+PACKAGES = ("linkscope", "cli", "synth", "ingest", "graph", "events", "analytics", "api", "ui_static")
 
 # Run in the installed venv: import every module of linkscope's packages, report failures.
 IMPORT_ALL = """
@@ -54,6 +54,8 @@ def test_wheel_carries_the_ui(wheel: Path) -> None:
     for ui_file in (REPO / "ui_static").iterdir():
         if ui_file.suffix in (".html", ".js", ".css"):
             assert f"ui_static/{ui_file.name}" in names
+    for template in (REPO / "api" / "templates").iterdir():
+        assert f"api/templates/{template.name}" in names
 
 
 @pytest.mark.slow
@@ -143,7 +145,7 @@ def test_neo4j_only_install_works_without_falkordblite(
     assert report.returncode == 0, report.stderr
     result = json.loads(report.stdout)
     assert set(result["failed"]) == EMBEDDED_ONLY, result["failed"]
-    assert {"linkscope.cli", "api.main", "graph.store", "graph.neo4j_backend"} <= set(
+    assert {"cli.main", "api.main", "graph.store", "graph.neo4j_backend"} <= set(
         result["imported"]
     )
 

@@ -13,10 +13,10 @@ import pytest
 
 from graph.falkor_embedded import FalkorEmbedded
 from ingest.pipeline import ingest_directory
-from linkscope.synth import GeneratorConfig, generate
+from synth import GeneratorConfig, generate
 from tests.helpers import drop, snapshot
 
-CLI = [sys.executable, "-m", "linkscope.cli"]
+CLI = [sys.executable, "-m", "cli.main"]
 
 
 def test_two_processes_share_one_embedded_store(tmp_path: Path) -> None:

@@ -219,7 +219,7 @@ def test_the_api_returns_a_spoofing_flag_with_its_episodes(
     from api.keys import KeyStore
     from api.main import create_app
     from linkscope.settings import Settings
-    from tests.api_server import serving
+    from testing.api_server import serving
 
     _, cited = analysis
     keys = tmp_path / "keys.json"

@@ -14,8 +14,8 @@ import pytest
 from api.keys import KeyStore
 from api.main import create_app
 from linkscope.settings import Settings
-from tests.api_server import serving
-from tests.browser import chromium
+from testing.api_server import serving
+from testing.browser import chromium
 from tests.helpers import analysed_graph, drop
 
 pytestmark = pytest.mark.slow

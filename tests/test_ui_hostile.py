@@ -21,8 +21,8 @@ import pytest
 from api.keys import KeyStore
 from api.main import create_app
 from linkscope.settings import Settings
-from tests.api_server import serving
-from tests.browser import chromium
+from testing.api_server import serving
+from testing.browser import chromium
 from tests.helpers import drop
 from tests.hostile import HOSTILE_GROUP_ID, HOSTILE_IDS, hostile_graph
 

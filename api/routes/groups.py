@@ -2,28 +2,25 @@
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
-from collections.abc import Callable
-from typing import Annotated, Any, cast
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response, status
 from pydantic import TypeAdapter
 
 from api import cursors
 from api.audit import record
-from api.cache import ReadCache, Version, off_loop
 from api.deps import AnyRole, EnforcementOrInvestigator, EventsDep, StoreDep
 from api.schemas import (
     Decision,
     DecisionIn,
     GroupDetail,
     GroupPage,
-    GroupSummary,
-    Member,
     TimelineEvent,
 )
+from api.services.cached import cached, data_version
+from api.services.groups import decisions_of, load_group, summary
 from events.queries import trades_among
 from graph import api_statements as q
 from graph.backend import GraphBackend
@@ -31,25 +28,6 @@ from linkscope.errors import Forbidden, Gone, NotFound, QueryError
 
 router = APIRouter(prefix="/v1", tags=["groups"])
 DECISIONS = TypeAdapter(list[Decision])
-
-
-def summary(row: list[Any]) -> GroupSummary:
-    gid, run_id, verdict, score, clauses, action, count, lineage, changed, current, quote = row[:11]
-    preview = row[11] if len(row) > 11 else []
-    return GroupSummary(
-        group_id=gid,
-        run_id=run_id,
-        verdict=verdict,
-        score=float(score),
-        clauses=list(clauses or []),
-        recommended_action=action,
-        member_count=int(count),
-        lineage=lineage or "new",
-        changed_at=int(changed or 0),
-        current=bool(current),
-        quote_volume=round(float(quote or 0.0), 2),
-        members_preview=list(preview or []),
-    )
 
 
 def _encode(cursor: dict[str, Any]) -> str:
@@ -61,25 +39,6 @@ def _decode(text: str) -> dict[str, Any]:
     if not isinstance(data, dict) or not {"r", "s", "g"} <= data.keys():
         raise cursors.malformed()
     return data
-
-
-async def data_version(request: Request, store: GraphBackend) -> Version:
-    cache: ReadCache = request.app.state.cache
-    fresh, version = cache.cached_version()
-    return version if fresh else await off_loop(lambda: cache.version(store))
-
-
-async def current_run(request: Request, store: GraphBackend) -> str | None:
-    return (await data_version(request, store)).run_id
-
-
-async def cached[T](request: Request, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
-    """From the per-run cache, or computed off the event loop (store calls block)."""
-    cache: ReadCache = request.app.state.cache
-    found, value = cache.lookup(key)
-    if found:
-        return cast(T, value)
-    return cast(T, await off_loop(lambda: cache.get(key, compute)))
 
 
 @router.get("/groups", response_model=GroupPage, summary="List groups (one analysis run)")
@@ -154,48 +113,6 @@ def _page(
         last = items[-1]
         next_cursor = _encode({"r": run_id, "s": last.score, "g": last.group_id})
     return GroupPage(items=items, run_id=run_id, next_cursor=next_cursor)
-
-
-def load_group(
-    store: GraphBackend, group_id: str, run_id: str | None, *, with_decisions: bool = True
-) -> GroupDetail:
-    rows = store.read(q.GROUP, {"group_id": group_id, "run_id": run_id}).rows
-    if not rows:
-        raise NotFound(f"no group {group_id!r}" + (f" in run {run_id}" if run_id else ""))
-    row = rows[0]
-    head = summary(row)
-    members = [
-        Member(account_id=a, role=role, account_type=kind, status=st, flags=sorted(set(flags)))
-        for a, role, kind, st, flags in store.read(
-            q.GROUP_MEMBERS, {"group_id": group_id, "run_id": head.run_id}
-        ).rows
-    ]
-    return GroupDetail(
-        **head.model_dump(),
-        reasons=list(row[12] or []),
-        evidence=json.loads(row[13] or "{}"),
-        parents=list(row[14] or []),
-        members=members,
-        decisions=decisions_of(store, group_id) if with_decisions else [],
-    )
-
-
-def decisions_of(store: GraphBackend, group_id: str) -> list[Decision]:
-    return [
-        Decision(
-            decision_id=r[0],
-            group_id=r[1],
-            run_id=r[2],
-            verdict=r[3],
-            decision=r[4],
-            action=r[5],
-            note=r[6] or "",
-            by_key=r[7],
-            by_role=r[8],
-            at=int(r[9]),
-        )
-        for r in store.read(q.GROUP_DECISIONS, {"group_id": group_id}).rows
-    ]
 
 
 @router.get("/groups/{group_id:id}", response_model=GroupDetail, summary="One group, in full")

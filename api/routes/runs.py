@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, status
+from fastapi import APIRouter, Body, Query, Request, status
 
 from analytics.config import AnalysisConfig
 from api.audit import record
@@ -15,6 +15,14 @@ from graph import api_statements as q
 from linkscope.errors import NotFound
 
 router = APIRouter(prefix="/v1/runs", tags=["runs"])
+ConfigBody = Annotated[
+    AnalysisConfig | None,
+    Body(
+        embed=True,
+        description="Analysis settings (as in `linkscope analyze --config`); without them the "
+        "run uses the settings of the current results, or the defaults before any run.",
+    ),
+]
 
 
 def _info(state: RunState) -> RunInfo:
@@ -55,14 +63,10 @@ def get_run(run_id: str, request: Request, store: StoreDep, caller: Analyst) -> 
     raise NotFound(f"no analysis run {run_id!r}")
 
 
-@router.post(
-    "",
-    response_model=RunInfo,
-    status_code=status.HTTP_202_ACCEPTED,
-    summary="Start an analysis run",
-)
-def start_run(request: Request, store: StoreDep, caller: Admin) -> RunInfo:
+@router.post("", response_model=RunInfo, status_code=status.HTTP_202_ACCEPTED,
+             summary="Start an analysis run")  # fmt: skip
+def start_run(request: Request, store: StoreDep, caller: Admin, config: ConfigBody = None) -> RunInfo:
     runs: RunManager = request.app.state.runs
-    state = runs.start(AnalysisConfig())
+    state = runs.start(config)
     record(store, caller, "run:start", f"run:{state.run_id}")
     return _info(state)

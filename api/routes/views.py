@@ -10,8 +10,8 @@ from pyvis.network import Network
 
 from api import cluster, security
 from api.deps import AnyRole, Investigation, StoreDep
-from api.routes.accounts import get_neighborhood
-from api.routes.groups import load_group
+from api.services.accounts import neighborhood
+from api.services.groups import load_group
 
 router = APIRouter(prefix="/v1", tags=["views"])
 # Documented as HTML for 200; errors keep the JSON error shape (the app-level responses).
@@ -46,7 +46,7 @@ def account_view(
     depth: Annotated[int, Query(ge=1, le=3)] = 1,
     limit: Annotated[int, Query(ge=1, le=2000)] = 150,
 ) -> HTMLResponse:
-    hood = get_neighborhood(account_id, store, caller, depth=depth, limit=limit, rel=None)
+    hood = neighborhood(store, account_id, depth, limit, None)
     nodes, edges = cluster.graph_items(hood)
     return _page(cluster.build(nodes, edges), f"account {account_id}")
 
@@ -59,7 +59,7 @@ def account_view_items(
     limit: Annotated[int, Query(ge=1, le=2000)] = 60,
 ) -> dict[str, list[dict[str, Any]]]:
     """For expand-on-click: the same styling groups as the page, added to it by the UI."""
-    hood = get_neighborhood(account_id, store, caller, depth=1, limit=limit, rel=None)
+    hood = neighborhood(store, account_id, 1, limit, None)
     nodes, edges = cluster.graph_items(hood)
     return {"nodes": nodes, "edges": edges}
 

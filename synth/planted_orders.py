@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from linkscope.synth.orderflow import API, CANCELLED, FILLED, PARTIAL, WEB
+from synth.orderflow import API, CANCELLED, FILLED, PARTIAL, WEB
 
 if TYPE_CHECKING:
-    from linkscope.synth.generator import _Sim
+    from synth.generator import _Sim
 
 DAY = 86_400_000
 

@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from linkscope.errors import LinkscopeError
 from linkscope.settings import Settings, get_settings
@@ -21,8 +22,9 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
-console = Console(stderr=True)
-out = Console()
+# Soft wrap: lines printed into a log stay whole (rich would break them at 80 columns).
+console = Console(stderr=True, soft_wrap=True)
+out = Console(soft_wrap=True)
 
 StoreOpt = Annotated[
     str | None,
@@ -53,6 +55,34 @@ def _main(
     )
 
 
+def show(table: Table) -> None:
+    """A table on stdout. Into a pipe or a log (no terminal) rich would fit it to 80 columns
+    and break words in the middle; there, each row is one plain line, columns padded."""
+    if out.is_terminal:
+        out.print(table, soft_wrap=False)
+        return
+    for line in plain_lines(table):
+        sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+
+
+def plain_lines(table: Table) -> list[str]:
+    """The table's title, header and rows as text lines, never wrapped."""
+    columns = [
+        [_plain(column.header), *(_plain(cell) for cell in column.cells)]
+        for column in table.columns
+    ]
+    widths = [max(map(len, column)) for column in columns]
+    lines = [_plain(table.title)] if table.title else []
+    for row in zip(*columns, strict=True):
+        lines.append("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+    return lines
+
+
+def _plain(cell: object) -> str:
+    return Text.from_markup(cell).plain if isinstance(cell, str) else str(cell or "")
+
+
 def emit(columns: list[str], rows: list[list[Any]], fmt: str) -> None:
     """Rows on stdout as a table, JSON records or CSV."""
     if fmt == "json":
@@ -69,5 +99,5 @@ def emit(columns: list[str], rows: list[list[Any]], fmt: str) -> None:
             table.add_row(
                 *[json.dumps(v, default=str) if isinstance(v, dict | list) else str(v) for v in row]
             )
-        out.print(table)
+        show(table)
         out.print(f"{len(rows)} row(s)")

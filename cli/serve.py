@@ -11,7 +11,7 @@ from rich.table import Table
 if TYPE_CHECKING:
     from api.keys import KeyStore
 
-from linkscope.cli_common import StoreOpt, app, console, fail, out, settings_for
+from cli.common import StoreOpt, app, console, fail, out, settings_for, show
 from linkscope.errors import LinkscopeError
 
 # On SIGTERM/SIGINT uvicorn stops accepting, waits for requests in flight, then runs the app's
@@ -69,7 +69,7 @@ def demo_keys(store: str | None) -> None:
     for role in ROLES:
         _, plain = keys.create(role, f"demo {role}")
         table.add_row(role, plain)
-    out.print(table)
+    show(table)
 
 
 @keys_app.command("create")
@@ -111,4 +111,4 @@ def keys_list(store: StoreOpt = None) -> None:
         table.add_row(
             k["key_id"], k["role"], k["name"], str(k["created_at"]), str(k["revoked_at"] or "")
         )
-    out.print(table)
+    show(table)

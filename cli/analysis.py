@@ -5,18 +5,23 @@ from __future__ import annotations
 import json
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from analytics.config import AnalysisConfig
-from linkscope.cli_common import StoreOpt, app, console, fail, out, settings_for
+from cli.common import StoreOpt, app, console, fail, out, settings_for, show
 from linkscope.errors import LinkscopeError
-from linkscope.settings import Settings
+from linkscope.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from analytics.pipeline import Span
+
+# Library imports sit inside the commands: `linkscope --help` and option errors then answer
+# without loading pyarrow, DuckDB and the graph drivers.
 
 
 @app.command()
@@ -52,6 +57,8 @@ def analyze(
     if show_config:
         sys.stdout.write(json.dumps(cfg.model_dump(mode="json"), indent=2) + "\n")
         return
+    from analytics.pipeline import Span
+
     settings = settings_for(store)
     try:
         summary = run_analysis(settings, cfg, console, Span(window, since, until))
@@ -78,6 +85,7 @@ def export(
         raise fail(exc) from exc
     for name, n in counts.items():
         out.print(f"{out_dir / name}: {n:,} rows")
+    record_export(out_dir)
 
 
 @app.command()
@@ -85,15 +93,17 @@ def evaluate(
     truth_dir: Annotated[
         Path, typer.Argument(help="Folder with labels.csv (the generator's OUT/truth).")
     ],
-    export_dir: Annotated[Path, typer.Option(help="Folder written by `linkscope export`.")] = Path(
-        "export"
-    ),
+    export_dir: Annotated[
+        Path | None,
+        typer.Option(help="Folder written by `linkscope export` (default: the last export's)."),
+    ] = None,
     fmt: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
 ) -> None:
     """Score an export against ground-truth labels (recall, precision, false positives)."""
     from analytics.evaluate import evaluate as score
     from analytics.evaluate import read_export, read_labels
 
+    export_dir = export_dir or last_export()
     try:
         groups, flags = read_export(export_dir)
         labels = read_labels(truth_dir)
@@ -111,59 +121,58 @@ def evaluate(
             continue
         table = Table("measure", "hit", "of", "rate", title=section.replace("_", " "))
         for key, v in rows.items():
-            table.add_row(key, str(v["hit"]), str(v["of"]), f"{v['rate']:.3f}")
-        out.print(table)
+            rate = "—" if v["rate"] is None else f"{v['rate']:.3f}"  # 0 of 0: no rate
+            table.add_row(key, str(v["hit"]), str(v["of"]), rate)
+        show(table)
 
 
-@dataclass(frozen=True)
-class Span:
-    """The analysed time as the user gave it (resolved against the loaded days)."""
+def _export_record() -> Path:
+    # The CLI's local state lives with the API keys (.linkscope/ by default, the state volume
+    # in the container), where `evaluate` finds it without starting the store.
+    return Path(get_settings().keys_file).parent / "last-export"
 
-    window: str | None = None
-    since: str | None = None
-    until: str | None = None
+
+def record_export(out_dir: Path) -> None:
+    """Remember where the export went, for ``evaluate``'s default."""
+    record = _export_record()
+    record.parent.mkdir(parents=True, exist_ok=True)
+    record.write_text(str(out_dir.resolve()) + "\n", encoding="utf-8")
+
+
+def last_export() -> Path:
+    record = _export_record()
+    try:
+        return Path(record.read_text(encoding="utf-8").strip())
+    except OSError:
+        console.print(
+            "[red]error:[/red] no export recorded here: pass --export-dir DIR "
+            "(the folder given to `linkscope export DIR`)"
+        )
+        raise typer.Exit(code=2) from None
 
 
 def run_analysis(
-    settings: Settings, cfg: AnalysisConfig, console: Console, span: Span = Span()
+    settings: Settings, cfg: AnalysisConfig, console: Console, span: Span | None = None
 ) -> dict[str, Any]:
-    """Analyze and write back, with a line per step; returns what the summary shows."""
-    from analytics.run import analyze
-    from analytics.window import resolve_window
-    from analytics.writeback import previous_groups, write_analysis
-    from events.location import events_for
-    from graph import open_store
+    """The library's run with a line per step; returns what the summary shows."""
+    from analytics.pipeline import Span
+    from analytics.pipeline import run_analysis as run
 
-    started = time.perf_counter()
-    with (
-        open_store(settings=settings) as graph,
-        graph.exclusive_writer(),
-        console.status("analysing") as status,
-    ):
+    with console.status("analysing") as status:
 
         def report(step: str, seconds: float) -> None:
             console.print(f"  {step:<45} {seconds:6.2f} s")
             status.update(f"analysing (after {step})")
 
-        events = events_for(graph, settings)
-        window = resolve_window(
-            events,
-            window=span.window,
-            since=span.since,
-            until=span.until,
-            default_days=cfg.assessment.window_days,
-        )
-        if window.since is not None or window.until is not None:
-            console.print(f"  window: {_when(window.since)} .. {_when(window.until)}")
-        analysis = analyze(graph, cfg, previous_groups(graph), report, events=events, window=window)
-        status.update("writing results into the graph")
-        write_started = time.perf_counter()
-        run_id = write_analysis(graph, analysis, cfg)
-        console.print(f"  {'write results':<45} {time.perf_counter() - write_started:6.2f} s")
+        result = run(settings, cfg, span or Span(), report)
+    analysis = result.analysis
+    window = analysis.window
+    if window.since is not None or window.until is not None:
+        console.print(f"  window: {_when(window.since)} .. {_when(window.until)}")
     ranked = sorted(analysis.groups, key=lambda g: (-g.score, g.group_id))
     return {
-        "run_id": run_id,
-        "seconds": time.perf_counter() - started,
+        "run_id": result.run_id,
+        "seconds": result.seconds,
         "counts": analysis.counts,
         "data_gaps": analysis.findings.data_gaps,
         "top": [
@@ -205,4 +214,4 @@ def print_summary(out: Console, summary: dict[str, Any], top: int) -> None:
     rows = summary["top"]
     for gid, verdict, score, clauses, action, members, why in rows[:top]:
         table.add_row(gid, verdict, f"{score:.2f}", clauses, action, str(members), why)
-    out.print(table)
+    show(table)

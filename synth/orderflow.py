@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from linkscope.synth.writer import ids, pick
+from synth.writer import ids, pick
 
 STATUSES = ("filled", "partially_filled", "cancelled", "open", "rejected")
 FILLED, PARTIAL, CANCELLED, OPEN, REJECTED = range(5)

@@ -20,8 +20,8 @@ import numpy as np
 import pyarrow as pa
 
 from ingest.contract import ACCOUNTS, ENFORCEMENT_HISTORY, FUNDING, LOGINS, FileSpec
-from linkscope.synth import planted_orders
-from linkscope.synth.orderflow import (
+from synth import planted_orders
+from synth.orderflow import (
     FLOWS,
     ORDER_SCHEMA,
     PLANTED,
@@ -33,7 +33,7 @@ from linkscope.synth.orderflow import (
     orders_for,
     trade_columns,
 )
-from linkscope.synth.writer import StreamWriter, write_table
+from synth.writer import StreamWriter, write_table
 
 log = logging.getLogger(__name__)
 

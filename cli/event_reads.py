@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from linkscope.cli_common import StoreOpt, app, console, emit, fail, settings_for
+from cli.common import StoreOpt, app, console, emit, fail, settings_for
 from linkscope.errors import LinkscopeError
 
 if TYPE_CHECKING:

@@ -1,0 +1,1 @@
+"""Reads that several routes share; routes import these, never each other."""
