@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from events.tables import ORDERS, TRADES
 from synth.writer import ids, pick
 
 STATUSES = ("filled", "partially_filled", "cancelled", "open", "rejected")
@@ -25,37 +26,9 @@ WEB, APP, API = range(3)
 SIDES = pa.array(["sell", "buy"])  # indexed by "is a buy"
 TYPES = pa.array(["limit", "market"])  # indexed by "is a market order"
 
-ORDER_SCHEMA = pa.schema(
-    [
-        ("order_id", pa.string()),
-        ("account_id", pa.string()),
-        ("symbol", pa.string()),
-        ("side", pa.string()),
-        ("type", pa.string()),
-        ("price", pa.float64()),
-        ("qty", pa.float64()),
-        ("placed_at", pa.int64()),
-        ("ended_at", pa.int64()),
-        ("final_status", pa.string()),
-        ("filled_qty", pa.float64()),
-        ("channel", pa.string()),
-    ]
-)
-TRADE_SCHEMA = pa.schema(
-    [
-        ("trade_id", pa.string()),
-        ("ts", pa.int64()),
-        ("symbol", pa.string()),
-        ("price", pa.float64()),
-        ("qty", pa.float64()),
-        ("buyer_id", pa.string()),
-        ("seller_id", pa.string()),
-        ("taker_side", pa.string()),
-        ("buy_order_id", pa.string()),
-        ("sell_order_id", pa.string()),
-        ("market", pa.string()),
-    ]
-)
+# The generator writes the contract's columns in the event store's order and types.
+ORDER_SCHEMA = ORDERS.schema
+TRADE_SCHEMA = TRADES.schema
 
 Ints = np.ndarray[Any, np.dtype[np.int64]]
 Floats = np.ndarray[Any, np.dtype[np.float64]]
