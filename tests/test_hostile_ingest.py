@@ -423,12 +423,16 @@ def test_over_long_line_in_a_gzip_is_quarantined_in_bounded_memory(tmp_path: Pat
         "import json, sys\n"
         "from pathlib import Path\n"
         "from ingest.reader import iter_batches\n"
+        # What reading adds to the process with its libraries loaded (numpy, pyarrow): the
+        # peak is reset after the imports (clear_refs 5), then read as VmHWM.
+        "def kb(field):\n"
+        "    status = Path('/proc/self/status').read_text()\n"
+        "    return int(status.split(field + ':')[1].split()[0]) * 1024\n"
+        "Path('/proc/self/clear_refs').write_text('5')\n"
+        "base = kb('VmRSS')\n"
         "records = [r for b in iter_batches(Path(sys.argv[1]), 1000) for r in b.records]\n"
-        # VmHWM, not ru_maxrss: the latter carries the parent's peak over a fork.
-        "status = Path('/proc/self/status').read_text()\n"
-        "peak = int(status.split('VmHWM:')[1].split()[0]) * 1024\n"
-        "print(json.dumps({'peak': peak, 'records': [[r.line, r.error, len(r.fields)] "
-        "for r in records]}))\n"
+        "print(json.dumps({'peak': kb('VmHWM') - base, 'records': [[r.line, r.error, "
+        "len(r.fields)] for r in records]}))\n"
     )
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
     done = subprocess.run(
@@ -440,7 +444,7 @@ def test_over_long_line_in_a_gzip_is_quarantined_in_bounded_memory(tmp_path: Pat
         check=True,
     )
     result = json.loads(done.stdout)
-    assert result["peak"] < 100 * (1 << 20), result["peak"]
+    assert result["peak"] < 64 * (1 << 20), result["peak"]  # the line alone is 1 GiB
     first, second = result["records"]
     assert first[0] == 2 and "longer than 1,048,576 bytes" in first[1]
     assert second == [3, None, 9]
