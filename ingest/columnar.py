@@ -35,6 +35,8 @@ from ingest.reader import (
     check_header,
     csv_batches_from,
     iter_batches,
+    line_ends,
+    longest_line,
 )
 from linkscope.errors import InputError
 
@@ -132,27 +134,21 @@ def _plain_header(path: Path, first: bytes) -> list[str] | None:
 
 
 def _clean_lines(data: bytes, max_record_bytes: int) -> bool:
-    """Every line ends with LF (no lone CR), fits the limit, and no quoted value spans lines
-    (before every line end, an even number of quotes)."""
-    raw = np.frombuffer(data, dtype=np.uint8)
-    ends = np.flatnonzero(raw == ord("\n"))
-    lengths = np.diff(np.concatenate(([-1], ends, [len(data) - 1])))
-    if int(lengths.max()) > max_record_bytes:
+    """Every line ends with LF (no lone CR), fits the limit, and no quoted value spans lines."""
+    ends = line_ends(data)
+    if longest_line(data, ends) > max_record_bytes or _quote_spans_lines(data, ends):
         return False
-    if data.find(b'"') >= 0:
-        quotes = np.flatnonzero(raw == ord('"'))
-        if len(quotes) % 2 or (np.searchsorted(quotes, ends) % 2).any():
-            return False
     return data.count(b"\r") == data.count(b"\r\n")
 
 
-def _quote_spans_lines(data: bytes) -> bool:
-    raw = np.frombuffer(data, dtype=np.uint8)
-    quotes = raw == ord('"')
-    if not quotes.any():
+def _quote_spans_lines(data: bytes, ends: np.ndarray | None = None) -> bool:
+    """Whether an odd number of quotes comes before some line end or the end of ``data``
+    (``ends``: its ``line_ends``). Quote positions, not a running count over every byte."""
+    if data.find(b'"') < 0:
         return False
-    parity = np.cumsum(quotes, dtype=np.uint8) & 1  # wraps at 256: parity survives
-    return bool(parity[raw == ord("\n")].any() or parity[-1])
+    quotes = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == ord('"'))
+    ends = line_ends(data) if ends is None else ends
+    return bool(len(quotes) % 2 or (np.searchsorted(quotes, ends) % 2).any())
 
 
 def _parse_block(header: list[str], data: bytes, first_line: int, lines: int) -> Block | None:

@@ -215,11 +215,15 @@ class _Lines:
         return problem
 
 
-def longest_line(block: bytes) -> int:
-    ends = np.flatnonzero(np.frombuffer(block, dtype=np.uint8) == 10)
-    starts = np.concatenate(([0], ends + 1))
-    stops = np.concatenate((ends + 1, [len(block)]))
-    return int((stops - starts).max())
+def line_ends(block: bytes) -> np.ndarray:
+    """Positions of the block's LF bytes."""
+    return np.flatnonzero(np.frombuffer(block, dtype=np.uint8) == 10)
+
+
+def longest_line(block: bytes, ends: np.ndarray | None = None) -> int:
+    """Bytes of the block's longest line, its LF counted (``ends``: its ``line_ends``)."""
+    ends = line_ends(block) if ends is None else ends
+    return int(np.diff(np.concatenate(([-1], ends, [len(block) - 1]))).max())
 
 
 def _csv_header(path: Path, lines: _Lines, reader: Any) -> list[str] | None:
