@@ -363,7 +363,7 @@ class EventStore:
             result = CommitResult()
             if stager.rows:
                 con.register("staged", stager.dataset())
-                every_row_new = self._classify(con, spec, result)
+                every_row_new = self._classify(con, spec, stager.rows, result)
                 self._write_days(con, stager, result, every_row_new, on_day)
             else:
                 con.execute(
@@ -387,7 +387,9 @@ class EventStore:
         if days:
             _fsync_dir(self.root / table)
 
-    def _classify(self, con: duckdb.DuckDBPyConnection, spec: Table, result: CommitResult) -> bool:
+    def _classify(
+        self, con: duckdb.DuckDBPyConnection, spec: Table, rows: int, result: CommitResult
+    ) -> bool:
         """Rows new, duplicate or conflicting; True when every staged row is new."""
         key, cols = spec.key, ", ".join(spec.columns)
         # On 64-bit hashes of the keys, grouped rather than counted distinct: a quarter of the
@@ -395,7 +397,6 @@ class EventStore:
         # the memory limit. As many distinct hashes as rows means as many distinct keys; no
         # stored hash among the staged ones means no stored key. Anything else (a duplicate,
         # or rarely a collision) takes the exact path below.
-        [(rows,)] = con.sql("SELECT count(*) FROM staged").fetchall()
         [(distinct,)] = con.sql(
             f"SELECT count(*) FROM (SELECT hash({key}) FROM staged GROUP BY 1)"
         ).fetchall()
