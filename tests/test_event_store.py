@@ -234,3 +234,28 @@ def test_evidence_fills_are_reachable_from_groups_in_cypher(
     # Only cited fills became nodes; a second analysis merges them instead of copying them.
     write_analysis(store, analyze(store, cfg), cfg)
     assert store.read("MATCH (t:Trade) RETURN count(t)").scalar() == 15
+
+
+def test_lookup_by_literal_list_escapes_keys_and_matches_the_join(tmp_path: Path) -> None:
+    """Keys are given to DuckDB as a literal IN list up to LITERAL_KEYS (row groups pruned),
+    as a joined table beyond: quotes in ids are escaped, and both give the same rows."""
+    events = EventStore(tmp_path / "ev")
+    rows = _trades(range(2), per_day=30)
+    rows[3][0], rows[40][0] = "T'quoted", "T'); DROP TABLE x; --"
+    stager = events.stager("trades", "load")
+    dicts = [dict(zip(TRADES_HEADER, r, strict=True)) for r in rows]
+    for d in dicts:
+        d["price"], d["qty"] = float(d["price"]), float(d["qty"])  # type: ignore[arg-type]
+    stager.append_rows(dicts, list(range(2, 2 + len(dicts))))
+    with events.commit(stager):
+        pass
+    wanted = ["T'quoted", "T'); DROP TABLE x; --", "T1-5", "missing"]
+    listed = events.lookup("trades", wanted).column("trade_id").to_pylist()
+    assert listed == sorted(["T'quoted", "T'); DROP TABLE x; --", "T1-5"])
+    original = event_store.LITERAL_KEYS
+    event_store.LITERAL_KEYS = 1  # the same lookup through the joined table
+    try:
+        joined = events.lookup("trades", wanted).column("trade_id").to_pylist()
+    finally:
+        event_store.LITERAL_KEYS = original
+    assert joined == listed
