@@ -1,0 +1,65 @@
+// The Cypher console: read-only queries with a table and a graph of the nodes returned.
+import {
+  api, can, card, fill, h, mountGraph, path, row, showError, table, view,
+} from "./core.js";
+
+export const EXAMPLE = "MATCH (a:Account)-[m:MEMBER_OF]->(g:Group {current: true, verdict: 'violation'}) RETURN a, m, g LIMIT 25";
+
+export function renderCypher() {
+  if (!can("analyst")) { fill(view, h("p", { class: "error" }, "The Cypher console is for analysts.")); return; }
+  const query = h("textarea", { id: "cypher-query", rows: 6, spellcheck: "false" });
+  query.value = EXAMPLE;
+  const params = h("textarea", { id: "cypher-params", rows: 2, spellcheck: "false" });
+  params.value = "{}";
+  const status = h("span", { id: "cypher-status", class: "muted", "aria-live": "polite" });
+  const form = h("form", { id: "cypher-form" }, h("label", { for: "cypher-query" }, "Query (read-only; Ctrl+Enter runs it)"), query,
+    h("label", { for: "cypher-params" }, "Parameters (JSON)"), params, h("p", {}, h("button", { type: "submit" }, "Run"), " ", status));
+  const head = h("thead"), body = h("tbody");
+  fill(view, h("h1", {}, "Cypher console"), card(form), card(h("div", { id: "cypher-graph" })),
+    h("div", { class: "card scroll" }, h("table", { id: "cypher-result", dataset: { testid: "cypher-result" } }, head, body)));
+  query.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) form.requestSubmit();
+  });
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    let values;
+    try { values = JSON.parse(params.value || "{}"); } catch (err) { status.textContent = `parameters are not JSON: ${err.message}`; return; }
+    status.textContent = "running…";
+    try {
+      const result = await api("/v1/cypher", { method: "POST", body: JSON.stringify({ query: query.value, params: values }) });
+      status.textContent = `${result.rows.length} row(s) in ${result.elapsed_ms} ms${result.truncated ? " (truncated)" : ""}`;
+      fill(head, h("tr", {}, result.columns.map((c) => h("th", {}, c))));
+      fill(body, result.rows.map((r) => row(...r.map((v) => (typeof v === "object" && v !== null ? JSON.stringify(v) : String(v ?? ""))))));
+      await showResultGraph(result);
+    } catch (err) {
+      status.textContent = "";
+      showError(body, err);
+    }
+  });
+}
+
+export const LABEL_GROUP = { IP: "ip", Device: "device", FundingSource: "funding", Group: "group", Account: "account" };
+export async function showResultGraph(result) {
+  const nodes = new Map(), edges = [];
+  const visit = (v) => {
+    if (Array.isArray(v)) { v.forEach(visit); return; }
+    if (!v || typeof v !== "object") return;
+    if (v._kind === "node") {
+      const label = (v._labels || [])[0] || "node";
+      const props = v.properties || {};
+      const key = props.account_id ?? props.ip ?? props.device_id ?? props.key ?? props.group_id ?? props.trade_id ?? v._id;
+      nodes.set(v._id, { id: v._id, label: String(key).slice(0, 22), group: LABEL_GROUP[label] || "other", kind: label, key: String(key), title: `${label} ${key}` });
+    } else if (v._kind === "relationship") {
+      edges.push({ id: `rel:${v._id}`, from: v._start, to: v._end, arrows: "to", title: v._type });
+    } else if (v._kind === "path") { visit(v.nodes); visit(v.relationships); }
+  };
+  result.rows.forEach(visit);
+  const holder = document.getElementById("cypher-graph");
+  if (!nodes.size) { fill(holder, h("p", { class: "muted" }, "No nodes in this result to draw.")); return; }
+  const known = new Set(nodes.keys());
+  const html = await api("/v1/graph/blank");
+  const graph = mountGraph(holder, html, {
+    "linkscope:ready": () => graph.add([...nodes.values()], edges.filter((e) => known.has(e.from) && known.has(e.to))),
+    "linkscope:node": (data) => { if (data.kind === "Account") location.hash = `#/account/${encodeURIComponent(data.key)}`; },
+  });
+}
