@@ -15,7 +15,7 @@ import numpy as np
 
 from analytics.config import BehaviourConfig
 from analytics.cycles import self_trades
-from analytics.projection import Accounts, OrderDays, Trades
+from analytics.projection import Accounts, BoolArray, FloatArray, OrderDays, Trades
 
 DAY_MS = 86_400_000
 
@@ -62,17 +62,29 @@ def _add_day(
         flag.order_days.append(order_day)
 
 
-def bot_flags(orders: OrderDays, accounts: Accounts, cfg: BehaviourConfig) -> list[Flag]:
-    if not len(orders):
-        return []
+def bot_rows(orders: OrderDays, accounts: Accounts, cfg: BehaviourConfig) -> BoolArray:
+    """Account-symbol-days with API orders or machine-regular timing, without API approval."""
     unapproved = ~accounts.api_authorized[orders.account]
+    api, regular, _ = _bot_signs(orders, cfg)
+    hit: BoolArray = unapproved & (api | regular)
+    return hit
+
+
+def _bot_signs(orders: OrderDays, cfg: BehaviourConfig) -> tuple[BoolArray, BoolArray, FloatArray]:
     api = orders.via_api >= cfg.bot_min_api_orders
     # Median absolute deviation over median gap: a robust coefficient of variation, so one
     # human order hours away on the same day does not hide a machine's steady rhythm.
     robust_cv = orders.gap_mad_ms / np.maximum(orders.gap_median_ms, 1.0)
     measured = (orders.gap_median_ms > 0) & (orders.gap_mad_ms >= 0)
     regular = (orders.placed >= cfg.bot_min_orders) & measured & (robust_cv <= cfg.bot_max_gap_cv)
-    hit = unapproved & (api | regular)
+    return api, regular, robust_cv
+
+
+def bot_flags(orders: OrderDays, accounts: Accounts, cfg: BehaviourConfig) -> list[Flag]:
+    if not len(orders):
+        return []
+    api, regular, robust_cv = _bot_signs(orders, cfg)
+    hit = bot_rows(orders, accounts, cfg)
     flags: dict[int, Flag] = {}
     for i in np.flatnonzero(hit).tolist():
         account = int(orders.account[i])

@@ -9,8 +9,9 @@ results do not depend on the store's internal ids or on input order.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -158,7 +159,7 @@ def _ascending(symbol: IntArray, ts: IntArray) -> bool:
     return bool(np.all((np.diff(symbol) > 0) | (np.diff(ts) >= 0)))
 
 
-def _chunk_codes(column: pa.ChunkedArray, values: pa.Array) -> tuple[IntArray, bool]:
+def codes_in(column: pa.ChunkedArray, values: pa.Array) -> tuple[IntArray, bool]:
     """Each row's position in ``values`` (-1: null, or not among them), going through each
     chunk's dictionary where the column has one (all dictionaries looked up in one call: each
     call hashes ``values`` anew); and whether every row was found."""
@@ -184,7 +185,7 @@ def _chunk_codes(column: pa.ChunkedArray, values: pa.Array) -> tuple[IntArray, b
     return codes, bool((codes >= 0).all())
 
 
-def _distinct(column: pa.ChunkedArray) -> list[str]:
+def distinct_strings(column: pa.ChunkedArray) -> list[str]:
     seen: set[str] = set()
     for chunk in column.chunks:
         values = chunk.dictionary if pa.types.is_dictionary(chunk.type) else pc.unique(chunk)
@@ -197,12 +198,12 @@ def _sorted_codes(
 ) -> tuple[IntArray, list[str]]:
     """Each value's position among the column's distinct values in sorted order (codes do not
     depend on the order rows were stored in); nulls count as ``missing``."""
-    names = _distinct(column)
+    names = distinct_strings(column)
     if missing is not None and column.null_count and missing not in names:
         names = sorted([*names, missing])
     if not names:
         return np.zeros(len(column), dtype=np.int64), []
-    codes, _ = _chunk_codes(column, pa.array(names, type=pa.string()))
+    codes, _ = codes_in(column, pa.array(names, type=pa.string()))
     if missing is not None:
         codes = np.where(codes < 0, names.index(missing), codes)
     return codes, names
@@ -213,7 +214,7 @@ def _ints(column: pa.ChunkedArray | pa.Array) -> IntArray:
 
 
 def _positions(column: pa.ChunkedArray, ids: pa.Array) -> IntArray:
-    codes, complete = _chunk_codes(column, ids)
+    codes, complete = codes_in(column, ids)
     if not complete:
         raise InputError("the event store holds fills of accounts the graph does not know")
     return codes
@@ -300,22 +301,44 @@ class OrderDays:
     def __len__(self) -> int:
         return len(self.day)
 
+    def take(self, rows: IntArray | BoolArray) -> OrderDays:
+        """These rows (positions or a mask), every statistic alike."""
+        return replace(self, **{name: getattr(self, name)[rows] for name in _ARRAYS})
+
+    @staticmethod
+    def concat(parts: list[OrderDays]) -> OrderDays:
+        """The parts' rows one after the other (the parts share their ``symbols``)."""
+        joined: dict[str, Any] = {
+            n: np.concatenate([getattr(p, n) for p in parts]) for n in _ARRAYS
+        }
+        return replace(parts[0], **joined)
+
 
 _INT_STATS = ("day", "placed", "cancelled", "filled", "partially_filled", "via_api",
               "cancelled_within_1s", "cancelled_within_10s")  # fmt: skip
 _FLOAT_STATS = ("qty_placed", "qty_cancelled", "qty_filled", "max_qty", "gap_cv", "gap_median_ms",
                 "gap_mad_ms")  # fmt: skip
+_ARRAYS = ("account", "symbol", *_INT_STATS, *_FLOAT_STATS)
 
 
 def read_order_days(events: EventStore, accounts: Accounts, window: Window = Window()) -> OrderDays:
     """The derived ``order_days`` table for the days the window touches (whole UTC days),
-    sorted by (account, symbol, day)."""
+    sorted by (account, symbol, day). The analysis reads only the rows its detectors can use
+    (``analytics.order_candidates``); this whole read is for tests and tools."""
     table = events.read_columns(
         "order_days", ORDER_DAYS.columns, since=window.since, until=window.until, dictionaries=True
     )
-    ids = pa.array(accounts.ids, type=pa.string())
+    symbols = distinct_strings(table.column("symbol"))
+    days = order_days_of(table, pa.array(accounts.ids, type=pa.string()), symbols)
+    return days.take(sort_order(days.account, days.symbol, days.day))
+
+
+def order_days_of(table: pa.Table, ids: pa.Array, symbols: list[str]) -> OrderDays:
+    """``order_days`` rows as arrays, in the table's order: accounts by position in ``ids``,
+    symbols by position in ``symbols`` (-1 where missing); null counts read 0, null
+    quantities and gaps -1."""
     account = _positions(table.column("account_id"), ids)
-    symbol, symbols = _sorted_codes(table.column("symbol"))
+    symbol = codes_in(table.column("symbol"), pa.array(symbols, type=pa.string()))[0]
 
     def ints(name: str) -> IntArray:
         return np.asarray(table.column(name).fill_null(0).to_numpy(), dtype=np.int64)
@@ -323,13 +346,12 @@ def read_order_days(events: EventStore, accounts: Accounts, window: Window = Win
     def floats(name: str) -> FloatArray:
         return np.asarray(table.column(name).fill_null(-1.0).to_numpy(), dtype=np.float64)
 
-    order = sort_order(account, symbol, ints("day"))
     return OrderDays(
-        account[order],
-        symbol[order],
+        account,
+        symbol,
         symbols,
-        *(ints(k)[order] for k in _INT_STATS),  # type: ignore[arg-type]  # mypy cannot split the stars
-        *(floats(k)[order] for k in _FLOAT_STATS),
+        *(ints(k) for k in _INT_STATS),  # type: ignore[arg-type]  # mypy cannot split the stars
+        *(floats(k) for k in _FLOAT_STATS),
     )
 
 

@@ -21,7 +21,8 @@ from analytics.behaviour import Flag
 from analytics.communities import combined_edges, detect_groups
 from analytics.config import AnalysisConfig
 from analytics.lineage import assign_ids
-from analytics.projection import Accounts, Trades, Window
+from analytics.order_candidates import Keep, OrderCandidates, read_order_candidates
+from analytics.projection import Accounts, BoolArray, FloatArray, Trades, Window
 from events.location import events_for
 from events.store import EventStore
 from graph.backend import GraphBackend
@@ -77,7 +78,7 @@ def analyze(
         with _timed(t, "read fills (event store)", report):
             trades = projection.read_trades(events, accounts, window)
         with _timed(t, "read order statistics (event store)", report):
-            orders = projection.read_order_days(events, accounts, window)
+            orders = read_order_candidates(events, accounts, window, order_rows(accounts, cfg))
         with _timed(t, "read identifiers, transfers, history (graph, beside)", report):
             uses, transfers, sanctions = graph_side.result()
         n = len(accounts)
@@ -98,7 +99,7 @@ def analyze(
         with _timed(t, "spoofing episodes (event store, beside)", report):
             spoofs = spoof_search.result()
     with _timed(t, "account behaviour", report):
-        bots = behaviour.bot_flags(orders, accounts, cfg.behaviour)
+        bots = behaviour.bot_flags(orders.days, accounts, cfg.behaviour)
         spoofing.explain_not_spoofing(bots, spoofs)
         flags = (
             behaviour.self_matching_flags(trades, cfg.behaviour)
@@ -129,6 +130,17 @@ def analyze(
     for verdict in ("violation", "suspected", "cleared"):
         counts[verdict] = sum(g.verdict == verdict for g in assessed)
     return Analysis(accounts, trades, events, window, assessed, flags, findings, t, counts, edges)
+
+
+def order_rows(accounts: Accounts, cfg: AnalysisConfig) -> Keep:
+    """The order statistics a detector can use: unauthorized-bot days and spoofing candidates."""
+
+    def keep(days: projection.OrderDays, typical: FloatArray) -> BoolArray:
+        bots = behaviour.bot_rows(days, accounts, cfg.behaviour)
+        rows: BoolArray = bots | spoofing.candidate_days(days, typical, cfg.behaviour)
+        return rows
+
+    return keep
 
 
 def _read_graph_side(
@@ -213,11 +225,9 @@ def _trading_among(
     return count, quote
 
 
-def _data_gaps(
-    uses: list[projection.Uses], orders: projection.OrderDays, trades: Trades
-) -> list[str]:
+def _data_gaps(uses: list[projection.Uses], orders: OrderCandidates, trades: Trades) -> list[str]:
     gaps = []
-    if not len(orders):
+    if not orders.rows:
         gaps.append("no orders data: spoofing and unauthorized-bot detection not assessed")
     for use in uses:
         if not len(use.account):

@@ -27,6 +27,7 @@ import pyarrow.compute as pc
 
 from analytics.behaviour import Flag
 from analytics.config import BehaviourConfig
+from analytics.order_candidates import OrderCandidates
 from analytics.projection import Accounts, FloatArray, OrderDays, Trades, Window
 from events.store import EventStore
 from events.tables import DAY_MS
@@ -39,17 +40,6 @@ class SpoofingResult:
     flags: list[Flag]
     # Why an account that cancels often and quickly was not called a spoofer (by position).
     cleared: dict[int, str] = field(default_factory=dict)
-
-
-def typical_order_qty(orders: OrderDays) -> FloatArray:
-    """The symbol's typical order: median over its account-days of the mean order size (every
-    participant counts once a day, however many orders it sends)."""
-    mean_size = orders.qty_placed / np.maximum(orders.placed, 1)
-    typical = np.zeros(len(orders.symbols))
-    for s in range(len(orders.symbols)):
-        sizes = mean_size[orders.symbol == s]
-        typical[s] = float(np.median(sizes)) if len(sizes) else 0.0
-    return typical
 
 
 def candidate_days(orders: OrderDays, typical: FloatArray, cfg: BehaviourConfig) -> np.ndarray:
@@ -188,13 +178,13 @@ def _market_before(trades: Trades, symbols: list[str], times: list[int]) -> list
 def search_episodes(
     events: EventStore,
     accounts: Accounts,
-    orders: OrderDays,
+    candidates: OrderCandidates,
     trades: Trades,
     window: Window,
     cfg: BehaviourConfig,
 ) -> list[dict[str, Any]]:
     """Every switch-shaped episode of the candidate days, one-sided or not (decided later)."""
-    typical = typical_order_qty(orders)
+    orders, typical = candidates.days, candidates.typical
     rows = np.flatnonzero(candidate_days(orders, typical, cfg))
     if not len(rows):
         return []
@@ -283,14 +273,14 @@ def _one_sided(e: dict[str, Any]) -> float:
 def spoofing_flags(
     events: EventStore,
     accounts: Accounts,
-    orders: OrderDays,
+    candidates: OrderCandidates,
     trades: Trades,
     window: Window,
     cfg: BehaviourConfig,
 ) -> SpoofingResult:
-    if not len(orders):
+    if not len(candidates.days):
         return SpoofingResult([])
-    found = search_episodes(events, accounts, orders, trades, window, cfg)
+    found = search_episodes(events, accounts, candidates, trades, window, cfg)
     by_account: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for e in found:
         by_account[e["account_id"]].append(e)

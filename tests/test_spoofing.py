@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from analytics.behaviour import Flag
-from analytics.config import BehaviourConfig
-from analytics.projection import read_order_days
-from analytics.run import Analysis
+from analytics.config import AnalysisConfig
+from analytics.order_candidates import read_order_candidates
+from analytics.run import Analysis, order_rows
 from analytics.spoofing import search_episodes
 from graph.falkor_embedded import FalkorEmbedded
 from tests.test_detection import T0, Data, market, run
@@ -146,9 +146,12 @@ def test_two_sided_market_maker_with_quick_cancels_is_not_a_spoofer(
     assert "spoofing" not in flags_of(result, "MM")
     # Not for want of switch-shaped fills: each hit bid had a resting ask 5x the fill pulled
     # right after; the bid itself rested as large, so none of them is one-sided.
-    orders = read_order_days(result.events, result.accounts, result.window)
+    cfg = AnalysisConfig()
+    orders = read_order_candidates(
+        result.events, result.accounts, result.window, order_rows(result.accounts, cfg)
+    )
     found = search_episodes(
-        result.events, result.accounts, orders, result.trades, result.window, BehaviourConfig()
+        result.events, result.accounts, orders, result.trades, result.window, cfg.behaviour
     )
     quoter = [e for e in found if e["account_id"] == "QUOTER"]
     assert len(quoter) == 20
