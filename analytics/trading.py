@@ -9,6 +9,7 @@ their activity and from the market's own bursts around each of their trades.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -76,78 +77,34 @@ def relations(trades: Trades, n_accounts: int, cfg: TradingConfig) -> list[Relat
 
 
 def synchronized_pairs(trades: Trades, n_accounts: int, cfg: TradingConfig) -> list[SyncPair]:
-    """Pairs trading the same symbol and side within ``sync_window_ms`` beyond chance."""
+    """Pairs trading the same symbol and side within ``sync_window_ms`` beyond chance.
+
+    Each (symbol, side) is a market of its own, worked through one at a time, so memory follows
+    the busiest symbol rather than all fills: a first pass counts the episodes of every pair, a
+    second one measures the market's activity around the events of the accounts in candidate
+    pairs (a few thousand accounts among millions of fills) for the chance baseline."""
     if not len(trades):
         return []
-    # One event per side of a fill: (symbol, side) group, time, account.
-    group = np.concatenate([trades.symbol * 2, trades.symbol * 2 + 1])  # even: sell, odd: buy
-    ts = np.concatenate([trades.ts, trades.ts])
-    account = np.concatenate([trades.seller, trades.buyer])
-    order = sort_order(group, ts - ts.min(), account)
-    group, ts, account = group[order], ts[order], account[order]
-    window = cfg.sync_window_ms
-    span = int(ts.max() - ts.min()) + 2 * window + 1
-    key = group * span + (ts - ts.min())
-    # Market activity around each event: how many events anyone made within the window.
-    around = np.searchsorted(key, key + window, "right") - np.searchsorted(key, key - window) - 1
-    pairs_a: list[IntArray] = []
-    pairs_b: list[IntArray] = []
-    for k in range(1, cfg.sync_max_neighbours + 1):
-        near = (key[k:] - key[:-k]) <= window
-        if not near.any():
-            break
-        i = np.flatnonzero(near & (account[k:] != account[:-k]))
-        pairs_a.append(account[i])
-        pairs_b.append(account[i + k])
-    if not pairs_a:
-        return []
-    pa, pb = np.concatenate(pairs_a), np.concatenate(pairs_b)
-    lo, hi = np.minimum(pa, pb), np.maximum(pa, pb)
-    code = lo * n_accounts + hi
-    uniq, counts = np.unique(code, return_counts=True)
-    candidates = uniq[counts >= cfg.sync_min_episodes]
+    markets = _Markets(trades)
+    codes = [_near_pairs(m, cfg, n_accounts) for m in markets]
+    uniq, counts = np.unique(np.concatenate(codes), return_counts=True)
+    del codes
+    frequent = counts >= cfg.sync_min_episodes
+    candidates, episodes_of = uniq[frequent], counts[frequent]
+    del uniq, counts
     if not len(candidates):
         return []
-    # Expected episodes under chance, per event i of a: the market's other events within the
-    # window around i (bursts count) times b's share of the market around i, taken from b's
-    # activity outside that window (b's own rhythm: a busy day, a quiet month) and never below
-    # b's share over the whole period. Leaving the window itself out matters: in a thin symbol
-    # the synchronized trades would otherwise explain themselves.
-    baseline = cfg.sync_baseline_window_ms
-    market_wide = np.searchsorted(key, key + baseline, "right") - np.searchsorted(
-        key, key - baseline
-    )
-    by_account = np.lexsort((key, account))
-    bounds = np.searchsorted(account[by_account], np.arange(n_accounts + 1))
-    group_events = np.bincount(group).astype(np.float64)
-    observed = dict(zip(uniq.tolist(), counts.tolist(), strict=True))
-
-    def expected_from(x: int, y: int) -> float:
-        ex = by_account[bounds[x] : bounds[x + 1]]
-        ky = key[by_account[bounds[y] : bounds[y + 1]]]
-        kx = key[ex]
-        close = np.searchsorted(ky, kx + window, "right") - np.searchsorted(ky, kx - window)
-        near = np.searchsorted(ky, kx + baseline, "right") - np.searchsorted(ky, kx - baseline)
-        g = kx // span
-        in_group = np.searchsorted(ky, (g + 1) * span) - np.searchsorted(ky, g * span)
-        local = (near - close) / np.maximum(market_wide[ex] - around[ex] - 1, 1)
-        overall = in_group / group_events[group[ex]]
-        return float(np.sum((around[ex] - close) * np.maximum(local, overall)))
-
-    # A cheap lower bound of that expectation (b's share over the whole period only) drops
-    # most candidates, market makers meeting each other all day, before the exact count.
     cand_a, cand_b = candidates // n_accounts, candidates % n_accounts
     involved, index = np.unique(np.concatenate([cand_a, cand_b]), return_inverse=True)
-    n_groups = int(group.max()) + 1
-    row = np.searchsorted(involved, account)
-    mine = (row < len(involved)) & (involved[np.minimum(row, len(involved) - 1)] == account)
-    around_sum = np.zeros((len(involved), n_groups))
-    np.add.at(around_sum, (row[mine], group[mine]), around[mine])
-    share = np.zeros((len(involved), n_groups))
-    np.add.at(share, (row[mine], group[mine]), 1.0)
-    share /= np.maximum(group_events, 1.0)
+    ev = _Activity.of(markets, involved, cfg)
+    # A cheap lower bound of the expectation (b's share over the whole period only) drops
+    # most candidates, market makers meeting each other all day, before the exact count.
+    around_sum = np.zeros((len(involved), markets.count))
+    np.add.at(around_sum, (ev.row, ev.market), ev.around)
+    share = np.zeros((len(involved), markets.count))
+    np.add.at(share, (ev.row, ev.market), 1.0)
+    share /= np.maximum(markets.events, 1.0)
     ia, ib = index[: len(candidates)], index[len(candidates) :]
-    episodes_of = counts[counts >= cfg.sync_min_episodes]
     lower = 0.5 * (
         np.einsum("ij,ij->i", around_sum[ia], share[ib])
         - episodes_of * share[ib].max(axis=1)
@@ -157,14 +114,137 @@ def synchronized_pairs(trades: Trades, n_accounts: int, cfg: TradingConfig) -> l
     keep = episodes_of >= cfg.sync_min_ratio * np.maximum(lower, 0.0)
 
     out: list[SyncPair] = []
-    for pair in candidates[keep].tolist():
+    for pair, episodes in zip(candidates[keep].tolist(), episodes_of[keep].tolist(), strict=True):
         a, b = divmod(pair, n_accounts)
-        episodes = observed[pair]
-        exp = 0.5 * (expected_from(a, b) + expected_from(b, a))
+        exp = 0.5 * (ev.expected(a, b) + ev.expected(b, a))
         if episodes < cfg.sync_min_ratio * exp or poisson_tail(episodes, exp) > cfg.sync_max_p:
             continue
         out.append(SyncPair(a, b, episodes, exp, cfg.sync_weight, []))
     return out
+
+
+@dataclass(frozen=True)
+class _Market:
+    """One symbol and side: its events (a fill's seller or buyer) in time order."""
+
+    number: int  # 2 * symbol (sells), 2 * symbol + 1 (buys)
+    ts: IntArray  # ms since the first fill of the window
+    account: IntArray
+
+
+class _Markets:
+    """Every (symbol, side) of the fills; fills come sorted by symbol, then time."""
+
+    def __init__(self, trades: Trades) -> None:
+        self.trades = trades
+        self.t0 = int(trades.ts.min())
+        self.count = 2 * (int(trades.symbol.max()) + 1)
+        self.bounds = np.searchsorted(trades.symbol, np.arange(self.count // 2 + 1))
+        self.events = np.repeat(np.diff(self.bounds), 2).astype(np.float64)
+        self.span = int(trades.ts.max()) - self.t0 + 1  # ts runs over 0 .. span - 1
+
+    def __iter__(self) -> Iterator[_Market]:
+        for number in range(self.count):
+            lo, hi = self.bounds[number // 2], self.bounds[number // 2 + 1]
+            if hi == lo:
+                continue
+            ts = self.trades.ts[lo:hi] - self.t0
+            account = (self.trades.buyer if number % 2 else self.trades.seller)[lo:hi]
+            order = sort_order(ts, account)  # ties in time by account
+            yield _Market(number, ts[order], account[order])
+
+
+def _near_pairs(market: _Market, cfg: TradingConfig, n_accounts: int) -> IntArray:
+    """Unordered pair codes (lo * n + hi) of every two events of different accounts within the
+    window, each event paired with at most ``sync_max_neighbours`` events after it."""
+    ts, account = market.ts, market.account
+    codes: list[IntArray] = []
+    # Events still within the window of the k-th event after them: the set only shrinks as k
+    # grows (times are sorted), so each step looks at fewer events.
+    alive = np.arange(len(ts), dtype=np.int64)
+    for k in range(1, cfg.sync_max_neighbours + 1):
+        alive = alive[alive + k < len(ts)]
+        alive = alive[ts[alive + k] - ts[alive] <= cfg.sync_window_ms]
+        if not len(alive):
+            break
+        i = alive[account[alive + k] != account[alive]]
+        a, b = account[i], account[i + k]
+        codes.append(np.minimum(a, b) * n_accounts + np.maximum(a, b))
+    return np.concatenate(codes) if codes else np.zeros(0, dtype=np.int64)
+
+
+@dataclass(frozen=True)
+class _Activity:
+    """The events of the accounts in candidate pairs, with the market's activity around each,
+    sorted by (account, market, time)."""
+
+    row: IntArray  # the account's position among the involved accounts
+    market: IntArray
+    ts: IntArray
+    around: IntArray  # anyone's events within the window, the event itself left out
+    market_wide: IntArray  # anyone's events within the baseline window, the event included
+    bounds: IntArray  # the events of involved account p: bounds[p]:bounds[p + 1]
+    involved: IntArray
+    market_events: FloatArray
+    window: int
+    baseline: int
+    span: int  # key = market * span + ts: no window reaches into another market's keys
+
+    @staticmethod
+    def of(markets: _Markets, involved: IntArray, cfg: TradingConfig) -> _Activity:
+        parts: list[tuple[IntArray, ...]] = []
+        window, baseline = cfg.sync_window_ms, cfg.sync_baseline_window_ms
+        for m in markets:
+            mine = np.isin(m.account, involved)
+            if not mine.any():
+                continue
+            ts = m.ts[mine]
+            around = np.searchsorted(m.ts, ts + window, "right") - np.searchsorted(
+                m.ts, ts - window
+            )
+            wide = np.searchsorted(m.ts, ts + baseline, "right") - np.searchsorted(
+                m.ts, ts - baseline
+            )
+            market = np.full(len(ts), m.number, dtype=np.int64)
+            parts.append((m.account[mine], market, ts, around - 1, wide))
+        account, market, ts, around, wide = (np.concatenate(c) for c in zip(*parts, strict=True))
+        order = np.lexsort((ts, market, account))
+        row = np.searchsorted(involved, account[order])
+        return _Activity(
+            row=row,
+            market=market[order],
+            ts=ts[order],
+            around=around[order],
+            market_wide=wide[order],
+            bounds=np.searchsorted(row, np.arange(len(involved) + 1)),
+            involved=involved,
+            market_events=markets.events,
+            window=window,
+            baseline=baseline,
+            span=markets.span + 2 * max(window, baseline) + 1,
+        )
+
+    def expected(self, x: int, y: int) -> float:
+        """Episodes of x with y expected by chance, per event i of x: the market's other events
+        within the window around i (bursts count) times y's share of the market around i, taken
+        from y's activity outside that window (y's own rhythm: a busy day, a quiet month) and
+        never below y's share of that market over the whole period. Leaving the window itself
+        out matters: in a thin symbol the synchronized trades would otherwise explain
+        themselves."""
+        px, py = np.searchsorted(self.involved, [x, y])
+        ex = slice(self.bounds[px], self.bounds[px + 1])
+        ey = slice(self.bounds[py], self.bounds[py + 1])
+        mx = self.market[ex]
+        kx = mx * self.span + self.ts[ex]
+        ky = self.market[ey] * self.span + self.ts[ey]
+        w, b = self.window, self.baseline
+        close = np.searchsorted(ky, kx + w, "right") - np.searchsorted(ky, kx - w)
+        near = np.searchsorted(ky, kx + b, "right") - np.searchsorted(ky, kx - b)
+        in_market = np.searchsorted(ky, (mx + 1) * self.span) - np.searchsorted(ky, mx * self.span)
+        around = self.around[ex]
+        local = (near - close) / np.maximum(self.market_wide[ex] - around - 1, 1)
+        overall = in_market / self.market_events[mx]
+        return float(np.sum((around - close) * np.maximum(local, overall)))
 
 
 def poisson_tail(k: int, mean: float) -> float:

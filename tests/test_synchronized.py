@@ -1,0 +1,114 @@
+"""Synchronized trading against a brute-force reading of its definition: episodes are pairs of
+events of two accounts in the same symbol and side within the window; the chance baseline of
+each event looks only at its own symbol and side."""
+
+from __future__ import annotations
+
+import itertools
+import random
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from analytics.config import TradingConfig
+from analytics.projection import Trades
+from analytics.trading import synchronized_pairs
+
+HOUR = 3_600_000
+# Every pair with one episode is reported, with its expectation, whatever the odds.
+EVERY_PAIR = TradingConfig(sync_min_episodes=1, sync_min_ratio=0.0, sync_max_p=1.0)
+
+
+def _trades(rows: list[tuple[int, int, int, int]], symbols: list[str]) -> Trades:
+    """(symbol, ts, seller, buyer) rows as the analysis reads them: sorted by symbol, time."""
+    rows = sorted(rows)
+    col = list(zip(*rows, strict=True))
+    n = len(rows)
+    return Trades(
+        pa.array([f"T{i:05d}" for i in range(n)]),
+        np.array(col[1], dtype=np.int64),
+        np.array(col[2], dtype=np.int64),
+        np.array(col[3], dtype=np.int64),
+        np.array(col[0], dtype=np.int64),
+        np.zeros(n, dtype=np.int64),
+        np.ones(n),
+        np.ones(n),
+        symbols,
+        ["spot"],
+    )
+
+
+def _events(trades: Trades) -> list[tuple[int, int, int]]:
+    """(market, ts, account): a fill's seller in market 2s, its buyer in 2s + 1."""
+    out = []
+    for s, t, a, b in zip(trades.symbol, trades.ts, trades.seller, trades.buyer, strict=True):
+        out += [(2 * int(s), int(t), int(a)), (2 * int(s) + 1, int(t), int(b))]
+    return out
+
+
+def _oracle(trades: Trades, cfg: TradingConfig) -> dict[tuple[int, int], tuple[int, float]]:
+    events = _events(trades)
+    w, base = cfg.sync_window_ms, cfg.sync_baseline_window_ms
+    episodes: dict[tuple[int, int], int] = {}
+    for (m1, t1, a1), (m2, t2, a2) in itertools.combinations(events, 2):
+        if m1 == m2 and a1 != a2 and abs(t1 - t2) <= w:
+            key = (min(a1, a2), max(a1, a2))
+            episodes[key] = episodes.get(key, 0) + 1
+
+    def expected_from(x: int, y: int) -> float:
+        total = 0.0
+        for m, t, a in events:
+            if a != x:
+                continue
+            market = [(tt, aa) for mm, tt, aa in events if mm == m]
+            around = sum(abs(tt - t) <= w for tt, _ in market) - 1
+            wide = sum(abs(tt - t) <= base for tt, _ in market)
+            close = sum(abs(tt - t) <= w for tt, aa in market if aa == y)
+            near = sum(abs(tt - t) <= base for tt, aa in market if aa == y)
+            local = (near - close) / max(wide - around - 1, 1)
+            overall = sum(aa == y for _, aa in market) / len(market)
+            total += (around - close) * max(local, overall)
+        return total
+
+    return {
+        p: (n, 0.5 * (expected_from(*p) + expected_from(p[1], p[0]))) for p, n in episodes.items()
+    }
+
+
+def _found(trades: Trades, n: int, cfg: TradingConfig) -> dict[tuple[int, int], tuple[int, float]]:
+    return {(p.a, p.b): (p.episodes, p.expected) for p in synchronized_pairs(trades, n, cfg)}
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_episodes_and_expectation_match_the_definition(seed: int) -> None:
+    rng = random.Random(seed)
+    rows = []
+    for _ in range(220):
+        a, b = rng.sample(range(9), 2)
+        rows.append((rng.randrange(3), rng.randrange(0, 6 * HOUR, 500), a, b))
+    for _ in range(15):  # accounts 0 and 1 buy the same symbol within seconds
+        t = rng.randrange(0, 6 * HOUR)
+        rows += [
+            (0, t, rng.randrange(2, 9), 0),
+            (0, t + rng.randrange(3000), rng.randrange(2, 9), 1),
+        ]
+    trades = _trades(rows, ["A", "B", "C"])
+    cfg = EVERY_PAIR.model_copy(update={"sync_baseline_window_ms": HOUR})
+    found, expected = _found(trades, 9, cfg), _oracle(trades, cfg)
+    assert found.keys() == expected.keys()
+    for pair, (n, exp) in expected.items():
+        assert found[pair][0] == n
+        assert found[pair][1] == pytest.approx(exp, rel=1e-12)
+    assert found[(0, 1)][0] >= 15
+
+
+def test_another_symbols_trades_do_not_change_the_baseline() -> None:
+    """Symbol A's buys at the end of the period and symbol B's sells at its start are different
+    markets, however close they lie when markets are laid end to end."""
+    pair = [(0, 10 * HOUR + 60_000 * i, 5, 0) for i in range(6)]
+    pair += [(0, 10 * HOUR + 60_000 * i + 1_000, 6, 1) for i in range(6)]
+    others = [(1, 60_000 * i, 1, 7) for i in range(30)]  # account 1 sells B early on
+    alone = _found(_trades([*pair, (1, 0, 8, 9)], ["A", "B"]), 10, EVERY_PAIR)
+    beside = _found(_trades([*pair, (1, 0, 8, 9), *others], ["A", "B"]), 10, EVERY_PAIR)
+    assert alone[(0, 1)] == beside[(0, 1)]
