@@ -42,16 +42,15 @@ def candidate_mask(
     """Fills between repeated counterparties or identifier-linked accounts."""
     other = trades.seller != trades.buyer
     lo, hi, counts, _ = pair_totals(trades, n_accounts)
-    keep = set(
-        (
-            lo[counts >= cfg.repeat_min_trades] * n_accounts + hi[counts >= cfg.repeat_min_trades]
-        ).tolist()
+    repeated = counts >= cfg.repeat_min_trades
+    keep = np.union1d(
+        lo[repeated] * n_accounts + hi[repeated],
+        np.array([a * n_accounts + b for a, b in linked], dtype=np.int64),
     )
-    keep.update(a * n_accounts + b for a, b in linked)
     code = np.minimum(trades.seller, trades.buyer) * n_accounts + np.maximum(
         trades.seller, trades.buyer
     )
-    mask: BoolArray = other & np.isin(code, np.fromiter(keep, dtype=np.int64, count=len(keep)))
+    mask: BoolArray = other & np.isin(code, keep)
     return mask
 
 

@@ -123,33 +123,31 @@ def read_trades(events: EventStore, accounts: Accounts, window: Window = Window(
     Each day file is sorted that way and days follow each other in time, so a stable sort on
     the symbol alone orders the whole window: no sort of millions of ids. Accounts, symbols
     and markets are read as Parquet's dictionaries and coded through them."""
-    table = events.read_columns(
-        "trades",
-        ["trade_id", "ts", "seller_id", "buyer_id", "symbol", "market", "qty", "price"],
-        since=window.since,
-        until=window.until,
-        dictionaries=True,
+    column = events.column_reader(
+        "trades", since=window.since, until=window.until, dictionaries=True
     )
     ids = pa.array(accounts.ids, type=pa.string())
-    symbol, symbols = _sorted_codes(table.column("symbol"))
-    market, markets = _sorted_codes(table.column("market"), missing="spot")
-    ts = _ints(table.column("ts"))
+    symbol, symbols = _sorted_codes(column("symbol"))
+    ts = _ints(column("ts"))
     order = np.argsort(symbol, kind="stable")
     if not _ascending(symbol[order], ts[order]):  # day files written before they were sorted
         order = pc.sort_indices(
-            pa.table({"s": symbol, "t": ts, "id": table.column("trade_id")}),
+            pa.table({"s": symbol, "t": ts, "id": column("trade_id")}),
             sort_keys=[("s", "ascending"), ("t", "ascending"), ("id", "ascending")],
         ).to_numpy()
+    symbol, ts = symbol[order], ts[order]
     take = pa.array(order, type=pa.int64())
+    market, markets = _sorted_codes(column("market"), missing="spot")
+    # One column at a time, each read, coded and reordered before the next is read.
     return Trades(
-        table.column("trade_id").combine_chunks().take(take),
-        ts[order],
-        _positions(table.column("seller_id"), ids)[order],
-        _positions(table.column("buyer_id"), ids)[order],
-        symbol[order],
+        column("trade_id").combine_chunks().take(take),
+        ts,
+        _positions(column("seller_id"), ids)[order],
+        _positions(column("buyer_id"), ids)[order],
+        symbol,
         market[order],
-        table.column("qty").to_numpy().astype(np.float64)[order],
-        table.column("price").to_numpy().astype(np.float64)[order],
+        _floats(column("qty"))[order],
+        _floats(column("price"))[order],
         symbols,
         markets,
     )
@@ -211,6 +209,10 @@ def _sorted_codes(
 
 def _ints(column: pa.ChunkedArray | pa.Array) -> IntArray:
     return np.asarray(column.to_numpy(zero_copy_only=False), dtype=np.int64)
+
+
+def _floats(column: pa.ChunkedArray) -> FloatArray:
+    return np.asarray(column.to_numpy(), dtype=np.float64)
 
 
 def _positions(column: pa.ChunkedArray, ids: pa.Array) -> IntArray:

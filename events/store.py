@@ -25,6 +25,7 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
@@ -306,6 +307,51 @@ class EventStore:
             )
         dataset = ds.dataset([str(f) for f in files], format=parquet, schema=schema)
         return dataset.to_table(columns=columns, filter=condition)
+
+    def column_reader(
+        self,
+        table: str,
+        *,
+        since: int | None = None,
+        until: int | None = None,
+        dictionaries: bool = False,
+    ) -> Callable[[str], pa.ChunkedArray]:
+        """Reads the window's rows one column at a time, every column in the same row order
+        (the day files' order, each file's own): a caller converting column after column holds
+        one column's Arrow buffers at a time instead of the whole table's."""
+        spec = TABLES[table]
+        files = self.files(table, since, until)
+        masks = [self._window_mask(spec, f, since, until) for f in files]
+
+        def read(name: str) -> pa.ChunkedArray:
+            field = spec.schema.field(name)
+            repeated = dictionaries and name in spec.repeated
+            kind = pa.dictionary(pa.int32(), field.type) if repeated else field.type
+            chunks: list[pa.Array] = []
+            for file, mask in zip(files, masks, strict=True):
+                column = pq.read_table(
+                    file, columns=[name], read_dictionary=[name] if repeated else None
+                ).column(name)
+                chunks.extend((column if mask is None else column.filter(mask)).chunks)
+            return pa.chunked_array(chunks, type=kind)
+
+        return read
+
+    @staticmethod
+    def _window_mask(
+        spec: Table, file: Path, since: int | None, until: int | None
+    ) -> pa.Array | None:
+        """The rows of a day file inside the window; None: all of them."""
+        if spec.time is None or (since is None and until is None):
+            return None
+        times = pq.read_table(file, columns=[spec.time]).column(spec.time)
+        inside = pa.scalar(True)
+        if since is not None:
+            inside = pc.and_(inside, pc.greater_equal(times, since))
+        if until is not None:
+            inside = pc.and_(inside, pc.less(times, until))
+        mask = inside.combine_chunks() if isinstance(inside, pa.ChunkedArray) else inside
+        return None if pc.all(mask).as_py() else mask
 
     def lookup(
         self, table: str, keys: list[str], *, since: int | None = None, until: int | None = None

@@ -82,7 +82,11 @@ def _top_level(dist: metadata.Distribution) -> set[str]:
     for f in dist.files or []:
         head = f.parts[0]
         # Scripts live outside site-packages (../../bin); .pth files would run code at start-up.
-        if head in ("..", "__pycache__") or head.endswith(".pth") or head.startswith("__editable__"):
+        if (
+            head in ("..", "__pycache__")
+            or head.endswith(".pth")
+            or head.startswith("__editable__")
+        ):
             continue
         names.add(head)
     return names

@@ -137,7 +137,11 @@ def test_generator_is_seeded_and_keeps_truth_outside_input(tmp_path: Path) -> No
 def _steps_add_up(done: subprocess.CompletedProcess[str]) -> None:
     """The steps shown, the store's start and the write included, make up the run's time."""
     steps = dict(re.findall(r"^  (\S.*?) +(\d+\.\d+) s$", done.stderr, re.M))
-    shown = {"start the graph store (loads its snapshot)", "write results", "stop the graph store (saves its snapshot)"}
+    shown = {
+        "start the graph store (loads its snapshot)",
+        "write results",
+        "stop the graph store (saves its snapshot)",
+    }
     assert shown <= steps.keys(), steps
     total = float(re.findall(r"analysis \S+ in (\d+\.\d+) s", done.stdout)[0])
     assert sum(map(float, steps.values())) >= 0.9 * total - 0.2, (steps, total)

@@ -134,7 +134,9 @@ def test_every_command_of_the_image_and_stack_is_a_linkscope_command(
         assert done.returncode == 0, (where, argv, done.stdout + done.stderr)
         assert "Usage: linkscope" in done.stdout, where
     # The check rejects what it should: a misspelt option fails.
-    assert accepted(linkscope, ["linkscope", "ingest", "/in", "--quarantin", "q"], tmp_path).returncode
+    assert accepted(
+        linkscope, ["linkscope", "ingest", "/in", "--quarantin", "q"], tmp_path
+    ).returncode
 
 
 def test_ports_are_bound_to_loopback() -> None:
@@ -181,9 +183,10 @@ def test_no_secret_has_a_default() -> None:
             if SECRET_NAME.search(var):
                 # A literal would be a secret in the repository.
                 assert INTERPOLATION.search(str(value)), (name, var)
-                assert all(
-                    m["op"] in (":?", "?") for m in INTERPOLATION.finditer(str(value))
-                ), (name, var)
+                assert all(m["op"] in (":?", "?") for m in INTERPOLATION.finditer(str(value))), (
+                    name,
+                    var,
+                )
     for stage in dockerfile_stages():
         for kw in ("ENV", "ARG"):
             for args in stage.all(kw):

@@ -8,6 +8,7 @@ import os
 import threading
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
@@ -184,6 +185,14 @@ def test_window_reads_only_fills_inside_it(tmp_path: Path, store: FalkorEmbedded
     first = DAY0 + DAY_MS  # the first fill of day 1
     assert len(read_trades(events, accounts, Window(first, first + 1))) == 1
     assert len(read_trades(events, accounts, Window(first + 1, first + 60_000))) == 0
+    # A window cutting through days keeps each fill's columns together (read one by one).
+    whole = read_trades(events, accounts)
+    part = read_trades(events, accounts, Window(first + 1, first + DAY_MS + DAY_MS // 2))
+    rows = (whole.ts >= first + 1) & (whole.ts < first + DAY_MS + DAY_MS // 2)
+    assert 0 < len(part) < rows.size
+    assert part.trade_id.to_pylist() == whole.trade_id.filter(pa.array(rows)).to_pylist()
+    for name in ("ts", "seller", "buyer", "symbol", "qty", "price"):
+        assert getattr(part, name).tolist() == getattr(whole, name)[rows].tolist(), name
     # A window of 2 days ends with the latest loaded day.
     assert resolve_window(events, window="2d") == Window((day + 3) * DAY_MS, (day + 5) * DAY_MS)
     assert resolve_window(events, default_days=1) == Window((day + 4) * DAY_MS, (day + 5) * DAY_MS)

@@ -17,7 +17,17 @@ from tests.installs import REPO, clean_env, fresh_venv, site_packages
 
 # The only modules that need the embedded extra; everything else imports without it.
 EMBEDDED_ONLY = {"graph.falkor_embedded", "graph.falkor_stream"}
-PACKAGES = ("linkscope", "cli", "synth", "ingest", "graph", "events", "analytics", "api", "ui_static")
+PACKAGES = (
+    "linkscope",
+    "cli",
+    "synth",
+    "ingest",
+    "graph",
+    "events",
+    "analytics",
+    "api",
+    "ui_static",
+)
 
 # Run in the installed venv: import every module of linkscope's packages, report failures.
 IMPORT_ALL = """
@@ -145,9 +155,7 @@ def test_neo4j_only_install_works_without_falkordblite(
     assert report.returncode == 0, report.stderr
     result = json.loads(report.stdout)
     assert set(result["failed"]) == EMBEDDED_ONLY, result["failed"]
-    assert {"cli.main", "api.main", "graph.store", "graph.neo4j_backend"} <= set(
-        result["imported"]
-    )
+    assert {"cli.main", "api.main", "graph.store", "graph.neo4j_backend"} <= set(result["imported"])
 
     for argv in (["--help"], ["serve", "--help"]):
         done = run([linkscope, *argv], tmp_path)
