@@ -14,7 +14,6 @@ import base64
 import hashlib
 import html
 import json
-import math
 from functools import lru_cache
 from importlib.resources import files
 from pathlib import Path
@@ -23,6 +22,13 @@ from typing import Any
 import pyvis
 from pyvis.network import Network
 
+from api.cluster_edges import (
+    IDENTIFIER_COLOR,
+    REL_WORDS,
+    PairPart,
+    merged_edges,
+    shown,
+)
 from api.schemas import GroupDetail, Neighborhood
 from graph import api_statements as q
 from graph.backend import GraphBackend
@@ -37,11 +43,11 @@ GROUP_STYLES: dict[str, dict[str, Any]] = {
     "device": {"shape": "square", "color": {"background": "#c9b458", "border": "#7a6a22"}},
     "funding": {"shape": "diamond", "color": {"background": "#5fb3b3", "border": "#2f6b6b"}},
     "group": {"shape": "hexagon", "color": {"background": "#333", "border": "#000"}},
+    "grouped": {"shape": "dot", "borderWidth": 4, "color": {"background": "#fff", "border": "#52606d"}},
     "other": {"shape": "box", "color": {"background": "#e4e7eb", "border": "#9aa5b1"}},
 }
 LABEL_GROUP = {"IP": "ip", "Device": "device", "FundingSource": "funding", "Group": "group"}
-CYCLE_COLOR = "#d0021b"
-SYNC_COLOR = "#e8a33d"
+VERDICT_BORDER = {"violation": "#d64545", "suspected": "#e8a33d", "cleared": "#4f9d69"}
 
 
 def options(n_nodes: int) -> dict[str, Any]:
@@ -53,7 +59,9 @@ def options(n_nodes: int) -> dict[str, Any]:
         "layout": {"improvedLayout": n_nodes <= 150, "randomSeed": 7},
         "physics": {
             "solver": "barnesHut",
-            "barnesHut": {"gravitationalConstant": -3000, "springLength": 110, "damping": 0.35},
+            # avoidOverlap keeps identifier nodes (many around few accounts) apart.
+            "barnesHut": {"gravitationalConstant": -3000, "springLength": 110, "damping": 0.35,
+                          "avoidOverlap": 0.6},
             "stabilization": {
                 "enabled": True,
                 "iterations": 250 if n_nodes <= 500 else 120,
@@ -158,10 +166,6 @@ def identifier_node(
     }
 
 
-def volume_width(quote: float) -> float:
-    return 1.0 + min(9.0, math.log10(1.0 + max(quote, 0.0)))
-
-
 def group_graph(
     store: GraphBackend, detail: GroupDetail
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -189,54 +193,73 @@ def group_graph(
             q.MEMBER_IDENTIFIER_LINKS, {"members": members, "identifiers": list(idents)}
         ).rows:
             edges.append({"from": f"Account:{aid}", "to": idents[int(node_id)], "arrows": "",
-                          "title": f"{rel} x{count}", "dashes": True, "width": 1})  # fmt: skip
+                          "title": f"{aid} {REL_WORDS.get(str(rel), str(rel))} it {count} time(s)",
+                          "dashes": True, "width": 1, "kind": "identifier", "count": int(count),
+                          "color": {"color": IDENTIFIER_COLOR}})  # fmt: skip
     cycle_pairs = {
         (c[i], c[(i + 1) % len(c)])
         for w in detail.evidence.get("wash", [])
         for c in w.get("cycles", [])
         for i in range(len(c))
     }
+    parts: list[PairPart] = []
     for seller, buyer, trades, quote in store.read(q.MEMBER_TRADES, {"members": members}).rows:
         in_cycle = (seller, buyer) in cycle_pairs
-        edges.append({
-            "from": f"Account:{seller}", "to": f"Account:{buyer}", "arrows": "to",
-            "width": volume_width(float(quote or 0)),
-            "color": {"color": CYCLE_COLOR if in_cycle else "#52606d"},
-            "title": f"{seller} sold to {buyer}: {trades} trades, quote {float(quote or 0):,.2f}"
-            + ("\npart of a wash cycle" if in_cycle else ""),
-        })  # fmt: skip
+        parts.append(PairPart(str(seller), str(buyer), "cycle" if in_cycle else "trade",
+                              int(trades), float(quote or 0),
+                              f"{seller} sold to {buyer}: {trades} trades, quote {float(quote or 0):,.2f}"
+                              + (" (part of a wash cycle)" if in_cycle else "")))  # fmt: skip
     for pair in detail.evidence.get("synchronized", []):
-        edges.append({"from": f"Account:{pair['a']}", "to": f"Account:{pair['b']}", "arrows": "",
-                      "color": {"color": SYNC_COLOR}, "dashes": [2, 4], "width": 2,
-                      "title": f"synchronized trading: {pair['episodes']} episodes "
-                               f"(chance: {pair['expected']:.3f})"})  # fmt: skip
+        parts.append(PairPart(str(pair["a"]), str(pair["b"]), "sync", int(pair["episodes"]), 0.0,
+                              f"synchronized trading: {pair['episodes']} episodes "
+                              f"(expected by chance: {pair['expected']:.3f})"))  # fmt: skip
     for src, dst, count, amount in store.read(q.MEMBER_TRANSFERS, {"members": members}).rows:
-        edges.append({"from": f"Account:{src}", "to": f"Account:{dst}", "arrows": "to",
-                      "color": {"color": "#5fb3b3"}, "dashes": [6, 4], "width": 2,
-                      "title": f"internal transfers {src} -> {dst}: {count}, {float(amount or 0):,.2f}"})  # fmt: skip
+        parts.append(PairPart(str(src), str(dst), "transfer", int(count), float(amount or 0),
+                              f"internal transfers {src} → {dst}: {count}, total {float(amount or 0):,.2f}"))  # fmt: skip
+    edges += merged_edges(parts)
     return nodes, edges
 
 
-def graph_items(hood: Neighborhood) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Nodes and edges of a neighbourhood for the view."""
+def graph_items(
+    hood: Neighborhood, groups: dict[str, tuple[str, str]] | None = None, subject: str | None = None
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Nodes and edges of a neighbourhood for the view. ``groups`` maps an account to its current
+    (group id, verdict): members of the subject's group are drawn in their verdict's colour,
+    members of other groups ringed in theirs, the rest plain; the subject is ringed and larger."""
+    groups = groups or {}
+    home = groups.get(subject or "", ("", ""))[0]
     nodes = []
     for n in hood.nodes:
         if n.label == "Account":
-            title = "\n".join(f"{k}: {v}" for k, v in sorted(n.properties.items()))
-            nodes.append(account_node(n.key, "account", title))
+            title = "\n".join(f"{k}: {shown(k, v)}" for k, v in sorted(n.properties.items()))
+            group_id, verdict = groups.get(n.key, ("", ""))
+            if group_id:
+                title += f"\ngroup {group_id} ({verdict})"
+            style = verdict if group_id and group_id == home else "grouped" if group_id else "account"
+            node = account_node(n.key, style, title)
+            node["group_id"], node["verdict"] = group_id or None, verdict or None
+            if style == "grouped":
+                node["color"] = {"background": "#fff", "border": VERDICT_BORDER.get(verdict, "#52606d")}
+            if n.key == subject:
+                node.update(size=30, borderWidth=6, subject=True,
+                            font={"size": 16, "bold": True})  # fmt: skip
+                node["color"] = {"border": "#1f2933"}
+            nodes.append(node)
         else:
             label = LABEL_GROUP.get(n.label, "other")
             text = n.key if len(n.key) <= 22 else n.key[:20] + "…"
-            nodes.append({"id": n.id, "label": text, "group": label, "title": f"{n.label} {n.key}",
+            props = "".join(f"\n{k}: {shown(k, v)}" for k, v in sorted(n.properties.items()))
+            nodes.append({"id": n.id, "label": text, "group": label, "title": f"{n.label} {n.key}{props}",
                           "key": n.key, "kind": n.label, "size": 14})  # fmt: skip
-    edges = [
-        {
-            "from": e.source,
-            "to": e.target,
-            "arrows": "to",
-            "title": e.type,
+    edges = []
+    for e in hood.edges:
+        words = REL_WORDS.get(e.type, e.type)
+        facts = ", ".join(f"{k} {shown(k, v)}" for k, v in sorted(e.properties.items()))
+        edges.append({
+            "from": e.source, "to": e.target, "arrows": "to", "rel": e.type,
+            "title": f"{e.source.partition(':')[2]} {words} {e.target.partition(':')[2]}"
+                     + (f"\n{facts}" if facts else ""),
+            "hover": e.type.lower().replace("_", " "),
             "id": f"{e.source}|{e.type}|{e.target}",
-        }
-        for e in hood.edges
-    ]
+        })  # fmt: skip
     return nodes, edges

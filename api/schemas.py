@@ -61,10 +61,11 @@ class Me(_Out):
 
 class TimelineEvent(_Out):
     ts: int
-    kind: Literal["trade", "login", "transfer"]
+    kind: Literal["trade", "login", "transfer", "sync"]
     account: str
     counterparty: str | None = None
     detail: str
+    ref: str | None = Field(None, description="The trade id or transfer event id, if any.")
 
 
 class GroupPage(_Out):
@@ -94,6 +95,7 @@ class Decision(_Out):
     by_key: str
     by_role: str
     at: int
+    by_name: str = Field("", description="The key's display name when the decision was made.")
 
 
 class GroupDetail(GroupSummary):

@@ -48,7 +48,7 @@ RETURN d.group_id, d.decision ORDER BY d.at, d.decision_id"""
 GROUP_DECISIONS = """WITH $group_id AS gid
 MATCH (d:Decision {group_id: gid})
 RETURN d.decision_id, d.group_id, d.run_id, d.verdict, d.decision, d.action, d.note, d.by_key,
-    d.by_role, d.at
+    d.by_role, d.at, d.by_name
 ORDER BY d.at, d.decision_id"""
 
 ACCOUNT = """WITH $account_id AS aid
@@ -91,7 +91,8 @@ CREATE_DECISION = """WITH $group_id AS gid
 MATCH (g:Group {group_id: gid}) WHERE g.run_id = $run_id
 CREATE (d:Decision {decision_id: $decision_id, group_id: gid, run_id: $run_id,
     verdict: g.verdict, score: g.score, clauses: g.clauses, decision: $decision,
-    action: $action, note: $note, by_key: $by_key, by_role: $by_role, at: $at})
+    action: $action, note: $note, by_key: $by_key, by_name: $by_name, by_role: $by_role,
+    at: $at})
 CREATE (d)-[:ON]->(g)
 WITH d, g
 MATCH (a:Account)-[:MEMBER_OF]->(g)

@@ -23,6 +23,7 @@ from api.services.cached import cached, data_version
 from api.services.groups import decisions_of, load_group, summary
 from events.queries import trades_among
 from graph import api_statements as q
+from graph import drill_statements as q_drill
 from graph.backend import GraphBackend
 from linkscope.errors import Forbidden, Gone, NotFound, QueryError
 
@@ -182,6 +183,7 @@ def decide(
             "action": body.action,
             "note": body.note,
             "by_key": caller.key_id,
+            "by_name": caller.name,
             "by_role": caller.role,
             "at": at,
         },
@@ -191,7 +193,7 @@ def decide(
     return Decision(
         decision_id=decision_id, group_id=group_id, run_id=group.run_id, verdict=group.verdict,
         decision=body.decision, action=body.action, note=body.note, by_key=caller.key_id,
-        by_role=caller.role, at=at,
+        by_role=caller.role, at=at, by_name=caller.name,
     )  # fmt: skip
 
 
@@ -203,7 +205,8 @@ def timeline(
     _: AnyRole,
     limit: Annotated[int, Query(ge=1, le=2000)] = 500,
 ) -> list[TimelineEvent]:
-    """The group's trades among members and its members' logins, in time order."""
+    """The group's trades among members, its members' logins, internal transfers and examples
+    of synchronized trading, in time order."""
     group = load_group(store, group_id, None, with_decisions=False)
     members = [m.account_id for m in group.members]
     params = {"members": members, "limit": limit}
@@ -214,6 +217,7 @@ def timeline(
             account=s,
             counterparty=b,
             detail=f"{s} sold {qty:g} {sym} at {price:g} to {b} ({tid})",
+            ref=str(tid),
         )
         for ts, s, b, sym, qty, price, tid in (
             (t["ts"], t["seller_id"], t["buyer_id"], t["symbol"], t["qty"], t["price"],
@@ -222,8 +226,21 @@ def timeline(
         )
     ]  # fmt: skip
     events += [
-        TimelineEvent(ts=int(ts), kind="login", account=a, detail=f"{a} logged in from {ip}")
+        TimelineEvent(ts=int(ts), kind="login", account=a, detail=f"{a} logged in from {ip}",
+                      ref=None)
         for ts, a, ip in store.read(q.TIMELINE_LOGINS, params).rows
     ]
+    events += [
+        TimelineEvent(ts=int(ts), kind="transfer", account=src, counterparty=dst, ref=str(eid),
+                      detail=f"{src} transferred {float(amount or 0):,.2f} {asset or ''} to {dst}")
+        for ts, src, dst, amount, asset, eid in store.read(q_drill.MEMBER_TRANSFER_EVENTS, params).rows
+    ]  # fmt: skip
+    events += [
+        TimelineEvent(ts=int(x["ts_a"]), kind="sync", account=p["a"], counterparty=p["b"], ref=None,
+                      detail=f"{p['a']} and {p['b']} both {x['side']} {x['symbol']} "
+                      f"{abs(int(x['ts_b']) - int(x['ts_a'])) / 1000:.1f} s apart")
+        for p in group.evidence.get("synchronized", [])
+        for x in p.get("examples", [])
+    ]  # fmt: skip
     events.sort(key=lambda e: (e.ts, e.kind, e.account))
     return events[:limit]

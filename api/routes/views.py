@@ -10,8 +10,11 @@ from pyvis.network import Network
 
 from api import cluster, security
 from api.deps import AnyRole, Investigation, StoreDep
+from api.schemas import Neighborhood
 from api.services.accounts import neighborhood
 from api.services.groups import load_group
+from graph import drill_statements as q_drill
+from graph.backend import GraphBackend
 
 router = APIRouter(prefix="/v1", tags=["views"])
 # Documented as HTML for 200; errors keep the JSON error shape (the app-level responses).
@@ -47,7 +50,7 @@ def account_view(
     limit: Annotated[int, Query(ge=1, le=2000)] = 150,
 ) -> HTMLResponse:
     hood = neighborhood(store, account_id, depth, limit, None)
-    nodes, edges = cluster.graph_items(hood)
+    nodes, edges = cluster.graph_items(hood, _groups(store, hood), account_id)
     return _page(cluster.build(nodes, edges), f"account {account_id}")
 
 
@@ -57,11 +60,23 @@ def account_view_items(
     store: StoreDep,
     caller: Investigation,
     limit: Annotated[int, Query(ge=1, le=2000)] = 60,
+    subject: Annotated[str | None, Query(max_length=256, description="The page's account.")] = None,
 ) -> dict[str, list[dict[str, Any]]]:
-    """For expand-on-click: the same styling groups as the page, added to it by the UI."""
+    """For expand-on-click: the same styling groups as the page, added to it by the UI;
+    ``subject`` is the account whose page it is (its group's members are coloured as such)."""
     hood = neighborhood(store, account_id, 1, limit, None)
-    nodes, edges = cluster.graph_items(hood)
+    groups = _groups(store, hood, subject)
+    nodes, edges = cluster.graph_items(hood, groups, subject)
     return {"nodes": nodes, "edges": edges}
+
+
+def _groups(
+    store: GraphBackend, hood: Neighborhood, subject: str | None = None
+) -> dict[str, tuple[str, str]]:
+    """The current group and verdict of every account drawn (and of the page's subject)."""
+    accounts = [n.key for n in hood.nodes if n.label == "Account"] + ([subject] if subject else [])
+    rows = store.read(q_drill.ACCOUNT_GROUPS, {"accounts": accounts}).rows
+    return {str(a): (str(g), str(v)) for a, g, v in rows}
 
 
 @router.get("/graph/blank", responses=HTML,

@@ -67,6 +67,7 @@ def decisions_of(store: GraphBackend, group_id: str) -> list[Decision]:
             by_key=r[7],
             by_role=r[8],
             at=int(r[9]),
+            by_name=str(r[10] or ""),
         )
         for r in store.read(q.GROUP_DECISIONS, {"group_id": group_id}).rows
     ]
