@@ -30,7 +30,9 @@ from api.cluster_edges import (
     shown,
 )
 from api.schemas import GroupDetail, Neighborhood
+from api.services.drill import transfers
 from graph import api_statements as q
+from graph import drill_statements as q_drill
 from graph.backend import GraphBackend
 
 GROUP_STYLES: dict[str, dict[str, Any]] = {
@@ -46,6 +48,7 @@ GROUP_STYLES: dict[str, dict[str, Any]] = {
     "grouped": {"shape": "dot", "borderWidth": 4, "color": {"background": "#fff", "border": "#52606d"}},
     "other": {"shape": "box", "color": {"background": "#e4e7eb", "border": "#9aa5b1"}},
 }
+TRANSFER_CAP = 20_000  # transfer records read for one group's picture
 LABEL_GROUP = {"IP": "ip", "Device": "device", "FundingSource": "funding", "Group": "group"}
 VERDICT_BORDER = {"violation": "#d64545", "suspected": "#e8a33d", "cleared": "#4f9d69"}
 
@@ -207,15 +210,22 @@ def group_graph(
         in_cycle = (seller, buyer) in cycle_pairs
         parts.append(PairPart(str(seller), str(buyer), "cycle" if in_cycle else "trade",
                               int(trades), float(quote or 0),
-                              f"{seller} sold to {buyer}: {trades} trades, quote {float(quote or 0):,.2f}"
+                              f"{seller} sold to {buyer}: {int(trades)} trades, quote {float(quote or 0):,.2f}"
                               + (" (part of a wash cycle)" if in_cycle else "")))  # fmt: skip
     for pair in detail.evidence.get("synchronized", []):
         parts.append(PairPart(str(pair["a"]), str(pair["b"]), "sync", int(pair["episodes"]), 0.0,
                               f"synchronized trading: {pair['episodes']} episodes "
                               f"(expected by chance: {pair['expected']:.3f})"))  # fmt: skip
-    for src, dst, count, amount in store.read(q.MEMBER_TRANSFERS, {"members": members}).rows:
-        parts.append(PairPart(str(src), str(dst), "transfer", int(count), float(amount or 0),
-                              f"internal transfers {src} → {dst}: {count}, total {float(amount or 0):,.2f}"))  # fmt: skip
+    # One transfer is reported by both sides (two records): counted once.
+    moved: dict[tuple[str, str], list[float]] = {}
+    for t in transfers([[s, d, ts, amt, asset, None, eid, by] for ts, s, d, amt, asset, eid, by in
+                        store.read(q_drill.MEMBER_TRANSFER_EVENTS,
+                                   {"members": members, "limit": TRANSFER_CAP}).rows]):  # fmt: skip
+        moved.setdefault((t.source, t.target), []).append(t.amount)
+    for (src, dst), amounts in moved.items():
+        parts.append(PairPart(src, dst, "transfer", len(amounts), sum(amounts),
+                              f"internal transfers {src} → {dst}: {len(amounts)}, "
+                              f"total {sum(amounts):,.2f}"))  # fmt: skip
     edges += merged_edges(parts)
     return nodes, edges
 

@@ -56,10 +56,11 @@ def merged_edges(parts: list[PairPart]) -> list[dict[str, Any]]:
         count = sum(p.count for p in held)
         traded = sum(p.amount for p in held if p.kind in ("trade", "cycle"))
         moved = sum(p.amount for p in held if p.kind == "transfer")
+        family = {k: "trade" if k == "cycle" else k for k in RANK}  # a cycle's links are trades
         summary = ", ".join(
-            f"{sum(p.count for p in held if p.kind == k)} {NOUNS[k]}" for k in dict.fromkeys(
-                "trade" if k == "cycle" else k for k in kinds)
-        )  # fmt: skip
+            f"{sum(p.count for p in held if family[p.kind] == k)} {NOUNS[k]}"
+            for k in dict.fromkeys(family[k] for k in kinds)
+        )
         totals = [f"quote {traded:,.2f}" if traded else "", f"moved {moved:,.2f}" if moved else ""]
         hover = " · ".join(x for x in [summary, *totals] if x)
         only_dashed = all(p.kind in ("sync", "transfer") for p in held)

@@ -18,6 +18,9 @@ class Transfer(_Out):
     amount: float
     asset: str | None = None
     method: str | None = None
+    reported_by: list[str] = Field(
+        description="The accounts whose funding records report it (sender, receiver or both)."
+    )
 
 
 class TransferPage(_Out):

@@ -71,6 +71,10 @@ class TimelineEvent(_Out):
 class GroupPage(_Out):
     items: list[GroupSummary]
     run_id: str | None = Field(description="The run every page of this listing is read from.")
+    quote_assets: list[str] = Field(
+        [], description="The quote assets of the traded symbols (`BASE_QUOTE`): the unit of "
+        "`quote_volume` when there is one."
+    )
     next_cursor: str | None = Field(
         description="Pass as `cursor` for the next page; null at the end."
     )

@@ -30,6 +30,13 @@ def trades_among(events: EventStore, accounts: list[str], limit: int) -> list[di
     return rows
 
 
+def quote_assets(events: EventStore) -> list[str]:
+    """The quote assets of the traded symbols (``BASE_QUOTE`` in the data contract)."""
+    with events.connection() as con:
+        rows = con.sql(f"SELECT DISTINCT symbol FROM {events.scan('trades')}").fetchall()
+    return sorted({str(s).rpartition("_")[2] for (s,) in rows if s and "_" in str(s)})
+
+
 def account_trades(
     events: EventStore,
     account_id: str,

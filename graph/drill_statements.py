@@ -5,11 +5,12 @@ from __future__ import annotations
 
 IDENTIFIER_RELS = "USED_IP|USED_DEVICE|DEPOSIT_FROM|WITHDRAW_TO"
 
-# Money moving between two accounts, both ways (TRANSFER points where the money went).
+# Money moving between two accounts, both ways (TRANSFER points where the money went). One
+# transfer is usually two records: the sender's withdrawal and the receiver's deposit.
 PAIR_TRANSFERS = """UNWIND [[$a, $b], [$b, $a]] AS pair
 WITH pair[0] AS src, pair[1] AS dst
 MATCH (s:Account {account_id: src})-[t:TRANSFER]->(d:Account {account_id: dst})
-RETURN src, dst, t.ts, t.amount, t.asset, t.method, t.event_id
+RETURN src, dst, t.ts, t.amount, t.asset, t.method, t.event_id, t.reported_by
 ORDER BY t.ts, t.event_id LIMIT $limit"""
 
 # The identifiers both accounts used (nodes), then each account's uses of them.
@@ -26,13 +27,13 @@ RETURN aid, id(n), type(r), r.times, r.ts, r.amount, r.asset"""
 TRANSFERS_OUT = """WITH $account_id AS aid
 MATCH (s:Account {account_id: aid})-[t:TRANSFER]->(o:Account)
 WHERE t.ts > $after_ts OR (t.ts = $after_ts AND t.event_id > $after_id)
-RETURN aid, o.account_id, t.ts, t.amount, t.asset, t.method, t.event_id
+RETURN aid, o.account_id, t.ts, t.amount, t.asset, t.method, t.event_id, t.reported_by
 ORDER BY t.ts, t.event_id LIMIT $limit"""
 
 TRANSFERS_IN = """WITH $account_id AS aid
 MATCH (o:Account)-[t:TRANSFER]->(s:Account {account_id: aid})
 WHERE t.ts > $after_ts OR (t.ts = $after_ts AND t.event_id > $after_id)
-RETURN o.account_id, aid, t.ts, t.amount, t.asset, t.method, t.event_id
+RETURN o.account_id, aid, t.ts, t.amount, t.asset, t.method, t.event_id, t.reported_by
 ORDER BY t.ts, t.event_id LIMIT $limit"""
 
 # An account's logins: the times kept on its USED_IP relationships.
@@ -52,5 +53,5 @@ RETURN aid, g.group_id, g.verdict"""
 MEMBER_TRANSFER_EVENTS = """UNWIND $members AS aid
 MATCH (s:Account {account_id: aid})-[t:TRANSFER]->(b:Account)
 WHERE b.account_id IN $members
-RETURN t.ts, s.account_id, b.account_id, t.amount, t.asset, t.event_id
+RETURN t.ts, s.account_id, b.account_id, t.amount, t.asset, t.event_id, t.reported_by
 ORDER BY t.ts LIMIT $limit"""

@@ -191,8 +191,10 @@ def test_cypher_console_table_and_graph(site: Site) -> None:
     seen = len(site.problems)
     page.fill("#cypher-query", "CREATE (:Evil)")
     page.click("#cypher-form button[type=submit]")
-    page.wait_for_selector("#cypher-result .error")
-    assert "read" in page.locator("#cypher-result .error").inner_text().lower()
+    page.wait_for_selector("#cypher-error .error")
+    assert "read" in page.locator("#cypher-error .error").inner_text().lower()
+    # The previous result is cleared: an error under an old table reads as its answer.
+    assert page.locator("#cypher-result tbody tr").count() == 0
     # The refused write is a 400 on purpose; Chromium logs every failed fetch to the console.
     expected = [p for p in site.problems[seen:] if "status of 400" in p]
     assert len(expected) == 1

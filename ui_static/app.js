@@ -5,6 +5,7 @@
 import { api, can, fill, h, KEY, session, view } from "./core.js";
 import { renderAccount } from "./account.js";
 import { renderCypher } from "./cypher.js";
+import { renderTrade } from "./drill.js";
 import { renderGroup } from "./group.js";
 import { renderQueue } from "./queue.js";
 
@@ -14,18 +15,25 @@ const ROUTES = {
   group: renderGroup,
   account: renderAccount,
   cypher: renderCypher,
+  trade: renderTrade,
 };
+
+// Shown by the next sign-in form: why the user was signed out.
+let signinMessage = "";
 
 function signOut(message) {
   sessionStorage.removeItem(KEY);
   session.me = null;
-  location.hash = "#/signin";
-  render().then(() => { if (message) document.getElementById("signin-error").textContent = message; });
+  signinMessage = message || "";
+  // One render: through hashchange when the hash changes, directly when it does not (two
+  // renders would build a second form and drop the message written into the first).
+  if (location.hash === "#/signin") render(); else location.hash = "#/signin";
 }
 
 function renderSignin() {
   const key = h("input", { id: "key", name: "key", type: "password", autocomplete: "off", required: true, placeholder: "lsk_…" });
-  const error = h("p", { id: "signin-error", class: "error", role: "alert" });
+  const error = h("p", { id: "signin-error", class: "error", role: "alert" }, signinMessage);
+  signinMessage = "";
   const form = h("form", { id: "signin-form" }, h("label", { for: "key" }, "API key"), key,
     h("button", { type: "submit" }, "Sign in"), error);
   fill(view, h("section", { id: "signin", class: "card narrow" }, h("h1", {}, "Sign in"),
@@ -33,9 +41,10 @@ function renderSignin() {
   key.focus();
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
+    error.textContent = "";
     sessionStorage.setItem(KEY, key.value.trim());
     try {
-      session.me = await api("/v1/me");
+      session.me = await api("/v1/me", { signingIn: true });
       if (location.hash === "#/queue") render(); else location.hash = "#/queue";
     } catch (err) {
       sessionStorage.removeItem(KEY);
@@ -51,8 +60,11 @@ function decoded(text) {
 async function render() {
   const hash = location.hash || "#/queue";
   const signedIn = Boolean(sessionStorage.getItem(KEY));
-  document.getElementById("signout").hidden = !signedIn;
-  if (!signedIn || hash === "#/signin") { document.getElementById("who").textContent = ""; renderSignin(); return; }
+  const showSignin = !signedIn || hash === "#/signin";
+  document.getElementById("signout").hidden = showSignin;
+  // Signed out, the navigation leads nowhere: hidden with the user's name.
+  document.querySelector("header nav").hidden = showSignin;
+  if (showSignin) { document.getElementById("who").textContent = ""; renderSignin(); return; }
   if (!session.me) {
     try { session.me = await api("/v1/me"); } catch (err) { return; }
   }

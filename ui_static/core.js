@@ -36,7 +36,16 @@ export function fill(el, ...children) { el.replaceChildren(); return add(el, chi
 export function link(page, id, ...text) { return h("a", { href: `#/${page}/${encodeURIComponent(id)}` }, text.length ? text : String(id)); }
 export function path(resource, id, ...rest) { return ["/v1", resource, encodeURIComponent(id), ...rest].join("/"); }
 export function join(items, separator) { return items.flatMap((item, i) => (i ? [separator(), item] : [item])); }
-export function fmtTs(ms) { return ms ? new Date(Number(ms)).toISOString().replace("T", " ").slice(0, 19) : ""; }
+// Times are shown in ISO 8601, in UTC, saying so: the data is UTC and investigators compare
+// times across offices.
+export function fmtTs(ms) { return ms || ms === 0 ? `${new Date(Number(ms)).toISOString().slice(0, 19)}Z` : ""; }
+export function fmtBool(value) { return value === true ? "yes" : value === false ? "no" : String(value ?? ""); }
+// A value as a person reads it: times (by the *_at / ts name) in ISO, booleans as words.
+export function fmtValue(name, value) {
+  if (typeof value === "boolean") return fmtBool(value);
+  if (typeof value === "number" && (name.endsWith("_at") || name === "ts") && value > 0) return fmtTs(value);
+  return String(value ?? "");
+}
 export function fmtNum(x) { return Number(x || 0).toLocaleString("en-US", { maximumFractionDigits: 2 }); }
 export function fixed(x, digits) { return Number(x || 0).toFixed(digits); }
 export function badge(verdict) { return h("span", { class: `badge ${verdict}` }, verdict); }
@@ -60,7 +69,8 @@ export async function api(url, options = {}) {
   const key = sessionStorage.getItem(KEY);
   const headers = { Authorization: `Bearer ${key}`, ...(options.body ? { "Content-Type": "application/json" } : {}) };
   const response = await fetch(url, { ...options, headers });
-  if (response.status === 401) { session.signOut("Your key was not accepted; sign in again."); throw new ApiError(401, "unauthenticated", "signed out"); }
+  // Sign-in checks a key itself: a refused key there is a message, not a sign-out.
+  if (response.status === 401 && !options.signingIn) { session.signOut("Your key was not accepted; sign in again."); throw new ApiError(401, "unauthenticated", "signed out"); }
   const type = response.headers.get("content-type") || "";
   if (!response.ok) {
     const body = type.includes("json") ? await response.json() : { error: { code: "http_error", message: await response.text() } };
@@ -77,18 +87,30 @@ export function showError(where, err) {
 // A cluster view: the pyvis-built page in a sandboxed frame; it talks back with postMessage.
 export function mountGraph(container, html, handlers = {}) {
   const frame = h("iframe", { class: "graph", title: "cluster graph", sandbox: "allow-scripts" });
+  // What prints: the picture as it was last drawn (a frame's canvas does not print reliably).
+  const picture = h("img", { class: "graph-print", alt: "cluster graph as shown on screen" });
   frame.srcdoc = html;
-  container.replaceChildren(frame);
+  container.replaceChildren(frame, picture);
+  const post = (message) => frame.contentWindow?.postMessage(message, "*");
   const listener = (event) => {
     if (event.source !== frame.contentWindow) return;
     const data = event.data || {};
     if (data.type === "linkscope:stabilized") { container.dataset.nodes = data.nodes; container.dataset.stabilizedMs = data.ms; }
-    if (data.type === "linkscope:added") container.dataset.nodes = data.nodes;
+    if (["linkscope:added", "linkscope:undone", "linkscope:filtered"].includes(data.type)) {
+      container.dataset.nodes = data.nodes;
+      container.dataset.expansions = data.expansions;
+    }
+    if (data.type === "linkscope:highlighted") container.dataset.highlighted = data.edges;
+    if (data.type === "linkscope:snapshot") picture.src = data.url;
+    else if (data.nodes !== undefined) post({ type: "linkscope:snapshot" });
     handlers[data.type]?.(data);
   };
   window.addEventListener("message", listener);
   const previous = window.__graphListener;
   if (previous) window.removeEventListener("message", previous);
   window.__graphListener = listener;
-  return { add(nodes, edges) { frame.contentWindow.postMessage({ type: "linkscope:add", nodes, edges }, "*"); } };
+  return {
+    add(nodes, edges, around) { post({ type: "linkscope:add", nodes, edges, around }); },
+    post,
+  };
 }

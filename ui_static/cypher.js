@@ -1,7 +1,8 @@
 // The Cypher console: read-only queries with a table and a graph of the nodes returned.
 import {
-  api, can, card, fill, h, mountGraph, path, row, showError, table, view,
+  api, can, card, fill, h, mountGraph, row, showError, view,
 } from "./core.js";
+import { download, toCsv } from "./tables.js";
 
 export const EXAMPLE = "MATCH (a:Account)-[m:MEMBER_OF]->(g:Group {current: true, verdict: 'violation'}) RETURN a, m, g LIMIT 25";
 
@@ -15,28 +16,49 @@ export function renderCypher() {
   const form = h("form", { id: "cypher-form" }, h("label", { for: "cypher-query" }, "Query (read-only; Ctrl+Enter runs it)"), query,
     h("label", { for: "cypher-params" }, "Parameters (JSON)"), params, h("p", {}, h("button", { type: "submit" }, "Run"), " ", status));
   const head = h("thead"), body = h("tbody");
-  fill(view, h("h1", {}, "Cypher console"), card(form), card(h("div", { id: "cypher-graph" })),
-    h("div", { class: "card scroll" }, h("table", { id: "cypher-result", dataset: { testid: "cypher-result" } }, head, body)));
+  // Errors go above the results, which are cleared: an error under an old table reads as if
+  // the old table were the answer.
+  const problem = h("div", { id: "cypher-error", role: "alert" });
+  const csv = h("button", { type: "button", id: "cypher-csv", class: "secondary", hidden: true }, "Download CSV");
+  let last = null;
+  csv.addEventListener("click", () => { if (last) download("cypher-result.csv", toCsv(last.columns, last.rows)); });
+  fill(view, h("h1", {}, "Cypher console"), card(form), problem, card(h("div", { id: "cypher-graph" })),
+    h("div", { class: "card scroll" }, h("p", {}, csv), h("table", { id: "cypher-result", dataset: { testid: "cypher-result" } }, head, body)));
   query.addEventListener("keydown", (event) => {
     if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) form.requestSubmit();
   });
+  const clear = () => {
+    last = null;
+    csv.hidden = true;
+    fill(problem);
+    fill(head);
+    fill(body);
+    fill(document.getElementById("cypher-graph"));
+    delete document.getElementById("cypher-graph").dataset.nodes;
+  };
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
+    clear();
     let values;
-    try { values = JSON.parse(params.value || "{}"); } catch (err) { status.textContent = `parameters are not JSON: ${err.message}`; return; }
+    try { values = JSON.parse(params.value || "{}"); } catch (err) { showError(problem, new Error(`parameters are not JSON: ${err.message}`)); return; }
     status.textContent = "running…";
     try {
       const result = await api("/v1/cypher", { method: "POST", body: JSON.stringify({ query: query.value, params: values }) });
       status.textContent = `${result.rows.length} row(s) in ${result.elapsed_ms} ms${result.truncated ? " (truncated)" : ""}`;
+      last = { columns: result.columns, rows: result.rows.map((r) => r.map(cellValue)) };
+      csv.hidden = !result.rows.length;
       fill(head, h("tr", {}, result.columns.map((c) => h("th", {}, c))));
-      fill(body, result.rows.map((r) => row(...r.map((v) => (typeof v === "object" && v !== null ? JSON.stringify(v) : String(v ?? ""))))));
+      fill(body, last.rows.map((r) => row(...r)));
       await showResultGraph(result);
     } catch (err) {
       status.textContent = "";
-      showError(body, err);
+      showError(problem, err);
     }
   });
 }
+
+// A result value as the table and the CSV show it: nodes, lists and maps as JSON.
+export function cellValue(v) { return typeof v === "object" && v !== null ? JSON.stringify(v) : String(v ?? ""); }
 
 export const LABEL_GROUP = { IP: "ip", Device: "device", FundingSource: "funding", Group: "group", Account: "account" };
 export async function showResultGraph(result) {

@@ -1,22 +1,54 @@
 // The group page: the cluster picture, linkage evidence, findings, assessment and decisions.
 import {
-  api, badge, card, chips, dot, fill, fixed, fmtNum, fmtTs, h, join, kv, link, mountGraph, options, path, row, session, showError, table, view,
+  api, badge, can, card, chips, dot, fill, fixed, fmtNum, fmtTs, h, kv, link, mountGraph, options, path, row, session, showError, table, view,
 } from "./core.js";
+import { episodeFills, linkDetail } from "./drill.js";
+import { renderTimeline } from "./timeline.js";
+
+// A button that opens (and closes) a drill-down row under the row it sits in.
+function drillButton(label, columns, build) {
+  const button = h("button", { type: "button", class: "secondary small", "aria-expanded": "false" }, label);
+  let opened = null;
+  button.addEventListener("click", () => {
+    if (opened) { opened.remove(); opened = null; button.setAttribute("aria-expanded", "false"); return; }
+    opened = h("tr", { class: "drill-row" }, h("td", { colspan: columns }, build()));
+    button.closest("tr").after(opened);
+    button.setAttribute("aria-expanded", "true");
+  });
+  return button;
+}
 
 export function washCard(w) {
   return card(h("h2", {}, `Wash trading in ${w.symbol}`),
     kv([["Members", w.members.join(", ")],
-      ["Fills / quote volume", `${w.trades} / ${fmtNum(w.quote)} (${fixed(w.symbol_share * 100, 3)}% of the symbol)`],
+      ["Fills / quote volume", `${w.trades} / ${fmtNum(w.quote)} ${w.symbol.split("_")[1] || ""} (${fixed(w.symbol_share * 100, 3)}% of the symbol)`],
       ["Completed cycles", String(w.cycle_completions)],
       ["Net position ratio", Object.entries(w.net_position_ratio).map(([a, r]) => `${a}: ${r}`).join(", ")]]),
     h("h2", {}, "Cycles"), table(null, w.cycles.map((c) => row([...c, c[0]].join(" → ")))),
-    h("h2", {}, "Trades in the cycles"), h("p", { class: "chips" }, chips(w.trade_ids)));
+    h("h2", {}, "Trades in the cycles"),
+    h("p", { class: "chips" }, (w.trade_ids || []).map((id) => (can("investigator", "analyst") ? h("a", { class: "chip", href: `#/trade/${encodeURIComponent(id)}` }, id) : h("span", { class: "chip" }, id)))));
 }
 
+// "±4.4 s": how far apart the two fills of an episode were, whichever came first.
+export function gap(x) { return `±${fixed(Math.abs(x.ts_b - x.ts_a) / 1000, 1)} s`; }
+
 export function syncCard(pairs) {
-  return card(h("h2", {}, "Synchronized trading"), table(["Pair", "Episodes", "Expected by chance", "Examples"],
+  const drill = can("investigator", "analyst");
+  return card(h("h2", {}, "Synchronized trading"), h("div", { class: "scroll-x" }, table(["Pair", "Episodes", "Expected by chance", "Examples"],
     pairs.map((p) => row(`${p.a} – ${p.b}`, String(p.episodes), fixed(p.expected, 3),
-      join(p.examples.slice(0, 3).map((x) => `${x.symbol} ${x.side} ${fmtTs(x.ts_a)} / +${fixed((x.ts_b - x.ts_a) / 1000, 1)}s`), () => h("br"))))));
+      p.examples.slice(0, 3).map((x) => h("div", { class: "example" }, `${x.symbol} ${x.side} ${fmtTs(x.ts_a)} ${gap(x)} `,
+        drill ? drillButton("both fills", 4, () => episodeFills(p, x)) : null)))))),
+    h("p", { class: "legend" }, "An episode: both accounts trade the same symbol on the same side within seconds. ",
+      h("b", {}, "Expected by chance"), " is how many episodes the pair would have if each traded at its own pace with no link to the other: ",
+      "for each of one account's trades, the market's trades around it times the other account's share of the market's activity then. ",
+      "Many more episodes than expected is the finding."));
+}
+
+function linkageCard(group, ev) {
+  const drill = can("investigator", "analyst");
+  return card(h("h2", {}, "Linkage evidence"), h("div", { class: "scroll scroll-x" }, table(["Accounts", "Kind", "Identifier", "Weight", "Why it counts", ""],
+    (ev.links || []).map((l) => row(`${l.a} – ${l.b}`, l.kind, h("td", { class: "id" }, l.identifier || (l.kind === "transfer" ? "(direct)" : "")),
+      fixed(l.weight, 2), l.why, drill ? drillButton("details", 6, () => linkDetail(l.a, l.b)) : "")), "Linked by trading only.")));
 }
 
 export async function renderGroup(groupId) {
@@ -26,50 +58,49 @@ export async function renderGroup(groupId) {
   const ev = group.evidence || {};
   const legend = h("p", { class: "legend" }, "Accounts: ", dot(group.verdict, "●"), `${group.verdict} member, `, dot("flagged", "●"),
     "flagged member (bigger: controller candidate) · ", h("b", {}, "▲"), " IP ", h("b", {}, "■"), " device ", h("b", {}, "◆"),
-    " funding source (bigger: more specific) · arrows: seller → buyer, width by volume, ", dot("cycle", "red"), ": wash cycle · ",
-    dot("sync", "orange dots"), ": synchronized trading · teal dashes: internal transfers. Click an account to open it.");
+    " funding source (bigger: more specific); ", dot("ident", "grey dashes"), ": account used the identifier · one line per pair of accounts, ",
+    "its colour the strongest link: ", dot("cycle", "red"), ": wash cycle, ", dot("trade", "dark grey"), ": trades (arrows: seller → buyer, width by volume), ",
+    dot("sync", "orange dots"), ": synchronized trading, ", dot("transfer", "teal dashes"), ": internal transfers. Hover a line for its counts and amounts; click an account to open it.");
   const assessment = h("div", { class: "card", dataset: { testid: "assessment" } }, h("h2", {}, "Assessment"),
     kv([["Verdict", badge(group.verdict)], ["Score", fixed(group.score, 2)], ["Clauses", group.clauses.length ? chips(group.clauses) : "none"],
-      ["Recommended action", h("b", {}, group.recommended_action)], ["Lineage", `${group.lineage} ${(group.parents || []).join(", ")}`], ["Run", group.run_id]]),
-    h("ul", {}, group.reasons.map((r) => h("li", {}, r))),
+      ["Recommended action", h("b", {}, group.recommended_action)]]));
+  const reasons = card(h("h2", {}, "Why"), h("ul", {}, group.reasons.map((r) => h("li", {}, r))),
+    kv([["Lineage", `${group.lineage} ${(group.parents || []).join(", ")}`], ["Run", group.run_id]]),
     (ev.history || []).length ? [h("h2", {}, "Enforcement history"),
       h("ul", {}, ev.history.map((x) => h("li", {}, `${x.account}: ${x.action} ${x.clause} (${fmtTs(x.ts)}, ${x.via})`)))] : null);
+  // The right column leads with what the investigator acts on: assessment and decision, then why.
   fill(view, h("h1", {}, `Group ${group.group_id} `, badge(group.verdict)),
     h("div", { class: "grid" },
-      h("div", {},
+      h("div", { class: "main-col" },
         card(h("div", { id: "group-graph", dataset: { testid: "group-graph" } }), legend),
-        card(h("h2", {}, "Timeline of trades among members and logins"), h("div", { id: "timeline" })),
-        card(h("h2", {}, "Linkage evidence"), h("div", { class: "scroll" }, table(["Accounts", "Kind", "Identifier", "Weight", "Why it counts"],
-          (ev.links || []).map((l) => row(`${l.a} – ${l.b}`, l.kind, l.identifier || "", fixed(l.weight, 2), l.why)), "Linked by trading only."))),
+        card(h("h2", {}, "Timeline"), h("div", { id: "timeline", dataset: { testid: "timeline" } })),
+        linkageCard(group, ev),
         (ev.wash || []).map(washCard),
         (ev.synchronized || []).length ? syncCard(ev.synchronized) : null),
-      h("div", {},
+      h("div", { class: "side-col" },
         assessment,
-        card(h("h2", {}, "Decision"), h("div", { id: "decision-form" }), h("h2", {}, "Decision history"),
-          h("table", { id: "decisions", dataset: { testid: "decisions" } }, h("tbody"))),
+        card(h("h2", {}, "Decision"), h("div", { id: "decision-form" })),
+        reasons,
+        card(h("h2", {}, "Decision history"), h("div", { class: "scroll-x" },
+          h("table", { id: "decisions", dataset: { testid: "decisions" } }, h("tbody")))),
         card(h("h2", {}, "Members"), table(["Account", "Role", "Type", "Flags"],
           group.members.map((m) => row(link("account", m.account_id), m.role, m.account_type, chips(m.flags))))),
         (ev.member_flags || []).length ? card(h("h2", {}, "Member flags"),
           h("ul", {}, ev.member_flags.map((f) => h("li", {}, `${f.account}: ${f.clause} (${fixed(f.score, 2)})`)))) : null)));
   renderDecisions(group);
+  let graph = null;
   api(path("groups", groupId, "graph")).then((html) => {
-    mountGraph(document.getElementById("group-graph"), html, {
+    graph = mountGraph(document.getElementById("group-graph"), html, {
       "linkscope:node": (data) => { if (data.kind === "Account") location.hash = `#/account/${encodeURIComponent(data.key)}`; },
     });
   }).catch((err) => showError(document.getElementById("group-graph"), err));
-  api(`${path("groups", groupId, "timeline")}?limit=400`).then((events) => renderTimeline(document.getElementById("timeline"), events))
-    .catch((err) => showError(document.getElementById("timeline"), err));
+  api(`${path("groups", groupId, "timeline")}?limit=2000`).then((events) => renderTimeline(document.getElementById("timeline"), events, {
+    members: group.members.map((m) => m.account_id),
+    onSpan: (pairs) => graph?.post({ type: "linkscope:highlight", pairs: pairs || [] }),
+  })).catch((err) => showError(document.getElementById("timeline"), err));
 }
 
-export function renderTimeline(where, events) {
-  if (!events.length) { fill(where, h("p", { class: "muted" }, "No trades among members or logins.")); return; }
-  const first = events[0].ts, last = events[events.length - 1].ts, span = Math.max(last - first, 1);
-  fill(where,
-    h("div", { class: "timeline", "aria-hidden": "true" }, events.map((e) => h("span", {
-      class: `tick ${e.kind}`, title: `${fmtTs(e.ts)} ${e.detail}`, style: { left: `${(((e.ts - first) / span) * 99).toFixed(2)}%` } }))),
-    h("p", { class: "legend" }, `${fmtTs(first)} … ${fmtTs(last)} · `, dot("trade", "|"), "trade among members ", dot("login", "|"), "login"),
-    h("div", { class: "scroll" }, table(null, events.map((e) => row(fmtTs(e.ts), e.kind, e.detail)))));
-}
+export { renderTimeline };
 
 export function renderDecisions(group) {
   const form = document.getElementById("decision-form");
@@ -78,12 +109,17 @@ export function renderDecisions(group) {
   else {
     const kind = h("select", { id: "d-kind" }, options(kinds));
     const action = h("select", { id: "d-action" }, options([["", "—"], "request_report", "freeze_pending_review", "restrict_new_positions", "permanent_restriction"]));
+    // The action taken is enforcement's field: shown only with the "action_taken" decision.
+    const actionField = h("div", { id: "d-action-field" }, h("label", { for: "d-action" }, "Action taken"), action);
+    const showAction = () => { actionField.hidden = kind.value !== "action_taken"; if (actionField.hidden) action.value = ""; };
+    kind.addEventListener("change", showAction);
     const note = h("textarea", { id: "d-note", rows: 3, maxlength: 4000 });
     const error = h("p", { id: "d-error", class: "error", role: "alert" });
     const decide = h("form", { id: "decide" }, h("label", { for: "d-kind" }, "Decision"), kind,
-      h("label", { for: "d-action" }, "Action taken (enforcement)"), action, h("label", { for: "d-note" }, "Note"), note,
+      actionField, h("label", { for: "d-note" }, "Note"), note,
       h("p", {}, h("button", { type: "submit" }, "Record decision")), error);
     fill(form, decide);
+    showAction();
     decide.addEventListener("submit", async (event) => {
       event.preventDefault();
       try {
@@ -101,7 +137,7 @@ export function renderDecisions(group) {
 export async function loadDecisions(groupId) { fillDecisions(await api(path("groups", groupId, "decisions"))); }
 
 export function fillDecisions(decisions) {
-  fill(document.querySelector("#decisions tbody"), decisions.length ? decisions.map((d) => row(fmtTs(d.at),
-    [h("b", {}, d.decision), d.action ? ` (${d.action})` : ""], `${d.by_role} ${d.by_key}`, d.note,
-    h("td", { class: "muted" }, `on ${d.verdict}, run ${d.run_id}`))) : h("tr", {}, h("td", { class: "muted" }, "No decisions yet.")));
+  fill(document.querySelector("#decisions tbody"), decisions.length ? decisions.map((d) => row(h("td", { class: "nowrap" }, fmtTs(d.at)),
+    [h("b", {}, d.decision), d.action ? ` (${d.action})` : ""], h("td", { title: `key ${d.by_key}` }, `${d.by_name || `key ${d.by_key}`} (${d.by_role})`),
+    h("td", { class: "note" }, d.note), h("td", { class: "muted" }, `on ${d.verdict}, run ${d.run_id}`))) : h("tr", {}, h("td", { class: "muted" }, "No decisions yet.")));
 }

@@ -20,8 +20,9 @@ from api.schemas import (
     TimelineEvent,
 )
 from api.services.cached import cached, data_version
+from api.services.drill import transfers
 from api.services.groups import decisions_of, load_group, summary
-from events.queries import trades_among
+from events.queries import quote_assets, trades_among
 from graph import api_statements as q
 from graph import drill_statements as q_drill
 from graph.backend import GraphBackend
@@ -46,6 +47,7 @@ def _decode(text: str) -> dict[str, Any]:
 async def list_groups(
     request: Request,
     store: StoreDep,
+    events: EventsDep,
     _: AnyRole,
     verdict: Annotated[str | None, Query(pattern="^(violation|suspected|cleared)$")] = None,
     clause: Annotated[str | None, Query(max_length=64)] = None,
@@ -66,7 +68,7 @@ async def list_groups(
     version = await data_version(request, store)
     run = run_id or version.run_id
     if run is None:
-        return GroupPage(items=[], run_id=None, next_cursor=None)
+        return GroupPage(items=[], run_id=None, next_cursor=None, quote_assets=[])
     filters = (verdict, clause, min_score, changed_since, after_score, after_id, limit)
 
     def page() -> GroupPage:
@@ -74,7 +76,9 @@ async def list_groups(
             raise Gone(f"analysis run {run} is no longer kept; start again without a cursor")
         return _page(store, run, *filters)
 
-    return await cached(request, ("list", run, version.decisions, *filters), page)
+    listed = await cached(request, ("list", run, version.decisions, *filters), page)
+    assets = await cached(request, ("quote-assets", version.ingest), lambda: quote_assets(events))
+    return listed.model_copy(update={"quote_assets": assets})
 
 
 def _page(
@@ -113,7 +117,7 @@ def _page(
     if len(rows) > limit:
         last = items[-1]
         next_cursor = _encode({"r": run_id, "s": last.score, "g": last.group_id})
-    return GroupPage(items=items, run_id=run_id, next_cursor=next_cursor)
+    return GroupPage(items=items, run_id=run_id, next_cursor=next_cursor, quote_assets=[])
 
 
 @router.get("/groups/{group_id:id}", response_model=GroupDetail, summary="One group, in full")
@@ -230,10 +234,12 @@ def timeline(
                       ref=None)
         for ts, a, ip in store.read(q.TIMELINE_LOGINS, params).rows
     ]
+    moved = store.read(q_drill.MEMBER_TRANSFER_EVENTS, params).rows
     events += [
-        TimelineEvent(ts=int(ts), kind="transfer", account=src, counterparty=dst, ref=str(eid),
-                      detail=f"{src} transferred {float(amount or 0):,.2f} {asset or ''} to {dst}")
-        for ts, src, dst, amount, asset, eid in store.read(q_drill.MEMBER_TRANSFER_EVENTS, params).rows
+        TimelineEvent(ts=t.ts, kind="transfer", account=t.source, counterparty=t.target,
+                      ref=t.event_id, detail=f"{t.source} transferred {t.amount:,.2f} "
+                      f"{t.asset or ''} to {t.target}")
+        for t in transfers([[s, d, ts, amt, asset, None, eid, by] for ts, s, d, amt, asset, eid, by in moved])
     ]  # fmt: skip
     events += [
         TimelineEvent(ts=int(x["ts_a"]), kind="sync", account=p["a"], counterparty=p["b"], ref=None,

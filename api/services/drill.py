@@ -20,16 +20,26 @@ from graph.backend import GraphBackend
 from linkscope.errors import NotFound
 
 SAMPLE_TIMES = 20
+END = "\U0010ffff"  # after every event id: a cursor past all records of one millisecond
 
 
-def _transfer(row: list[Any]) -> Transfer:
-    src, dst, ts, amount, asset, method, event_id = row
-    return Transfer(event_id=str(event_id), ts=int(ts or 0), source=str(src), target=str(dst),
-                    amount=float(amount or 0), asset=asset, method=method)  # fmt: skip
+def transfers(rows: list[list[Any]]) -> list[Transfer]:
+    """Transfers from TRANSFER records, oldest first: the sender's withdrawal and the
+    receiver's deposit of one transfer (same accounts, time, amount and asset) are one."""
+    seen: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for src, dst, ts, amount, asset, method, event_id, reporter in rows:
+        key = (str(src), str(dst), int(ts or 0), float(amount or 0), asset)
+        found = seen.setdefault(key, {"event_id": str(event_id), "ts": key[2], "source": key[0],
+                                      "target": key[1], "amount": key[3], "asset": asset,
+                                      "method": method, "reported_by": []})  # fmt: skip
+        if reporter and reporter not in found["reported_by"]:
+            found["reported_by"].append(str(reporter))
+    return sorted((Transfer(**t) for t in seen.values()), key=lambda t: (t.ts, t.event_id))
 
 
 def link_detail(store: GraphBackend, a: str, b: str, limit: int) -> LinkDetail:
-    rows = store.read(q.PAIR_TRANSFERS, {"a": a, "b": b, "limit": limit + 1}).rows
+    # Twice the records: most transfers are reported by both sides.
+    rows = store.read(q.PAIR_TRANSFERS, {"a": a, "b": b, "limit": 2 * limit + 1}).rows
     shared = store.read(q.PAIR_SHARED, {"a": a, "b": b}).rows
     uses: dict[tuple[int, str], dict[str, Any]] = {}
     if shared:
@@ -56,8 +66,9 @@ def link_detail(store: GraphBackend, a: str, b: str, limit: int) -> LinkDetail:
                 times=times[:SAMPLE_TIMES], amount=found["amount"], asset=found["asset"],
             ))  # fmt: skip
         identifiers.append(SharedIdentifier(kind=str(label), value=str(value), uses=listed))
-    return LinkDetail(a=a, b=b, transfers=[_transfer(r) for r in rows[:limit]],
-                      transfers_truncated=len(rows) > limit, identifiers=identifiers)  # fmt: skip
+    moved = transfers(rows)
+    return LinkDetail(a=a, b=b, transfers=moved[:limit],
+                      transfers_truncated=len(moved) > limit or len(rows) > 2 * limit, identifiers=identifiers)  # fmt: skip
 
 
 def account_transfers(
@@ -67,10 +78,13 @@ def account_transfers(
     params = {"account_id": account_id, "limit": limit + 1,
               "after_ts": after[0] if after else -1, "after_id": after[1] if after else ""}  # fmt: skip
     rows = store.read(q.TRANSFERS_OUT, params).rows + store.read(q.TRANSFERS_IN, params).rows
-    items = sorted((_transfer(r) for r in rows), key=lambda t: (t.ts, t.event_id))
-    more = len(items) > limit
-    items = items[:limit]
-    return items, (items[-1].ts, items[-1].event_id) if more else None
+    items = transfers(rows)
+    if len(items) <= limit:
+        return items, None
+    # A page ends after a whole millisecond: the two records of a transfer share its time, so
+    # the next page cannot start between them.
+    last = items[limit - 1].ts
+    return [t for t in items if t.ts <= last], (last, END)
 
 
 def account_logins(
