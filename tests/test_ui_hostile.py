@@ -148,7 +148,7 @@ def test_queue_and_group_page(site: Site) -> None:
     page.wait_for_selector("#group-graph[data-stabilized-ms]", timeout=30_000)
     assert page.locator("h1").inner_text().startswith(f"Group {HOSTILE_GROUP_ID}")
     members = page.eval_on_selector_all(
-        "h2:text-is('Members') + table tbody td:first-child a",
+        "h2:text-is('Members') + .scroll-x table tbody td:first-child a",
         "links => links.map(a => a.textContent)",
     )
     shown = [i for i in HOSTILE_IDS if i in members]

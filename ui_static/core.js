@@ -84,11 +84,25 @@ export function showError(where, err) {
   fill(where, where.tagName === "TBODY" ? h("tr", {}, h("td", { colspan: 8 }, message)) : message);
 }
 
+// The frame's picture (a PNG data URL the frame sent) copied onto the page's print canvas.
+function drawSnapshot(canvas, url) {
+  if (typeof url !== "string" || !url.startsWith("data:image/png;base64,")) return;
+  const image = new Image();
+  image.onload = () => {
+    canvas.width = image.naturalWidth;
+    canvas.height = image.naturalHeight;
+    canvas.getContext("2d").drawImage(image, 0, 0);
+    canvas.dataset.drawn = String(Date.now());
+  };
+  image.src = url;
+}
+
 // A cluster view: the pyvis-built page in a sandboxed frame; it talks back with postMessage.
 export function mountGraph(container, html, handlers = {}) {
   const frame = h("iframe", { class: "graph", title: "cluster graph", sandbox: "allow-scripts" });
   // What prints: the picture as it was last drawn (a frame's canvas does not print reliably).
-  const picture = h("img", { class: "graph-print", alt: "cluster graph as shown on screen" });
+  // A canvas, not an img: the page holds no image element that data could have put there.
+  const picture = h("canvas", { class: "graph-print", role: "img", "aria-label": "cluster graph as shown on screen" });
   frame.srcdoc = html;
   container.replaceChildren(frame, picture);
   const post = (message) => frame.contentWindow?.postMessage(message, "*");
@@ -101,7 +115,7 @@ export function mountGraph(container, html, handlers = {}) {
       container.dataset.expansions = data.expansions;
     }
     if (data.type === "linkscope:highlighted") container.dataset.highlighted = data.edges;
-    if (data.type === "linkscope:snapshot") picture.src = data.url;
+    if (data.type === "linkscope:snapshot") drawSnapshot(picture, data.url);
     else if (data.nodes !== undefined) post({ type: "linkscope:snapshot" });
     handlers[data.type]?.(data);
   };

@@ -83,8 +83,8 @@ export async function renderGroup(groupId) {
         reasons,
         card(h("h2", {}, "Decision history"), h("div", { class: "scroll-x" },
           h("table", { id: "decisions", dataset: { testid: "decisions" } }, h("tbody")))),
-        card(h("h2", {}, "Members"), table(["Account", "Role", "Type", "Flags"],
-          group.members.map((m) => row(link("account", m.account_id), m.role, m.account_type, chips(m.flags))))),
+        card(h("h2", {}, "Members"), h("div", { class: "scroll-x" }, table(["Account", "Role", "Type", "Flags"],
+          group.members.map((m) => row(link("account", m.account_id), m.role.replaceAll("_", " "), m.account_type.replaceAll("_", " "), chips(m.flags)))))),
         (ev.member_flags || []).length ? card(h("h2", {}, "Member flags"),
           h("ul", {}, ev.member_flags.map((f) => h("li", {}, `${f.account}: ${f.clause} (${fixed(f.score, 2)})`)))) : null)));
   renderDecisions(group);
@@ -136,8 +136,12 @@ export function renderDecisions(group) {
 
 export async function loadDecisions(groupId) { fillDecisions(await api(path("groups", groupId, "decisions"))); }
 
+// One decision per row: who decided what and when on one line, the note under it (a table of
+// five columns overflowed the side column with a long note or run id).
 export function fillDecisions(decisions) {
-  fill(document.querySelector("#decisions tbody"), decisions.length ? decisions.map((d) => row(h("td", { class: "nowrap" }, fmtTs(d.at)),
-    [h("b", {}, d.decision), d.action ? ` (${d.action})` : ""], h("td", { title: `key ${d.by_key}` }, `${d.by_name || `key ${d.by_key}`} (${d.by_role})`),
-    h("td", { class: "note" }, d.note), h("td", { class: "muted" }, `on ${d.verdict}, run ${d.run_id}`))) : h("tr", {}, h("td", { class: "muted" }, "No decisions yet.")));
+  fill(document.querySelector("#decisions tbody"), decisions.length ? decisions.map((d) => h("tr", {}, h("td", { class: "decision" },
+    h("div", {}, h("span", { class: "nowrap" }, fmtTs(d.at)), " · ", h("b", {}, d.decision), d.action ? ` (${d.action})` : "", " · ",
+      h("span", { title: `key ${d.by_key}` }, `${d.by_name || `key ${d.by_key}`} (${d.by_role})`)),
+    d.note ? h("div", { class: "note" }, d.note) : null,
+    h("div", { class: "muted small" }, `on ${d.verdict}, run ${d.run_id}`)))) : h("tr", {}, h("td", { class: "muted" }, "No decisions yet.")));
 }
