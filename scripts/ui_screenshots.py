@@ -9,6 +9,7 @@ import argparse
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -57,7 +58,47 @@ def main() -> None:
         page.wait_for_selector("#group-graph[data-stabilized-ms]", timeout=60_000)
         page.wait_for_timeout(300)
         page.screenshot(path=str(args.out / "group.png"))
-    print(f"written {args.out / 'queue.png'} and {args.out / 'group.png'}")  # noqa: T201
+        timeline(page, args.out / "timeline.png")
+        member = httpx.get(f"{url}/v1/groups/{chosen}", headers=auth).json()["members"][0]
+        expanded_account(page, url, member["account_id"], args.out / "account.png")
+    print(f"written queue, group, timeline and account screenshots to {args.out}")  # noqa: T201
+
+
+def timeline(page: Any, out: Path) -> None:
+    """The group's timeline with a span selected across its middle (links highlighted)."""
+    strip = page.locator("#tl-strip")
+    strip.scroll_into_view_if_needed()
+    box = strip.bounding_box()
+    page.mouse.move(box["x"] + box["width"] * 0.3, box["y"] + 20)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] * 0.7, box["y"] + 20, steps=5)
+    page.mouse.up()
+    page.wait_for_timeout(300)
+    card = page.locator(".card", has=page.locator("#timeline"))
+    card.screenshot(path=str(out))
+
+
+def expanded_account(page: Any, url: str, account_id: str, out: Path) -> None:
+    """The account's ego network after expanding the neighbour with most accounts around it."""
+    page.goto(f"{url}/#/account/{account_id}")
+    page.wait_for_selector("#ego-graph[data-stabilized-ms]", timeout=60_000)
+    frame = next(f for f in page.frames if f != page.main_frame)
+    target = frame.evaluate(
+        """(me) => { const n = window.linkscopeNetwork; const nodes = n.body.data.nodes.get();
+                     const others = nodes.filter(x => x.kind === 'Account' && x.id !== me);
+                     return others.length ? others[0].id : null; }""",
+        f"Account:{account_id}",
+    )
+    if target:
+        x, y = frame.evaluate(
+            "(id) => { const n = window.linkscopeNetwork; const d = n.canvasToDOM(n.getPositions([id])[id]); return [d.x, d.y]; }",
+            target,
+        )
+        box = page.locator("#ego-graph iframe").bounding_box()
+        page.mouse.click(box["x"] + x, box["y"] + y)
+        page.wait_for_function("() => document.getElementById('ego-graph').dataset.expansions === '1'", timeout=30_000)
+        page.wait_for_timeout(300)
+    page.screenshot(path=str(out))
 
 
 if __name__ == "__main__":
