@@ -59,7 +59,9 @@ def main() -> None:
         page.wait_for_timeout(300)
         page.screenshot(path=str(args.out / "group.png"))
         timeline(page, args.out / "timeline.png")
-        member = httpx.get(f"{url}/v1/groups/{chosen}", headers=auth).json()["members"][0]
+        # An account of a wash ring: its ego network shows its own group's members to expand.
+        ring = next((g for g in groups if "wash_trading" in g["clauses"]), groups[0])
+        member = httpx.get(f"{url}/v1/groups/{ring['group_id']}", headers=auth).json()["members"][0]
         expanded_account(page, url, member["account_id"], args.out / "account.png")
     print(f"written queue, group, timeline and account screenshots to {args.out}")  # noqa: T201
 
@@ -86,7 +88,9 @@ def expanded_account(page: Any, url: str, account_id: str, out: Path) -> None:
     target = frame.evaluate(
         """(me) => { const n = window.linkscopeNetwork; const nodes = n.body.data.nodes.get();
                      const others = nodes.filter(x => x.kind === 'Account' && x.id !== me);
-                     return others.length ? others[0].id : null; }""",
+                     const kin = others.filter(x => x.group_id && x.group === x.verdict);
+                     const retail = others.filter(x => !/market_maker/.test(x.title));
+                     return (kin.length ? kin : retail.length ? retail : others)[0]?.id ?? null; }""",
         f"Account:{account_id}",
     )
     if target:
@@ -97,7 +101,8 @@ def expanded_account(page: Any, url: str, account_id: str, out: Path) -> None:
         box = page.locator("#ego-graph iframe").bounding_box()
         page.mouse.click(box["x"] + x, box["y"] + y)
         page.wait_for_function("() => document.getElementById('ego-graph').dataset.expansions === '1'", timeout=30_000)
-        page.wait_for_timeout(300)
+        page.mouse.move(box["x"] + 4, box["y"] + 4)  # off the nodes: no tooltip over the picture
+        page.wait_for_timeout(500)
     page.screenshot(path=str(out))
 
 

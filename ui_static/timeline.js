@@ -65,7 +65,9 @@ export function renderTimeline(where, events, { members = [], onSpan = () => {} 
       style: { left: `${pct(e.ts).toFixed(3)}%`, top: `${lane[e.kind] ?? 6}px` } })),
     span ? h("div", { class: "span", style: { left: `${Math.max(pct(span[0]), 0)}%`, width: `${Math.max(Math.min(pct(span[1]), 100) - Math.max(pct(span[0]), 0), 0.3)}%` } }) : null);
     const { step, ticks: marks } = ticks(v0, v1);
-    const labels = marks.filter((t) => pct(t) > 9 && pct(t) < 91).map((t) => h("span", { class: "mark", dataset: { ts: t }, style: { left: `${pct(t)}%` } }, tickLabel(t, step)));
+    // Marks keep clear of the end labels (a full time each, about 150 px, and half a mark).
+    const clear = (200 / Math.max(strip.clientWidth || 800, 200)) * 100;
+    const labels = marks.filter((t) => pct(t) > clear && pct(t) < 100 - clear).map((t) => h("span", { class: "mark", dataset: { ts: t }, style: { left: `${pct(t)}%` } }, tickLabel(t, step)));
     // The ends carry full times: what the axis spans, read without counting ticks.
     fill(axis, h("span", { class: "end start", dataset: { ts: Math.round(v0) } }, fmtTs(v0)), labels,
       h("span", { class: "end stop", dataset: { ts: Math.round(v1) } }, fmtTs(v1)), h("span", { class: "tz" }, "UTC"));
