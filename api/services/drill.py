@@ -74,17 +74,30 @@ def link_detail(store: GraphBackend, a: str, b: str, limit: int) -> LinkDetail:
 def account_transfers(
     store: GraphBackend, account_id: str, after: tuple[int, str] | None, limit: int
 ) -> tuple[list[Transfer], tuple[int, str] | None]:
-    """Both directions by (ts, event_id), from ``after`` on; the last key when more follow."""
-    params = {"account_id": account_id, "limit": limit + 1,
+    """Both directions by time, from ``after`` on; the cursor when more follow. Records are
+    read per direction (up to two per transfer: each side may report it), so the page holds
+    only transfers older than where a cut-off direction stopped, and ends after a whole
+    millisecond (the two records of a transfer share its time: no page starts between them)."""
+    records = 2 * limit + 2
+    params = {"account_id": account_id, "limit": records,
               "after_ts": after[0] if after else -1, "after_id": after[1] if after else ""}  # fmt: skip
-    rows = store.read(q.TRANSFERS_OUT, params).rows + store.read(q.TRANSFERS_IN, params).rows
+    rows, horizon = [], None
+    for statement in (q.TRANSFERS_OUT, q.TRANSFERS_IN):
+        found = store.read(statement, params).rows
+        rows += found
+        if len(found) == records:  # cut off: later records of this direction are unread
+            last = int(found[-1][2] or 0)
+            horizon = last if horizon is None else min(horizon, last)
     items = transfers(rows)
-    if len(items) <= limit:
-        return items, None
-    # A page ends after a whole millisecond: the two records of a transfer share its time, so
-    # the next page cannot start between them.
-    last = items[limit - 1].ts
-    return [t for t in items if t.ts <= last], (last, END)
+    complete = [t for t in items if horizon is None or t.ts < horizon]
+    if len(complete) > limit:
+        last = complete[limit - 1].ts
+        return [t for t in complete if t.ts <= last], (last, END)
+    if horizon is None:
+        return complete, None
+    if not complete:  # more records in one millisecond than a page reads: that millisecond
+        complete = [t for t in items if t.ts <= horizon]
+    return complete, (complete[-1].ts, END)
 
 
 def account_logins(
