@@ -360,6 +360,16 @@ def test_cluster_view_merges_parallel_edges_with_count_and_total(site: Site) -> 
     for s, b, trades in traded:
         edge = next(e for e in between if sorted((e["from"], e["to"])) == sorted((f"Account:{s}", f"Account:{b}")))
         assert f"{int(trades)} trades" in edge["title"]
+    # No node lies on another (identifier nodes cluster around few accounts).
+    overlapping = frame.evaluate(
+        """(() => { const n = window.linkscopeNetwork, ids = n.body.data.nodes.getIds(), p = n.getPositions(), out = [];
+                    for (let i = 0; i < ids.length; i++) for (let j = i + 1; j < ids.length; j++) {
+                      const a = n.body.nodes[ids[i]], b = n.body.nodes[ids[j]];
+                      const d = Math.hypot(p[ids[i]].x - p[ids[j]].x, p[ids[i]].y - p[ids[j]].y);
+                      if (d < (a.shape.width + b.shape.width) / 2) out.push([ids[i], ids[j]]); }
+                    return out; })()"""
+    )
+    assert overlapping == []
     legend = page.locator("#group-graph + .legend").inner_text()
     assert "used the identifier" in legend
     # Hovering an edge writes its counts on it.
