@@ -323,6 +323,17 @@ def test_timeline_axis_spans_the_events_and_a_span_highlights_cluster_edges(site
     page.uncheck("#tl-kind-login")
     assert page.locator("#tl-strip .tick.login").count() == 0
     assert page.locator("#tl-strip .tick.trade").count() > 0
+    # Orders load when their kind is switched on: every member's orders, drawn in their lane.
+    members = [m["account_id"] for m in site.api(f"/v1/groups/{group_id}")["members"]]
+    orders = sum(len(site.api(f"/v1/accounts/{m}/orders?limit=500")["items"]) for m in members)
+    assert orders > 0 and page.locator("#tl-strip .tick.order").count() == 0
+    page.check("#tl-kind-order")
+    page.wait_for_selector("#timeline[data-orders]")
+    assert int(page.get_attribute("#timeline", "data-orders") or 0) == orders
+    page.click("button[aria-label='zoom out']")
+    page.click("button[aria-label='zoom out']")
+    assert page.locator("#tl-strip .tick.order").count() > 0
+    page.click("button[aria-label='show the whole period']")
     # Drag across the whole strip: every trading/transfer pair is highlighted in the cluster view.
     box = page.locator("#tl-strip").bounding_box()
     assert box is not None

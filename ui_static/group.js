@@ -97,10 +97,18 @@ export async function renderGroup(groupId) {
   api(`${path("groups", groupId, "timeline")}?limit=2000`).then((events) => renderTimeline(document.getElementById("timeline"), events, {
     members: group.members.map((m) => m.account_id),
     onSpan: (pairs) => graph?.post({ type: "linkscope:highlight", pairs: pairs || [] }),
+    loadOrders: can("investigator", "analyst") ? () => membersOrders(group.members.map((m) => m.account_id)) : null,
   })).catch((err) => showError(document.getElementById("timeline"), err));
 }
 
 export { renderTimeline };
+
+// The members' orders as timeline events: the first page (500) of each member's orders.
+async function membersOrders(members) {
+  const pages = await Promise.all(members.map((m) => api(`${path("accounts", m, "orders")}?limit=500`)));
+  return pages.flatMap((page) => page.items.map((o) => ({ ts: o.placed_at, kind: "order", account: o.account_id, counterparty: null, ref: o.order_id,
+    detail: `${o.account_id} placed ${o.side} ${o.type} ${fmtNum(o.qty)} ${o.symbol}${o.price === null ? "" : ` at ${fmtNum(o.price)}`}: ${o.final_status.replace("_", " ")}` })));
+}
 
 export function renderDecisions(group) {
   const form = document.getElementById("decision-form");

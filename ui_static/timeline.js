@@ -19,7 +19,9 @@ export function tickLabel(t, step) {
   return step >= 864e5 ? iso.slice(0, 10) : step >= 6e4 ? `${iso.slice(0, 10)} ${iso.slice(11, 16)}` : iso.slice(11, 19);
 }
 
-export function renderTimeline(where, events, { members = [], onSpan = () => {} } = {}) {
+// `loadOrders` (when the user may read orders) fetches the members' orders as events: they are
+// many, so they load when their kind is first switched on.
+export function renderTimeline(where, events, { members = [], onSpan = () => {}, loadOrders = null } = {}) {
   if (!events.length) { fill(where, h("p", { class: "muted" }, "No trades, transfers or logins among members.")); return; }
   const first = events[0].ts, last = events[events.length - 1].ts;
   const pad = Math.max((last - first) * 0.01, 1000);
@@ -28,9 +30,24 @@ export function renderTimeline(where, events, { members = [], onSpan = () => {} 
   let span = null;  // [t0, t1] selected, or null
   const hidden = new Set();
   const account = h("select", { id: "tl-account" }, h("option", { value: "" }, "all members"), members.map((m) => h("option", { value: m }, m)));
-  const kindBoxes = KINDS.map(([kind, label]) => {
-    const box = h("input", { type: "checkbox", id: `tl-kind-${kind}`, checked: true, dataset: { kind } });
-    box.addEventListener("change", () => { if (box.checked) hidden.delete(kind); else hidden.add(kind); draw(); });
+  const kinds = loadOrders ? [...KINDS, ["order", "members' orders"]] : KINDS;
+  let ordersLoaded = false;
+  hidden.add("order");
+  const kindBoxes = kinds.map(([kind, label]) => {
+    const box = h("input", { type: "checkbox", id: `tl-kind-${kind}`, checked: kind !== "order", dataset: { kind } });
+    box.addEventListener("change", async () => {
+      if (box.checked && kind === "order" && !ordersLoaded) {
+        ordersLoaded = true;
+        fill(status, "loading the members' orders…");
+        try {
+          events.push(...await loadOrders());
+          events.sort((a, b) => a.ts - b.ts);
+        } catch (err) { ordersLoaded = false; box.checked = false; fill(status, `orders: ${err.message}`); return; }
+        where.dataset.orders = String(events.filter((e) => e.kind === "order").length);
+      }
+      if (box.checked) hidden.delete(kind); else hidden.add(kind);
+      draw();
+    });
     return h("label", { class: "inline", for: `tl-kind-${kind}` }, box, " ", h("b", { class: `dot ${kind}` }, "|"), ` ${label}`);
   });
   account.addEventListener("change", () => draw());
@@ -56,7 +73,7 @@ export function renderTimeline(where, events, { members = [], onSpan = () => {} 
   const visible = () => events.filter((e) => !hidden.has(e.kind) && (!account.value || e.account === account.value || e.counterparty === account.value));
   const at = (clientX) => { const r = strip.getBoundingClientRect(); return v0 + ((clientX - r.left) / r.width) * (v1 - v0); };
   const pct = (t) => ((t - v0) / (v1 - v0)) * 100;
-  const lane = { trade: 6, transfer: 26, sync: 46, login: 66 };
+  const lane = { trade: 6, transfer: 22, sync: 38, login: 54, order: 70 };
 
   function draw() {
     const shown = visible();
