@@ -82,8 +82,7 @@ def account_transfers(
     params = {"account_id": account_id, "limit": records,
               "after_ts": after[0] if after else -1, "after_id": after[1] if after else ""}  # fmt: skip
     rows, horizon = [], None
-    for statement in (q.TRANSFERS_OUT, q.TRANSFERS_IN):
-        found = store.read(statement, params).rows
+    for found in (store.read(q.TRANSFERS_OUT, params).rows, store.read(q.TRANSFERS_IN, params).rows):
         rows += found
         if len(found) == records:  # cut off: later records of this direction are unread
             last = int(found[-1][2] or 0)
