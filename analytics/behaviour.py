@@ -110,7 +110,21 @@ def bot_flags(orders: OrderDays, accounts: Accounts, cfg: BehaviourConfig) -> li
     return [flags[a] for a in sorted(flags)]
 
 
-def limit_flags(trades: Trades, accounts: Accounts, cfg: BehaviourConfig) -> list[Flag]:
+@dataclass(frozen=True)
+class Breach:
+    """Trades of an account in a market on a UTC day over the market's daily limit."""
+
+    account: int
+    market: str
+    day: int
+    trades: int
+    limit: int
+    first: int  # positions in Trades cited as evidence: its first fill there as seller (else
+    last: int  # as buyer) and its last as buyer (else as seller)
+
+
+def limit_breaches(trades: Trades, accounts: Accounts, cfg: BehaviourConfig) -> list[Breach]:
+    """Breaches by (account, market, day)."""
     if not len(trades):
         return []
     exempt = np.asarray([t in cfg.limit_exempt_account_types for t in accounts.account_type])
@@ -124,7 +138,7 @@ def limit_flags(trades: Trades, accounts: Accounts, cfg: BehaviourConfig) -> lis
     span = int(day.max()) - first_day + 1
     code = (account * n_markets + market) * span + (day - first_day)
     uniq, counts = np.unique(code, return_counts=True)
-    flags: dict[int, Flag] = {}
+    out: list[Breach] = []
     for c, n in zip(uniq.tolist(), counts.tolist(), strict=True):
         acc_market, d = divmod(c, span)
         acc, m = divmod(acc_market, n_markets)
@@ -132,15 +146,28 @@ def limit_flags(trades: Trades, accounts: Accounts, cfg: BehaviourConfig) -> lis
         if limit is None or n <= limit or exempt[acc]:
             continue
         rows = position[code == c]
+        out.append(
+            Breach(acc, trades.markets[m], d + first_day, n, limit, int(rows[0]), int(rows[-1]))
+        )
+    return out
+
+
+def limit_flags_from(breaches: list[Breach]) -> list[Flag]:
+    flags: dict[int, Flag] = {}
+    for b in breaches:
         detail = {
-            "market": trades.markets[m],
-            "day": d + first_day,
-            "trades": n,
-            "limit": limit,
-            "over_by": n - limit,
+            "market": b.market,
+            "day": b.day,
+            "trades": b.trades,
+            "limit": b.limit,
+            "over_by": b.trades - b.limit,
         }
-        score = min(1.0, 0.6 + 0.4 * min(1.0, (n - limit) / limit))
-        _add_day(flags, acc, "limit_breach", score, detail, None)
-        if not flags[acc].trades:
-            flags[acc].trades = [int(rows[0]), int(rows[-1])]
+        score = min(1.0, 0.6 + 0.4 * min(1.0, (b.trades - b.limit) / b.limit))
+        _add_day(flags, b.account, "limit_breach", score, detail, None)
+        if not flags[b.account].trades:
+            flags[b.account].trades = [b.first, b.last]
     return [flags[a] for a in sorted(flags)]
+
+
+def limit_flags(trades: Trades, accounts: Accounts, cfg: BehaviourConfig) -> list[Flag]:
+    return limit_flags_from(limit_breaches(trades, accounts, cfg))

@@ -36,6 +36,15 @@ class WashSet:
     evidence: IntArray  # positions of the trades in those completions (capped)
 
 
+@dataclass(frozen=True)
+class SymbolTotals:
+    """Per symbol, over every fill (given when ``Trades`` holds only some): quote volume, and
+    each account's trades in it (as seller plus as buyer) for the accounts of candidate fills."""
+
+    quote: dict[str, float]
+    trades: dict[str, tuple[IntArray, IntArray]]  # symbol -> (account positions, trades)
+
+
 def candidate_mask(
     trades: Trades, n_accounts: int, linked: set[tuple[int, int]], cfg: WashConfig
 ) -> BoolArray:
@@ -55,22 +64,36 @@ def candidate_mask(
 
 
 def wash_sets(
-    trades: Trades, n_accounts: int, linked: set[tuple[int, int]], cfg: WashConfig
+    trades: Trades,
+    n_accounts: int,
+    linked: set[tuple[int, int]],
+    cfg: WashConfig,
+    totals: SymbolTotals | None = None,
 ) -> list[WashSet]:
+    """Wash sets per symbol. With ``totals``, ``trades`` needs to hold only the fills of the
+    repeated and linked pairs."""
     mask = candidate_mask(trades, n_accounts, linked, cfg)
     symbol_quote = np.bincount(trades.symbol, weights=trades.quote, minlength=len(trades.symbols))
     out: list[WashSet] = []
     for sym in np.unique(trades.symbol[mask]).tolist():
         in_symbol = trades.symbol == sym
+        name = trades.symbols[sym]
         # Trades per account in this symbol, with anyone: the base of the internal share.
-        per_account = np.bincount(trades.seller[in_symbol], minlength=n_accounts) + np.bincount(
-            trades.buyer[in_symbol], minlength=n_accounts
-        )
+        if totals is None:
+            per_account = np.bincount(trades.seller[in_symbol], minlength=n_accounts) + np.bincount(
+                trades.buyer[in_symbol], minlength=n_accounts
+            )
+            volume = float(symbol_quote[sym])
+        else:
+            per_account = np.zeros(n_accounts, dtype=np.int64)
+            who, count = totals.trades[name]
+            per_account[who] = count
+            volume = totals.quote[name]
         idx = np.flatnonzero(mask & in_symbol)
         for members, chosen in _stable_sets(trades, idx, per_account, cfg):
             if len(chosen) < cfg.min_trades:
                 continue
-            out.append(_describe(trades, sym, members, chosen, float(symbol_quote[sym]), cfg))
+            out.append(_describe(trades, sym, members, chosen, volume, cfg))
     out.sort(key=lambda w: (w.members, w.symbol))
     return out
 

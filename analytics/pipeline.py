@@ -14,6 +14,7 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 
 from analytics.config import AnalysisConfig
+from analytics.engines.select import engine_for
 from analytics.run import Analysis, Step, analyze
 from analytics.window import resolve_window
 from analytics.writeback import previous_groups, write_analysis
@@ -99,7 +100,10 @@ def run_analysis(
                     default_days=cfg.assessment.window_days,
                 )
                 previous = previous_groups(graph)
-            analysis = analyze(graph, cfg, previous, report, events=events, window=window)
+            engine = engine_for(settings)
+            analysis = analyze(
+                graph, cfg, previous, report, events=events, window=window, engine=engine
+            )
             with _step(WRITE, report):
                 run_id = write_analysis(graph, analysis, cfg)
     finally:

@@ -13,16 +13,16 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-import numpy as np
-
 from analytics import behaviour, cycles, linkage, projection, spoofing, trading
 from analytics.assessment import Assessor, Findings, GroupAssessment
 from analytics.behaviour import Flag
 from analytics.communities import combined_edges, detect_groups
 from analytics.config import AnalysisConfig
+from analytics.engines.base import Engine, Fills
+from analytics.engines.embedded import EmbeddedEngine
+from analytics.engines.embedded import order_rows as order_rows  # where tests look for it
 from analytics.lineage import assign_ids
-from analytics.order_candidates import Keep, OrderCandidates, read_order_candidates
-from analytics.projection import Accounts, BoolArray, FloatArray, Trades, Window
+from analytics.projection import Accounts, Trades, Window
 from events.location import events_for
 from events.store import EventStore
 from graph.backend import GraphBackend
@@ -63,10 +63,13 @@ def analyze(
     *,
     events: EventStore | None = None,
     window: Window = Window(),
+    engine: Engine | None = None,
 ) -> Analysis:
     """Run every detector on the graph and the fills and orders of ``window``; nothing is
-    written here. ``events`` defaults to the event store beside ``store``."""
+    written here. ``events`` defaults to the event store beside ``store``; ``engine`` (the
+    stages that grow with fills and orders) to the embedded one."""
     events = events or events_for(store)
+    engine = engine or EmbeddedEngine()
     t: dict[str, float] = {}
     # The graph's reads keep the store's server busy and the event store's keep DuckDB's and
     # pyarrow's threads busy, so each side runs while the other does: one worker thread, and
@@ -76,36 +79,42 @@ def analyze(
             accounts = projection.read_accounts(store)
         graph_side = beside.submit(_read_graph_side, store, accounts)
         with _timed(t, "read fills (event store)", report):
-            trades = projection.read_trades(events, accounts, window)
+            fills = engine.fills(events, accounts, window)
         with _timed(t, "read order statistics (event store)", report):
-            orders = read_order_candidates(events, accounts, window, order_rows(accounts, cfg))
+            orders = fills.order_days(cfg)
         with _timed(t, "read identifiers, transfers, history (graph, beside)", report):
             uses, transfers, sanctions = graph_side.result()
         n = len(accounts)
-        gaps = _data_gaps(uses, orders, trades)
-        spoof_search = beside.submit(
-            spoofing.spoofing_flags, events, accounts, orders, trades, window, cfg.behaviour
-        )
+        gaps = _data_gaps(uses, orders.rows, fills.total)
+        # The embedded engine searches spoofing beside linkage; Spark's fills are ready after
+        # ``prepare``, which needs the linked pairs.
+        spoof_search = beside.submit(fills.spoofing, orders, cfg.behaviour) if fills.ready else None
         with _timed(t, "linkage evidence", report):
             links = linkage.link_accounts(uses, transfers, cfg.linkage)
             link_weights = links.weights()
-        with _timed(t, "trading relations", report):
-            relations = trading.relations(trades, n, cfg.trading)
-        with _timed(t, "synchronized trading", report):
-            sync = trading.synchronized_pairs(trades, n, cfg.trading)
-        with _timed(t, "wash trading cycles", report):
             linked_pairs = {p for p, w in link_weights.items() if w > 0}
-            wash = cycles.wash_sets(trades, n, linked_pairs, cfg.wash)
+        if not fills.ready:
+            with _timed(t, f"fill stages ({engine.name})", report):
+                fills.prepare(linked_pairs, cfg)
+            spoof_search = beside.submit(fills.spoofing, orders, cfg.behaviour)
+        assert spoof_search is not None
+        with _timed(t, "trading relations", report):
+            relations = fills.relations(cfg.trading)
+        with _timed(t, "synchronized trading", report):
+            sync = fills.synchronized_pairs(cfg.trading)
+        with _timed(t, "wash trading cycles", report):
+            wash = fills.wash_sets(linked_pairs, cfg.wash)
         with _timed(t, "spoofing episodes (event store, beside)", report):
             spoofs = spoof_search.result()
+    trades = fills.trades
     with _timed(t, "account behaviour", report):
         bots = behaviour.bot_flags(orders.days, accounts, cfg.behaviour)
         spoofing.explain_not_spoofing(bots, spoofs)
         flags = (
-            behaviour.self_matching_flags(trades, cfg.behaviour)
+            fills.self_matching_flags(cfg.behaviour)
             + spoofs.flags
             + bots
-            + behaviour.limit_flags(trades, accounts, cfg.behaviour)
+            + fills.limit_flags(cfg.behaviour)
         )
         flags.sort(key=lambda f: (f.account, f.clause))
     with _timed(t, "communities", report):
@@ -115,10 +124,10 @@ def analyze(
         )
     with _timed(t, "assessment", report):
         findings = Findings(links, relations, sync, wash, flags, sanctions, gaps)
-        assessed = _assess(accounts, trades, groups, findings, cfg, previous or {})
+        assessed = _assess(accounts, fills, groups, findings, cfg, previous or {})
     counts = {
         "accounts": n,
-        "trades": len(trades),
+        "trades": fills.total,
         "links": len(links.items),
         "hub_identifiers": sum(links.hubs.values()),
         "relations": len(relations),
@@ -130,17 +139,6 @@ def analyze(
     for verdict in ("violation", "suspected", "cleared"):
         counts[verdict] = sum(g.verdict == verdict for g in assessed)
     return Analysis(accounts, trades, events, window, assessed, flags, findings, t, counts, edges)
-
-
-def order_rows(accounts: Accounts, cfg: AnalysisConfig) -> Keep:
-    """The order statistics a detector can use: unauthorized-bot days and spoofing candidates."""
-
-    def keep(days: projection.OrderDays, typical: FloatArray) -> BoolArray:
-        bots = behaviour.bot_rows(days, accounts, cfg.behaviour)
-        rows: BoolArray = bots | spoofing.candidate_days(days, typical, cfg.behaviour)
-        return rows
-
-    return keep
 
 
 def _read_graph_side(
@@ -178,7 +176,7 @@ def _edges(
 
 def _assess(
     accounts: Accounts,
-    trades: Trades,
+    fills: Fills,
     groups: list[list[int]],
     findings: Findings,
     cfg: AnalysisConfig,
@@ -187,16 +185,14 @@ def _assess(
     """Assess each group, with examples of its synchronized trading, and give it a stable id
     (carried over from the previous run's group it continues)."""
     n = len(accounts)
-    index = trading.TradeIndex(trades, n)
+    index = trading.TradeIndex(fills.trades, n)
     in_groups = {m for g in groups for m in g}
     for p in findings.sync:
         if p.a in in_groups:
             p.examples.extend(trading.sync_examples(index, p, cfg.trading.sync_window_ms))
     assessor = Assessor(accounts, findings, cfg)
-    among_trades, among_quote = _trading_among(trades, groups, n)
-    last_trade = np.zeros(n, dtype=np.int64)
-    np.maximum.at(last_trade, trades.seller, trades.ts)
-    np.maximum.at(last_trade, trades.buyer, trades.ts)
+    among_trades, among_quote = fills.trading_among(groups)
+    last_trade = fills.last_trade()
     assessed = [
         assessor.assess(g, float(among_quote[i]), int(among_trades[i]), int(last_trade[g].max()))
         for i, g in enumerate(groups)
@@ -212,26 +208,13 @@ def _assess(
     return assessed
 
 
-def _trading_among(
-    trades: Trades, groups: list[list[int]], n_accounts: int
-) -> tuple[np.ndarray, np.ndarray]:
-    group_of = np.full(n_accounts, -1, dtype=np.int64)
-    for i, g in enumerate(groups):
-        group_of[g] = i
-    gs, gb = group_of[trades.seller], group_of[trades.buyer]
-    inside = (gs >= 0) & (gs == gb) & (trades.seller != trades.buyer)
-    count = np.bincount(gs[inside], minlength=len(groups))
-    quote = np.bincount(gs[inside], weights=trades.quote[inside], minlength=len(groups))
-    return count, quote
-
-
-def _data_gaps(uses: list[projection.Uses], orders: OrderCandidates, trades: Trades) -> list[str]:
+def _data_gaps(uses: list[projection.Uses], order_days: int, fills: int) -> list[str]:
     gaps = []
-    if not orders.rows:
+    if not order_days:
         gaps.append("no orders data: spoofing and unauthorized-bot detection not assessed")
     for use in uses:
         if not len(use.account):
             gaps.append(f"no {use.kind} data: linkage by {use.kind} not assessed")
-    if not len(trades):
+    if not fills:
         gaps.append("no trades: trading relations, cycles and limits not assessed")
     return gaps

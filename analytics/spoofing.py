@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -175,6 +176,9 @@ def _market_before(trades: Trades, symbols: list[str], times: list[int]) -> list
     return out
 
 
+MarketBefore = Callable[[list[str], list[int]], list[float | None]]
+
+
 def search_episodes(
     events: EventStore,
     accounts: Accounts,
@@ -182,8 +186,14 @@ def search_episodes(
     trades: Trades,
     window: Window,
     cfg: BehaviourConfig,
+    *,
+    market_before: MarketBefore | None = None,
 ) -> list[dict[str, Any]]:
-    """Every switch-shaped episode of the candidate days, one-sided or not (decided later)."""
+    """Every switch-shaped episode of the candidate days, one-sided or not (decided later).
+
+    An engine that sends only some fills gives the market's last price before a time from
+    every fill (``market_before``); ``trades`` must then hold every fill of the candidate
+    accounts in the candidate symbols."""
     orders, typical = candidates.days, candidates.typical
     rows = np.flatnonzero(candidate_days(orders, typical, cfg))
     if not len(rows):
@@ -209,9 +219,11 @@ def search_episodes(
             .to_arrow_table()
             .to_pylist()
         )
-    before = _market_before(
-        trades, [e["symbol"] for e in found], [int(e["first_placed"]) for e in found]
-    )
+    symbols, times = [e["symbol"] for e in found], [int(e["first_placed"]) for e in found]
+    if market_before is None:
+        before = _market_before(trades, symbols, times)
+    else:
+        before = market_before(symbols, times)
     for e, price in zip(found, before, strict=True):
         e["market_before"] = price
     log.info("spoofing: %d candidate account-days, %d switch-shaped fills", len(rows), len(found))
@@ -277,10 +289,14 @@ def spoofing_flags(
     trades: Trades,
     window: Window,
     cfg: BehaviourConfig,
+    *,
+    market_before: MarketBefore | None = None,
 ) -> SpoofingResult:
     if not len(candidates.days):
         return SpoofingResult([])
-    found = search_episodes(events, accounts, candidates, trades, window, cfg)
+    found = search_episodes(
+        events, accounts, candidates, trades, window, cfg, market_before=market_before
+    )
     by_account: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for e in found:
         by_account[e["account_id"]].append(e)

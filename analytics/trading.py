@@ -58,9 +58,14 @@ def pair_totals(trades: Trades, n_accounts: int) -> tuple[IntArray, IntArray, In
     return uniq // n_accounts, uniq % n_accounts, counts.astype(np.int64), quote
 
 
-def relations(trades: Trades, n_accounts: int, cfg: TradingConfig) -> list[Relation]:
+def relations(
+    trades: Trades, n_accounts: int, cfg: TradingConfig, per_account: IntArray | None = None
+) -> list[Relation]:
+    """Concentrated pairs. ``per_account`` (trades per account over every fill) is given when
+    ``trades`` holds only some fills, every fill of each pair that can qualify among them."""
     lo, hi, counts, quote = pair_totals(trades, n_accounts)
-    per_account = account_trade_counts(trades, n_accounts)
+    if per_account is None:
+        per_account = account_trade_counts(trades, n_accounts)
     keep = counts >= cfg.relation_min_trades
     share_lo = counts[keep] / np.maximum(per_account[lo[keep]], 1)
     share_hi = counts[keep] / np.maximum(per_account[hi[keep]], 1)
@@ -95,15 +100,32 @@ def synchronized_pairs(trades: Trades, n_accounts: int, cfg: TradingConfig) -> l
     if not len(candidates):
         return []
     cand_a, cand_b = candidates // n_accounts, candidates % n_accounts
-    involved, index = np.unique(np.concatenate([cand_a, cand_b]), return_inverse=True)
-    ev = _Activity.of(markets, involved, cfg)
+    involved = np.unique(np.concatenate([cand_a, cand_b]))
+    return sync_finish(
+        candidates, episodes_of, Activity.of(markets, involved, cfg), n_accounts, cfg
+    )
+
+
+def sync_finish(
+    candidates: IntArray,
+    episodes_of: IntArray,
+    ev: Activity,
+    n_accounts: int,
+    cfg: TradingConfig,
+) -> list[SyncPair]:
+    """The candidate pairs (codes lo * n + hi, ascending, with their episodes) that beat
+    chance, from the activity around their accounts' events: an engine that counts episodes
+    and activity elsewhere sends only these."""
+    cand_a, cand_b = candidates // n_accounts, candidates % n_accounts
+    _, index = np.unique(np.concatenate([cand_a, cand_b]), return_inverse=True)
     # A cheap lower bound of the expectation (b's share over the whole period only) drops
     # most candidates, market makers meeting each other all day, before the exact count.
-    around_sum = np.zeros((len(involved), markets.count))
+    count = len(ev.market_events)
+    around_sum = np.zeros((len(ev.involved), count))
     np.add.at(around_sum, (ev.row, ev.market), ev.around)
-    share = np.zeros((len(involved), markets.count))
+    share = np.zeros((len(ev.involved), count))
     np.add.at(share, (ev.row, ev.market), 1.0)
-    share /= np.maximum(markets.events, 1.0)
+    share /= np.maximum(ev.market_events, 1.0)
     ia, ib = index[: len(candidates)], index[len(candidates) :]
     lower = 0.5 * (
         np.einsum("ij,ij->i", around_sum[ia], share[ib])
@@ -174,7 +196,7 @@ def _near_pairs(market: _Market, cfg: TradingConfig, n_accounts: int) -> IntArra
 
 
 @dataclass(frozen=True)
-class _Activity:
+class Activity:
     """The events of the accounts in candidate pairs, with the market's activity around each,
     sorted by (account, market, time)."""
 
@@ -191,7 +213,7 @@ class _Activity:
     span: int  # key = market * span + ts: no window reaches into another market's keys
 
     @staticmethod
-    def of(markets: _Markets, involved: IntArray, cfg: TradingConfig) -> _Activity:
+    def of(markets: _Markets, involved: IntArray, cfg: TradingConfig) -> Activity:
         parts: list[tuple[IntArray, ...]] = []
         window, baseline = cfg.sync_window_ms, cfg.sync_baseline_window_ms
         for m in markets:
@@ -208,9 +230,30 @@ class _Activity:
             market = np.full(len(ts), m.number, dtype=np.int64)
             parts.append((m.account[mine], market, ts, around - 1, wide))
         account, market, ts, around, wide = (np.concatenate(c) for c in zip(*parts, strict=True))
+        return Activity.of_events(
+            account, market, ts, around, wide, involved, markets.events, markets.span, cfg
+        )
+
+    @staticmethod
+    def of_events(
+        account: IntArray,
+        market: IntArray,
+        ts: IntArray,
+        around: IntArray,
+        wide: IntArray,
+        involved: IntArray,
+        market_events: FloatArray,
+        fills_span: int,
+        cfg: TradingConfig,
+    ) -> Activity:
+        """From the involved accounts' events in any order: market number, time since the
+        window's first fill, the market's other events within the window and its events
+        within the baseline window; ``market_events`` per market, ``fills_span`` the last fill's
+        time + 1."""
+        window, baseline = cfg.sync_window_ms, cfg.sync_baseline_window_ms
         order = np.lexsort((ts, market, account))
         row = np.searchsorted(involved, account[order])
-        return _Activity(
+        return Activity(
             row=row,
             market=market[order],
             ts=ts[order],
@@ -218,10 +261,10 @@ class _Activity:
             market_wide=wide[order],
             bounds=np.searchsorted(row, np.arange(len(involved) + 1)),
             involved=involved,
-            market_events=markets.events,
+            market_events=market_events,
             window=window,
             baseline=baseline,
-            span=markets.span + 2 * max(window, baseline) + 1,
+            span=fills_span + 2 * max(window, baseline) + 1,
         )
 
     def expected(self, x: int, y: int) -> float:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Self
+from typing import Literal, Self
 
 from pydantic import AwareDatetime, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -58,6 +58,27 @@ class Settings(BaseSettings):
     events_memory_limit: str = Field(
         default="2GB",
         description="Memory DuckDB may use for event-store loads and scans (spills beyond it).",
+    )
+    engine: Literal["embedded", "spark"] = Field(
+        default="embedded",
+        description="Engine of the analysis stages that grow with fills and orders: embedded "
+        "(DuckDB, pyarrow, numpy in the analysis process) or spark (Apache Spark over the event "
+        "store's Parquet; needs linkscope[spark] and Java 17).",
+    )
+    spark_master: str = Field(
+        default="local[*]",
+        description="Spark master for --engine spark: local[N] in this process, "
+        "spark://host:7077 or yarn for a cluster, sc://host:15002 for Spark Connect.",
+    )
+    spark_driver_memory: str = Field(
+        default="2g", description="Spark driver memory (local mode: the whole Spark process)."
+    )
+    spark_shuffle_partitions: int = Field(
+        default=8, ge=1, description="spark.sql.shuffle.partitions of the analysis session."
+    )
+    spark_event_log_dir: str | None = Field(
+        default=None,
+        description="Folder for Spark's event log (stage and shuffle metrics); none by default.",
     )
     keys_file: str = Field(
         default=".linkscope/keys.json",
