@@ -9,7 +9,7 @@ SIZE ?=
 LINT_STAMP := scripts/cypher-lint/node_modules/.installed
 comma := ,
 
-.PHONY: demo demo-port test chromium cypher-lint lint typecheck bench bench-ingest bench-analysis clean
+.PHONY: demo demo-port test chromium java cypher-lint lint typecheck bench bench-ingest bench-analysis clean
 
 $(PY):
 	@PYTHON=$$(scripts/find-python.sh) || exit 1; \
@@ -34,7 +34,7 @@ demo: demo-port $(STAMP)
 demo-port:
 	@PYTHON=$$(scripts/find-python.sh) || exit 1; "$$PYTHON" scripts/check-port.py $(PORT)
 
-test: $(TEST_STAMP) chromium cypher-lint
+test: $(TEST_STAMP) chromium java cypher-lint
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 	$(PY) -m pytest
@@ -42,6 +42,11 @@ test: $(TEST_STAMP) chromium cypher-lint
 # The UI tests drive Debian's Chromium (Playwright's own browser download is not reachable).
 chromium:
 	@command -v chromium >/dev/null 2>&1 || scripts/apt-install.sh "the UI tests" chromium
+
+# The Spark engine's tests run Spark in local mode, which needs Java 17 (pyspark brings Spark's
+# jars; Java comes from Debian like Chromium).
+java:
+	@java -version 2>&1 | grep -Eq 'version "(1[7-9]|[2-9][0-9])' || scripts/apt-install.sh "the Spark engine's tests" openjdk-17-jre-headless
 
 # Neo4j's Cypher front-end (npm, pinned in scripts/cypher-lint/package-lock.json) checks every
 # statement we send (tests/test_cypher_lint.py); node and npm come from Debian like Chromium.

@@ -14,7 +14,7 @@ from rich.table import Table
 
 from analytics.config import AnalysisConfig
 from cli.common import StoreOpt, app, console, fail, out, settings_for, show
-from linkscope.errors import LinkscopeError
+from linkscope.errors import InputError, LinkscopeError
 from linkscope.settings import Settings, get_settings
 
 if TYPE_CHECKING:
@@ -48,6 +48,20 @@ def analyze(
     until: Annotated[
         str | None, typer.Option(help="End of the analysed time, exclusive (ISO 8601 or epoch ms).")
     ] = None,
+    engine: Annotated[
+        str | None,
+        typer.Option(
+            help="embedded (default, LINKSCOPE_ENGINE) or spark: the stages that grow with "
+            "fills and orders on Apache Spark (linkscope[spark], Java 17)."
+        ),
+    ] = None,
+    spark_master: Annotated[
+        str | None,
+        typer.Option(
+            help="Spark master for --engine spark: local[*] (default, LINKSCOPE_SPARK_MASTER), "
+            "spark://host:7077, yarn, or a Spark Connect sc://host:15002."
+        ),
+    ] = None,
 ) -> None:
     """Detect groups and account findings, assess them and write them into the graph."""
     try:
@@ -60,6 +74,10 @@ def analyze(
     from analytics.pipeline import Span
 
     settings = settings_for(store)
+    if engine is not None and engine not in ("embedded", "spark"):
+        raise fail(InputError(f"--engine {engine}: use embedded or spark"))
+    update = {"engine": engine, "spark_master": spark_master}
+    settings = settings.model_copy(update={k: v for k, v in update.items() if v is not None})
     try:
         summary = run_analysis(settings, cfg, console, Span(window, since, until))
     except LinkscopeError as exc:

@@ -25,7 +25,7 @@ from graph.falkor_embedded import FalkorEmbedded
 from ingest.pipeline import ingest_directory
 from synth.generator import GeneratorConfig, generate
 from tests.helpers import drop
-from tests.test_detection import HOUR, T0, market
+from tests.test_detection import HOUR, T0
 from tests.test_spoofing import DAY, Flow, background, layering
 
 pytestmark = pytest.mark.slow
@@ -56,7 +56,10 @@ def digest(analysis: Analysis) -> dict[str, Any]:
                 "clauses": g.clauses,
                 "action": g.action,
                 "reasons": g.reasons,
-                "evidence": g.evidence,
+                "evidence": {
+                    **g.evidence,
+                    "wash": [wash_ids(w, trades) for w in g.evidence.get("wash", [])],
+                },
                 "identifiers": [i[1:] for i in g.identifiers],
                 "trades": trades.ids(g.trades),
             }
@@ -78,6 +81,11 @@ def digest(analysis: Analysis) -> dict[str, Any]:
             (min(ids[a], ids[b]), max(ids[a], ids[b]), w) for (a, b), w in analysis.edges.items()
         ),
     }
+
+
+def wash_ids(evidence: dict[str, Any], trades: Any) -> dict[str, Any]:
+    """Wash evidence cites fills by position until write-back names them: by id here."""
+    return {**evidence, "trade_positions": trades.ids(evidence["trade_positions"])}
 
 
 def text(value: Any) -> str:

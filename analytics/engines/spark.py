@@ -91,6 +91,7 @@ def session(
 
 class SparkEngine:
     name = "spark"
+    last: SparkFills | None = None  # the last run's fills: its timings and sizes, for the bench
 
     def __init__(self, spark: SparkSession) -> None:
         self.spark = spark
@@ -107,7 +108,17 @@ class SparkEngine:
         )
 
     def fills(self, events: EventStore, accounts: Accounts, window: Window) -> SparkFills:
-        return SparkFills(self.spark, events, accounts, window)
+        _label_jobs(self.spark, "read fills")
+        self.last = SparkFills(self.spark, events, accounts, window)
+        return self.last
+
+
+def _label_jobs(spark: SparkSession, stage: str) -> None:
+    """Name the Spark jobs that follow (event log, metrics) after the analysis stage."""
+    try:
+        spark.sparkContext.setJobGroup(stage, stage)
+    except Exception:  # Spark Connect has no SparkContext here: jobs stay unnamed
+        log.debug("no job groups on this session", exc_info=True)
 
 
 def _window_filter(frame: DataFrame, column: str, window: Window) -> DataFrame:
@@ -250,6 +261,7 @@ class SparkFills:
         gs = F.broadcast(member.select(F.col("m").alias("s"), F.col("g").alias("gs")))
         gb = F.broadcast(member.select(F.col("m").alias("b"), F.col("g").alias("gb")))
         started = time.perf_counter()
+        _label_jobs(self.spark, "trading among groups")
         inside = (
             self.fills.join(gs, "s")
             .join(gb, "b")
@@ -273,6 +285,7 @@ class SparkFills:
 
     def _timed(self, name: str, fn: Any) -> Any:
         started = time.perf_counter()
+        _label_jobs(self.spark, name)
         try:
             return fn()
         finally:
@@ -654,6 +667,7 @@ class SparkFills:
         """The market's last fill price in each symbol before each time (Spark)."""
         if not symbols:
             return []
+        _label_jobs(self.spark, "spoofing: market before")
         asked = self.spark.createDataFrame(
             pa.table(
                 {"i": pa.array(range(len(symbols)), pa.int64()), "symbol": symbols, "t": times}
