@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -170,3 +172,23 @@ def test_generated_data_is_decided_alike(
     embedded, _ = assert_same(generated_store, spark, tmp_path, AnalysisConfig())
     verdicts = {g.verdict for g in embedded.groups}
     assert {"violation", "cleared"} <= verdicts and embedded.findings.sync and embedded.flags
+
+
+def test_the_settings_choose_spark_on_loopback_without_a_ui(spark: SparkEngine) -> None:
+    from analytics.engines.select import engine_for
+    from linkscope.settings import Settings
+
+    chosen = engine_for(Settings(engine="spark", spark_master="local[2]"))
+    assert isinstance(chosen, SparkEngine)
+    conf = chosen.spark.sparkContext.getConf()
+    assert conf.get("spark.ui.enabled") == "false"
+    assert conf.get("spark.driver.bindAddress") == "127.0.0.1"
+    assert isinstance(engine_for(Settings()), EmbeddedEngine)
+
+
+def test_an_unknown_engine_is_refused_before_anything_runs(tmp_path: Path) -> None:
+    command = [sys.executable, "-m", "cli.main", "analyze", "--engine", "hadoop"]
+    done = subprocess.run(
+        [*command, "--store", f"embedded:{tmp_path}"], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 2 and "use embedded or spark" in done.stdout + done.stderr

@@ -64,17 +64,22 @@ def session(
     shuffle_partitions: int = 8,
     event_log_dir: str | None = None,
 ) -> SparkSession:
-    """The analysis's Spark session. Local mode binds to the loopback interface with the UI
-    off: nothing listens beyond this machine. ``sc://`` masters are Spark Connect servers."""
+    """The analysis's Spark session, UI off. Local mode binds to the loopback interface:
+    nothing listens beyond this machine (a cluster's executors must reach the driver, so
+    there the cluster's own settings decide). ``sc://`` masters are Spark Connect servers; an
+    empty master leaves it to ``spark-submit --master``."""
     if master.startswith("sc://"):
         return SparkSession.builder.remote(master).getOrCreate()
-    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    builder = SparkSession.builder.appName("linkscope-analysis")
+    if master:
+        builder = builder.master(master)
+    if master.startswith("local"):
+        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+        builder = builder.config("spark.driver.bindAddress", "127.0.0.1").config(
+            "spark.driver.host", "127.0.0.1"
+        )
     builder = (
-        SparkSession.builder.master(master)
-        .appName("linkscope-analysis")
-        .config("spark.ui.enabled", "false")
-        .config("spark.driver.bindAddress", "127.0.0.1")
-        .config("spark.driver.host", "127.0.0.1")
+        builder.config("spark.ui.enabled", "false")
         .config("spark.driver.memory", driver_memory)
         .config("spark.sql.shuffle.partitions", str(shuffle_partitions))
         .config("spark.sql.session.timeZone", "UTC")
