@@ -36,7 +36,7 @@ def shuffle_by_stage(log_dir: Path) -> dict[str, dict[str, int]]:
     """Shuffle bytes written and read, and input bytes, per analysis stage (Spark job group)."""
     group_of_stage: dict[int, str] = {}
     out: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for path in log_dir.iterdir():
+    for path in sorted(p for p in log_dir.rglob("*") if p.is_file()):
         for line in path.read_text(encoding="utf-8").splitlines():
             event = json.loads(line)
             kind = event.get("Event")
