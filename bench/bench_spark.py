@@ -54,7 +54,9 @@ def shuffle_by_stage(log_dir: Path) -> dict[str, dict[str, int]]:
                 out[stage]["shuffle_read_bytes"] += int(read.get("Remote Bytes Read", 0)) + int(
                     read.get("Local Bytes Read", 0)
                 )
-                out[stage]["input_bytes"] += int(metrics.get("Input Metrics", {}).get("Bytes Read", 0))
+                out[stage]["input_bytes"] += int(
+                    metrics.get("Input Metrics", {}).get("Bytes Read", 0)
+                )
     return {k: dict(v) for k, v in sorted(out.items())}
 
 
