@@ -328,15 +328,27 @@ class SparkFills:
         )
         sync = [] if sync_events is None else trading.sync_finish(sync_events, n, cfg.trading)
         sync_accounts = sorted({p.a for p in sync} | {p.b for p in sync})
-        breaches_df = self._timed("intraday counts", lambda: self._breaches(cfg.behaviour))
+        breached: pa.Table = self._timed(
+            "intraday counts",
+            lambda: self._collect(self._breaches(cfg.behaviour), "intraday counts"),
+        )
         # The fills the one-machine stages cite and finish on.
         lohi = fills.withColumn("lo", F.least("s", "b")).withColumn("hi", F.greatest("s", "b"))
         parts = [
             lohi.join(wanted_pairs, ["lo", "hi"], "left_semi").select(*CITED),
             fills.where(F.col("s") == F.col("b")).select(*CITED),
         ]
-        ends = breaches_df.select(F.col("first_id").alias("trade_id")).unionByName(
-            breaches_df.select(F.col("last_id").alias("trade_id"))
+        ends = self.spark.createDataFrame(
+            pa.table(
+                {
+                    "trade_id": pa.concat_arrays(
+                        [
+                            breached.column("first_id").combine_chunks(),
+                            breached.column("last_id").combine_chunks(),
+                        ]
+                    )
+                }
+            )
         )
         parts.append(fills.join(F.broadcast(ends), "trade_id", "left_semi").select(*CITED))
         if self._spoof_pairs is not None and self._spoof_pairs.num_rows:
@@ -356,7 +368,7 @@ class SparkFills:
         table = self._timed("cited fills", lambda: self._collect(cited, "cited fills"))
         subset = _trades_from(table, self.accounts)
         totals = self._timed("wash candidate sets", lambda: self._symbol_totals(wanted_pairs))
-        breach_rows = self._collect(breaches_df, "intraday counts").to_pylist()
+        breach_rows = breached.to_pylist()
         where = {tid: i for i, tid in enumerate(subset.trade_id.to_pylist())}
         breaches = [
             Breach(
