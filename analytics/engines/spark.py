@@ -34,6 +34,7 @@ from analytics.behaviour import Breach, Flag
 from analytics.config import AnalysisConfig, BehaviourConfig, TradingConfig, WashConfig
 from analytics.cycles import SymbolTotals, WashSet
 from analytics.engines.base import Pairs, trading_among
+from analytics.order_candidates import OrderCandidates
 from analytics.projection import (
     _FLOAT_STATS,
     _INT_STATS,
@@ -46,7 +47,7 @@ from analytics.projection import (
     sort_order,
 )
 from analytics.spoofing import SpoofingResult
-from analytics.trading import Relation, SyncEvents, SyncPair
+from analytics.trading import Activity, Relation, SyncPair
 from events.store import EventStore
 from events.tables import DAY_MS, ORDER_DAYS, TRADES
 from linkscope.settings import Settings
@@ -162,8 +163,6 @@ class SparkFills:
     timings: dict[str, float] = field(default_factory=dict)
     sizes: dict[str, int] = field(default_factory=dict)  # rows that came back, per stage
     _prepared: _Prepared | None = None
-    _typical: FloatArray | None = None
-    _orders_total: int = 0
     _spoof_pairs: pa.Table | None = None
 
     def __post_init__(self) -> None:
@@ -216,12 +215,11 @@ class SparkFills:
     def ready(self) -> bool:
         return self._prepared is not None
 
-    def order_days(self, cfg: BehaviourConfig) -> OrderDays:
-        days: OrderDays = self._timed("order statistics", lambda: self._order_days(cfg))
+    def order_days(self, cfg: AnalysisConfig) -> OrderCandidates:
+        days: OrderCandidates = self._timed(
+            "order statistics", lambda: self._order_days(cfg.behaviour)
+        )
         return days
-
-    def orders_total(self) -> int:
-        return self._orders_total
 
     def prepare(self, linked: Pairs, cfg: AnalysisConfig) -> None:
         self._prepared = self._prepare(linked, cfg)
@@ -243,7 +241,7 @@ class SparkFills:
     def limit_flags(self, cfg: BehaviourConfig) -> list[Flag]:
         return behaviour.limit_flags_from(self._ready().breaches)
 
-    def spoofing(self, orders: OrderDays, cfg: BehaviourConfig) -> SpoofingResult:
+    def spoofing(self, orders: OrderCandidates, cfg: BehaviourConfig) -> SpoofingResult:
         p = self._ready()
         return spoofing.spoofing_flags(
             self.events,
@@ -252,7 +250,6 @@ class SparkFills:
             p.trades,
             self.window,
             cfg,
-            typical=self._typical,
             market_before=self._market_before,
         )
 
@@ -326,7 +323,10 @@ class SparkFills:
         sync_events = self._timed(
             "synchronized trading candidates", lambda: self._sync(cfg.trading)
         )
-        sync = [] if sync_events is None else trading.sync_finish(sync_events, n, cfg.trading)
+        sync: list[SyncPair] = []
+        if sync_events is not None:
+            pairs, episodes, activity = sync_events
+            sync = trading.sync_finish(pairs, episodes, activity, n, cfg.trading)
         sync_accounts = sorted({p.a for p in sync} | {p.b for p in sync})
         breached: pa.Table = self._timed(
             "intraday counts",
@@ -418,7 +418,7 @@ class SparkFills:
             str(r[0]) for r in self.fills.select("symbol").distinct().collect() if r[0] is not None
         )
 
-    def _sync(self, cfg: TradingConfig) -> SyncEvents | None:
+    def _sync(self, cfg: TradingConfig) -> tuple[IntArray, IntArray, Activity] | None:
         """Side-events, their neighbours within the window (at most ``sync_max_neighbours``
         apart in (symbol, side, time, account) order) and the market around each, in Spark;
         the candidate pairs and their accounts' events come back."""
@@ -495,19 +495,19 @@ class SparkFills:
         )
         group_events = np.zeros(2 * len(symbols), dtype=np.float64)
         group_events[per_group.column("group").to_numpy()] = per_group.column("count").to_numpy()
-        rows = sort_order(group, ts - ts_min, account)
-        return SyncEvents(
-            code[order],
-            cand.column("count").to_numpy().astype(np.int64)[order],
-            group[rows],
-            ts[rows],
-            account[rows],
-            mine.column("around").to_numpy().astype(np.int64)[rows],
-            mine.column("market_wide").to_numpy().astype(np.int64)[rows],
+        activity = Activity.of_events(
+            account,
+            group,
+            ts - ts_min,
+            mine.column("around").to_numpy().astype(np.int64),
+            mine.column("market_wide").to_numpy().astype(np.int64),
+            involved,
             group_events,
-            ts_min,
-            ts_max,
+            ts_max - ts_min + 1,
+            cfg,
         )
+        episodes = cand.column("count").to_numpy().astype(np.int64)
+        return code[order], episodes[order], activity
 
     def _breaches(self, cfg: BehaviourConfig) -> DataFrame:
         """Fills per (account, market, UTC day) over the market's limit, with the fills cited:
@@ -611,15 +611,15 @@ class SparkFills:
             trades[name] = (acc[rows], n[rows])
         return SymbolTotals(quote, trades)
 
-    def _order_days(self, cfg: BehaviourConfig) -> OrderDays:
+    def _order_days(self, cfg: BehaviourConfig) -> OrderCandidates:
         """The order-days of bots and of possible spoofing bait, with the symbols' typical order
         from every order-day (Spark); the rest stays in Spark."""
         files = [
             str(f) for f in self.events.files("order_days", self.window.since, self.window.until)
         ]
         if not files:
-            self._typical = np.zeros(0)
-            return _order_days_from(ORDER_DAYS.schema.empty_table(), [], self.accounts)
+            empty = _order_days_from(ORDER_DAYS.schema.empty_table(), [], self.accounts)
+            return OrderCandidates(empty, np.zeros(0), 0)
         days = self.spark.read.schema(_spark_schema(ORDER_DAYS.schema)).parquet(*files)
         ints = {k: F.coalesce(F.col(k), F.lit(0)).alias(k) for k in _INT_STATS}
         floats = {k: F.coalesce(F.col(k), F.lit(-1.0)).alias(k) for k in _FLOAT_STATS}
@@ -630,8 +630,10 @@ class SparkFills:
             *floats.values(),
         ).join(self.ids.select("account_id", F.col("pos").alias("acc"), "unapproved"), "account_id")
         days = days.persist(StorageLevel.MEMORY_AND_DISK)
-        self._orders_total = days.count()
-        symbols = sorted(str(r[0]) for r in days.select("symbol").distinct().collect())
+        total = days.count()
+        symbols = sorted(
+            str(r[0]) for r in days.select("symbol").distinct().collect() if r[0] is not None
+        )
         # The typical order: median over the symbol's account-days of the mean order size,
         # the two middle values averaged here as numpy averages them.
         sized = days.withColumn("size", F.col("qty_placed") / F.greatest(F.col("placed"), F.lit(1)))
@@ -650,7 +652,6 @@ class SparkFills:
         for i, name in enumerate(symbols):
             values = [v for _, v in sorted(by_symbol.get(name, []))]
             typical[i] = (values[0] + values[-1]) / 2 if len(values) == 2 else values[0]
-        self._typical = typical
         typical_df = F.broadcast(
             self.spark.createDataFrame(pa.table({"symbol": symbols, "typical": typical}))
         )
@@ -683,7 +684,7 @@ class SparkFills:
             .group_by(["acc", "sym"])
             .aggregate([])
         )
-        return _order_days_from(table, symbols, self.accounts)
+        return OrderCandidates(_order_days_from(table, symbols, self.accounts), typical, total)
 
     def _market_before(self, symbols: list[str], times: list[int]) -> list[float | None]:
         """The market's last fill price in each symbol before each time (Spark)."""
