@@ -156,7 +156,9 @@ def test_every_finding_names_the_fills_or_orders_it_rests_on(
             assert pair["trade_ids"], (gid, pair)
             assert all({"trade_a", "trade_b"} <= e.keys() for e in pair["examples"])
             trade_ids.update(pair["trade_ids"])
-    flags = store.read("MATCH (f:Flag {current: true}) RETURN f.account_id, f.clause, f.evidence").rows
+    flags = store.read(
+        "MATCH (f:Flag {current: true}) RETURN f.account_id, f.clause, f.evidence"
+    ).rows
     for account, clause, text in flags:
         evidence = json.loads(text)
         assert evidence.get("trade_ids") or evidence.get("order_ids"), (account, clause)
