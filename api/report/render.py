@@ -255,6 +255,11 @@ def _sync(pack: Pack) -> str:
                 ident=f"sync-{n}",
                 numeric=(4, 5, 8, 9, 10),
             )
+            + "<p class='muted'>The cited fills in full:</p>"
+            + fills_table(
+                [pack.wash_fills[t] for t in p.get("trade_ids", []) if t in pack.wash_fills],
+                f"sync-fills-{n}",
+            )
         )
     return "".join(out)
 
@@ -313,7 +318,7 @@ def _plots(pack: Pack) -> str:
         )
     )
     out.append(table(["Account", f"Net position in {pack.symbol} at the end"],
-                     [[a, number(round(v, 8))] for a, v in sorted(pack.final_positions.items())],
+                     [[a, number(round(v, 8) + 0.0)] for a, v in sorted(pack.final_positions.items())],
                      ident="net-positions", keys=sorted(pack.final_positions), numeric=(1,)))  # fmt: skip
     out.append(
         figure(
