@@ -110,10 +110,10 @@ function drawChart(where, hover, data, kind, state) {
   const colour = (account, side) => (kind === "group" ? colourOf[account] : side === "buy" ? "#2ca02c" : "#d62728");
   const svg = s("svg", { viewBox: `0 0 ${W} ${H}`, width: "100%", role: "img", "aria-label": `replay of ${data.symbol}`, class: "replay" });
   svg.append(s("defs", {}, s("clipPath", { id: "replay-plot" }, s("rect", { x: LEFT, y: TOP, width: W - LEFT - RIGHT, height: H - TOP - BOTTOM }))));
-  svg.append(s("rect", { x: 0, y: 0, width: W, height: H, fill: "#fff" }));
+  svg.append(s("rect", { x: 0, y: 0, width: W, height: H, fill: "#fff", "pointer-events": "none" }));
   for (let i = 0; i <= 4; i++) {  // axes: price on the left, UTC time below
     const p = lo + (hi - lo) * i / 4, t = state.t0 + (state.t1 - state.t0) * i / 4;
-    svg.append(s("line", { x1: LEFT, x2: W - RIGHT, y1: y(p), y2: y(p), stroke: "#eee" }),
+    svg.append(s("line", { x1: LEFT, x2: W - RIGHT, y1: y(p), y2: y(p), stroke: "#eee", "pointer-events": "none" }),
       s("text", { x: LEFT - 6, y: y(p) + 4, "text-anchor": "end", "font-size": 11, fill: "#52606d" }, p.toPrecision(6)),
       s("text", { x: x(t), y: H - BOTTOM + 18, "text-anchor": i === 0 ? "start" : i === 4 ? "end" : "middle", "font-size": 11, fill: "#52606d" }, fmtTs(t).slice(5)));
   }
@@ -141,8 +141,9 @@ function drawChart(where, hover, data, kind, state) {
     fills.append(el);
   }
   plot.append(market, orders, fills);
-  svg.append(plot, s("line", { x1: LEFT, x2: LEFT, y1: TOP, y2: H - BOTTOM, stroke: "#52606d" }),
-    s("line", { x1: LEFT, x2: W - RIGHT, y1: H - BOTTOM, y2: H - BOTTOM, stroke: "#52606d" }));
+  const axis = { stroke: "#52606d", "pointer-events": "none" };
+  svg.append(plot, s("line", { x1: LEFT, x2: LEFT, y1: TOP, y2: H - BOTTOM, ...axis }),
+    s("line", { x1: LEFT, x2: W - RIGHT, y1: H - BOTTOM, y2: H - BOTTOM, ...axis }));
   if (kind === "group") {
     let lx = LEFT + 8;
     for (const a of data.accounts.slice(0, 10)) {

@@ -48,7 +48,7 @@ def number(x: Any) -> str:
     if x is None:
         return ""
     if isinstance(x, float):
-        return f"{x:.10g}"
+        return repr(x + 0.0)  # shortest text that reads back as the same float; no "-0.0"
     return str(x)
 
 
