@@ -49,7 +49,7 @@ def replay_of(
             since, until = day_start, day_end
         elif since is None:
             since = max(0, int(until or 0) - DAY_MS)
-        else:
+        elif until is None:
             until = since + DAY_MS
     assert since is not None and until is not None
     if until <= since:
