@@ -19,7 +19,7 @@ ROLE_FILL = {"controller_candidate": "#b30000", "member": "#e6550d", "counterpar
 MAX_ROWS = 40  # members drawn as timeline rows / position lines
 
 
-def cluster(pack: Pack, width: int = 760, height: int = 520) -> Canvas:
+def cluster(pack: Pack, width: int = 760, height: int = 440) -> Canvas:
     """Members (circles, by role), the identifiers that link them (squares) and their trading
     (arrows seller -> buyer, wider for more volume; red when part of a wash cycle). The layout
     is igraph's Kamada-Kawai started from a circle: the same group gives the same picture."""
@@ -58,10 +58,10 @@ def cluster(pack: Pack, width: int = 760, height: int = 520) -> Canvas:
     c = Canvas(width, height)
     c.add("defs")
     c.parts[-1] = (
-        "<defs><marker id='arrow' viewBox='0 0 10 10' refX='10' refY='5' markerWidth='6' "
-        "markerHeight='6' orient='auto-start-reverse'><path d='M 0 0 L 10 5 L 0 10 z' "
+        "<defs><marker id='arrow' viewBox='0 0 10 10' refX='10' refY='5' markerWidth='12' "
+        "markerHeight='12' markerUnits='userSpaceOnUse' orient='auto-start-reverse'><path d='M 0 0 L 10 5 L 0 10 z' "
         "fill='#555'/></marker><marker id='arrow-red' viewBox='0 0 10 10' refX='10' refY='5' "
-        "markerWidth='6' markerHeight='6' orient='auto-start-reverse'><path d='M 0 0 L 10 5 L "
+        "markerWidth='12' markerHeight='12' markerUnits='userSpaceOnUse' orient='auto-start-reverse'><path d='M 0 0 L 10 5 L "
         "0 10 z' fill='#c00'/></marker></defs>"
     )
     cycle_edges = {
@@ -107,7 +107,9 @@ def cluster(pack: Pack, width: int = 760, height: int = 520) -> Canvas:
                 fill=ROLE_FILL.get(role, "#fd8d3c"), stroke="#000" if name in flagged else "white",
                 stroke_width=2.5 if name in flagged else 1,
             )  # fmt: skip
-            c.text(px + 12, py - 8, name, size=11, font_weight="bold")
+            right = px > width * 0.7  # labels of nodes near the right edge go to their left
+            c.text(px - 12 if right else px + 12, py - 8, name, size=11, font_weight="bold",
+                   text_anchor="end" if right else "start")  # fmt: skip
     legend(c, 10, 18, [("controller candidate", ROLE_FILL["controller_candidate"]),
                        ("member", ROLE_FILL["member"]), ("counterparty", ROLE_FILL["counterparty"]),
                        ("shared identifier", "#3182bd"), ("trading (seller → buyer)", "#555"),
