@@ -374,3 +374,34 @@ def test_cited_evidence_is_json_serialisable_for_the_pack(site: Site) -> None:
         for p in group["evidence"].get("synchronized", []):
             assert all(isinstance(e["trade_a"], str) for e in p["examples"])
         json.dumps(group["evidence"])
+
+
+def test_the_group_page_downloads_the_pack_and_opens_the_group_replay(
+    site: Site, tmp_path: Path
+) -> None:
+    group = violations(site)[0]
+    gid = group["group_id"]
+    problems: list[str] = []
+    with chromium() as browser:
+        page = browser.new_page(viewport={"width": 1300, "height": 900}, accept_downloads=True)
+        page.on("pageerror", lambda e: problems.append(str(e)))
+        page.goto(site.url + "/#/signin")
+        page.fill("#key", site.keys["investigator"])
+        page.click("#signin-form button[type=submit]")
+        page.wait_for_selector("#queue tbody tr[data-group]")
+        page.goto(f"{site.url}/#/group/{gid}")
+        page.wait_for_selector("#group-graph[data-stabilized-ms]", timeout=30_000)
+        with page.expect_download() as download:
+            page.click("[data-pack=html]")
+        saved = tmp_path / "pack.html"
+        download.value.save_as(saved)
+        assert download.value.suggested_filename == f"evidence-{gid}.html"
+        assert f"<span id='group-id'>{gid}</span>" in saved.read_text(encoding="utf-8")
+        page.click("#replay-link")
+        page.wait_for_selector("#replay-chart svg")
+        expected = site.get(f"/v1/groups/{gid}/replay").json()
+        drawn = page.locator("#replay-chart g.order").count()
+        assert drawn == len([o for o in expected["orders"] if o["price"] is not None])
+        assert page.locator("#replay-chart circle.fill").count() == len(expected["fills"])
+        assert sorted(expected["accounts"]) == sorted(m["account_id"] for m in group["members"])
+    assert problems == []

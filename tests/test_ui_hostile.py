@@ -228,3 +228,24 @@ def test_enforcement_sees_the_group_of_a_hostile_account(site: Site) -> None:
     page.wait_for_selector("#group-graph[data-stabilized-ms]", timeout=30_000)
     assert page.locator("h1").inner_text().startswith(f"Group {HOSTILE_GROUP_ID}")
     site.assert_clean()
+
+
+@pytest.mark.parametrize("account_id", HOSTILE_IDS)
+def test_replay_pages(site: Site, account_id: str) -> None:
+    """The order replay (an SVG built in the page) of hostile ids: the id reaches the API as
+    one segment, shows as text, and nothing injected runs or exists."""
+    page = site.page
+    site.sign_in("admin")
+    page.goto(f"{site.url}/#/replay/account/{quote(account_id, safe='')}")
+    page.wait_for_selector("#replay-chart svg, main .error", timeout=30_000)
+    assert page.locator("h1").text_content().startswith(f"Order replay: {account_id}")
+    drawn = page.locator("#replay-chart svg").count()
+    if drawn:  # the chart's own SVG is the only one, and it names the account's orders
+        ids = page.eval_on_selector_all(
+            "#replay-chart g.order", "gs => gs.map(g => g.dataset.orderId)"
+        )
+        assert all(isinstance(i, str) for i in ids)
+    state = page.evaluate(INSPECT.replace('"img, svg, ', '"img, '))
+    assert state["pwned"] is None and state["csp"] == [] and state["injected"] == 0, state
+    assert page.locator("svg").count() == drawn
+    assert site.seen == {"problems": [], "dialogs": []}

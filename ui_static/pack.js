@@ -26,5 +26,5 @@ export function packLinks(groupId) {
     b.addEventListener("click", () => download(path("groups", groupId, `report.${suffix}`), `evidence-${groupId}.${suffix}`, status));
     return b;
   };
-  return h("p", { class: "filters", id: "pack-links" }, button("html"), button("pdf"), status);
+  return h("span", { id: "pack-links" }, button("html"), " ", button("pdf"), " ", status);
 }
