@@ -147,9 +147,7 @@ class Settings(BaseSettings):
         if self.neo4j_password_file is None:
             return self
         if self.neo4j_password is not None:
-            raise ValueError(
-                "set LINKSCOPE_NEO4J_PASSWORD or LINKSCOPE_NEO4J_PASSWORD_FILE, not both"
-            )
+            raise ValueError("set LINKSCOPE_NEO4J_PASSWORD or LINKSCOPE_NEO4J_PASSWORD_FILE, not both")
         try:
             text = self.neo4j_password_file.read_text(encoding="utf-8")
         except OSError as exc:
