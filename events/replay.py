@@ -59,12 +59,14 @@ def replay(
     events: EventStore, accounts: list[str], symbol: str, since: int, until: int, cap: int
 ) -> Replay:
     """The accounts' orders live in [since, until) (placed before ``until``, not ended before
-    ``since``), their fills and the market's trades in the range, oldest first, ``cap`` each."""
+    ``since``; an order still open has not ended), their fills and the market's trades in the
+    range, oldest first, ``cap`` each. Orders placed more than ``LOOKBACK_MS`` before ``since``
+    are not looked at."""
     who = in_list(accounts)
     params = {"symbol": symbol, "since": since, "until": until}
     order_where = (
         f"account_id IN {who} AND symbol = $symbol AND placed_at < $until "
-        "AND coalesce(ended_at, placed_at) >= $since"
+        "AND (ended_at IS NULL OR ended_at >= $since)"
     )
     fill_where = f"symbol = $symbol AND (seller_id IN {who} OR buyer_id IN {who})"
     orders_scan = events.scan("orders", since - LOOKBACK_MS, until)

@@ -247,6 +247,20 @@ def test_every_number_in_the_pack_traces_to_the_event_store(site: Site) -> None:
             assert int(cells[1]) == rows.num_rows and int(cells[3]) == member_rows.num_rows
             assert float(cells[2]) == pytest.approx(pc.sum(rows["quote"]).as_py(), abs=1e-6)
             assert float(cells[4]) == pytest.approx(pc.sum(member_rows["quote"]).as_py(), abs=1e-6)
+        # The static replay of the first cited wash fill's day: its counts.
+        first = min(by_trade[t]["ts"] for t in group["evidence"]["wash"][0]["trade_ids"])
+        since = first // DAY_MS * DAY_MS
+        until = since + DAY_MS
+        day_trades = [r for r in in_symbol.to_pylist() if since <= r["ts"] < until]
+        live = [o for o in by_order.values() if o["account_id"] in members and o["symbol"] == symbol
+                and since - DAY_MS <= o["placed_at"] < until
+                and (o["ended_at"] is None or o["ended_at"] >= since)]  # fmt: skip
+        own = [r for r in day_trades if r["seller_id"] in members or r["buyer_id"] in members]
+        counts = re.search(
+            r"<p class='muted' id='replay-counts'>(\d+) orders, (\d+) fills, (\d+) market", page
+        )
+        assert counts is not None
+        assert [int(x) for x in counts.groups()] == [len(live), len(own), len(day_trades)]
     assert checked > 0
 
 
@@ -266,9 +280,11 @@ def _busy_account_day(site: Site) -> tuple[str, str, int, int, int]:
     key = max((k for k in placed if fills.get(k)), key=lambda k: (min(placed[k], 300), fills[k], k))
     account, symbol, day = key
     since, until = day * DAY_MS, (day + 1) * DAY_MS
+    # Live in the day: placed before its end, not ended before its start (an open order has
+    # not ended); the replay looks back one day for orders placed earlier (docs/api.md).
     live = [o for o in orders if o["account_id"] == account and o["symbol"] == symbol
-            and o["price"] is not None and o["placed_at"] < until
-            and (o["ended_at"] if o["ended_at"] is not None else o["placed_at"]) >= since]  # fmt: skip
+            and o["price"] is not None and since - DAY_MS <= o["placed_at"] < until
+            and (o["ended_at"] is None or o["ended_at"] >= since)]  # fmt: skip
     return account, symbol, since, len(live), fills[key]
 
 

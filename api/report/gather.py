@@ -21,6 +21,7 @@ from api.services.groups import load_group
 from events.evidence import daily_share, fills_of, net_positions
 from events.replay import busiest
 from events.store import EventStore
+from events.tables import DAY_MS
 from graph import api_statements as q
 from graph.backend import GraphBackend
 from linkscope.errors import LinkscopeError
@@ -157,12 +158,10 @@ def _replay(
     wash: list[dict[str, Any]],
     cited: dict[str, dict[str, Any]],
 ) -> ReplayOut | None:
-    """The members' orders and fills on the day of the first cited wash fill (else the day of
-    their last fill in the symbol), for the pack's static replay."""
-    from events.tables import DAY_MS
-
+    """The members' orders and fills on the day of the first wash set's first cited fill (its
+    symbol is the pack's focus), else of their last fill in the symbol: the static replay."""
     first = sorted(
-        (cited[t]["ts"] for w in wash for t in w.get("trade_ids", []) if t in cited), key=int
+        int(cited[t]["ts"]) for t in (wash[0].get("trade_ids", []) if wash else []) if t in cited
     )
     since = int(first[0]) // DAY_MS * DAY_MS if first else None
     try:
