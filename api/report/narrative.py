@@ -61,12 +61,21 @@ def narrative(pack: Pack) -> list[str]:
             f"traded. Cited fills: {_list(w.get('trade_ids', []), 12)}."
         )
     for p in ev.get("synchronized", []):
+        fills = [pack.wash_fills[t] for t in p.get("trade_ids", []) if t in pack.wash_fills]
+        symbols = sorted({str(f["symbol"]) for f in fills})
+        quote = sum(float(f["price"]) * float(f["qty"]) for f in fills)
         out.append(
             f"{title('coordinated_trading')} (coordinated_trading): {p['a']} and {p['b']} traded "
             f"the same symbol on the same side within "
             f"{pack.config.trading.sync_window_ms / 1000:g} s of each other {p['episodes']} times, "
-            f"where chance explains {p['expected']:.3f}. Cited fills: "
-            f"{_list(p.get('trade_ids', []), 12)}."
+            f"where chance explains {p['expected']:.3f}"
+            + (
+                f"; the {len(fills)} cited fills in {_list(symbols)}, {_when(fills)}, come to "
+                f"{quote:,.2f} in quote volume"
+                if fills
+                else ""
+            )
+            + f". Cited fills: {_list(p.get('trade_ids', []), 12)}."
         )
     for f in pack.flags:
         cited = []
