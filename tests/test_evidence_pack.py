@@ -174,6 +174,7 @@ def test_the_pack_in_chromium_matches_the_api_and_loads_nothing(site: Site) -> N
             "figure img", "is => is.map(i => i.complete && i.naturalWidth)"
         )
         action = page.text_content("#action")
+        story = page.text_content("#narrative") or ""
     assert members == [m["account_id"] for m in group["members"]]
     assert roles == [m["role"] for m in group["members"]]
     assert clauses == group["clauses"]
@@ -181,6 +182,10 @@ def test_the_pack_in_chromium_matches_the_api_and_loads_nothing(site: Site) -> N
     assert images and all(w and w > 0 for w in images)
     assert action == group["recommended_action"]
     assert all(u.startswith(("data:", "about:")) for u in requests), requests
+    # The draft narrative names who (members, up to 8 by name), which clauses, what action.
+    assert all(m["account_id"] in story for m in group["members"][:8])
+    assert all(f"{title(c)} ({c})" in story for c in group["clauses"])
+    assert group["recommended_action"] in story and group["group_id"] in story
 
 
 def _cells(page: str, table_id: str) -> dict[str, list[str]]:
