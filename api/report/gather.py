@@ -14,10 +14,10 @@ from typing import Any
 
 from analytics.config import AnalysisConfig
 from analytics.pipeline import stored_config
-from api.routes.replay import replay_of
 from api.schemas import GroupDetail, Identifier, ReplayOut
 from api.services.accounts import profile
 from api.services.groups import load_group
+from api.services.replay import replay_of
 from events.evidence import daily_share, fills_of, net_positions
 from events.replay import busiest
 from events.store import EventStore
