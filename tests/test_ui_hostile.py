@@ -249,3 +249,33 @@ def test_replay_pages(site: Site, account_id: str) -> None:
     assert state["pwned"] is None and state["csp"] == [] and state["injected"] == 0, state
     assert page.locator("svg").count() == drawn
     assert site.seen == {"problems": [], "dialogs": []}
+
+
+def test_the_evidence_pack_of_hostile_ids_runs_nothing(site: Site) -> None:
+    """The pack is HTML written on the server: every id in it must stay text."""
+    import httpx
+
+    reply = httpx.get(
+        f"{site.url}/v1/groups/{quote(HOSTILE_GROUP_ID, safe='')}/report.html",
+        headers={"Authorization": f"Bearer {site.keys['admin']}"},
+        timeout=120,
+    )
+    assert reply.status_code == 200
+    page = site.page.context.new_page()
+    page.add_init_script(WATCH)
+    try:
+        page.set_content(reply.text, wait_until="load")
+        state = page.evaluate(
+            """() => ({pwned: window.__pwned === undefined ? null : String(window.__pwned),
+                scripts: document.querySelectorAll("script").length,
+                handlers: document.querySelectorAll("[onmouseover], [onerror], [onload], [onclick]").length,
+                svg: document.querySelectorAll("svg").length,
+                text: document.body.innerText})"""
+        )
+        page.mouse.move(200, 200)
+    finally:
+        page.close()
+    assert state["pwned"] is None and state["scripts"] == 0 and state["handlers"] == 0
+    assert state["svg"] == 0  # the charts are images (data: URIs), never inline markup
+    assert HOSTILE_GROUP_ID in state["text"]
+    assert sum(i in state["text"] for i in HOSTILE_IDS) >= 4
