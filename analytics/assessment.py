@@ -197,8 +197,9 @@ class Assessor:
                 "episodes": p.episodes,
                 "expected": round(p.expected, 6),
                 "examples": [
-                    {"symbol": s, "side": side, "ts_a": ta, "ts_b": tb}
-                    for s, side, ta, tb in p.examples
+                    # positions: replaced by the fills' trade ids when written
+                    {"symbol": s, "side": side, "ts_a": ta, "ts_b": tb, "trade_a": i, "trade_b": j}
+                    for s, side, ta, tb, i, j in p.examples
                 ],
             }
             for p in sorted(sync, key=lambda p: (p.a, p.b))
@@ -305,7 +306,12 @@ class Assessor:
             "net_position_ratio": {self.name(m): r for m, r in sorted(w.net_ratio.items())},
             "cycles": [[self.name(m) for m in c] for c in w.cycles[:20]],
             "cycle_completions": w.occurrences,
-            "trade_positions": w.evidence.tolist(),  # replaced by trade ids when written
+            # The completed cycles' fills; a set whose cycles never closed within the window
+            # cites its own fills instead: a finding always names the trades it rests on.
+            "cited": "cycle_completions" if len(w.evidence) else "set_trades",
+            "trade_positions": (w.evidence if len(w.evidence) else w.trades)[
+                : self.cfg.wash.evidence_trades
+            ].tolist(),  # replaced by trade ids when written
         }
 
     def _history(

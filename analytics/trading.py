@@ -36,7 +36,8 @@ class SyncPair:
     episodes: int
     expected: float
     weight: float
-    examples: list[tuple[str, str, int, int]]  # (symbol, side, ts of a, ts of b)
+    # (symbol, side, ts of a, ts of b, position of a's fill, position of b's fill in Trades)
+    examples: list[tuple[str, str, int, int, int, int]]
 
 
 def account_trade_counts(trades: Trades, n_accounts: int) -> IntArray:
@@ -319,10 +320,11 @@ class TradeIndex:
 
 def sync_examples(
     index: TradeIndex, pair: SyncPair, window_ms: int, limit: int = 10
-) -> list[tuple[str, str, int, int]]:
-    """Episodes of one synchronized pair, for evidence: (symbol, side, ts of a, ts of b)."""
+) -> list[tuple[str, str, int, int, int, int]]:
+    """Episodes of one synchronized pair, for evidence: (symbol, side, ts of a, ts of b, and
+    the two fills' positions, which become their trade ids when written)."""
     trades = index.trades
-    out: list[tuple[str, str, int, int]] = []
+    out: list[tuple[str, str, int, int, int, int]] = []
     for side in ("sell", "buy"):
         theirs = index.of(pair.b, side)
         for i in index.of(pair.a, side).tolist():
@@ -333,6 +335,6 @@ def sync_examples(
             if len(close):
                 j = int(close[0])
                 symbol = trades.symbols[int(trades.symbol[i])]
-                out.append((symbol, side, int(trades.ts[i]), int(trades.ts[j])))
+                out.append((symbol, side, int(trades.ts[i]), int(trades.ts[j]), i, j))
     out.sort(key=lambda e: (e[2], e[0], e[1]))
     return out[:limit]

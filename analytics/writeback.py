@@ -90,6 +90,8 @@ def _resolve_evidence(store: GraphBackend, analysis: Analysis) -> dict[int, int]
         positions.update(g.trades)
         for w in g.evidence.get("wash", []):
             positions.update(w["trade_positions"])
+        for p in g.evidence.get("synchronized", []):
+            positions.update(x for e in p["examples"] for x in (e["trade_a"], e["trade_b"]))
     for f in analysis.flags:
         positions.update(f.trades)
     cited = sorted(positions)
@@ -109,6 +111,10 @@ def _resolve_evidence(store: GraphBackend, analysis: Analysis) -> dict[int, int]
     for g in analysis.groups:
         for w in g.evidence.get("wash", []):
             w["trade_ids"] = [ids[p] for p in w.pop("trade_positions")]
+        for p in g.evidence.get("synchronized", []):
+            for e in p["examples"]:
+                e["trade_a"], e["trade_b"] = ids[e["trade_a"]], ids[e["trade_b"]]
+            p["trade_ids"] = sorted({e[k] for e in p["examples"] for k in ("trade_a", "trade_b")})
         for link in g.evidence["links"]:
             node = link.pop("identifier")
             if node >= 0:

@@ -286,3 +286,33 @@ class OrderPage(_Out):
     next_cursor: str | None = Field(
         description="Pass as `cursor` for the next page; null at the end."
     )
+
+
+class MarketTrade(_Out):
+    """A trade of the whole market in the replayed symbol (who traded is left out)."""
+
+    trade_id: str
+    ts: int = Field(description="UTC epoch milliseconds.")
+    price: float
+    qty: float
+    taker_side: str | None = None
+
+
+class ReplayOut(_Out):
+    """Orders and fills of some accounts in one symbol and time range, against the market."""
+
+    accounts: list[str]
+    symbol: str
+    since: int = Field(description="Start of the range (UTC epoch ms, inclusive).")
+    until: int = Field(description="End of the range (UTC epoch ms, exclusive).")
+    orders: list[OrderEvent] = Field(
+        description="Orders live in the range (placed before `until`, not ended before `since`), "
+        "by placement time; `channel` tells API from manual (web, app) orders."
+    )
+    fills: list[Fill] = Field(description="The accounts' fills in the range, oldest first.")
+    market: list[MarketTrade] = Field(description="The symbol's trades in the range, oldest first.")
+    totals: dict[str, int] = Field(
+        description="Rows in the range per list (`orders`, `fills`, `market`) before the cap."
+    )
+    cap: int = Field(description="Most rows returned per list.")
+    capped: bool = Field(description="True when a list holds fewer rows than its total.")

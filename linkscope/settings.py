@@ -130,6 +130,11 @@ class Settings(BaseSettings):
         description="Query threads of an embedded store this process starts "
         "(0: CPU count + cypher_concurrency, room for the analysts' queries beside the hot reads).",
     )
+    chromium: str | None = Field(
+        default=None,
+        description="Chromium (or Chrome) executable that prints evidence packs as PDF; "
+        "default: chromium, chromium-browser or google-chrome on PATH.",
+    )
     max_body_bytes: int = Field(
         default=1_000_000, ge=1_000, description="Largest request body the API accepts (413)."
     )

@@ -16,6 +16,7 @@ from analytics.evaluate import evaluate, read_export, read_labels
 from analytics.export import export
 from analytics.run import analyze
 from analytics.writeback import previous_groups, write_analysis
+from events.location import events_for
 from graph.falkor_embedded import FalkorEmbedded
 from ingest.pipeline import ingest_directory
 from synth.generator import GeneratorConfig, generate
@@ -128,6 +129,45 @@ def test_every_verdict_is_supported_by_its_evidence(analysed: tuple[FalkorEmbedd
             assert any(
                 f["clause"] == clause and f["account"] in members for f in evidence["member_flags"]
             )
+
+
+def test_every_finding_names_the_fills_or_orders_it_rests_on(
+    analysed: tuple[FalkorEmbedded, Path],
+) -> None:
+    """Issue 14: a finding with no fills to cite is a defect. Every wash set, synchronized pair
+    and flag carries evidence ids, and each id is a fill or order in the event store."""
+    store, _ = analysed
+    events = events_for(store)
+    trade_ids: set[str] = set()
+    order_ids: set[str] = set()
+    groups = store.read("MATCH (g:Group {current: true}) RETURN g.group_id, g.evidence").rows
+    washes = pairs = 0
+    for gid, text in groups:
+        evidence = json.loads(text)
+        for wash in evidence.get("wash", []):
+            washes += 1
+            assert wash["trade_ids"], (gid, wash)
+            assert len(wash["trade_ids"]) == min(wash["trades"], CFG.wash.evidence_trades) or (
+                wash["cited"] == "cycle_completions"
+            )
+            trade_ids.update(wash["trade_ids"])
+        for pair in evidence.get("synchronized", []):
+            pairs += 1
+            assert pair["trade_ids"], (gid, pair)
+            assert all({"trade_a", "trade_b"} <= e.keys() for e in pair["examples"])
+            trade_ids.update(pair["trade_ids"])
+    flags = store.read(
+        "MATCH (f:Flag {current: true}) RETURN f.account_id, f.clause, f.evidence"
+    ).rows
+    for account, clause, text in flags:
+        evidence = json.loads(text)
+        assert evidence.get("trade_ids") or evidence.get("order_ids"), (account, clause)
+        trade_ids.update(evidence.get("trade_ids", []))
+        order_ids.update(evidence.get("order_ids", []))
+    assert washes and pairs and flags
+    found_trades = events.lookup("trades", sorted(trade_ids)).column("trade_id").to_pylist()
+    found_orders = events.lookup("orders", sorted(order_ids)).column("order_id").to_pylist()
+    assert set(found_trades) == trade_ids and set(found_orders) == order_ids
 
 
 def test_rerun_gives_identical_export_and_keeps_ids_and_history(

@@ -280,3 +280,37 @@ def test_a_ring_that_changes_symbol_every_cycle_is_found(
     assert ring is not None and named(analysis, ring.members) == {"Q1", "Q2", "Q3"}
     assert ring.verdict == "violation" and "wash_trading" in ring.clauses
     assert sum(w["cycle_completions"] for w in ring.evidence["wash"]) == 6
+
+
+def test_a_wash_set_whose_cycles_never_close_in_the_window_still_cites_its_trades(
+    tmp_path: Path, store: FalkorEmbedded
+) -> None:
+    """Issue 14: a suspected wash set with 4 trades reported ``trade_ids: []`` (its cycles were
+    found but none completed within ``cycle_window_s``, and only completions were cited)."""
+    data = Data()
+    market(data)
+    for aid in ("S1", "S2"):
+        data.account(aid)
+        data.logins.append([aid, T0 + 30_000, "198.51.100.40", "dev-shared", "ua", "app"])
+    for k in range(4):  # back and forth, five hours apart: a cycle, never closed within 1 h
+        seller, buyer = ("S1", "S2") if k % 2 == 0 else ("S2", "S1")
+        data.trade(seller, buyer, T0 + k * 5 * HOUR, 3.0, "ETH_USDT")
+    analysis = run(store, data, tmp_path)
+
+    group = group_of(analysis, "S1")
+    assert group is not None and "wash_trading" in group.clauses
+    wash = group.evidence["wash"][0]
+    assert wash["trades"] == 4 and wash["cycle_completions"] == 0
+    assert wash["cited"] == "set_trades"
+    stored = json.loads(
+        store.read(
+            "MATCH (g:Group {current: true, group_id: $g}) RETURN g.evidence", {"g": group.group_id}
+        ).scalar()
+    )["wash"][0]
+    assert sorted(stored["trade_ids"]) == sorted(row[0] for row in data.trades[-4:])
+    # The cited fills are Trade nodes in the graph, as the completed cycles' fills are.
+    found = store.read(
+        "UNWIND $ids AS i MATCH (:Account)-[:SOLD]->(t:Trade {trade_id: i}) RETURN count(t)",
+        {"ids": stored["trade_ids"]},
+    ).scalar()
+    assert found == 4

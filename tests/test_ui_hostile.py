@@ -228,3 +228,56 @@ def test_enforcement_sees_the_group_of_a_hostile_account(site: Site) -> None:
     page.wait_for_selector("#group-graph[data-stabilized-ms]", timeout=30_000)
     assert page.locator("h1").inner_text().startswith(f"Group {HOSTILE_GROUP_ID}")
     site.assert_clean()
+
+
+@pytest.mark.parametrize("account_id", HOSTILE_IDS)
+def test_replay_pages(site: Site, account_id: str) -> None:
+    """The order replay (an SVG built in the page) of hostile ids: the id reaches the API as
+    one segment, shows as text, and nothing injected runs or exists."""
+    page = site.page
+    site.sign_in("admin")
+    page.goto(f"{site.url}/#/replay/account/{quote(account_id, safe='')}")
+    page.wait_for_selector("#replay-chart svg, main .error", timeout=30_000)
+    assert page.locator("h1").text_content().startswith(f"Order replay: {account_id}")
+    drawn = page.locator("#replay-chart svg").count()
+    if drawn:  # the chart's own SVG is the only one, and it names the account's orders
+        ids = page.eval_on_selector_all(
+            "#replay-chart g.order", "gs => gs.map(g => g.dataset.orderId)"
+        )
+        assert all(isinstance(i, str) for i in ids)
+    state = page.evaluate(INSPECT.replace('"img, svg, ', '"img, '))
+    assert state["pwned"] is None and state["csp"] == [] and state["injected"] == 0, state
+    assert page.locator("svg").count() == drawn
+    assert site.seen == {"problems": [], "dialogs": []}
+
+
+def test_the_evidence_pack_of_hostile_ids_runs_nothing(site: Site) -> None:
+    """The pack is HTML written on the server: every id in it must stay text."""
+    import httpx
+
+    reply = httpx.get(
+        f"{site.url}/v1/groups/{quote(HOSTILE_GROUP_ID, safe='')}/report.html",
+        headers={"Authorization": f"Bearer {site.keys['admin']}"},
+        timeout=120,
+    )
+    assert reply.status_code == 200
+    context = site.page.context.browser.new_context()
+    page = context.new_page()
+    page.add_init_script(WATCH)
+    try:
+        page.set_content(reply.text, wait_until="load")
+        for y in range(100, 2000, 300):  # hover handlers an injected attribute would add
+            page.mouse.move(300, y)
+        state = page.evaluate(
+            """() => ({pwned: window.__pwned === undefined ? null : String(window.__pwned),
+                scripts: document.querySelectorAll("script").length,
+                handlers: document.querySelectorAll("[onmouseover], [onerror], [onload], [onclick]").length,
+                svg: document.querySelectorAll("svg").length,
+                text: document.body.innerText})"""
+        )
+    finally:
+        context.close()
+    assert state["pwned"] is None and state["scripts"] == 0 and state["handlers"] == 0
+    assert state["svg"] == 0  # the charts are images (data: URIs), never inline markup
+    assert HOSTILE_GROUP_ID in state["text"]
+    assert sum(i in state["text"] for i in HOSTILE_IDS) >= 4

@@ -8,6 +8,7 @@ import { renderCypher } from "./cypher.js";
 import { renderTrade } from "./drill.js";
 import { renderGroup } from "./group.js";
 import { renderQueue } from "./queue.js";
+import { renderReplay } from "./replay.js";
 
 // "#/<page>/<id>" → the page's render function; anything else shows the queue.
 const ROUTES = {
@@ -16,6 +17,7 @@ const ROUTES = {
   account: renderAccount,
   cypher: renderCypher,
   trade: renderTrade,
+  replay: renderReplay,
 };
 
 // Shown by the next sign-in form: why the user was signed out.

@@ -3,6 +3,8 @@ import {
   api, badge, can, card, chips, dot, fill, fixed, fmtNum, fmtTs, h, kv, link, mountGraph, options, path, row, session, showError, table, view,
 } from "./core.js";
 import { episodeFills, linkDetail } from "./drill.js";
+import { packLinks } from "./pack.js";
+import { replayHref } from "./replay.js";
 import { renderTimeline } from "./timeline.js";
 
 // A button that opens (and closes) a drill-down row under the row it sits in.
@@ -70,6 +72,8 @@ export async function renderGroup(groupId) {
       h("ul", {}, ev.history.map((x) => h("li", {}, `${x.account}: ${x.action} ${x.clause} (${fmtTs(x.ts)}, ${x.via})`)))] : null);
   // The right column leads with what the investigator acts on: assessment and decision, then why.
   fill(view, h("h1", {}, `Group ${group.group_id} `, badge(group.verdict)),
+    h("p", { class: "filters" }, can("investigator", "analyst") ? h("a", { href: replayHref("group", group.group_id), id: "replay-link", class: "button secondary" }, "Order replay") : null,
+      packLinks(group.group_id)),
     h("div", { class: "grid" },
       h("div", { class: "main-col" },
         card(h("div", { id: "group-graph", dataset: { testid: "group-graph" } }), legend),
