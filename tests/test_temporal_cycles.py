@@ -200,3 +200,91 @@ def test_matches_a_brute_force_on_random_graphs(rng_seed: int) -> None:
             assert all(a.ts < b.ts for a, b in zip(lp.hops, lp.hops[1:], strict=False))
             assert [h.sender for h in lp.hops] == list(lp.accounts)
             assert lp.hops[-1].receiver == lp.start
+
+
+# The API over real HTTP on the same store.
+@pytest.fixture(scope="module")
+def api(planted: Any, store_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    import httpx
+
+    from api.keys import KeyStore
+    from api.main import create_app
+    from linkscope.settings import Settings
+    from testing.api_server import serving
+
+    tmp = tmp_path_factory.mktemp("cycles_api")
+    settings = Settings(
+        store=f"embedded:{store_path}", graph_name="cycles_planted", keys_file=str(tmp / "k.json")
+    )
+    keystore = KeyStore(tmp / "k.json")
+    keys = {r: keystore.create(r)[1] for r in ("investigator", "enforcement")}
+    with serving(create_app(settings)) as url:
+        client = httpx.Client(base_url=url, timeout=60)
+        yield lambda role: client, lambda role: {"Authorization": f"Bearer {keys[role]}"}
+
+
+def test_api_account_cycles(api: Any) -> None:
+    client, auth = api
+    until = str(START + 30 * DAY_MS)
+    params = {"window": "30d", "until": until}
+    r = client("x").get(
+        f"/v1/accounts/{PLANTED[0]}/cycles", params=params, headers=auth("investigator")
+    )
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["loops"][0]["accounts"] == PLANTED
+    assert body["since"] == START and body["until"] == START + 30 * DAY_MS
+    assert [h["kind"] for h in body["loops"][0]["hops"]][TRANSFER_HOP] == "transfer"
+    assert body["loops"][0]["hops"][1]["retained"] == pytest.approx(
+        body["loops"][0]["hops"][1]["amount"] / body["loops"][0]["hops"][0]["amount"]
+    )
+    # A set of accounts given as a list (e.g. a Cypher result): the loop is found from its start.
+    r = client("x").post(
+        "/v1/cycles", json={"accounts": PLANTED[::-1], **params}, headers=auth("investigator")
+    )
+    assert r.status_code == 200, r.text
+    assert PLANTED in [lp["accounts"] for lp in r.json()["loops"]]
+    forbidden = client("x").get(f"/v1/accounts/{PLANTED[0]}/cycles", headers=auth("enforcement"))
+    assert forbidden.status_code == 403
+    unknown = client("x").get("/v1/accounts/NOPE/cycles", headers=auth("investigator"))
+    assert unknown.status_code == 404
+    bad = client("x").get(
+        f"/v1/accounts/{PLANTED[0]}/cycles", params={"window": "soon"}, headers=auth("investigator")
+    )
+    assert bad.status_code == 422 and bad.json()["error"]["message"]
+    assert (
+        client("x").get("/v1/groups/NOPE/cycles", headers=auth("investigator")).status_code == 404
+    )
+
+
+def test_cli_cycles(planted: Any, store_path: Path) -> None:
+    import json
+    import os
+    import subprocess
+
+    from tests.test_cli import CLI
+
+    env = {**os.environ, "LINKSCOPE_STORE": f"embedded:{store_path}",
+           "LINKSCOPE_GRAPH_NAME": "cycles_planted"}  # fmt: skip
+    args = [
+        "cycles",
+        "--account",
+        PLANTED[0],
+        "--window",
+        "30d",
+        "--until",
+        str(START + 30 * DAY_MS),
+    ]
+    done = subprocess.run(
+        [*CLI, *args, "--format", "json"], capture_output=True, text=True, env=env, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    rows = json.loads(done.stdout)
+    assert rows[0]["accounts"] == " > ".join([*PLANTED, PLANTED[0]])
+    assert "loop(s) found from 1 account(s)" in done.stderr
+    limited = subprocess.run(
+        [*CLI, *args, "--max-length", "3"], capture_output=True, text=True, env=env, timeout=300
+    )
+    assert limited.returncode == 0 and " > ".join(PLANTED) not in limited.stdout
+    bad = subprocess.run([*CLI, "cycles"], capture_output=True, text=True, env=env, timeout=60)
+    assert bad.returncode != 0 and "--account" in bad.stderr
