@@ -1,0 +1,76 @@
+"""Investigator tools in real headless Chromium against the real app and store: the cycle
+search on the account page and the Cypher editor (completion, inline errors, saved queries)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import pytest
+
+from api.keys import KeyStore
+from api.main import create_app
+from linkscope.settings import Settings
+from testing.api_server import serving
+from testing.browser import chromium
+from tests.test_temporal_cycles import PLANTED, planted  # noqa: F401  (the planted-loop store)
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def browser_site(
+    planted: Any,  # noqa: F811
+    store_path: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[str, dict[str, str], Any, list[str]]]:
+    tmp = tmp_path_factory.mktemp("ui_tools")
+    keystore = KeyStore(tmp / "keys.json")
+    keys = {r: keystore.create(r, f"{r} tester")[1] for r in ("investigator", "analyst")}
+    settings = Settings(
+        store=f"embedded:{store_path}",
+        graph_name="cycles_planted",
+        keys_file=str(tmp / "keys.json"),
+    )
+    problems: list[str] = []
+    with serving(create_app(settings)) as url, chromium() as browser:
+        page = browser.new_page(viewport={"width": 1440, "height": 1000})
+        page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+        loopback = urlparse(url).hostname
+        page.on(
+            "request",
+            lambda r: (
+                problems.append(r.url)
+                if urlparse(r.url).scheme.startswith("http")
+                and urlparse(r.url).hostname != loopback
+                else None
+            ),
+        )
+        yield url, keys, page, problems
+
+
+def _sign_in(url: str, key: str, page: Any) -> None:
+    page.goto(url + "/#/signin")
+    page.fill("#key", key)
+    page.click("#signin-form button[type=submit]")
+    page.wait_for_function("document.getElementById('who').textContent.includes('·')")
+
+
+def test_account_page_finds_the_planted_loop(browser_site: Any) -> None:
+    url, keys, page, problems = browser_site
+    _sign_in(url, keys["investigator"], page)
+    page.goto(f"{url}/#/account/{PLANTED[0]}")
+    page.click("#cycles-search")
+    first = page.locator("[data-testid=cycle]").first
+    first.wait_for(timeout=30_000)
+    assert first.get_attribute("data-accounts") == " ".join(PLANTED)
+    assert " → ".join([*PLANTED, PLANTED[0]]) in first.locator("summary").inner_text()
+    hops = first.locator("tbody tr")
+    assert hops.count() == len(PLANTED)
+    assert "transfer" in hops.nth(2).inner_text()
+    assert "%" in hops.nth(1).inner_text()  # the retained share
+    assert page.locator("#cycles-summary").inner_text()
+    assert not problems, problems
