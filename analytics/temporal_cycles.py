@@ -57,7 +57,6 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from events.store import EventStore
 from graph import investigation_statements as q
@@ -89,8 +88,8 @@ class Flows:
     ts: IntArray
     amount: FloatArray
     kind: npt.NDArray[np.int8]
-    ref: list[str]  # trade_id or event_id per flow
-    unit: list[str]  # symbol (trades) or asset (transfers) per flow
+    ref: pa.Array  # trade_id or event_id per flow
+    unit: pa.Array  # symbol (trades) or asset (transfers) per flow
     pair_src: IntArray = field(init=False)
     pair_dst: IntArray = field(init=False)
     pair_start: IntArray = field(init=False)  # first flow of the pair (flows are contiguous)
@@ -99,6 +98,7 @@ class Flows:
     out_breadth: IntArray = field(init=False)
     in_breadth: IntArray = field(init=False)
     pair_stop: IntArray = field(init=False)  # one past the pair's last flow
+    pair_last: IntArray = field(init=False)  # time of the pair's last flow
     pair_structure: FloatArray = field(init=False)  # structure surprise of each pair's hop
     gaps: FloatArray = field(init=False)  # sorted |log a - log b| of random pairs of flows
     by_sender_time: IntArray = field(init=False)  # flow order by (sender, time)
@@ -119,7 +119,8 @@ class Flows:
         self.out_breadth = np.bincount(self.pair_src, minlength=n).astype(np.int64)
         self.in_breadth = np.bincount(self.pair_dst, minlength=n).astype(np.int64)
         self.pair_stop = np.append(self.pair_start[1:], m).astype(np.int64)
-        self.by_sender_time = np.lexsort((self.ts, self.src)).astype(np.int64)
+        self.pair_last = self.ts[self.pair_stop - 1] if m else np.zeros(0, np.int64)
+        self.by_sender_time = np.argsort(self.src * _SHIFT + (self.ts - self.since), kind="stable")
         log_p = self.log_p(self.pair_src, self.pair_dst)
         typical = float(np.mean(log_p)) if len(log_p) else 0.0
         self.pair_structure = -np.maximum(0.0, log_p - typical - 1.0)
@@ -127,7 +128,7 @@ class Flows:
         # are. Seeded, so the same window ranks the same way every time.
         logs = np.log(np.maximum(self.amount, 1e-12))
         rng = np.random.default_rng(0)
-        k = min(200_000, m * m)
+        k = min(50_000, m * m)
         self.gaps = (
             np.sort(np.abs(logs[rng.integers(0, m, k)] - logs[rng.integers(0, m, k)]))
             if m
@@ -170,13 +171,9 @@ def load_flows(
     *,
     min_amount: float = 0.0,
 ) -> Flows:
-    """The window's fills (from the event store) and internal transfers (from the graph)."""
-    with events.connection() as con:
-        fills: pa.Table = con.sql(
-            "SELECT seller_id AS s, buyer_id AS b, ts, price * qty AS amount, "
-            f"trade_id AS ref, symbol AS unit FROM {events.scan('trades', since, until)} "
-            f"WHERE seller_id <> buyer_id AND price * qty >= {float(min_amount)!r}"
-        ).to_arrow_table()
+    """The window's fills (from the event store) and internal transfers (from the graph), as
+    integer arrays sorted by (sender, receiver, time). DuckDB numbers the accounts and sorts
+    (in parallel, without a Python object per fill); ids and symbols stay Arrow arrays."""
     moved = store.read(
         q.TRANSFERS_IN_WINDOW, {"since": since, "until": until, "min_amount": float(min_amount)}
     ).rows
@@ -190,33 +187,44 @@ def load_flows(
             "unit": pa.array([str(r[5] or "") for r in moved], pa.string()),
         }
     )
-    kinds = np.concatenate(
-        [np.full(fills.num_rows, TRADE, np.int8), np.full(transfers.num_rows, TRANSFER, np.int8)]
-    )
-    both = pa.concat_tables(
-        [fills.select(transfers.column_names).cast(transfers.schema), transfers]
-    )
-    ids = pc.unique(pa.concat_arrays([both["s"].combine_chunks(), both["b"].combine_chunks()]))
-    src = pc.index_in(both["s"], value_set=ids).to_numpy().astype(np.int64)
-    dst = pc.index_in(both["b"], value_set=ids).to_numpy().astype(np.int64)
-    ts = both["ts"].to_numpy().astype(np.int64)
-    order = np.lexsort((ts, dst, src))
-    accounts = ids.to_pylist()
-    refs = both["ref"].take(pa.array(order)).to_pylist()
-    units = both["unit"].take(pa.array(order)).to_pylist()
+    with events.connection() as con:
+        con.register("moved", transfers)
+        con.sql(
+            "CREATE TEMP TABLE f AS "
+            f"SELECT seller_id AS s, buyer_id AS b, ts, price * qty AS amount, trade_id AS ref, "
+            f"symbol AS unit, {TRADE}::TINYINT AS kind FROM {events.scan('trades', since, until)} "
+            f"WHERE seller_id <> buyer_id AND price * qty >= {float(min_amount)!r} "
+            f"UNION ALL SELECT s, b, ts, amount, ref, unit, {TRANSFER}::TINYINT FROM moved"
+        )
+        con.sql(
+            "CREATE TEMP TABLE ids AS SELECT id, (row_number() OVER (ORDER BY id) - 1)::BIGINT AS ix "
+            "FROM (SELECT s AS id FROM f UNION SELECT b FROM f)"
+        )
+        accounts: pa.Table = con.sql("SELECT id FROM ids ORDER BY ix").to_arrow_table()
+        rows: pa.Table = con.sql(
+            "SELECT si.ix AS src, bi.ix AS dst, f.ts, f.amount, f.kind, f.ref, f.unit FROM f "
+            "JOIN ids si ON f.s = si.id JOIN ids bi ON f.b = bi.id "
+            "ORDER BY src, dst, f.ts, f.ref"
+        ).to_arrow_table()
+    names: list[str] = accounts["id"].to_pylist()
     return Flows(
         since=since,
         until=until,
-        accounts=accounts,
-        index={a: i for i, a in enumerate(accounts)},
-        src=src[order],
-        dst=dst[order],
-        ts=ts[order],
-        amount=both["amount"].to_numpy()[order].astype(np.float64),
-        kind=kinds[order],
-        ref=refs,
-        unit=units,
+        accounts=names,
+        index={a: i for i, a in enumerate(names)},
+        src=_ints(rows["src"]),
+        dst=_ints(rows["dst"]),
+        ts=_ints(rows["ts"]),
+        amount=rows["amount"].to_numpy().astype(np.float64),
+        kind=rows["kind"].to_numpy().astype(np.int8),
+        ref=rows["ref"].combine_chunks(),
+        unit=rows["unit"].combine_chunks(),
     )
+
+
+def _ints(column: pa.ChunkedArray) -> IntArray:
+    out: IntArray = column.to_numpy().astype(np.int64)
+    return out
 
 
 @dataclass(frozen=True)
@@ -384,13 +392,32 @@ def _best_first(
             return
         last = prefix.chosen[-1] if prefix.chosen else None
         after = flows.since - 1 if last is None else int(flows.ts[last])
-        base = np.arange(lo, hi, dtype=np.int64) * _SHIFT
-        pos = np.searchsorted(flows.keys, base + (after + 1 - flows.since))
-        ok = pos < flows.pair_stop[lo:hi]
-        pos, receivers = pos[ok], flows.pair_dst[lo:hi][ok]
-        when = flows.ts[pos]
+        # Each pair's earliest flow after ``after``: its first flow when that is late enough
+        # (most pairs have one flow), else a search among its flows if its last one is.
+        pos = flows.pair_start[lo:hi].copy()
+        early = flows.ts[pos] <= after
+        if early.any():
+            late = early & (flows.pair_last[lo:hi] > after)
+            at = np.flatnonzero(late)
+            probe = (lo + at) * _SHIFT + (after + 1 - flows.since)
+            pos[at] = np.searchsorted(flows.keys, probe)
+            early &= ~late
         seed = prefix.path[0]
-        structure = prefix.structure + flows.pair_structure[lo:hi][ok]
+        remaining = max_length - depth - 1
+        receivers = flows.pair_dst[lo:hi]
+        closes = receivers == seed
+        on_path[list(prefix.path)] = True
+        when = flows.ts[pos]
+        if remaining:
+            go = ~early & ~on_path[receivers] & (when < latest[remaining][receivers])
+        else:
+            go = np.zeros(len(receivers), dtype=bool)
+        on_path[list(prefix.path)] = False
+        keep = np.flatnonzero(go | (closes & ~early))
+        if not len(keep):
+            return
+        pos, receivers, go = pos[keep], receivers[keep], go[keep]
+        structure = prefix.structure + flows.pair_structure[lo + keep]
         if last is None:
             weakest = np.full(len(pos), np.inf)
         else:
@@ -401,12 +428,6 @@ def _best_first(
             if key not in found:
                 score = depth * float(weakest[i]) + float(structure[i])
                 found[key] = (score, [*prefix.chosen, int(pos[i])])
-        remaining = max_length - depth - 1
-        if not remaining:
-            return
-        on_path[list(prefix.path)] = True
-        go = ~on_path[receivers] & (when < latest[remaining][receivers])
-        on_path[list(prefix.path)] = False
         if not go.any():
             return
         receivers, pos, weakest, structure = receivers[go], pos[go], weakest[go], structure[go]
@@ -453,8 +474,8 @@ def _describe(flows: Flows, sequence: tuple[int, ...], earliest: list[int]) -> L
                 sender=flows.accounts[int(flows.src[f])],
                 receiver=flows.accounts[int(flows.dst[f])],
                 kind=KINDS[int(flows.kind[f])],
-                ref=flows.ref[f],
-                unit=flows.unit[f],
+                ref=str(flows.ref[f].as_py()),
+                unit=str(flows.unit[f].as_py()),
                 ts=int(flows.ts[f]),
                 amount=amount,
                 retained=None if prev is None else (amount / prev if prev > 0 else None),
