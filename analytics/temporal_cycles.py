@@ -88,8 +88,9 @@ class Flows:
     ts: IntArray
     amount: FloatArray
     kind: npt.NDArray[np.int8]
-    ref: pa.Array  # trade_id or event_id per flow
-    unit: pa.Array  # symbol (trades) or asset (transfers) per flow
+    ref: pa.Array  # trade_id or event_id, in load order (``row``)
+    unit: pa.Array  # symbol (trades) or asset (transfers), in load order
+    row: IntArray  # each flow's position in ``ref`` and ``unit``
     pair_src: IntArray = field(init=False)
     pair_dst: IntArray = field(init=False)
     pair_start: IntArray = field(init=False)  # first flow of the pair (flows are contiguous)
@@ -155,6 +156,14 @@ class Flows:
         out: FloatArray = -np.log10(share)
         return out
 
+    def text(self, column: pa.Array, flow: int) -> str:
+        return str(column[int(self.row[flow])].as_py())
+
+    def refs(self) -> list[str]:
+        """Every flow's id, in flow order."""
+        out: list[str] = self.ref.take(pa.array(self.row)).to_pylist()
+        return out
+
     def pair_index(self, u: int, v: int) -> int:
         lo, hi = int(self.node_pairs[u]), int(self.node_pairs[u + 1])
         at = lo + int(np.searchsorted(self.pair_dst[lo:hi], v))
@@ -201,11 +210,14 @@ def load_flows(
             "FROM (SELECT s AS id FROM f UNION SELECT b FROM f)"
         )
         accounts: pa.Table = con.sql("SELECT id FROM ids ORDER BY ix").to_arrow_table()
+        # Sorted with integer payload only: the ids and symbols stay in load order, reached
+        # through ``row`` (sorting strings along would cost four times as much).
         rows: pa.Table = con.sql(
-            "SELECT si.ix AS src, bi.ix AS dst, f.ts, f.amount, f.kind, f.ref, f.unit FROM f "
+            "SELECT si.ix AS src, bi.ix AS dst, f.ts, f.amount, f.kind, f.rowid AS row FROM f "
             "JOIN ids si ON f.s = si.id JOIN ids bi ON f.b = bi.id "
-            "ORDER BY src, dst, f.ts, f.ref"
+            "ORDER BY src, dst, f.ts, f.rowid"
         ).to_arrow_table()
+        texts: pa.Table = con.sql("SELECT ref, unit FROM f ORDER BY rowid").to_arrow_table()
     names: list[str] = accounts["id"].to_pylist()
     return Flows(
         since=since,
@@ -217,8 +229,9 @@ def load_flows(
         ts=_ints(rows["ts"]),
         amount=rows["amount"].to_numpy().astype(np.float64),
         kind=rows["kind"].to_numpy().astype(np.int8),
-        ref=rows["ref"].combine_chunks(),
-        unit=rows["unit"].combine_chunks(),
+        ref=texts["ref"].combine_chunks(),
+        unit=texts["unit"].combine_chunks(),
+        row=_ints(rows["row"]),
     )
 
 
@@ -474,8 +487,8 @@ def _describe(flows: Flows, sequence: tuple[int, ...], earliest: list[int]) -> L
                 sender=flows.accounts[int(flows.src[f])],
                 receiver=flows.accounts[int(flows.dst[f])],
                 kind=KINDS[int(flows.kind[f])],
-                ref=str(flows.ref[f].as_py()),
-                unit=str(flows.unit[f].as_py()),
+                ref=flows.text(flows.ref, f),
+                unit=flows.text(flows.unit, f),
                 ts=int(flows.ts[f]),
                 amount=amount,
                 retained=None if prev is None else (amount / prev if prev > 0 else None),

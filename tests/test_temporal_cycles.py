@@ -133,7 +133,7 @@ def test_the_shuffled_time_control_is_not_found(planted: Any) -> None:
     _, flows, _, control = planted
     refs = {h["ref"] for h in control}
     # Every hop of the control exists as a flow ...
-    assert refs <= set(flows.ref.to_pylist())
+    assert refs <= set(flows.refs())
     # ... but from no member, alone or as a set, is there a loop through all of them in order.
     for seeds in [[m] for m in CONTROL] + [CONTROL]:
         found = search(flows, seeds)
@@ -190,7 +190,7 @@ def test_matches_a_brute_force_on_random_graphs(rng_seed: int) -> None:
         index={f"a{i}": i for i in range(n)}, src=src[order].astype(np.int64),
         dst=dst[order].astype(np.int64), ts=ts[order].astype(np.int64),
         amount=rng.uniform(1, 100, m)[order], kind=np.zeros(m, np.int8),
-        ref=pa.array([f"t{i}" for i in order]), unit=pa.array(["X"] * m),
+        ref=pa.array([f"t{i}" for i in order]), unit=pa.array(["X"] * m), row=np.arange(m),
     )  # fmt: skip
     for seed in range(4):
         found = search(flows, [f"a{seed}"], Limits(max_length=4, max_loops=10**6))
