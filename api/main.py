@@ -18,7 +18,18 @@ from api.deps import StoreHolder
 from api.keys import KeyStore
 from api.lane import CypherLane
 from api.limits import RequestGate
-from api.routes import accounts, cycles, cypher, drill, events, groups, runs, system, views
+from api.routes import (
+    accounts,
+    cycles,
+    cypher,
+    cypher_editor,
+    drill,
+    events,
+    groups,
+    runs,
+    system,
+    views,
+)
 from api.runner import RunManager
 from api.schemas import ErrorBody
 from api.services.cycles import FlowCache
@@ -80,7 +91,7 @@ def create_app(
     errors.install(app)
     app.add_middleware(paths.SegmentPaths)
     security.install(app)
-    for module in (system, groups, accounts, events, cycles, cypher, runs, views, drill):
+    for module in (system, groups, accounts, events, cycles, cypher, cypher_editor, runs, views, drill):
         app.include_router(module.router)
     # The UI: its page at "/", its files under /static. Not a catch-all mount at "/", which
     # would answer 404 instead of 405 for a wrong method on an API path.

@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 import pytest
+from playwright.sync_api import expect
 
 from api.keys import KeyStore
 from api.main import create_app
@@ -56,7 +57,7 @@ def _sign_in(url: str, key: str, page: Any) -> None:
     page.goto(url + "/#/signin")
     page.fill("#key", key)
     page.click("#signin-form button[type=submit]")
-    page.wait_for_function("document.getElementById('who').textContent.includes('·')")
+    page.locator("#who", has_text="·").wait_for()
 
 
 def test_account_page_finds_the_planted_loop(browser_site: Any) -> None:
@@ -73,4 +74,41 @@ def test_account_page_finds_the_planted_loop(browser_site: Any) -> None:
     assert "transfer" in hops.nth(2).inner_text()
     assert "%" in hops.nth(1).inner_text()  # the retained share
     assert page.locator("#cycles-summary").inner_text()
+    assert not problems, problems
+
+
+def test_cypher_editor_completes_a_label_and_marks_an_error(browser_site: Any) -> None:
+    url, keys, page, problems = browser_site
+    _sign_in(url, keys["analyst"], page)
+    page.goto(f"{url}/#/cypher")
+    editor = page.locator("#cypher-query")
+    editor.wait_for(timeout=30_000)
+    assert page.locator("#cypher-query-text").is_hidden()
+    # Highlighting: the example query's keywords are styled tokens, not plain text.
+    page.wait_for_selector("#cypher-editor .cm-content span")
+    # Complete a label from the live schema (this store has Account and Device nodes).
+    editor.click()
+    page.keyboard.press("Control+a")
+    page.keyboard.press("Delete")
+    page.keyboard.type("MATCH (a:Acc")
+    options = page.locator(".cm-tooltip-autocomplete li")
+    options.first.wait_for(timeout=10_000)
+    assert ":Account" in [t.strip() for t in options.all_inner_texts()]
+    options.filter(has_text=":Account").first.click()
+    # (the editor closes the bracket as it is opened)
+    expect(page.locator("#cypher-query-text")).to_have_value("MATCH (a:Account)")
+    editor.press("End")
+    # A syntax error is marked in the text where it is.
+    page.keyboard.type(" RETRUN a")
+    page.wait_for_selector(".cm-lintRange-error", timeout=10_000)
+    marked = page.locator(".cm-lintRange-error").first.inner_text()
+    assert marked == "RETRUN", marked
+    # The query typed in the editor is what runs.
+    page.keyboard.press("Control+a")
+    page.keyboard.press("Delete")
+    page.keyboard.type("MATCH (a:Account) RETURN count(a) AS n")
+    page.keyboard.press("Escape")
+    page.keyboard.press("Control+Enter")
+    page.wait_for_selector("#cypher-result tbody tr")
+    assert page.locator("#cypher-result thead").inner_text().strip() == "n"
     assert not problems, problems
