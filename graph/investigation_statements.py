@@ -52,8 +52,8 @@ ORDER BY size(devices) DESC, account LIMIT 50""",
         "name": "Money paths between two accounts",
         "description": "Transfers and repeated trading (seller to buyer) from one account to "
         "another, up to three hops. For time-ordered loops use the account page's cycle search.",
-        "query": """MATCH (a:Account {account_id: $from}), (b:Account {account_id: $to})
-MATCH p = (a)-[:TRANSFER|TRADES_WITH*1..3]->(b)
+        "query": """MATCH (a:Account {account_id: $from})
+MATCH p = (a)-[:TRANSFER|TRADES_WITH*1..3]->(b:Account {account_id: $to})
 RETURN p LIMIT 25""",
         "params": {"from": "", "to": ""},
     },

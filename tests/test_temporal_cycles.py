@@ -19,7 +19,10 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
+from analytics.config import AnalysisConfig
+from analytics.run import analyze
 from analytics.temporal_cycles import Flows, Limits, load_flows, search
+from analytics.writeback import write_analysis
 from events.location import events_for
 from events.tables import DAY_MS
 from graph.falkor_embedded import FalkorEmbedded
@@ -83,8 +86,17 @@ def planted(store_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Any:
     work = tmp_path_factory.mktemp("cycles")
     generate(work, GeneratorConfig(accounts=1500, seed=11, order_flow="light"))
     loop, control = _plant(work / "input", random.Random(5))
+    # An earlier sanction on a planted wash trader, for the console's example investigations.
+    with (work / "truth" / "labels.csv").open(encoding="utf-8") as handle:
+        washers = [
+            r["account_id"] for r in csv.DictReader(handle) if r["typology"] == "wash_trading"
+        ]
+    _append(work / "input" / "enforcement_history.csv",
+            [[washers[0], START - DAY_MS, "warning", "wash_trading", "CASE-1"]])  # fmt: skip
     store = FalkorEmbedded(store_path, "cycles_planted")
     ingest_directory(work / "input", store)
+    cfg = AnalysisConfig()
+    write_analysis(store, analyze(store, cfg), cfg)
     events = events_for(store)
     flows = load_flows(events, store, START, START + 30 * DAY_MS)
     yield store, flows, loop, control
@@ -222,6 +234,23 @@ def api(planted: Any, store_path: Path, tmp_path_factory: pytest.TempPathFactory
     with serving(create_app(settings)) as url:
         client = httpx.Client(base_url=url, timeout=60)
         yield lambda role: client, lambda role: {"Authorization": f"Bearer {keys[role]}"}
+
+
+def test_api_group_cycles(api: Any, planted: Any) -> None:
+    client, auth = api
+    store = planted[0]
+    group_id, members = store.read(
+        "MATCH (a:Account)-[:MEMBER_OF]->(g:Group {current: true}) "
+        "RETURN g.group_id, collect(a.account_id) ORDER BY size(collect(a.account_id)) DESC, "
+        "g.group_id LIMIT 1"
+    ).rows[0]
+    r = client("x").get(
+        f"/v1/groups/{group_id}/cycles", params={"window": "30d"}, headers=auth("investigator")
+    )
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert sorted(body["seeds"]) == sorted(members)
+    assert all(lp["start"] in members for lp in body["loops"])
 
 
 def test_api_account_cycles(api: Any) -> None:
