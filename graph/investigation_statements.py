@@ -20,7 +20,9 @@ SCHEMA_REL_TYPES = (
     "CALL db.relationshipTypes() YIELD relationshipType "
     "RETURN relationshipType ORDER BY relationshipType"
 )
-SCHEMA_PROPERTY_KEYS = "CALL db.propertyKeys() YIELD propertyKey RETURN propertyKey ORDER BY propertyKey"
+SCHEMA_PROPERTY_KEYS = (
+    "CALL db.propertyKeys() YIELD propertyKey RETURN propertyKey ORDER BY propertyKey"
+)
 
 # Saved queries, one node per (key, name): a person's own library in the console.
 SAVED_QUERIES = """WITH $key_id AS kid

@@ -1,13 +1,14 @@
 // Bundles Neo4j's Cypher editor into ui_static/vendor/ once, from the versions pinned in
-// package-lock.json: `npm ci && node build.mjs` (or `make cypher-editor`). The output is committed;
-// the product serves it as a static file and never needs npm. Same inputs, same bytes.
+// package-lock.json: `npm ci && node build.mjs [OUT_DIR]` (or `make cypher-editor`). The output
+// is committed; the product serves it as a static file and never needs npm. Same inputs, same
+// bytes (tests/test_cypher_editor_bundle.py rebuilds it and compares).
 import { build } from "esbuild";
 import { copyFileSync, mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const here = dirname(fileURLToPath(import.meta.url));
-const out = join(here, "..", "..", "ui_static", "vendor");
+const out = process.argv[2] || join(here, "..", "..", "ui_static", "vendor");
 mkdirSync(out, { recursive: true });
 
 await build({
