@@ -174,6 +174,7 @@ def _set_query(page: Any, text: str) -> None:
     """Replace the console's query the way a person does, in the Cypher editor (Playwright's
     ``fill`` on the editable element goes through Chromium's editing commands, which add style
     attributes the page's policy refuses)."""
+    page.locator("#cypher-editor .cm-content").wait_for(timeout=30_000)
     page.click("#cypher-query")
     page.keyboard.press("Control+a")
     page.keyboard.press("Delete")

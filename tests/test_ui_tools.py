@@ -3,6 +3,7 @@ search on the account page and the Cypher editor (completion, inline errors, sav
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -74,6 +75,45 @@ def test_account_page_finds_the_planted_loop(browser_site: Any) -> None:
     assert "transfer" in hops.nth(2).inner_text()
     assert "%" in hops.nth(1).inner_text()  # the retained share
     assert page.locator("#cycles-summary").inner_text()
+    # The hook for cases: "Open as case" hands the loop's evidence to whoever listens.
+    page.evaluate(
+        "() => document.addEventListener('linkscope:open-case', (e) => {"
+        " document.body.dataset.openedCase = JSON.stringify(e.detail); })"
+    )
+    first.locator("button.open-case").click()
+    opened = json.loads(page.locator("body").get_attribute("data-opened-case") or "{}")
+    assert opened["accounts"] == PLANTED and opened["start"] == PLANTED[0]
+    assert len(opened["trade_ids"]) == len(PLANTED) - 1 and len(opened["transfer_ids"]) == 1
+    assert not problems, problems
+
+
+def test_cycles_from_a_cypher_result_and_a_group(browser_site: Any) -> None:
+    url, keys, page, problems = browser_site
+    _sign_in(url, keys["analyst"], page)
+    page.goto(f"{url}/#/cypher")
+    page.locator("#cypher-editor .cm-content").wait_for(timeout=30_000)
+    page.click("#cypher-query")
+    page.keyboard.press("Control+a")
+    page.keyboard.press("Delete")
+    ids = ", ".join(f"'{a}'" for a in PLANTED[2:] + PLANTED[:2])
+    page.keyboard.insert_text(f"MATCH (a:Account) WHERE a.account_id IN [{ids}] RETURN a")
+    page.click("#cypher-form button[type=submit]")
+    page.wait_for_selector("#cypher-result tbody tr")
+    page.click("#cycles-search")
+    loops = page.locator("[data-testid=cycle]")
+    loops.first.wait_for(timeout=30_000)
+    assert " ".join(PLANTED) in [
+        loops.nth(i).get_attribute("data-accounts") for i in range(loops.count())
+    ]
+    assert "from 5 account(s)" in page.locator("#cycles-summary").inner_text()
+    # A group page searches from its members.
+    page.click("a[data-nav=queue]")
+    first = page.locator("#queue tbody tr[data-group]").first
+    first.wait_for(timeout=30_000)
+    first.locator("a").click()
+    page.click("#cycles-search")
+    page.locator("#cycles-summary").wait_for(timeout=30_000)
+    assert "loop(s) from" in page.locator("#cycles-summary").inner_text()
     assert not problems, problems
 
 
@@ -81,8 +121,8 @@ def test_cypher_editor_completes_a_label_and_marks_an_error(browser_site: Any) -
     url, keys, page, problems = browser_site
     _sign_in(url, keys["analyst"], page)
     page.goto(f"{url}/#/cypher")
+    page.locator("#cypher-editor .cm-content").wait_for(timeout=30_000)
     editor = page.locator("#cypher-query")
-    editor.wait_for(timeout=30_000)
     assert page.locator("#cypher-query-text").is_hidden()
     # Highlighting: the example query's keywords are styled tokens, not plain text.
     page.wait_for_selector("#cypher-editor .cm-content span")

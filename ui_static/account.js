@@ -5,7 +5,7 @@ import {
 } from "./core.js";
 import { activityCard } from "./drill.js";
 import { egoCard } from "./ego.js";
-import { cyclesCard } from "./cycles.js";
+import { accountCyclesCard } from "./cycles.js";
 
 export async function renderAccount(accountId) {
   fill(view, h("p", { class: "muted" }, `Loading ${accountId}…`));
@@ -19,7 +19,7 @@ export async function renderAccount(accountId) {
   let profile;
   try { profile = await api(path("accounts", accountId)); } catch (err) { showError(view, err); return; }
   fill(view, h("h1", {}, `Account ${accountId}`), h("div", { class: "grid" },
-    h("div", { class: "main-col" }, egoCard(accountId), activityCard(accountId), cyclesCard(accountId)),
+    h("div", { class: "main-col" }, egoCard(accountId), activityCard(accountId), accountCyclesCard(accountId)),
     h("div", { class: "side-col" },
       card(h("h2", {}, "Profile"), kv([...Object.entries(profile.properties).map(([k, v]) => [k, fmtValue(k, v)]),
         ["Group", profile.group_id ? link("group", profile.group_id) : "none"]])),

@@ -5,6 +5,7 @@ import {
 import { download, toCsv } from "./tables.js";
 import { mountEditor } from "./cypher_editor.js";
 import { libraryCard } from "./cypher_library.js";
+import { accountIdsOf, listCyclesCard } from "./cycles.js";
 
 export const EXAMPLE = "MATCH (a:Account)-[m:MEMBER_OF]->(g:Group {current: true, verdict: 'violation'}) RETURN a, m, g LIMIT 25";
 
@@ -31,7 +32,8 @@ export function renderCypher() {
   };
   fill(view, h("h1", {}, "Cypher console"), libraryCard({ getQuery: () => query.value, getParams: () => params.value, load }),
     card(form), problem, card(h("div", { id: "cypher-graph" })),
-    h("div", { class: "card scroll" }, h("p", {}, csv), h("table", { id: "cypher-result", dataset: { testid: "cypher-result" } }, head, body)));
+    h("div", { class: "card scroll" }, h("p", {}, csv), h("table", { id: "cypher-result", dataset: { testid: "cypher-result" } }, head, body)),
+    listCyclesCard(() => accountIdsOf(lastResult)));
   mountEditor(query, params, () => form.requestSubmit()).then((mounted) => { editor = mounted; })
     .catch((err) => { status.textContent = `plain text editor (the Cypher editor did not load: ${err.message})`; });
   query.addEventListener("keydown", (event) => {
@@ -71,7 +73,9 @@ export function renderCypher() {
 export function cellValue(v) { return typeof v === "object" && v !== null ? JSON.stringify(v) : String(v ?? ""); }
 
 export const LABEL_GROUP = { IP: "ip", Device: "device", FundingSource: "funding", Group: "group", Account: "account" };
+let lastResult = null;  // what the console's cycle search starts from
 export async function showResultGraph(result) {
+  lastResult = result;
   const nodes = new Map(), edges = [];
   const visit = (v) => {
     if (Array.isArray(v)) { v.forEach(visit); return; }
