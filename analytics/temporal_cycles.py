@@ -61,7 +61,7 @@ import pyarrow as pa
 from events.store import EventStore
 from graph import investigation_statements as q
 from graph.backend import GraphBackend
-from linkscope.errors import NotFound
+from linkscope.errors import InputError
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +70,10 @@ FloatArray = npt.NDArray[np.float64]
 
 TRADE, TRANSFER = 0, 1
 KINDS = ("trade", "transfer")
-_SHIFT = np.int64(1) << np.int64(32)  # pair index x 2^32 + time since the window start
+# One sorted int64 search key per flow: pair index x 2^36 + ms since the window start (2^36 ms
+# is ~795 days; 2^27 pairs fit beside it).
+_SHIFT = np.int64(1) << np.int64(36)
+MAX_WINDOW_MS = int(_SHIFT) - 1
 _NEVER = np.iinfo(np.int64).min
 _PAIR_CAP = 400  # flows per hop the instance search considers (the pair's earliest ones)
 
@@ -95,7 +98,7 @@ class Flows:
     pair_dst: IntArray = field(init=False)
     pair_start: IntArray = field(init=False)  # first flow of the pair (flows are contiguous)
     node_pairs: IntArray = field(init=False)  # CSR over pairs: node v's pairs
-    keys: IntArray = field(init=False)  # pair index << 32 | ts - since: one sorted search key
+    keys: IntArray = field(init=False)  # pair index << 36 | ts - since: one sorted search key
     out_breadth: IntArray = field(init=False)
     in_breadth: IntArray = field(init=False)
     pair_stop: IntArray = field(init=False)  # one past the pair's last flow
@@ -105,6 +108,8 @@ class Flows:
     by_sender_time: IntArray = field(init=False)  # flow order by (sender, time)
 
     def __post_init__(self) -> None:
+        if self.until - self.since > MAX_WINDOW_MS:
+            raise InputError("a cycle search window is at most two years long")
         n = len(self.accounts)
         m = len(self.src)
         change = np.ones(m, dtype=bool)
@@ -314,12 +319,11 @@ def search(flows: Flows, seeds: Sequence[str], limits: Limits | None = None) -> 
     """Loops that leave each seed and return to it (see the module docstring)."""
     limits = limits or Limits()
     started = time.perf_counter()
+    # An account with no flow in the window has no loop: an empty, complete answer.
     known = [flows.index[s] for s in seeds if s in flows.index]
-    if not known:
-        raise NotFound(f"no fills or transfers in the window for {', '.join(map(repr, seeds[:5]))}")
     found: dict[tuple[int, ...], tuple[float, list[int]]] = {}
     budget = _Budget(limits.max_expansions, started + limits.max_seconds)
-    if limits.max_length >= 2:
+    if known and limits.max_length >= 2:
         # One feasibility table for the whole set: a loop must return to its own start, which
         # the search checks; returning to any member is the necessary condition it prunes on.
         latest = latest_departures(flows, known, limits.max_length - 1)

@@ -153,6 +153,20 @@ def test_the_shuffled_time_control_is_not_found(planted: Any) -> None:
         assert not [lp for lp in found.loops if refs <= {h.ref for h in lp.hops}]
 
 
+def test_an_account_without_flows_in_the_window_has_no_loops(planted: Any) -> None:
+    _, flows, _, _ = planted
+    found = search(flows, ["no-such-account"])
+    assert found.complete and found.loops == [] and found.sequences == 0
+
+
+def test_a_window_longer_than_two_years_is_refused(planted: Any) -> None:
+    from linkscope.errors import InputError
+
+    store = planted[0]
+    with pytest.raises(InputError):
+        load_flows(events_for(store), store, START - 800 * DAY_MS, START + 30 * DAY_MS)
+
+
 def test_it_says_when_it_stopped_at_its_limit(planted: Any) -> None:
     _, flows, _, _ = planted
     found = search(flows, [PLANTED[0]], Limits(max_expansions=3))
@@ -189,16 +203,17 @@ def _brute_force(flows: Flows, seed: int, max_length: int) -> set[tuple[int, ...
     return out
 
 
-@pytest.mark.parametrize("rng_seed", range(6))
-def test_matches_a_brute_force_on_random_graphs(rng_seed: int) -> None:
+# Times in 0..1000 ms, and spread over 90 days (a window longer than 2^32 ms).
+@pytest.mark.parametrize(("rng_seed", "span"), [(s, 1000) for s in range(6)] + [(6, 90 * DAY_MS)])
+def test_matches_a_brute_force_on_random_graphs(rng_seed: int, span: int) -> None:
     rng = np.random.default_rng(rng_seed)
     n, m = 12, 70
     src = rng.integers(0, n, m)
     dst = (src + rng.integers(1, n, m)) % n
-    ts = rng.integers(0, 1000, m)
+    ts = rng.integers(0, span, m)
     order = np.lexsort((ts, dst, src))
     flows = Flows(
-        since=0, until=1000, accounts=[f"a{i}" for i in range(n)],
+        since=0, until=span, accounts=[f"a{i}" for i in range(n)],
         index={f"a{i}": i for i in range(n)}, src=src[order].astype(np.int64),
         dst=dst[order].astype(np.int64), ts=ts[order].astype(np.int64),
         amount=rng.uniform(1, 100, m)[order], kind=np.zeros(m, np.int8),
@@ -318,3 +333,25 @@ def test_cli_cycles(planted: Any, store_path: Path) -> None:
     assert limited.returncode == 0 and " > ".join(PLANTED) not in limited.stdout
     bad = subprocess.run([*CLI, "cycles"], capture_output=True, text=True, env=env, timeout=60)
     assert bad.returncode != 0 and "--account" in bad.stderr
+
+
+def test_flow_cache_builds_once_per_window_and_version(planted: Any) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from api.services.cycles import FlowCache
+
+    store = planted[0]
+    events = events_for(store)
+    cache = FlowCache()
+    end = START + 30 * DAY_MS
+
+    def get(version: str) -> Flows:
+        return cache.get(version, events, store, START, end, 0.0)
+
+    with ThreadPoolExecutor(4) as pool:
+        first = list(pool.map(get, ["v1"] * 4))
+    assert all(f is first[0] for f in first)  # one build for four requests at once
+    assert get("v1") is first[0]
+    fresh = get("v2")  # a new ingest: built again, and only the latest window is kept
+    assert fresh is not first[0] and get("v2") is fresh
+    assert get("v1") is not first[0]

@@ -16,10 +16,11 @@ from linkscope.errors import ConfigError, InputError, NotFound
 
 
 class FlowCache:
-    """The last few windows' flows, per data version: building them reads every fill of the
-    window (~1 s at M), a search on them takes milliseconds to the time budget."""
+    """The last window's flows, per data version: building them reads every fill of the window
+    (11-15 s at M on the shared test machine), a search on them stays within its time budget.
+    One entry by default: at M one window's arrays take ~330 MB per API process."""
 
-    def __init__(self, size: int = 2) -> None:
+    def __init__(self, size: int = 1) -> None:
         self._lock = threading.Lock()
         self._size = size
         self._entries: OrderedDict[tuple[object, ...], Flows] = OrderedDict()
@@ -39,12 +40,15 @@ class FlowCache:
             with self._lock:
                 if key in self._entries:
                     return self._entries[key]
-            flows = load_flows(events, store, since, until, min_amount=min_amount)
-            with self._lock:
-                self._entries[key] = flows
-                self._building.pop(key, None)
-                while len(self._entries) > self._size:
-                    self._entries.popitem(last=False)
+            try:
+                flows = load_flows(events, store, since, until, min_amount=min_amount)
+                with self._lock:
+                    self._entries[key] = flows
+                    while len(self._entries) > self._size:
+                        self._entries.popitem(last=False)
+            finally:
+                with self._lock:
+                    self._building.pop(key, None)
         return flows
 
 
