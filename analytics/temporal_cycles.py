@@ -186,8 +186,10 @@ def load_flows(
     min_amount: float = 0.0,
 ) -> Flows:
     """The window's fills (from the event store) and internal transfers (from the graph), as
-    integer arrays sorted by (sender, receiver, time). DuckDB numbers the accounts and sorts
-    (in parallel, without a Python object per fill); ids and symbols stay Arrow arrays."""
+    integer arrays sorted by (sender, receiver, time). Accounts are numbered by one dictionary
+    encoding of the sender and receiver columns together and the flows sorted in numpy: no
+    Python object per fill, no join (measured at M: half the time of numbering and sorting in
+    DuckDB). Ids and symbols stay Arrow arrays in load order, reached through ``row``."""
     moved = store.read(
         q.TRANSFERS_IN_WINDOW, {"since": since, "until": until, "min_amount": float(min_amount)}
     ).rows
@@ -202,41 +204,37 @@ def load_flows(
         }
     )
     with events.connection() as con:
-        con.register("moved", transfers)
-        con.sql(
-            "CREATE TEMP TABLE f AS "
-            f"SELECT seller_id AS s, buyer_id AS b, ts, price * qty AS amount, trade_id AS ref, "
-            f"symbol AS unit, {TRADE}::TINYINT AS kind FROM {events.scan('trades', since, until)} "
-            f"WHERE seller_id <> buyer_id AND price * qty >= {float(min_amount)!r} "
-            f"UNION ALL SELECT s, b, ts, amount, ref, unit, {TRANSFER}::TINYINT FROM moved"
-        )
-        con.sql(
-            "CREATE TEMP TABLE ids AS SELECT id, (row_number() OVER (ORDER BY id) - 1)::BIGINT AS ix "
-            "FROM (SELECT s AS id FROM f UNION SELECT b FROM f)"
-        )
-        accounts: pa.Table = con.sql("SELECT id FROM ids ORDER BY ix").to_arrow_table()
-        # Sorted with integer payload only: the ids and symbols stay in load order, reached
-        # through ``row`` (sorting strings along would cost four times as much).
-        rows: pa.Table = con.sql(
-            "SELECT si.ix AS src, bi.ix AS dst, f.ts, f.amount, f.kind, f.rowid AS row FROM f "
-            "JOIN ids si ON f.s = si.id JOIN ids bi ON f.b = bi.id "
-            "ORDER BY src, dst, f.ts, f.rowid"
+        fills: pa.Table = con.sql(
+            "SELECT seller_id AS s, buyer_id AS b, ts, price * qty AS amount, trade_id AS ref, "
+            f"symbol AS unit FROM {events.scan('trades', since, until)} "
+            f"WHERE seller_id <> buyer_id AND price * qty >= {float(min_amount)!r}"
         ).to_arrow_table()
-        texts: pa.Table = con.sql("SELECT ref, unit FROM f ORDER BY rowid").to_arrow_table()
-    names: list[str] = accounts["id"].to_pylist()
+    rows = pa.concat_tables([fills.cast(transfers.schema), transfers])
+    m = rows.num_rows
+    kind = np.concatenate(
+        [np.full(fills.num_rows, TRADE, np.int8), np.full(transfers.num_rows, TRANSFER, np.int8)]
+    )
+    ends = pa.chunked_array(
+        rows["s"].chunks + rows["b"].chunks, type=pa.string()
+    ).dictionary_encode().combine_chunks()
+    codes = _ints(pa.chunked_array([ends.indices]))
+    names: list[str] = ends.dictionary.to_pylist()
+    src, dst = codes[:m], codes[m:]
+    ts = _ints(rows["ts"])
+    order = np.lexsort((ts, src * max(len(names), 1) + dst)).astype(np.int64)
     return Flows(
         since=since,
         until=until,
         accounts=names,
         index={a: i for i, a in enumerate(names)},
-        src=_ints(rows["src"]),
-        dst=_ints(rows["dst"]),
-        ts=_ints(rows["ts"]),
-        amount=rows["amount"].to_numpy().astype(np.float64),
-        kind=rows["kind"].to_numpy().astype(np.int8),
-        ref=texts["ref"].combine_chunks(),
-        unit=texts["unit"].combine_chunks(),
-        row=_ints(rows["row"]),
+        src=src[order],
+        dst=dst[order],
+        ts=ts[order],
+        amount=rows["amount"].to_numpy().astype(np.float64)[order],
+        kind=kind[order],
+        ref=rows["ref"].combine_chunks(),
+        unit=rows["unit"].combine_chunks(),
+        row=order,
     )
 
 

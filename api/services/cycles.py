@@ -17,7 +17,7 @@ from linkscope.errors import ConfigError, InputError, NotFound
 
 class FlowCache:
     """The last window's flows, per data version: building them reads every fill of the window
-    (11-15 s at M on the shared test machine), a search on them stays within its time budget.
+    (9-16 s at M on the shared test machine), a search on them stays within its time budget.
     One entry by default: at M one window's arrays take ~330 MB per API process."""
 
     def __init__(self, size: int = 1) -> None:
