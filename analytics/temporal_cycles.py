@@ -105,7 +105,10 @@ class Flows:
     pair_last: IntArray = field(init=False)  # time of the pair's last flow
     pair_structure: FloatArray = field(init=False)  # structure surprise of each pair's hop
     gaps: FloatArray = field(init=False)  # sorted |log a - log b| of random pairs of flows
-    by_sender_time: IntArray = field(init=False)  # flow order by (sender, time)
+    # The flows again, by (sender, time), for the feasibility passes (kept, not gathered per search).
+    timed_src: npt.NDArray[np.int32] = field(init=False)
+    timed_dst: npt.NDArray[np.int32] = field(init=False)
+    timed_ts: IntArray = field(init=False)
 
     def __post_init__(self) -> None:
         if self.until - self.since > MAX_WINDOW_MS:
@@ -126,7 +129,10 @@ class Flows:
         self.in_breadth = np.bincount(self.pair_dst, minlength=n).astype(np.int64)
         self.pair_stop = np.append(self.pair_start[1:], m).astype(np.int64)
         self.pair_last = self.ts[self.pair_stop - 1] if m else np.zeros(0, np.int64)
-        self.by_sender_time = np.argsort(self.src * _SHIFT + (self.ts - self.since), kind="stable")
+        timed = np.argsort(self.src * _SHIFT + (self.ts - self.since), kind="stable")
+        self.timed_src = self.src[timed].astype(np.int32)
+        self.timed_dst = self.dst[timed].astype(np.int32)
+        self.timed_ts = self.ts[timed]
         log_p = self.log_p(self.pair_src, self.pair_dst)
         typical = float(np.mean(log_p)) if len(log_p) else 0.0
         self.pair_structure = -np.maximum(0.0, log_p - typical - 1.0)
@@ -298,8 +304,7 @@ def latest_departures(flows: Flows, targets: Iterable[int], rounds: int) -> list
     level = np.full(n, _NEVER, dtype=np.int64)
     level[list(targets)] = np.iinfo(np.int64).max
     out = [level]
-    order = flows.by_sender_time
-    src, dst, ts = flows.src[order], flows.dst[order], flows.ts[order]
+    src, dst, ts = flows.timed_src, flows.timed_dst, flows.timed_ts
     for _ in range(rounds):
         ok = np.flatnonzero(ts < level[dst])
         nxt = level.copy()
@@ -308,6 +313,9 @@ def latest_departures(flows: Flows, targets: Iterable[int], rounds: int) -> list
             last = np.ones(len(ok), dtype=bool)
             last[:-1] = s[1:] != s[:-1]  # sorted by (sender, time): a run's last is its latest
             nxt[s[last]] = np.maximum(nxt[s[last]], ts[ok[last]])
+        if np.array_equal(nxt, level):  # settled: later rounds change nothing
+            out.extend([level] * (rounds + 1 - len(out)))
+            break
         level = nxt
         out.append(level)
     return out
