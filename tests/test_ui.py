@@ -15,7 +15,7 @@ from api.keys import KeyStore
 from api.main import create_app
 from linkscope.settings import Settings
 from testing.api_server import serving
-from testing.browser import chromium
+from testing.browser import chromium, set_cypher_query
 from tests.helpers import analysed_graph, drop
 
 pytestmark = pytest.mark.slow
@@ -170,34 +170,23 @@ def test_record_a_decision_and_see_it_after_reload(site: Site) -> None:
     assert any(d["note"] == note for d in site.api(f"/v1/groups/{group_id}/decisions"))
 
 
-def _set_query(page: Any, text: str) -> None:
-    """Replace the console's query the way a person does, in the Cypher editor (Playwright's
-    ``fill`` on the editable element goes through Chromium's editing commands, which add style
-    attributes the page's policy refuses)."""
-    page.locator("#cypher-editor .cm-content").wait_for(timeout=30_000)
-    page.click("#cypher-query")
-    page.keyboard.press("Control+a")
-    page.keyboard.press("Delete")
-    page.keyboard.insert_text(text)
-
-
 def test_cypher_console_table_and_graph(site: Site) -> None:
     page = site.page
     site.sign_in("analyst")
     page.click("a[data-nav=cypher]")
-    _set_query(page, "MATCH (a:Account) RETURN a.account_id ORDER BY a.account_id LIMIT 7")
+    set_cypher_query(page, "MATCH (a:Account) RETURN a.account_id ORDER BY a.account_id LIMIT 7")
     page.click("#cypher-form button[type=submit]")
     page.wait_for_selector("#cypher-result tbody tr")
     assert page.locator("#cypher-result tbody tr").count() == 7
     assert page.locator("#cypher-result thead").inner_text().strip() == "a.account_id"
-    _set_query(
+    set_cypher_query(
         page, "MATCH (a:Account)-[m:MEMBER_OF]->(g:Group {current: true}) RETURN a, m, g LIMIT 10"
     )
     page.keyboard.press("Control+Enter")  # the keyboard path runs it too
     page.wait_for_selector("#cypher-graph[data-nodes]", timeout=30_000)
     assert int(page.get_attribute("#cypher-graph", "data-nodes") or 0) >= 2
     seen = len(site.problems)
-    _set_query(page, "CREATE (:Evil)")
+    set_cypher_query(page, "CREATE (:Evil)")
     page.click("#cypher-form button[type=submit]")
     page.wait_for_selector("#cypher-error .error")
     assert "read" in page.locator("#cypher-error .error").inner_text().lower()
