@@ -53,6 +53,8 @@ class CycleSearchOut(_Out):
 
 
 class CyclesIn(BaseModel):
+    # Strict: a JSON true is not an amount or a length.
+    model_config = ConfigDict(extra="forbid", strict=True)
     accounts: list[str] = Field(
         min_length=1, max_length=500, description="Account ids, e.g. from a Cypher result."
     )
