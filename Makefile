@@ -9,7 +9,7 @@ SIZE ?=
 LINT_STAMP := scripts/cypher-lint/node_modules/.installed
 comma := ,
 
-.PHONY: demo demo-port test chromium java cypher-lint lint typecheck bench bench-ingest bench-analysis clean
+.PHONY: demo demo-port test chromium java cypher-lint cypher-editor lint typecheck bench bench-ingest bench-analysis clean
 
 $(PY):
 	@PYTHON=$$(scripts/find-python.sh) || exit 1; \
@@ -57,6 +57,14 @@ $(LINT_STAMP): scripts/cypher-lint/package-lock.json
 	@echo "installing Neo4j's Cypher front-end for the tests (npm ci in scripts/cypher-lint)"
 	npm ci --prefix scripts/cypher-lint --no-audit --no-fund --loglevel=error
 	@touch $@
+
+# The UI's Cypher editor (Neo4j's @neo4j-cypher/codemirror, pinned in
+# scripts/cypher-editor/package-lock.json), bundled by esbuild into ui_static/vendor/. The bundle
+# is committed: demo, tests and the package need no npm. Run after changing the pinned versions.
+cypher-editor:
+	@{ command -v node && command -v npm; } >/dev/null 2>&1 || scripts/apt-install.sh "the Cypher editor build" nodejs npm
+	npm ci --prefix scripts/cypher-editor --no-audit --no-fund --loglevel=error
+	node scripts/cypher-editor/build.mjs
 
 lint: $(TEST_STAMP)
 	$(VENV)/bin/ruff check .

@@ -20,7 +20,9 @@ from api.lane import CypherLane
 from api.limits import RequestGate
 from api.routes import (
     accounts,
+    cycles,
     cypher,
+    cypher_editor,
     drill,
     events,
     groups,
@@ -32,6 +34,7 @@ from api.routes import (
 )
 from api.runner import RunManager
 from api.schemas import ErrorBody
+from api.services.cycles import FlowCache
 from graph.backend import GraphBackend
 from graph.store import open_store
 from linkscope.settings import Settings, get_settings
@@ -79,6 +82,7 @@ def create_app(
     app.state.keys = KeyStore(Path(settings.keys_file))
     app.state.runs = RunManager(settings)
     app.state.cache = ReadCache()
+    app.state.cycle_flows = FlowCache()
     app.state.cypher_lane = CypherLane(
         Path(settings.keys_file).parent / "cypher-lane",  # shared by every worker of this API
         settings.cypher_concurrency,
@@ -89,7 +93,8 @@ def create_app(
     errors.install(app)
     app.add_middleware(paths.SegmentPaths)
     security.install(app)
-    for module in (system, groups, accounts, events, replay, reports, cypher, runs, views, drill):
+    routers = (system, groups, accounts, events, replay, reports, cycles, cypher, cypher_editor)
+    for module in (*routers, runs, views, drill):
         app.include_router(module.router)
     # The UI: its page at "/", its files under /static. Not a catch-all mount at "/", which
     # would answer 404 instead of 405 for a wrong method on an API path.

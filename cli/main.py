@@ -9,6 +9,7 @@ import typer
 
 from cli.analysis import analyze, evaluate, export
 from cli.common import StoreOpt, app
+from cli.cycles import cycles  # noqa: F401  (registers the command)
 from cli.event_reads import orders, trades  # noqa: F401  (registers the commands)
 from cli.ingest import generate, ingest
 from cli.report import report  # noqa: F401  (registers the command)

@@ -32,3 +32,18 @@ def chromium() -> Iterator[Any]:
             yield browser
         finally:
             browser.close()
+
+
+def set_cypher_query(page: Any, text: str) -> None:
+    """Put a query into the console's Cypher editor the way a person does (select all, type).
+
+    Playwright's ``fill`` on the editor's editable element goes through Chromium's editing
+    commands, which add inline style attributes that the page's Content-Security-Policy refuses
+    (a console error no user would cause); typing does not.
+    """
+    page.locator("#cypher-editor .cm-content").wait_for(timeout=30_000)
+    page.click("#cypher-query")
+    page.keyboard.press("Control+a")
+    page.keyboard.press("Delete")
+    page.keyboard.insert_text(text)
+    page.keyboard.press("Escape")  # close a completion list that would cover the Run button

@@ -15,7 +15,7 @@ from api.keys import KeyStore
 from api.main import create_app
 from linkscope.settings import Settings
 from testing.api_server import serving
-from testing.browser import chromium
+from testing.browser import chromium, set_cypher_query
 from tests.helpers import analysed_graph, drop
 
 pytestmark = pytest.mark.slow
@@ -174,22 +174,19 @@ def test_cypher_console_table_and_graph(site: Site) -> None:
     page = site.page
     site.sign_in("analyst")
     page.click("a[data-nav=cypher]")
-    page.fill(
-        "#cypher-query", "MATCH (a:Account) RETURN a.account_id ORDER BY a.account_id LIMIT 7"
-    )
+    set_cypher_query(page, "MATCH (a:Account) RETURN a.account_id ORDER BY a.account_id LIMIT 7")
     page.click("#cypher-form button[type=submit]")
     page.wait_for_selector("#cypher-result tbody tr")
     assert page.locator("#cypher-result tbody tr").count() == 7
     assert page.locator("#cypher-result thead").inner_text().strip() == "a.account_id"
-    page.fill(
-        "#cypher-query",
-        "MATCH (a:Account)-[m:MEMBER_OF]->(g:Group {current: true}) RETURN a, m, g LIMIT 10",
+    set_cypher_query(
+        page, "MATCH (a:Account)-[m:MEMBER_OF]->(g:Group {current: true}) RETURN a, m, g LIMIT 10"
     )
     page.keyboard.press("Control+Enter")  # the keyboard path runs it too
     page.wait_for_selector("#cypher-graph[data-nodes]", timeout=30_000)
     assert int(page.get_attribute("#cypher-graph", "data-nodes") or 0) >= 2
     seen = len(site.problems)
-    page.fill("#cypher-query", "CREATE (:Evil)")
+    set_cypher_query(page, "CREATE (:Evil)")
     page.click("#cypher-form button[type=submit]")
     page.wait_for_selector("#cypher-error .error")
     assert "read" in page.locator("#cypher-error .error").inner_text().lower()

@@ -21,7 +21,7 @@ from api.keys import KeyStore
 from api.main import create_app
 from linkscope.settings import Settings
 from testing.api_server import serving
-from testing.browser import chromium
+from testing.browser import chromium, set_cypher_query
 from tests.helpers import analysed_graph, drop
 
 pytestmark = pytest.mark.slow
@@ -434,7 +434,7 @@ def test_queue_sorts_by_column_and_keeps_filters_in_the_url(site: Site) -> None:
 def test_cypher_console_csv_graph_fitted_and_errors_on_top(site: Site) -> None:
     page = site.signed_in("analyst")
     page.click("a[data-nav=cypher]")
-    page.fill("#cypher-query", "MATCH (a:Account)-[m:MEMBER_OF]->(g:Group {current: true}) RETURN a, m, g LIMIT 20")
+    set_cypher_query(page, "MATCH (a:Account)-[m:MEMBER_OF]->(g:Group {current: true}) RETURN a, m, g LIMIT 20")
     page.click("#cypher-form button[type=submit]")
     page.wait_for_selector("#cypher-graph[data-nodes]", timeout=30_000)
     frame = next(f for f in page.frames if f != page.main_frame)
@@ -451,7 +451,7 @@ def test_cypher_console_csv_graph_fitted_and_errors_on_top(site: Site) -> None:
     text = Path(download.value.path()).read_text(encoding="utf-8")
     rows = list(csv.reader(io.StringIO(text)))
     assert rows[0] == ["a", "m", "g"] and len(rows) == 21
-    page.fill("#cypher-query", "MATCH (x) RETURN x.nope +")
+    set_cypher_query(page, "MATCH (x) RETURN x.nope +")
     page.click("#cypher-form button[type=submit]")
     page.wait_for_selector("#cypher-error .error")
     error = page.locator("#cypher-error").bounding_box()

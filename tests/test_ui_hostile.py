@@ -22,7 +22,7 @@ from api.keys import KeyStore
 from api.main import create_app
 from linkscope.settings import Settings
 from testing.api_server import serving
-from testing.browser import chromium
+from testing.browser import chromium, set_cypher_query
 from tests.helpers import drop
 from tests.hostile import HOSTILE_GROUP_ID, HOSTILE_IDS, hostile_graph
 
@@ -197,8 +197,8 @@ def test_cypher_console_results(site: Site) -> None:
     page = site.page
     site.sign_in("admin")
     page.click("a[data-nav=cypher]")
-    page.fill(
-        "#cypher-query",
+    set_cypher_query(
+        page,
         "MATCH (a:Account) WHERE a.account_id IN $ids RETURN a.account_id, a ORDER BY a.account_id",
     )
     page.fill("#cypher-params", json.dumps({"ids": HOSTILE_IDS}))

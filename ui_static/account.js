@@ -5,6 +5,7 @@ import {
 } from "./core.js";
 import { activityCard } from "./drill.js";
 import { egoCard } from "./ego.js";
+import { accountCyclesCard } from "./cycles.js";
 import { replayHref } from "./replay.js";
 
 export async function renderAccount(accountId) {
@@ -21,7 +22,7 @@ export async function renderAccount(accountId) {
   fill(view, h("h1", {}, `Account ${accountId}`),
     h("p", {}, h("a", { href: replayHref("account", accountId), id: "replay-link", class: "button secondary" }, "Order replay")),
     h("div", { class: "grid" },
-    h("div", { class: "main-col" }, egoCard(accountId), activityCard(accountId)),
+    h("div", { class: "main-col" }, egoCard(accountId), activityCard(accountId), accountCyclesCard(accountId)),
     h("div", { class: "side-col" },
       card(h("h2", {}, "Profile"), kv([...Object.entries(profile.properties).map(([k, v]) => [k, fmtValue(k, v)]),
         ["Group", profile.group_id ? link("group", profile.group_id) : "none"]])),

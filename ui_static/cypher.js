@@ -3,6 +3,9 @@ import {
   api, can, card, fill, h, mountGraph, row, showError, view,
 } from "./core.js";
 import { download, toCsv } from "./tables.js";
+import { mountEditor } from "./cypher_editor.js";
+import { libraryCard } from "./cypher_library.js";
+import { accountIdsOf, listCyclesCard } from "./cycles.js";
 
 export const EXAMPLE = "MATCH (a:Account)-[m:MEMBER_OF]->(g:Group {current: true, verdict: 'violation'}) RETURN a, m, g LIMIT 25";
 
@@ -22,8 +25,17 @@ export function renderCypher() {
   const csv = h("button", { type: "button", id: "cypher-csv", class: "secondary", hidden: true }, "Download CSV");
   let last = null;
   csv.addEventListener("click", () => { if (last) download("cypher-result.csv", toCsv(last.columns, last.rows)); });
-  fill(view, h("h1", {}, "Cypher console"), card(form), problem, card(h("div", { id: "cypher-graph" })),
-    h("div", { class: "card scroll" }, h("p", {}, csv), h("table", { id: "cypher-result", dataset: { testid: "cypher-result" } }, head, body)));
+  let editor = null;
+  const load = (text, values) => {
+    params.value = JSON.stringify(values || {}, null, 1);
+    if (editor) { editor.setValue(text); editor.refreshParams(); } else query.value = text;
+  };
+  fill(view, h("h1", {}, "Cypher console"), libraryCard({ getQuery: () => query.value, getParams: () => params.value, load }),
+    card(form), problem, card(h("div", { id: "cypher-graph" })),
+    h("div", { class: "card scroll" }, h("p", {}, csv), h("table", { id: "cypher-result", dataset: { testid: "cypher-result" } }, head, body)),
+    listCyclesCard(() => accountIdsOf(lastResult)));
+  mountEditor(query, params, () => form.requestSubmit()).then((mounted) => { editor = mounted; })
+    .catch((err) => { status.textContent = `plain text editor (the Cypher editor did not load: ${err.message})`; });
   query.addEventListener("keydown", (event) => {
     if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) form.requestSubmit();
   });
@@ -61,7 +73,9 @@ export function renderCypher() {
 export function cellValue(v) { return typeof v === "object" && v !== null ? JSON.stringify(v) : String(v ?? ""); }
 
 export const LABEL_GROUP = { IP: "ip", Device: "device", FundingSource: "funding", Group: "group", Account: "account" };
+let lastResult = null;  // what the console's cycle search starts from
 export async function showResultGraph(result) {
+  lastResult = result;
   const nodes = new Map(), edges = [];
   const visit = (v) => {
     if (Array.isArray(v)) { v.forEach(visit); return; }

@@ -6,6 +6,7 @@ import { episodeFills, linkDetail } from "./drill.js";
 import { packLinks } from "./pack.js";
 import { replayHref } from "./replay.js";
 import { renderTimeline } from "./timeline.js";
+import { groupCyclesCard } from "./cycles.js";
 
 // A button that opens (and closes) a drill-down row under the row it sits in.
 function drillButton(label, columns, build) {
@@ -80,7 +81,8 @@ export async function renderGroup(groupId) {
         card(h("h2", {}, "Timeline"), h("div", { id: "timeline", dataset: { testid: "timeline" } })),
         linkageCard(group, ev),
         (ev.wash || []).map(washCard),
-        (ev.synchronized || []).length ? syncCard(ev.synchronized) : null),
+        (ev.synchronized || []).length ? syncCard(ev.synchronized) : null,
+        groupCyclesCard(group.group_id)),
       h("div", { class: "side-col" },
         assessment,
         card(h("h2", {}, "Decision"), h("div", { id: "decision-form" })),

@@ -65,7 +65,9 @@ def get_run(run_id: str, request: Request, store: StoreDep, caller: Analyst) -> 
 
 @router.post("", response_model=RunInfo, status_code=status.HTTP_202_ACCEPTED,
              summary="Start an analysis run")  # fmt: skip
-def start_run(request: Request, store: StoreDep, caller: Admin, config: ConfigBody = None) -> RunInfo:
+def start_run(
+    request: Request, store: StoreDep, caller: Admin, config: ConfigBody = None
+) -> RunInfo:
     runs: RunManager = request.app.state.runs
     state = runs.start(config)
     record(store, caller, "run:start", f"run:{state.run_id}")
