@@ -22,6 +22,7 @@ from analytics.communities import combined_edges, detect_groups
 from analytics.config import AnalysisConfig
 from analytics.lineage import assign_ids
 from analytics.order_candidates import Keep, OrderCandidates, read_order_candidates
+from analytics.priority import prioritize
 from analytics.projection import Accounts, BoolArray, FloatArray, Trades, Window
 from events.location import events_for
 from events.store import EventStore
@@ -208,6 +209,7 @@ def _assess(
     )
     for g, lin in zip(assessed, lineage, strict=True):
         g.group_id, g.lineage, g.parents = lin.group_id, lin.kind, lin.parents
+    prioritize(assessed, trades, n, findings.sync, findings.wash, cfg.trading.sync_window_ms)
     assessed.sort(key=lambda g: g.group_id)
     return assessed
 

@@ -47,6 +47,16 @@ class GroupSummary(_Out):
     changed_at: int = Field(description="Epoch ms when this group's assessment last changed.")
     current: bool = Field(description="Whether this is the latest run's assessment.")
     quote_volume: float = Field(description="Quote volume the members traded with each other.")
+    volume: float = Field(
+        description="Quote volume the findings involve: wash and concentrated trading among "
+        "members, the members' synchronized trades with the market, spoofed notional, "
+        "self-matched volume."
+    )
+    priority: float = Field(
+        description="0..100, the queue's order: volume involved and its share of the symbol, "
+        "repeat offence, recency, members, confidence (score)."
+    )
+    priority_reasons: list[str] = Field(description="What the priority is made of, in words.")
     decision: str | None = Field(
         default=None, description="The latest decision recorded on the group, if any."
     )

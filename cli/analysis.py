@@ -169,7 +169,7 @@ def run_analysis(
     window = analysis.window
     if window.since is not None or window.until is not None:
         console.print(f"  window: {_when(window.since)} .. {_when(window.until)}")
-    ranked = sorted(analysis.groups, key=lambda g: (-g.score, g.group_id))
+    ranked = sorted(analysis.groups, key=lambda g: (-g.priority, g.group_id))
     return {
         "run_id": result.run_id,
         "seconds": result.seconds,
@@ -179,11 +179,12 @@ def run_analysis(
             (
                 g.group_id,
                 g.verdict,
+                g.priority,
                 g.score,
                 ", ".join(g.clauses),
                 g.action,
                 len(g.members),
-                g.reasons[0] if g.reasons else "",
+                "; ".join(g.priority_reasons[:2]),
             )
             for g in ranked
         ],
@@ -207,11 +208,13 @@ def print_summary(out: Console, summary: dict[str, Any], top: int) -> None:
     for gap in summary.get("data_gaps", []):
         out.print(f"[yellow]note:[/yellow] {gap}")
     table = Table(title="top groups", expand=True)
-    for name, width in (("group", 12), ("verdict", 9), ("score", 5), ("clauses", 14),
+    for name, width in (("group", 12), ("verdict", 9), ("priority", 6), ("score", 5), ("clauses", 14),
                         ("action", 14), ("members", 7)):  # fmt: skip
         table.add_column(name, min_width=width, overflow="fold")
     table.add_column("why", overflow="ellipsis", no_wrap=True, ratio=1)
     rows = summary["top"]
-    for gid, verdict, score, clauses, action, members, why in rows[:top]:
-        table.add_row(gid, verdict, f"{score:.2f}", clauses, action, str(members), why)
+    for gid, verdict, priority, score, clauses, action, members, why in rows[:top]:
+        table.add_row(
+            gid, verdict, f"{priority:.1f}", f"{score:.2f}", clauses, action, str(members), why
+        )
     show(table)

@@ -62,10 +62,13 @@ export async function renderGroup(groupId) {
     "its colour the strongest link: ", dot("cycle", "red"), ": wash cycle, ", dot("trade", "dark grey"), ": trades (arrows: seller → buyer, width by volume), ",
     dot("sync", "orange dots"), ": synchronized trading, ", dot("transfer", "teal dashes"), ": internal transfers. Hover a line for its counts and amounts; click an account to open it.");
   const assessment = h("div", { class: "card", dataset: { testid: "assessment" } }, h("h2", {}, "Assessment"),
-    kv([["Verdict", badge(group.verdict)], ["Score", fixed(group.score, 2)], ["Clauses", group.clauses.length ? chips(group.clauses) : "none"],
+    kv([["Verdict", badge(group.verdict)], ["Priority", `${fixed(group.priority, 1)}: ${(group.priority_reasons || []).join("; ")}`],
+      ["Score (confidence)", fixed(group.score, 2)], ["Clauses", group.clauses.length ? chips(group.clauses) : "none"],
       ["Recommended action", h("b", {}, group.recommended_action)]]));
   const reasons = card(h("h2", {}, "Why"), h("ul", {}, group.reasons.map((r) => h("li", {}, r))),
     kv([["Lineage", `${group.lineage} ${(group.parents || []).join(", ")}`], ["Run", group.run_id]]),
+    (ev.suppressions || []).length ? [h("h2", {}, "Suppressions applied"),
+      h("ul", { dataset: { testid: "suppressions" } }, ev.suppressions.map((x) => h("li", {}, `${x.suppression_id} (${x.reason}): ${x.effect}`)))] : null,
     (ev.history || []).length ? [h("h2", {}, "Enforcement history"),
       h("ul", {}, ev.history.map((x) => h("li", {}, `${x.account}: ${x.action} ${x.clause} (${fmtTs(x.ts)}, ${x.via})`)))] : null);
   // The right column leads with what the investigator acts on: assessment and decision, then why.
