@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from analytics import behaviour, cycles, linkage, projection, spoofing, trading
+from analytics import behaviour, cycles, linkage, projection, spoofing, suppression, trading
 from analytics.assessment import Assessor, Findings, GroupAssessment
 from analytics.behaviour import Flag
 from analytics.communities import combined_edges, detect_groups
@@ -89,11 +89,14 @@ def analyze(
         )
         with _timed(t, "linkage evidence", report):
             links = linkage.link_accounts(uses, transfers, cfg.linkage)
-            link_weights = links.weights()
         with _timed(t, "trading relations", report):
             relations = trading.relations(trades, n, cfg.trading)
         with _timed(t, "synchronized trading", report):
             sync = trading.synchronized_pairs(trades, n, cfg.trading)
+        with _timed(t, "suppressions", report):
+            rules = suppression.read_rules(store, accounts)
+            relations, sync, suppressed = suppression.apply(rules, links, relations, sync)
+            link_weights = links.weights()
         with _timed(t, "wash trading cycles", report):
             linked_pairs = {p for p, w in link_weights.items() if w > 0}
             wash = cycles.wash_sets(trades, n, linked_pairs, cfg.wash)
@@ -117,6 +120,10 @@ def analyze(
     with _timed(t, "assessment", report):
         findings = Findings(links, relations, sync, wash, flags, sanctions, gaps)
         assessed = _assess(accounts, trades, groups, findings, cfg, previous or {})
+        for g in assessed:
+            notes = suppressed.for_members(g.members, accounts.ids)
+            if notes:
+                g.evidence["suppressions"] = notes
     counts = {
         "accounts": n,
         "trades": len(trades),
@@ -127,6 +134,7 @@ def analyze(
         "wash_sets": len(wash),
         "flags": len(flags),
         "groups": len(assessed),
+        "suppressions": len(rules),
     }
     for verdict in ("violation", "suspected", "cleared"):
         counts[verdict] = sum(g.verdict == verdict for g in assessed)

@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from api.triage_schemas import SuppressionIn
 from graph.values import param_problem
 
 Verdict = Literal["violation", "suspected", "cleared"]
@@ -131,6 +132,11 @@ class DecisionIn(BaseModel):
         default=None, description="Required with action_taken: the action enforcement took."
     )
     note: str = Field(default="", max_length=4000)
+    suppress: SuppressionIn | None = Field(
+        default=None,
+        description="With `dismiss`: the reason the analysis can use (office IP, stock device, "
+        "household, market-maker pair); it becomes a suppression for the next runs.",
+    )
 
 
 class Identifier(_Out):

@@ -91,15 +91,32 @@ def export(
 @app.command()
 def evaluate(
     truth_dir: Annotated[
-        Path, typer.Argument(help="Folder with labels.csv (the generator's OUT/truth).")
-    ],
+        Path | None,
+        typer.Argument(help="Folder with labels.csv (the generator's OUT/truth)."),
+    ] = None,
     export_dir: Annotated[
         Path | None,
         typer.Option(help="Folder written by `linkscope export` (default: the last export's)."),
     ] = None,
     fmt: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
+    decisions: Annotated[
+        bool,
+        typer.Option(
+            "--decisions",
+            help="Precision from the dispositions recorded in the store instead of labels: "
+            "share of decided groups confirmed, by run and by clause.",
+        ),
+    ] = False,
+    store: StoreOpt = None,
 ) -> None:
-    """Score an export against ground-truth labels (recall, precision, false positives)."""
+    """Score an export against ground-truth labels (recall, precision, false positives), or
+    with --decisions the verdicts against what investigators decided."""
+    if decisions:
+        _evaluate_decisions(store, fmt)
+        return
+    if truth_dir is None:
+        console.print("[red]error:[/red] give TRUTH_DIR, or --decisions")
+        raise typer.Exit(code=2)
     from analytics.evaluate import evaluate as score
     from analytics.evaluate import read_export, read_labels
 
@@ -123,6 +140,29 @@ def evaluate(
         for key, v in rows.items():
             rate = "—" if v["rate"] is None else f"{v['rate']:.3f}"  # 0 of 0: no rate
             table.add_row(key, str(v["hit"]), str(v["of"]), rate)
+        show(table)
+
+
+def _evaluate_decisions(store: str | None, fmt: str) -> None:
+    from analytics.dispositions import precision
+    from graph import open_store
+
+    try:
+        with open_store(settings=settings_for(store)) as graph:
+            result = precision(graph).as_dict()
+    except LinkscopeError as exc:
+        raise fail(exc) from exc
+    if fmt == "json":
+        sys.stdout.write(json.dumps(result, indent=2) + "\n")
+        return
+    for title, rows in (("precision by run (oldest first)", result["by_run"]),
+                        ("precision by clause", result["by_clause"]),
+                        ("precision overall", [result["overall"]])):  # fmt: skip
+        table = Table("run" if "run" in title else "clause", "confirmed", "decided", "precision",
+                      title=title)  # fmt: skip
+        for r in rows:
+            rate = "—" if r["precision"] is None else f"{r['precision']:.3f}"
+            table.add_row(r["key"], str(r["confirmed"]), str(r["decided"]), rate)
         show(table)
 
 
@@ -204,6 +244,7 @@ def print_summary(out: Console, summary: dict[str, Any], top: int) -> None:
         f"{counts['trades']:,} trades -> {counts['groups']:,} groups "
         f"({counts['violation']} violation, {counts['suspected']} suspected, {counts['cleared']} cleared), "
         f"{counts['flags']:,} account flags; {counts['hub_identifiers']:,} hub identifiers ignored"
+        + (f"; {counts['suppressions']} suppression(s) in force" if counts.get("suppressions") else "")
     )
     for gap in summary.get("data_gaps", []):
         out.print(f"[yellow]note:[/yellow] {gap}")

@@ -19,6 +19,7 @@ from api.schemas import (
     GroupPage,
     TimelineEvent,
 )
+from api.services import suppressions
 from api.services.cached import cached, data_version
 from api.services.drill import transfers
 from api.services.groups import decisions_of, load_group, summary
@@ -183,6 +184,8 @@ def decide(
         raise Forbidden("enforcement records the action taken (decision: action_taken)")
     if body.decision == "action_taken" and body.action is None:
         raise QueryError("action_taken needs the action that was taken")
+    if body.suppress is not None and body.decision != "dismiss":
+        raise QueryError("a suppression comes with a dismissal (decision: dismiss)")
     group = load_group(store, group_id, None)
     decision_id = uuid.uuid4().hex[:16]
     at = int(time.time() * 1000)
@@ -203,6 +206,8 @@ def decide(
     )
     request.app.state.cache.expire_version()
     record(store, caller, f"decision:{body.decision}", f"group:{group_id}", body.note)
+    if body.suppress is not None:  # after the dismissal: a refused suppression leaves it made
+        suppressions.create(store, caller, body.suppress, group_id)
     return Decision(
         decision_id=decision_id, group_id=group_id, run_id=group.run_id, verdict=group.verdict,
         decision=body.decision, action=body.action, note=body.note, by_key=caller.key_id,
