@@ -235,7 +235,10 @@ class CypherOut(_Out):
 
 class RunInfo(_Out):
     run_id: str
-    status: str = Field(description="queued | running | writing | current | superseded | failed")
+    status: str = Field(
+        description="queued | running | writing | current | superseded | shadow (a dry run, "
+        "not current) | discarded | failed"
+    )
     started_at: int | None
     finished_at: int | None
     groups: int | None

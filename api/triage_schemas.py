@@ -95,12 +95,6 @@ class RunComparison(_Out):
     changes: list[GroupChange]
 
 
-class RunStart(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    config: dict[str, Any] | None = None
-    dry_run: bool = False
-
-
 class ChangeEvent(_Out):
     seq: int = Field(description="Position in the feed; increases by one per event.")
     kind: ChangeKind

@@ -48,6 +48,14 @@ def analyze(
     until: Annotated[
         str | None, typer.Option(help="End of the analysed time, exclusive (ISO 8601 or epoch ms).")
     ] = None,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run",
+            help="Write a shadow run that does not replace the current results and show how it "
+            "differs; then `linkscope runs promote|discard RUN_ID`.",
+        ),
+    ] = False,
 ) -> None:
     """Detect groups and account findings, assess them and write them into the graph."""
     try:
@@ -60,11 +68,16 @@ def analyze(
     from analytics.pipeline import Span
 
     settings = settings_for(store)
+    started = time.perf_counter()
     try:
-        summary = run_analysis(settings, cfg, console, Span(window, since, until))
+        summary = run_analysis(settings, cfg, console, Span(window, since, until), dry_run=dry_run)
     except LinkscopeError as exc:
         raise fail(exc) from exc
     print_summary(out, summary, top)
+    if dry_run:
+        from cli.runs import show_comparison
+
+        show_comparison(settings, summary["run_id"], time.perf_counter() - started)
 
 
 @app.command()
@@ -192,7 +205,12 @@ def last_export() -> Path:
 
 
 def run_analysis(
-    settings: Settings, cfg: AnalysisConfig, console: Console, span: Span | None = None
+    settings: Settings,
+    cfg: AnalysisConfig,
+    console: Console,
+    span: Span | None = None,
+    *,
+    dry_run: bool = False,
 ) -> dict[str, Any]:
     """The library's run with a line per step; returns what the summary shows."""
     from analytics.pipeline import Span
@@ -204,7 +222,7 @@ def run_analysis(
             console.print(f"  {step:<45} {seconds:6.2f} s")
             status.update(f"analysing (after {step})")
 
-        result = run(settings, cfg, span or Span(), report)
+        result = run(settings, cfg, span or Span(), report, dry_run=dry_run)
     analysis = result.analysis
     window = analysis.window
     if window.since is not None or window.until is not None:
@@ -212,6 +230,7 @@ def run_analysis(
     ranked = sorted(analysis.groups, key=lambda g: (-g.priority, g.group_id))
     return {
         "run_id": result.run_id,
+        "dry_run": dry_run,
         "seconds": result.seconds,
         "counts": analysis.counts,
         "data_gaps": analysis.findings.data_gaps,
@@ -240,7 +259,8 @@ def _when(ms: int | None) -> str:
 def print_summary(out: Console, summary: dict[str, Any], top: int) -> None:
     counts = summary["counts"]
     out.print(
-        f"analysis {summary['run_id']} in {summary['seconds']:.1f} s: {counts['accounts']:,} accounts, "
+        ("shadow " if summary.get("dry_run") else "")
+        + f"analysis {summary['run_id']} in {summary['seconds']:.1f} s: {counts['accounts']:,} accounts, "
         f"{counts['trades']:,} trades -> {counts['groups']:,} groups "
         f"({counts['violation']} violation, {counts['suspected']} suspected, {counts['cleared']} cleared), "
         f"{counts['flags']:,} account flags; {counts['hub_identifiers']:,} hub identifiers ignored"

@@ -11,6 +11,7 @@ from cli.analysis import analyze, evaluate, export
 from cli.common import StoreOpt, app
 from cli.event_reads import orders, trades  # noqa: F401  (registers the commands)
 from cli.ingest import generate, ingest
+from cli.runs import compare as _compare  # noqa: F401  (registers `linkscope runs`)
 from cli.serve import demo_keys, serve
 from cli.status import status
 
