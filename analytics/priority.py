@@ -164,7 +164,9 @@ def priority(h: Harm, verdict: str) -> tuple[float, list[str]]:
         "volume": min(1.0, math.log10(1.0 + h.volume) / VOLUME_SCALE),
         "share": min(1.0, math.sqrt(h.share)),
         "repeat": min(1.0, h.prior / ACTION_RANK["closed"]),
-        "recency": 0.0 if math.isinf(h.idle_days) else 0.5 ** (h.idle_days / RECENCY_HALF_LIFE_DAYS),
+        "recency": 0.0
+        if math.isinf(h.idle_days)
+        else 0.5 ** (h.idle_days / RECENCY_HALF_LIFE_DAYS),
         "members": min(1.0, math.log2(max(h.members, 1)) / 6.0),
         "confidence": h.confidence,
     }

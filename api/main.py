@@ -18,9 +18,21 @@ from api.deps import StoreHolder
 from api.keys import KeyStore
 from api.lane import CypherLane
 from api.limits import RequestGate
-from api.routes import accounts, cypher, drill, events, groups, runs, suppressions, system, views
+from api.routes import (
+    accounts,
+    cypher,
+    drill,
+    events,
+    feed,
+    groups,
+    runs,
+    suppressions,
+    system,
+    views,
+)
 from api.runner import RunManager
 from api.schemas import ErrorBody
+from api.webhooks import Dispatcher, WebhookStore
 from graph.backend import GraphBackend
 from graph.store import open_store
 from linkscope.settings import Settings, get_settings
@@ -47,7 +59,9 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.dispatcher.start()
         yield
+        app.state.dispatcher.stop()
         app.state.store.close()
 
     app = FastAPIOffline(
@@ -67,6 +81,8 @@ def create_app(
     app.state.store = StoreHolder(settings, opener)
     app.state.keys = KeyStore(Path(settings.keys_file))
     app.state.runs = RunManager(settings)
+    app.state.webhooks = WebhookStore(Path(settings.keys_file).parent / "webhooks.json")
+    app.state.dispatcher = Dispatcher(settings, app.state.webhooks, app.state.store)
     app.state.cache = ReadCache()
     app.state.cypher_lane = CypherLane(
         Path(settings.keys_file).parent / "cypher-lane",  # shared by every worker of this API
@@ -78,7 +94,7 @@ def create_app(
     errors.install(app)
     app.add_middleware(paths.SegmentPaths)
     security.install(app)
-    for module in (system, groups, accounts, events, cypher, runs, suppressions, views, drill):
+    for module in (system, groups, accounts, events, feed, cypher, runs, suppressions, views, drill):
         app.include_router(module.router)
     # The UI: its page at "/", its files under /static. Not a catch-all mount at "/", which
     # would answer 404 instead of 405 for a wrong method on an API path.

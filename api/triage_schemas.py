@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from linkscope.errors import InputError
 
 SuppressionReason = Literal["office_ip", "stock_device", "household", "market_maker_pair"]
 ChangeKind = Literal["verdict_changed", "new_violation", "case_closed", "action_approved"]
@@ -112,6 +114,17 @@ class ChangePage(_Out):
 class WebhookIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     url: str = Field(min_length=8, max_length=2000, description="http:// or https:// URL.")
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        from api.webhooks import check_url
+
+        try:
+            return check_url(value)
+        except InputError as exc:
+            raise ValueError(str(exc)) from exc
+
     events: list[ChangeKind] = Field(min_length=1, description="Kinds of change to deliver.")
     description: str = Field(default="", max_length=500)
 

@@ -49,7 +49,9 @@ def show_comparison(settings: Settings, run_id: str, seconds: float | None = Non
     if seconds is not None:
         total = seconds + time.perf_counter() - started
         out.print(f"dry run and comparison in {total:.1f} s")
-    out.print(f"promote: linkscope runs promote {run_id}   discard: linkscope runs discard {run_id}")
+    out.print(
+        f"promote: linkscope runs promote {run_id}   discard: linkscope runs discard {run_id}"
+    )
 
 
 @runs_app.command("compare")

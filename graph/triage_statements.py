@@ -86,3 +86,12 @@ DISPOSITIONS = """MATCH (d:Decision)
 OPTIONAL MATCH (r:AnalysisRun {run_id: d.run_id})
 RETURN d.group_id, d.run_id, d.decision, d.clauses, d.verdict, d.at, r.started_at
 ORDER BY d.at, d.decision_id"""
+
+# Webhook deliveries (every attempt), newest first per subscription.
+CREATE_DELIVERY = """CREATE (:WebhookDelivery {webhook_id: $webhook_id, seq: $seq,
+    attempt: $attempt, at: $at, status_code: $status_code, outcome: $outcome, error: $error})"""
+
+DELIVERIES = """WITH $webhook_id AS wid
+MATCH (d:WebhookDelivery {webhook_id: wid})
+RETURN d.webhook_id, d.seq, d.attempt, d.at, d.status_code, d.outcome, d.error
+ORDER BY d.at DESC, d.seq DESC, d.attempt DESC LIMIT $limit"""

@@ -99,6 +99,7 @@ def comparison(run_id: str, store: StoreDep, _: Analyst) -> RunComparison:
 def promote(run_id: str, request: Request, store: StoreDep, caller: Admin) -> RunInfo:
     events = shadow.promote(store, run_id)
     request.app.state.cache.expire_version()
+    request.app.state.dispatcher.wake()  # push the changes without waiting for the next poll
     record(store, caller, "run:promote", f"run:{run_id}", f"change feed up to {events}")
     return get_run(run_id, request, store, caller)
 
