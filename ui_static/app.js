@@ -8,6 +8,8 @@ import { renderCypher } from "./cypher.js";
 import { renderTrade } from "./drill.js";
 import { renderGroup } from "./group.js";
 import { renderQueue } from "./queue.js";
+import { renderRuns } from "./runs.js";
+import { renderSuppressions } from "./suppressions.js";
 
 // "#/<page>/<id>" → the page's render function; anything else shows the queue.
 const ROUTES = {
@@ -16,6 +18,8 @@ const ROUTES = {
   account: renderAccount,
   cypher: renderCypher,
   trade: renderTrade,
+  runs: renderRuns,
+  suppressions: renderSuppressions,
 };
 
 // Shown by the next sign-in form: why the user was signed out.

@@ -17,6 +17,7 @@ function drillButton(label, columns, build) {
   });
   return button;
 }
+import { suppression } from "./suppressions.js";
 
 export function washCard(w) {
   return card(h("h2", {}, `Wash trading in ${w.symbol}`),
@@ -126,8 +127,14 @@ export function renderDecisions(group) {
     kind.addEventListener("change", showAction);
     const note = h("textarea", { id: "d-note", rows: 3, maxlength: 4000 });
     const error = h("p", { id: "d-error", class: "error", role: "alert" });
+    // A dismissal's reason the analysis can use becomes a suppression for the next runs.
+    const reason = h("select", { id: "d-suppress" }, options([["", "— (none)"], ["office_ip", "IP is our office"], ["stock_device", "device id is a stock fingerprint"],
+      ["household", "accounts are one household"], ["market_maker_pair", "pair is a known market-maker arrangement"]]));
+    const what = h("input", { id: "d-suppress-what", placeholder: "IP / device id, or account ids separated by commas" });
     const decide = h("form", { id: "decide" }, h("label", { for: "d-kind" }, "Decision"), kind,
       actionField, h("label", { for: "d-note" }, "Note"), note,
+      kinds.includes("dismiss") ? [h("label", { for: "d-suppress" }, "Dismissal reason the next runs should use"), reason,
+        h("label", { for: "d-suppress-what" }, "Identifier or accounts it concerns"), what] : null,
       h("p", {}, h("button", { type: "submit" }, "Record decision")), error);
     fill(form, decide);
     showAction();
@@ -135,7 +142,8 @@ export function renderDecisions(group) {
       event.preventDefault();
       try {
         await api(path("groups", group.group_id, "decisions"), { method: "POST",
-          body: JSON.stringify({ decision: kind.value, action: action.value || null, note: note.value }) });
+          body: JSON.stringify({ decision: kind.value, action: action.value || null, note: note.value,
+            suppress: kind.value === "dismiss" && reason.value ? suppression(reason.value, what.value, note.value) : null }) });
         note.value = "";
         error.textContent = "";
         await loadDecisions(group.group_id);
