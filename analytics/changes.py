@@ -98,3 +98,22 @@ def run_changes(
                        "member_count": old["member_count"]}  # fmt: skip
             out.append(Change("verdict_changed", f"group:{gid}", run_id, payload))
     return out
+
+
+# Hook points for casework (cases and four-eyes): call these where the change is made.
+def case_closed(
+    store: GraphBackend, case_id: str, group_id: str | None, disposition: str, by_key: str
+) -> int:
+    """A case was closed (confirmed / dismissed / escalated): pushed as ``case_closed``."""
+    payload = {"case_id": case_id, "group_id": group_id, "disposition": disposition,
+               "by_key": by_key}  # fmt: skip
+    return emit(store, [Change("case_closed", f"case:{case_id}", None, payload)])
+
+
+def action_approved(
+    store: GraphBackend, group_id: str, action: str, proposed_by: str, approved_by: str
+) -> int:
+    """A sanction was approved by a second person: pushed as ``action_approved``."""
+    payload = {"group_id": group_id, "action": action, "proposed_by": proposed_by,
+               "approved_by": approved_by}  # fmt: skip
+    return emit(store, [Change("action_approved", f"group:{group_id}", None, payload)])

@@ -60,10 +60,10 @@ class Harm:
 class Prioritizer:
     """Computes every group's harm from the run's trades; one instance per run."""
 
-    def __init__(self, trades: Trades, n_accounts: int, window_ms: int) -> None:
+    def __init__(self, trades: Trades, index: TradeIndex, window_ms: int) -> None:
         self.trades = trades
         self.quote: FloatArray = trades.quote
-        self.index = TradeIndex(trades, n_accounts)
+        self.index = index
         self.symbol_quote: FloatArray = np.bincount(
             trades.symbol, weights=self.quote, minlength=len(trades.symbols)
         )
@@ -229,14 +229,14 @@ def _quote_currency(symbol: str) -> str:
 def prioritize(
     groups: list[GroupAssessment],
     trades: Trades,
-    n_accounts: int,
+    index: TradeIndex,
     sync: list[SyncPair],
     wash: list[WashSet],
     window_ms: int,
 ) -> None:
     """Sets ``priority``, ``priority_reasons`` and ``volume`` of every group in place; the
     figures go in the group's evidence as ``priority``."""
-    p = Prioritizer(trades, n_accounts, window_ms)
+    p = Prioritizer(trades, index, window_ms)
     sync_of: dict[int, list[SyncPair]] = {}
     for pair in sync:
         sync_of.setdefault(pair.a, []).append(pair)

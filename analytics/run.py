@@ -217,7 +217,7 @@ def _assess(
     )
     for g, lin in zip(assessed, lineage, strict=True):
         g.group_id, g.lineage, g.parents = lin.group_id, lin.kind, lin.parents
-    prioritize(assessed, trades, n, findings.sync, findings.wash, cfg.trading.sync_window_ms)
+    prioritize(assessed, trades, index, findings.sync, findings.wash, cfg.trading.sync_window_ms)
     assessed.sort(key=lambda g: g.group_id)
     return assessed
 

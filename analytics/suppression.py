@@ -121,25 +121,38 @@ def apply(
     applied = Applied()
     if not rules:
         return relations, sync, applied
-    ident = [r for r in rules if r.scope == "identifier"]
-    sets = [r for r in rules if r.scope in ("accounts", "pair")]
-    for (a, b), items in list(links.items.items()):
+    # Identifier rules need every pair that shares the identifier: one pass over the pairs
+    # with a set lookup per item. Account-set rules only look at the pairs inside their set.
+    by_node = {node: r for r in rules if r.scope == "identifier" for node in r.identifiers}
+    touched: dict[tuple[int, int], list[Rule]] = defaultdict(list)
+    if by_node:
+        for pair, items in links.items.items():
+            hit = {id(by_node[i.identifier]): by_node[i.identifier] for i in items
+                   if i.identifier in by_node}  # fmt: skip
+            touched[pair].extend(hit.values())
+    for rule in rules:
+        if rule.scope != "identifier":
+            members = sorted(rule.accounts)
+            for i, a in enumerate(members):
+                for b in members[i + 1 :]:
+                    if (a, b) in links.items:
+                        touched[(a, b)].append(rule)
+    for (a, b), pair_rules in touched.items():
+        items = links.items[(a, b)]
         before = combine(i.weight for i in items)
         keep = list(items)
-        for rule in ident:
-            dropped = [i for i in keep if i.identifier in rule.identifiers]
-            if dropped:
+        for rule in pair_rules:
+            if rule.scope == "identifier":
+                dropped = [i for i in keep if i.identifier in rule.identifiers]
                 keep = [i for i in keep if i not in dropped]
-                applied.note(a, b, rule, _link_effect(dropped, rule, before, keep))
-        for rule in sets:
-            if a in rule.accounts and b in rule.accounts and keep:
-                applied.note(a, b, rule, _link_effect(keep, rule, before, []))
-                keep = []
-        if len(keep) != len(items):
-            if keep:
-                links.items[(a, b)] = keep
             else:
-                del links.items[(a, b)]
+                dropped, keep = keep, []
+            if dropped:
+                applied.note(a, b, rule, _link_effect(dropped, rule, before, keep))
+        if keep:
+            links.items[(a, b)] = keep
+        else:
+            del links.items[(a, b)]
     pairs = [r for r in rules if r.scope == "pair"]
 
     def covered(a: int, b: int) -> Rule | None:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import getpass
 import time
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -12,6 +13,9 @@ from rich.table import Table
 from cli.common import StoreOpt, app, fail, out, settings_for, show
 from linkscope.errors import LinkscopeError
 from linkscope.settings import Settings
+
+if TYPE_CHECKING:
+    from graph.backend import GraphBackend
 
 runs_app = typer.Typer(help="Shadow runs from `analyze --dry-run`: compare, promote, discard.")
 app.add_typer(runs_app, name="runs")
@@ -68,7 +72,8 @@ def promote(run_id: RunArg, store: StoreOpt = None) -> None:
 
     try:
         with open_store(settings=settings_for(store)) as graph:
-            shadow.promote(graph, run_id)
+            events = shadow.promote(graph, run_id)
+            _audit(graph, "run:promote", run_id, f"change feed up to {events}")
     except LinkscopeError as exc:
         raise fail(exc) from exc
     out.print(f"run {run_id} is now current")
@@ -83,6 +88,16 @@ def discard(run_id: RunArg, store: StoreOpt = None) -> None:
     try:
         with open_store(settings=settings_for(store)) as graph:
             shadow.discard(graph, run_id)
+            _audit(graph, "run:discard", run_id)
     except LinkscopeError as exc:
         raise fail(exc) from exc
     out.print(f"shadow run {run_id} discarded")
+
+
+def _audit(graph: GraphBackend, action: str, run_id: str, detail: str = "") -> None:
+    """The shell's changes go in the audit log too, under the operating-system user."""
+    from api.audit import record
+    from api.keys import Caller
+
+    user = getpass.getuser()
+    record(graph, Caller(f"shell:{user}", "shell", user), action, f"run:{run_id}", detail)

@@ -96,3 +96,6 @@ def test_dry_run_from_the_shell(api: Site, tmp_path: Path) -> None:
     assert "against current run " + str(before_run) in done.stdout
     api.cli("runs", "discard", shadow)
     assert api.call("GET", f"/v1/runs/{shadow}/comparison").status_code == 404
+    audit = api.ok("GET", "/v1/audit")
+    assert any(e["action"] == "run:discard" and e["target"] == f"run:{shadow}"
+               and e["key_id"].startswith("shell:") for e in audit)  # fmt: skip

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from analytics import changes
 from testing.api_server import free_port
 from tests.triage_api import Site, site
 
@@ -155,3 +156,18 @@ def test_changes_are_signed_retried_and_delivered_in_order(api: Site) -> None:
     assert all(d["status_code"] is None and d["error"] for d in tried)
     bad = api.call("GET", "/v1/events", params={"after": "x"})
     assert bad.status_code == 400
+
+
+def test_casework_hooks_reach_the_feed_and_subscribers(api: Site) -> None:
+    receiver = Receiver()
+    hook = api.ok("POST", "/v1/webhooks",
+                  json={"url": receiver.url, "events": ["case_closed", "action_approved"]})  # fmt: skip
+    start = api.ok("GET", "/v1/events", params={"after": "0", "limit": 1000})["next_cursor"]
+    changes.case_closed(api.store, "C-1", "G-x", "confirmed", "k1")
+    changes.action_approved(api.store, "G-x", "freeze_pending_review", "k1", "k2")
+    seen = _feed(api, start)
+    assert [e["kind"] for e in seen] == ["case_closed", "action_approved"]
+    assert seen[0]["subject"] == "case:C-1" and seen[1]["payload"]["approved_by"] == "k2"
+    _wait(lambda: len(receiver.delivered()) == 2, timeout=30)
+    assert [d["kind"] for d in receiver.delivered()] == ["case_closed", "action_approved"]
+    assert api.call("DELETE", f"/v1/webhooks/{hook['webhook_id']}").status_code == 204
