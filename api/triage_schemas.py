@@ -19,7 +19,7 @@ class _Out(BaseModel):
 
 
 class SuppressionIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
     reason: SuppressionReason = Field(
         description="office_ip / stock_device (give `identifier`), household (give 2+ "
         "`accounts`), market_maker_pair (give exactly 2 `accounts`)."
@@ -112,7 +112,7 @@ class ChangePage(_Out):
 
 
 class WebhookIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
     url: str = Field(min_length=8, max_length=2000, description="http:// or https:// URL.")
 
     @field_validator("url")

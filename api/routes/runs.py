@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Query, Request, status
+from pydantic import StrictBool
 
 from analytics import shadow
 from analytics.config import AnalysisConfig
@@ -66,7 +67,7 @@ def get_run(run_id: str, request: Request, store: StoreDep, caller: Analyst) -> 
 
 
 DryRun = Annotated[
-    bool,
+    StrictBool,
     Body(
         embed=True,
         description="Analyse into a shadow run that does not replace the current results; "
