@@ -18,6 +18,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import hmac
+import http.client
 import json
 import logging
 import os
@@ -30,8 +31,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
-
-import httpx
 
 from graph import triage_statements as ts
 from graph.backend import GraphBackend
@@ -62,6 +61,21 @@ def check_url(url: str) -> str:
     if any(c.isspace() for c in url):
         raise InputError("a webhook URL has no whitespace")
     return url
+
+
+def post(url: str, body: bytes, headers: dict[str, str], timeout: float) -> int:
+    """POST ``body`` to ``url``; the status code. Redirects are answers, never followed."""
+    parts = urlsplit(url)
+    kind = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+    conn = kind(parts.hostname or "", parts.port, timeout=timeout)
+    try:
+        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        conn.request("POST", target, body=body, headers=headers)
+        response = conn.getresponse()
+        response.read(65_536)  # a receiver's answer is not kept; read a little to finish cleanly
+        return int(response.status)
+    finally:
+        conn.close()
 
 
 class WebhookStore:
@@ -179,17 +193,14 @@ class Dispatcher:
         return True
 
     def _loop(self) -> None:
-        with httpx.Client(
-            timeout=self.settings.webhook_timeout_s, follow_redirects=False
-        ) as client:
-            while not self._stop.is_set():
-                try:
-                    if self._leader():
-                        self.deliver_due(client)
-                except Exception:  # the dispatcher must outlive a store hiccup or a bug
-                    log.exception("webhook dispatch failed; trying again")
-                self._wake.wait(self._pause())
-                self._wake.clear()
+        while not self._stop.is_set():
+            try:
+                if self._leader():
+                    self.deliver_due()
+            except Exception:  # the dispatcher must outlive a store hiccup or a bug
+                log.exception("webhook dispatch failed; trying again")
+            self._wake.wait(self._pause())
+            self._wake.clear()
 
     def _pause(self) -> float:
         pause = self.settings.webhook_poll_s
@@ -198,7 +209,7 @@ class Dispatcher:
             pause = min(pause, max(soonest, 0.01))
         return pause
 
-    def deliver_due(self, client: httpx.Client) -> None:
+    def deliver_due(self) -> None:
         hooks = self.hooks.load()
         if not hooks:
             return
@@ -212,13 +223,12 @@ class Dispatcher:
                 {"after": int(hook["delivered_seq"]), "kinds": hook["events"], "limit": BATCH},
             ).rows
             for row in rows:
-                if self._stop.is_set() or not self._deliver(client, store, webhook_id, hook, row):
+                if self._stop.is_set() or not self._deliver(store, webhook_id, hook, row):
                     break
 
     def _deliver(
-        self, client: httpx.Client, store: GraphBackend, webhook_id: str, hook: dict[str, Any],
-        row: list[Any],
-    ) -> bool:  # fmt: skip
+        self, store: GraphBackend, webhook_id: str, hook: dict[str, Any], row: list[Any]
+    ) -> bool:
         seq, kind, at, subject, run_id, payload = row
         body = json.dumps(
             {"seq": int(seq), "kind": kind, "at": int(at), "subject": subject, "run_id": run_id,
@@ -233,11 +243,10 @@ class Dispatcher:
         status: int | None = None
         error = ""
         try:
-            response = client.post(hook["url"], content=body, headers=headers)
-            status = response.status_code
+            status = post(hook["url"], body, headers, self.settings.webhook_timeout_s)
             if not 200 <= status < 300:
                 error = f"HTTP {status}"
-        except httpx.HTTPError as exc:
+        except (OSError, http.client.HTTPException) as exc:
             error = f"{type(exc).__name__}: {exc}"[:500]
         if not error:
             outcome = "delivered"
