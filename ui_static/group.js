@@ -3,6 +3,7 @@ import {
   api, badge, can, card, chips, dot, fill, fixed, fmtNum, fmtTs, h, kv, link, mountGraph, options, path, row, session, showError, table, view,
 } from "./core.js";
 import { episodeFills, linkDetail } from "./drill.js";
+import { suppression } from "./suppressions.js";
 import { renderTimeline } from "./timeline.js";
 
 // A button that opens (and closes) a drill-down row under the row it sits in.
@@ -17,7 +18,6 @@ function drillButton(label, columns, build) {
   });
   return button;
 }
-import { suppression } from "./suppressions.js";
 
 export function washCard(w) {
   return card(h("h2", {}, `Wash trading in ${w.symbol}`),
