@@ -57,6 +57,9 @@ class GroupAssessment:
     group_id: str = ""
     lineage: str = "new"
     parents: tuple[str, ...] = ()
+    priority: float = 0.0  # queue order (analytics.priority); ``score`` is the confidence
+    priority_reasons: list[str] = field(default_factory=list)
+    volume: float = 0.0  # quote volume the findings involve
 
 
 @dataclass
@@ -240,6 +243,7 @@ class Assessor:
             case.scores[flag.clause] = max(case.scores.get(flag.clause, 0.0), flag.score)
         case.evidence["member_flags"] = [
             {"account": self.name(f.account), "clause": f.clause, "score": round(f.score, 4)}
+            | _flag_volume(f)
             for f in member_flags
         ]
         case.reasons.append(
@@ -381,6 +385,15 @@ class Assessor:
             f"cleared: linked by {shared}; {trades_among} trades among members are ordinary "
             "(no cycles, no synchronized trading, no concentration)"
         )
+
+
+def _flag_volume(flag: Flag) -> dict[str, float]:
+    """The volume a member's finding involves, for the group's priority."""
+    if flag.clause == "spoofing":
+        return {"spoofed_notional": float(flag.evidence.get("spoofed_notional", 0.0))}
+    if flag.clause == "self_matching":
+        return {"self_matched_quote": float(flag.evidence.get("quote_volume", 0.0))}
+    return {}
 
 
 def _rank_name(rank: int) -> str:

@@ -81,9 +81,12 @@ def run_analysis(
     cfg: AnalysisConfig | None = None,
     span: Span = Span(),
     report: Step | None = None,
+    *,
+    dry_run: bool = False,
 ) -> RunResult:
     """Analyse and write back with ``cfg``; without one, with the settings of the current
-    results (the ones the last ``analyze --config`` gave), else the defaults."""
+    results (the ones the last ``analyze --config`` gave), else the defaults. ``dry_run``
+    writes a shadow run that does not replace the current results."""
     started = time.perf_counter()
     with _step(STORE_START, report):
         graph = open_store(settings=settings)
@@ -105,7 +108,7 @@ def run_analysis(
                 graph, cfg, previous, report, events=events, window=window, engine=engine
             )
             with _step(WRITE, report):
-                run_id = write_analysis(graph, analysis, cfg)
+                run_id = write_analysis(graph, analysis, cfg, shadow=dry_run)
     finally:
         with _step(STORE_STOP, report):
             graph.close()

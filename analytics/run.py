@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from analytics import behaviour, cycles, linkage, projection, spoofing, trading
+from analytics import behaviour, cycles, linkage, projection, spoofing, suppression, trading
 from analytics.assessment import Assessor, Findings, GroupAssessment
 from analytics.behaviour import Flag
 from analytics.communities import combined_edges, detect_groups
@@ -22,6 +22,7 @@ from analytics.engines.base import Engine, Fills
 from analytics.engines.embedded import EmbeddedEngine
 from analytics.engines.embedded import order_rows as order_rows  # where tests look for it
 from analytics.lineage import assign_ids
+from analytics.priority import prioritize
 from analytics.projection import Accounts, Trades, Window
 from events.location import events_for
 from events.store import EventStore
@@ -91,6 +92,10 @@ def analyze(
         spoof_search = beside.submit(fills.spoofing, orders, cfg.behaviour) if fills.ready else None
         with _timed(t, "linkage evidence", report):
             links = linkage.link_accounts(uses, transfers, cfg.linkage)
+        with _timed(t, "suppressions", report):
+            rules = suppression.read_rules(store, accounts)
+            suppressed = suppression.Applied()
+            suppression.apply_to_links(rules, links, suppressed)
             link_weights = links.weights()
             linked_pairs = {p for p, w in link_weights.items() if w > 0}
         if not fills.ready:
@@ -102,6 +107,7 @@ def analyze(
             relations = fills.relations(cfg.trading)
         with _timed(t, "synchronized trading", report):
             sync = fills.synchronized_pairs(cfg.trading)
+        relations, sync = suppression.apply_to_trading(rules, relations, sync, suppressed)
         with _timed(t, "wash trading cycles", report):
             wash = fills.wash_sets(linked_pairs, cfg.wash)
         with _timed(t, "spoofing episodes (event store, beside)", report):
@@ -125,6 +131,10 @@ def analyze(
     with _timed(t, "assessment", report):
         findings = Findings(links, relations, sync, wash, flags, sanctions, gaps)
         assessed = _assess(accounts, fills, groups, findings, cfg, previous or {})
+        for g in assessed:
+            notes = suppressed.for_members(g.members, accounts.ids)
+            if notes:
+                g.evidence["suppressions"] = notes
     counts = {
         "accounts": n,
         "trades": fills.total,
@@ -135,6 +145,7 @@ def analyze(
         "wash_sets": len(wash),
         "flags": len(flags),
         "groups": len(assessed),
+        "suppressions": len(rules),
     }
     for verdict in ("violation", "suspected", "cleared"):
         counts[verdict] = sum(g.verdict == verdict for g in assessed)
@@ -204,6 +215,10 @@ def _assess(
     )
     for g, lin in zip(assessed, lineage, strict=True):
         g.group_id, g.lineage, g.parents = lin.group_id, lin.kind, lin.parents
+    prioritize(
+        assessed, fills.trades, index, findings.sync, findings.wash,
+        cfg.trading.sync_window_ms, fills.symbol_quote(), int(last_trade.max(initial=0)),
+    )  # fmt: skip
     assessed.sort(key=lambda g: g.group_id)
     return assessed
 

@@ -342,6 +342,10 @@ def _flag(acc: int, episodes: list[dict[str, Any]], fills: int, cfg: BehaviourCo
         "episodes_total": len(episodes),
         "switch_share_of_fills": round(len(episodes) / max(fills, 1), 3),
         "median_bait_over_fill": round(ratio, 1),
+        # What the bait showed the market: every episode's bait quantity at its fill's price.
+        "spoofed_notional": round(
+            sum(float(e["bait_qty"]) * float(e["fill_price"]) for e in episodes), 2
+        ),
         "price_move_measured": len(measured),
         "price_moved_toward_fill": toward,
         "days": [{"symbol": s, "day": d, "episodes": n} for (s, d), n in sorted(days.items())],

@@ -12,12 +12,15 @@ import pyarrow as pa
 
 from analytics.assessment import GroupAssessment
 from analytics.behaviour import Flag
+from analytics.changes import assessments, emit, run_changes
 from analytics.config import AnalysisConfig
 from analytics.projection import identifier_keys
 from analytics.run import Analysis
+from analytics.shadow import KEEP_SHADOWS, current_run, delete_runs
 from events.store import LITERAL_KEYS, in_list
 from events.tables import DAY_MS
 from graph import result_statements as rs
+from graph import triage_statements as ts
 from graph.backend import GraphBackend
 from graph.schema import ensure_schema
 
@@ -31,8 +34,12 @@ def previous_groups(store: GraphBackend) -> dict[str, frozenset[str]]:
     return {str(r[0]): frozenset(map(str, r[1])) for r in store.read(rs.CURRENT_MEMBERSHIP).rows}
 
 
-def write_analysis(store: GraphBackend, analysis: Analysis, cfg: AnalysisConfig) -> str:
-    """Write the run's results, make them current in one statement, prune old runs."""
+def write_analysis(
+    store: GraphBackend, analysis: Analysis, cfg: AnalysisConfig, *, shadow: bool = False
+) -> str:
+    """Write the run's results, make them current in one statement (and put what changed in
+    the change feed), prune old runs. ``shadow``: write them as a shadow run instead, which
+    nothing reads as current until it is promoted (``analytics.shadow``)."""
     ensure_schema(store)
     run_id = f"A{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}-{uuid.uuid4().hex[:6]}"
     now = int(time.time() * 1000)
@@ -49,15 +56,18 @@ def write_analysis(store: GraphBackend, analysis: Analysis, cfg: AnalysisConfig)
     _write_groups(store, run_id, analysis, now)
     _write_group_evidence(store, run_id, analysis.groups, trade_nodes)
     _write_flags(store, run_id, analysis)
-    store.run(
-        rs.SWITCH_CURRENT,
-        {
-            "run_id": run_id,
-            "finished_at": int(time.time() * 1000),
-            "groups": len(analysis.groups),
-            "flags": len(analysis.flags),
-        },
-    )
+    counts = {
+        "run_id": run_id,
+        "finished_at": int(time.time() * 1000),
+        "groups": len(analysis.groups),
+        "flags": len(analysis.flags),
+    }
+    if shadow:
+        store.run(ts.MARK_SHADOW, {**counts, "base_run": current_run(store)})
+    else:
+        before = assessments(store, current_run(store))
+        store.run(rs.SWITCH_CURRENT, counts)
+        emit(store, run_changes(before, assessments(store, run_id), run_id))
     _prune(store, run_id, cfg.assessment.history_runs)
     store.checkpoint()
     return run_id
@@ -268,6 +278,9 @@ def _write_groups(store: GraphBackend, run_id: str, analysis: Analysis, now: int
                 "group_id": [g.group_id for g in chunk],
                 "verdict": [g.verdict for g in chunk],
                 "score": [g.score for g in chunk],
+                "priority": [g.priority for g in chunk],
+                "priority_reasons": [g.priority_reasons for g in chunk],
+                "volume": [g.volume for g in chunk],
                 "clauses": [g.clauses for g in chunk],
                 "recommended_action": [g.action for g in chunk],
                 "member_count": [len(g.members) for g in chunk],
@@ -339,10 +352,9 @@ def _prune(store: GraphBackend, run_id: str, keep: int) -> None:
     runs = store.read(rs.RUNS).rows
     finished = [str(r[0]) for r in runs if r[1] in ("current", "superseded")]
     stale = [str(r[0]) for r in runs if r[1] == "writing" and r[0] != run_id]  # crashed runs
-    old = finished[keep:] + stale
+    shadows = [str(r[0]) for r in runs if r[1] == "shadow"][KEEP_SHADOWS:]
+    old = finished[keep:] + stale + shadows
     if not old:
         return
-    while int(store.run(rs.DELETE_RUN_RESULTS, {"runs": old, "limit": 20_000}).scalar() or 0):
-        pass
-    store.run(rs.DELETE_RUNS, {"runs": old})
+    delete_runs(store, old)
     log.info("pruned %d earlier analysis runs", len(old))

@@ -25,16 +25,19 @@ from api.routes import (
     cypher_editor,
     drill,
     events,
+    feed,
     groups,
     replay,
     reports,
     runs,
+    suppressions,
     system,
     views,
 )
 from api.runner import RunManager
 from api.schemas import ErrorBody
 from api.services.cycles import FlowCache
+from api.webhooks import Dispatcher, WebhookStore
 from graph.backend import GraphBackend
 from graph.store import open_store
 from linkscope.settings import Settings, get_settings
@@ -61,7 +64,9 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.dispatcher.start()
         yield
+        app.state.dispatcher.stop()
         app.state.store.close()
 
     app = FastAPIOffline(
@@ -81,6 +86,8 @@ def create_app(
     app.state.store = StoreHolder(settings, opener)
     app.state.keys = KeyStore(Path(settings.keys_file))
     app.state.runs = RunManager(settings)
+    app.state.webhooks = WebhookStore(Path(settings.keys_file).parent / "webhooks.json")
+    app.state.dispatcher = Dispatcher(settings, app.state.webhooks, app.state.store)
     app.state.cache = ReadCache()
     app.state.cycle_flows = FlowCache()
     app.state.cypher_lane = CypherLane(
@@ -93,8 +100,8 @@ def create_app(
     errors.install(app)
     app.add_middleware(paths.SegmentPaths)
     security.install(app)
-    routers = (system, groups, accounts, events, replay, reports, cycles, cypher, cypher_editor)
-    for module in (*routers, runs, views, drill):
+    routers = (system, groups, accounts, events, feed, replay, reports, cycles, cypher, cypher_editor)
+    for module in (*routers, runs, suppressions, views, drill):
         app.include_router(module.router)
     # The UI: its page at "/", its files under /static. Not a catch-all mount at "/", which
     # would answer 404 instead of 405 for a wrong method on an API path.

@@ -23,6 +23,7 @@ class RunState:
     finished_at: int | None = None
     steps: list[str] = field(default_factory=list)
     error: str | None = None
+    dry_run: bool = False
 
 
 class RunManager:
@@ -32,14 +33,16 @@ class RunManager:
         self.active: RunState | None = None
         self.last: RunState | None = None
 
-    def start(self, cfg: AnalysisConfig | None = None) -> RunState:
+    def start(self, cfg: AnalysisConfig | None = None, *, dry_run: bool = False) -> RunState:
         """Start a run with ``cfg``, or with the settings of the current results (as the
-        CLI's last ``analyze --config`` left them)."""
+        CLI's last ``analyze --config`` left them); ``dry_run``: a shadow run."""
         with self._lock:
             if self.active is not None:
                 raise Busy("an analysis run is already in progress")
             state = RunState(
-                run_id=f"pending-{int(time.time() * 1000)}", started_at=int(time.time() * 1000)
+                run_id=f"pending-{int(time.time() * 1000)}",
+                started_at=int(time.time() * 1000),
+                dry_run=dry_run,
             )
             self.active = state
         threading.Thread(target=self._run, args=(state, cfg), daemon=True, name="analysis").start()
@@ -49,10 +52,11 @@ class RunManager:
         state.status = "running"
         try:
             result = run_analysis(
-                self.settings, cfg, Span(), lambda step, _s: state.steps.append(step)
-            )
+                self.settings, cfg, Span(), lambda step, _s: state.steps.append(step),
+                dry_run=state.dry_run,
+            )  # fmt: skip
             state.run_id = result.run_id
-            state.status = "current"
+            state.status = "shadow" if state.dry_run else "current"
         except LinkscopeError as exc:
             state.status, state.error = "failed", str(exc)
         except Exception:  # a bug must not kill the API; the log has the details

@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from api.triage_schemas import SuppressionIn
 from graph.values import param_problem
 
 Verdict = Literal["violation", "suspected", "cleared"]
@@ -47,6 +48,16 @@ class GroupSummary(_Out):
     changed_at: int = Field(description="Epoch ms when this group's assessment last changed.")
     current: bool = Field(description="Whether this is the latest run's assessment.")
     quote_volume: float = Field(description="Quote volume the members traded with each other.")
+    volume: float = Field(
+        description="Quote volume the findings involve: wash and concentrated trading among "
+        "members, the members' synchronized trades with the market, spoofed notional, "
+        "self-matched volume."
+    )
+    priority: float = Field(
+        description="0..100, the queue's order: volume involved and its share of the symbol, "
+        "repeat offence, recency, members, confidence (score)."
+    )
+    priority_reasons: list[str] = Field(description="What the priority is made of, in words.")
     decision: str | None = Field(
         default=None, description="The latest decision recorded on the group, if any."
     )
@@ -121,6 +132,11 @@ class DecisionIn(BaseModel):
         default=None, description="Required with action_taken: the action enforcement took."
     )
     note: str = Field(default="", max_length=4000)
+    suppress: SuppressionIn | None = Field(
+        default=None,
+        description="With `dismiss`: the reason the analysis can use (office IP, stock device, "
+        "household, market-maker pair); it becomes a suppression for the next runs.",
+    )
 
 
 class Identifier(_Out):
@@ -219,7 +235,10 @@ class CypherOut(_Out):
 
 class RunInfo(_Out):
     run_id: str
-    status: str = Field(description="queued | running | writing | current | superseded | failed")
+    status: str = Field(
+        description="queued | running | writing | current | superseded | shadow (a dry run, "
+        "not current) | discarded | failed"
+    )
     started_at: int | None
     finished_at: int | None
     groups: int | None

@@ -62,6 +62,14 @@ def analyze(
             "spark://host:7077, yarn, or a Spark Connect sc://host:15002."
         ),
     ] = None,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run",
+            help="Write a shadow run that does not replace the current results and show how it "
+            "differs; then `linkscope runs promote|discard RUN_ID`.",
+        ),
+    ] = False,
 ) -> None:
     """Detect groups and account findings, assess them and write them into the graph."""
     try:
@@ -78,11 +86,16 @@ def analyze(
         raise fail(InputError(f"--engine {engine}: use embedded or spark"))
     update = {"engine": engine, "spark_master": spark_master}
     settings = settings.model_copy(update={k: v for k, v in update.items() if v is not None})
+    started = time.perf_counter()
     try:
-        summary = run_analysis(settings, cfg, console, Span(window, since, until))
+        summary = run_analysis(settings, cfg, console, Span(window, since, until), dry_run=dry_run)
     except LinkscopeError as exc:
         raise fail(exc) from exc
     print_summary(out, summary, top)
+    if dry_run:
+        from cli.runs import show_comparison
+
+        show_comparison(settings, summary["run_id"], time.perf_counter() - started)
 
 
 @app.command()
@@ -109,15 +122,32 @@ def export(
 @app.command()
 def evaluate(
     truth_dir: Annotated[
-        Path, typer.Argument(help="Folder with labels.csv (the generator's OUT/truth).")
-    ],
+        Path | None,
+        typer.Argument(help="Folder with labels.csv (the generator's OUT/truth)."),
+    ] = None,
     export_dir: Annotated[
         Path | None,
         typer.Option(help="Folder written by `linkscope export` (default: the last export's)."),
     ] = None,
     fmt: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
+    decisions: Annotated[
+        bool,
+        typer.Option(
+            "--decisions",
+            help="Precision from the dispositions recorded in the store instead of labels: "
+            "share of decided groups confirmed, by run and by clause.",
+        ),
+    ] = False,
+    store: StoreOpt = None,
 ) -> None:
-    """Score an export against ground-truth labels (recall, precision, false positives)."""
+    """Score an export against ground-truth labels (recall, precision, false positives), or
+    with --decisions the verdicts against what investigators decided."""
+    if decisions:
+        _evaluate_decisions(store, fmt)
+        return
+    if truth_dir is None:
+        console.print("[red]error:[/red] give TRUTH_DIR, or --decisions")
+        raise typer.Exit(code=2)
     from analytics.evaluate import evaluate as score
     from analytics.evaluate import read_export, read_labels
 
@@ -141,6 +171,29 @@ def evaluate(
         for key, v in rows.items():
             rate = "—" if v["rate"] is None else f"{v['rate']:.3f}"  # 0 of 0: no rate
             table.add_row(key, str(v["hit"]), str(v["of"]), rate)
+        show(table)
+
+
+def _evaluate_decisions(store: str | None, fmt: str) -> None:
+    from analytics.dispositions import precision
+    from graph import open_store
+
+    try:
+        with open_store(settings=settings_for(store)) as graph:
+            result = precision(graph).as_dict()
+    except LinkscopeError as exc:
+        raise fail(exc) from exc
+    if fmt == "json":
+        sys.stdout.write(json.dumps(result, indent=2) + "\n")
+        return
+    for title, rows in (("precision by run (oldest first)", result["by_run"]),
+                        ("precision by clause", result["by_clause"]),
+                        ("precision overall", [result["overall"]])):  # fmt: skip
+        table = Table("run" if "run" in title else "clause", "confirmed", "decided", "precision",
+                      title=title)  # fmt: skip
+        for r in rows:
+            rate = "—" if r["precision"] is None else f"{r['precision']:.3f}"
+            table.add_row(r["key"], str(r["confirmed"]), str(r["decided"]), rate)
         show(table)
 
 
@@ -170,7 +223,12 @@ def last_export() -> Path:
 
 
 def run_analysis(
-    settings: Settings, cfg: AnalysisConfig, console: Console, span: Span | None = None
+    settings: Settings,
+    cfg: AnalysisConfig,
+    console: Console,
+    span: Span | None = None,
+    *,
+    dry_run: bool = False,
 ) -> dict[str, Any]:
     """The library's run with a line per step; returns what the summary shows."""
     from analytics.pipeline import Span
@@ -182,14 +240,15 @@ def run_analysis(
             console.print(f"  {step:<45} {seconds:6.2f} s")
             status.update(f"analysing (after {step})")
 
-        result = run(settings, cfg, span or Span(), report)
+        result = run(settings, cfg, span or Span(), report, dry_run=dry_run)
     analysis = result.analysis
     window = analysis.window
     if window.since is not None or window.until is not None:
         console.print(f"  window: {_when(window.since)} .. {_when(window.until)}")
-    ranked = sorted(analysis.groups, key=lambda g: (-g.score, g.group_id))
+    ranked = sorted(analysis.groups, key=lambda g: (-g.priority, g.group_id))
     return {
         "run_id": result.run_id,
+        "dry_run": dry_run,
         "seconds": result.seconds,
         "counts": analysis.counts,
         "data_gaps": analysis.findings.data_gaps,
@@ -197,11 +256,12 @@ def run_analysis(
             (
                 g.group_id,
                 g.verdict,
+                g.priority,
                 g.score,
                 ", ".join(g.clauses),
                 g.action,
                 len(g.members),
-                g.reasons[0] if g.reasons else "",
+                "; ".join(g.priority_reasons[:2]),
             )
             for g in ranked
         ],
@@ -217,19 +277,23 @@ def _when(ms: int | None) -> str:
 def print_summary(out: Console, summary: dict[str, Any], top: int) -> None:
     counts = summary["counts"]
     out.print(
-        f"analysis {summary['run_id']} in {summary['seconds']:.1f} s: {counts['accounts']:,} accounts, "
+        ("shadow " if summary.get("dry_run") else "")
+        + f"analysis {summary['run_id']} in {summary['seconds']:.1f} s: {counts['accounts']:,} accounts, "
         f"{counts['trades']:,} trades -> {counts['groups']:,} groups "
         f"({counts['violation']} violation, {counts['suspected']} suspected, {counts['cleared']} cleared), "
         f"{counts['flags']:,} account flags; {counts['hub_identifiers']:,} hub identifiers ignored"
+        + (f"; {counts['suppressions']} suppression(s) in force" if counts.get("suppressions") else "")
     )
     for gap in summary.get("data_gaps", []):
         out.print(f"[yellow]note:[/yellow] {gap}")
     table = Table(title="top groups", expand=True)
-    for name, width in (("group", 12), ("verdict", 9), ("score", 5), ("clauses", 14),
+    for name, width in (("group", 12), ("verdict", 9), ("priority", 6), ("score", 5), ("clauses", 14),
                         ("action", 14), ("members", 7)):  # fmt: skip
         table.add_column(name, min_width=width, overflow="fold")
     table.add_column("why", overflow="ellipsis", no_wrap=True, ratio=1)
     rows = summary["top"]
-    for gid, verdict, score, clauses, action, members, why in rows[:top]:
-        table.add_row(gid, verdict, f"{score:.2f}", clauses, action, str(members), why)
+    for gid, verdict, priority, score, clauses, action, members, why in rows[:top]:
+        table.add_row(
+            gid, verdict, f"{priority:.1f}", f"{score:.2f}", clauses, action, str(members), why
+        )
     show(table)

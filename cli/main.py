@@ -13,6 +13,7 @@ from cli.cycles import cycles  # noqa: F401  (registers the command)
 from cli.event_reads import orders, trades  # noqa: F401  (registers the commands)
 from cli.ingest import generate, ingest
 from cli.report import report  # noqa: F401  (registers the command)
+from cli.runs import compare as _compare  # noqa: F401  (registers `linkscope runs`)
 from cli.serve import demo_keys, serve
 from cli.status import status
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 GROUP_FIELDS = """g.group_id, g.run_id, g.verdict, g.score, g.clauses, g.recommended_action,
     g.member_count, g.lineage, coalesce(g.changed_at, g.assessed_at), g.current,
-    coalesce(g.quote, 0.0), coalesce(g.members_preview, [])"""
+    coalesce(g.quote, 0.0), coalesce(g.members_preview, []), coalesce(g.priority, 0.0),
+    coalesce(g.priority_reasons, []), coalesce(g.volume, g.quote, 0.0)"""
 
 DATA_VERSION = """OPTIONAL MATCH (i:IngestRun)
 WITH max(i.started_at) AS ingested, count(i) AS runs
@@ -15,18 +16,19 @@ RETURN ingested, runs, run, l.count"""
 
 RUN_EXISTS = "MATCH (r:AnalysisRun {run_id: $run_id}) RETURN r.status"
 
-# Keyset pagination over one run's groups, by score (desc) then id: stable while the run
-# exists, whatever later runs write.
+# Keyset pagination over one run's groups, by priority or score (desc) then id: stable while
+# the run exists, whatever later runs write.
 LIST_GROUPS = f"""WITH $run_id AS run
 MATCH (g:Group {{run_id: run}})
+WITH g, CASE WHEN $sort = 'score' THEN g.score ELSE coalesce(g.priority, 0.0) END AS k
 WHERE ($verdict IS NULL OR g.verdict = $verdict)
   AND ($clause IS NULL OR $clause IN g.clauses)
   AND ($min_score IS NULL OR g.score >= $min_score)
   AND ($changed_since IS NULL OR coalesce(g.changed_at, g.assessed_at) >= $changed_since)
-  AND ($after_score IS NULL OR g.score < $after_score
-       OR (g.score = $after_score AND g.group_id > $after_id))
+  AND ($after_score IS NULL OR k < $after_score
+       OR (k = $after_score AND g.group_id > $after_id))
 RETURN {GROUP_FIELDS}
-ORDER BY g.score DESC, g.group_id
+ORDER BY k DESC, g.group_id
 LIMIT $limit"""
 
 GROUP = f"""WITH $group_id AS gid

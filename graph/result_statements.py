@@ -20,7 +20,8 @@ CREATE_GROUPS = (
     recommended_action: $recommended_action[i], member_count: $member_count[i],
     reasons: $reasons[i], evidence: $evidence[i], lineage: $lineage[i], parents: $parents[i],
     assessed_at: $assessed_at, changed_at: $changed_at[i], quote: $quote[i],
-    members_preview: $members_preview[i]})
+    members_preview: $members_preview[i], priority: $priority[i],
+    priority_reasons: $priority_reasons[i], volume: $volume[i]})
 WITH g, i
 UNWIND range(0, size($member_nodes[i]) - 1) AS j
 WITH g, i, j, $member_nodes[i][j] AS node

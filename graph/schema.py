@@ -27,6 +27,9 @@ INDEXES: tuple[NodeIndex, ...] = (
     NodeIndex("Flag", "run_id", unique=False),
     NodeIndex("Decision", "decision_id"),
     NodeIndex("Decision", "group_id", unique=False),
+    NodeIndex("Suppression", "suppression_id"),
+    NodeIndex("ChangeEvent", "seq"),
+    NodeIndex("WebhookDelivery", "webhook_id", unique=False),
 )
 
 

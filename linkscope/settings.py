@@ -138,6 +138,25 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(
         default=1_000_000, ge=1_000, description="Largest request body the API accepts (413)."
     )
+    webhook_poll_s: float = Field(
+        default=1.0,
+        ge=0,
+        description="How often the API's webhook dispatcher looks for new changes (0: no "
+        "deliveries from this process).",
+    )
+    webhook_backoff_s: float = Field(
+        default=2.0,
+        gt=0,
+        description="First retry delay of a failed webhook delivery; doubled each attempt.",
+    )
+    webhook_max_attempts: int = Field(
+        default=8,
+        ge=1,
+        description="Attempts per change before a webhook delivery is given up (logged).",
+    )
+    webhook_timeout_s: float = Field(
+        default=5.0, gt=0, description="Time a webhook receiver has to answer one delivery."
+    )
     ingest_max_number: float = Field(
         default=1e15,
         gt=0,

@@ -125,20 +125,22 @@ def test_every_route_refuses_the_roles_it_should(api: Api) -> None:
 
 
 def test_group_listing_filters_and_pages_without_gaps(api: Api) -> None:
-    everything = api.call("GET", "/v1/groups", params={"limit": 500}).json()
-    assert everything["next_cursor"] is None and len(everything["items"]) >= 5
-    scores = [(-g["score"], g["group_id"]) for g in everything["items"]]
-    assert scores == sorted(scores)
-    seen: list[str] = []
-    cursor = None
-    while True:
-        params: dict[str, Any] = {"limit": 3} | ({"cursor": cursor} if cursor else {})
-        page = api.call("GET", "/v1/groups", params=params).json()
-        seen += [g["group_id"] for g in page["items"]]
-        cursor = page["next_cursor"]
-        if cursor is None:
-            break
-    assert seen == [g["group_id"] for g in everything["items"]]
+    for sort in ("priority", "score"):  # priority is the default order
+        params0: dict[str, Any] = {"limit": 500} | ({"sort": sort} if sort == "score" else {})
+        everything = api.call("GET", "/v1/groups", params=params0).json()
+        assert everything["next_cursor"] is None and len(everything["items"]) >= 5
+        keys = [(-g[sort], g["group_id"]) for g in everything["items"]]
+        assert keys == sorted(keys)
+        seen: list[str] = []
+        cursor = None
+        while True:
+            params: dict[str, Any] = {"limit": 3, "sort": sort} if cursor is None else {}
+            page = api.call("GET", "/v1/groups", params=params | {"cursor": cursor}).json()
+            seen += [g["group_id"] for g in page["items"]]
+            cursor = page["next_cursor"]
+            if cursor is None:
+                break
+        assert seen == [g["group_id"] for g in everything["items"]]
     violations = api.call(
         "GET", "/v1/groups", params={"verdict": "violation", "min_score": 0.7}
     ).json()["items"]

@@ -30,6 +30,7 @@ def live(
     app_settings = Settings(
         store=f"embedded:{store_path}", graph_name="fuzz", keys_file=str(tmp / "keys.json"),
         query_timeout_ms=2_000, cypher_max_timeout_ms=2_000,
+        webhook_poll_s=0,  # fuzzed subscriptions must not make this process call random URLs
     )  # fmt: skip
     with serving(create_app(app_settings)) as url:
         yield url, {"Authorization": f"Bearer {key}"}

@@ -36,6 +36,7 @@ def test_every_command_has_help() -> None:
         "analyze",
         "export",
         "evaluate",
+        "runs",
     ):
         done = subprocess.run([*CLI, command, "--help"], capture_output=True, text=True, timeout=60)
         assert done.returncode == 0

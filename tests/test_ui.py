@@ -85,7 +85,7 @@ def test_sign_in_queue_and_group_graph(site: Site) -> None:
     rows = page.locator("#queue tbody tr[data-group]")
     listed = site.api("/v1/groups?limit=500")["items"]
     assert rows.count() == len(listed) > 0
-    assert rows.first.get_attribute("data-group") == listed[0]["group_id"]  # highest score first
+    assert rows.first.get_attribute("data-group") == listed[0]["group_id"]  # highest priority first
     page.select_option("#f-verdict", "cleared")
     page.wait_for_function(  # functions, not expressions: the page's CSP forbids eval
         "() => document.querySelectorAll('#queue tbody tr[data-group]').length > 0 && [...document.querySelectorAll('#queue .badge')].every(b => b.textContent === 'cleared')"

@@ -9,6 +9,8 @@ import { renderTrade } from "./drill.js";
 import { renderGroup } from "./group.js";
 import { renderQueue } from "./queue.js";
 import { renderReplay } from "./replay.js";
+import { renderRuns } from "./runs.js";
+import { renderSuppressions } from "./suppressions.js";
 
 // "#/<page>/<id>" → the page's render function; anything else shows the queue.
 const ROUTES = {
@@ -18,6 +20,8 @@ const ROUTES = {
   cypher: renderCypher,
   trade: renderTrade,
   replay: renderReplay,
+  runs: renderRuns,
+  suppressions: renderSuppressions,
 };
 
 // Shown by the next sign-in form: why the user was signed out.

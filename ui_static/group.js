@@ -5,6 +5,7 @@ import {
 import { episodeFills, linkDetail } from "./drill.js";
 import { packLinks } from "./pack.js";
 import { replayHref } from "./replay.js";
+import { suppression } from "./suppressions.js";
 import { renderTimeline } from "./timeline.js";
 import { groupCyclesCard } from "./cycles.js";
 
@@ -65,10 +66,13 @@ export async function renderGroup(groupId) {
     "its colour the strongest link: ", dot("cycle", "red"), ": wash cycle, ", dot("trade", "dark grey"), ": trades (arrows: seller → buyer, width by volume), ",
     dot("sync", "orange dots"), ": synchronized trading, ", dot("transfer", "teal dashes"), ": internal transfers. Hover a line for its counts and amounts; click an account to open it.");
   const assessment = h("div", { class: "card", dataset: { testid: "assessment" } }, h("h2", {}, "Assessment"),
-    kv([["Verdict", badge(group.verdict)], ["Score", fixed(group.score, 2)], ["Clauses", group.clauses.length ? chips(group.clauses) : "none"],
+    kv([["Verdict", badge(group.verdict)], ["Priority", `${fixed(group.priority, 1)}: ${(group.priority_reasons || []).join("; ")}`],
+      ["Score (confidence)", fixed(group.score, 2)], ["Clauses", group.clauses.length ? chips(group.clauses) : "none"],
       ["Recommended action", h("b", {}, group.recommended_action)]]));
   const reasons = card(h("h2", {}, "Why"), h("ul", {}, group.reasons.map((r) => h("li", {}, r))),
     kv([["Lineage", `${group.lineage} ${(group.parents || []).join(", ")}`], ["Run", group.run_id]]),
+    (ev.suppressions || []).length ? [h("h2", {}, "Suppressions applied"),
+      h("ul", { dataset: { testid: "suppressions" } }, ev.suppressions.map((x) => h("li", {}, `${x.suppression_id} (${x.reason}): ${x.effect}`)))] : null,
     (ev.history || []).length ? [h("h2", {}, "Enforcement history"),
       h("ul", {}, ev.history.map((x) => h("li", {}, `${x.account}: ${x.action} ${x.clause} (${fmtTs(x.ts)}, ${x.via})`)))] : null);
   // The right column leads with what the investigator acts on: assessment and decision, then why.
@@ -129,8 +133,14 @@ export function renderDecisions(group) {
     kind.addEventListener("change", showAction);
     const note = h("textarea", { id: "d-note", rows: 3, maxlength: 4000 });
     const error = h("p", { id: "d-error", class: "error", role: "alert" });
+    // A dismissal's reason the analysis can use becomes a suppression for the next runs.
+    const reason = h("select", { id: "d-suppress" }, options([["", "— (none)"], ["office_ip", "IP is our office"], ["stock_device", "device id is a stock fingerprint"],
+      ["household", "accounts are one household"], ["market_maker_pair", "pair is a known market-maker arrangement"]]));
+    const what = h("input", { id: "d-suppress-what", placeholder: "IP / device id, or account ids separated by commas" });
     const decide = h("form", { id: "decide" }, h("label", { for: "d-kind" }, "Decision"), kind,
       actionField, h("label", { for: "d-note" }, "Note"), note,
+      kinds.includes("dismiss") ? [h("label", { for: "d-suppress" }, "Dismissal reason the next runs should use"), reason,
+        h("label", { for: "d-suppress-what" }, "Identifier or accounts it concerns"), what] : null,
       h("p", {}, h("button", { type: "submit" }, "Record decision")), error);
     fill(form, decide);
     showAction();
@@ -138,7 +148,8 @@ export function renderDecisions(group) {
       event.preventDefault();
       try {
         await api(path("groups", group.group_id, "decisions"), { method: "POST",
-          body: JSON.stringify({ decision: kind.value, action: action.value || null, note: note.value }) });
+          body: JSON.stringify({ decision: kind.value, action: action.value || null, note: note.value,
+            suppress: kind.value === "dismiss" && reason.value ? suppression(reason.value, what.value, note.value) : null }) });
         note.value = "";
         error.textContent = "";
         await loadDecisions(group.group_id);

@@ -1,29 +1,29 @@
 // The group queue: current groups with filters, sortable, newest run first. Filters and order
-// live in the URL ("#/queue/verdict=violation&sort=quote_volume"), so a view can be saved,
+// live in the URL ("#/queue/verdict=violation&sort=volume"), so a view can be saved,
 // shared and reloaded.
 import {
   api, badge, card, chips, fill, fixed, fmtNum, fmtTs, h, join, link, options, row, showError, view,
 } from "./core.js";
 import { age, sortableHead, sortBy } from "./tables.js";
 
-export const queueState = { verdict: "", clause: "", decision: "", sort: "score", desc: true };
+export const queueState = { verdict: "", clause: "", decision: "", sort: "priority", desc: true };
 export const CLAUSES = ["wash_trading", "coordinated_trading", "self_matching", "spoofing", "unauthorized_bot", "limit_breach"];
 const FIELDS = ["verdict", "clause", "decision", "sort"];
-export const QUEUE_COLUMNS = [["Score", "score"], ["Verdict", "verdict"], ["Group", "group_id"], ["Members", "member_count"],
-  ["Clauses", null], ["Volume among members", "quote_volume"], ["Recommended action", "recommended_action"],
+export const QUEUE_COLUMNS = [["Priority", "priority"], ["Score", "score"], ["Verdict", "verdict"], ["Group", "group_id"], ["Members", "member_count"],
+  ["Clauses", null], ["Volume involved", "volume"], ["Recommended action", "recommended_action"],
   ["Decision", "decision"], ["Age", "changed_at"]];
 let loaded = { items: [], run_id: null, quote_assets: [] };
 
 // The state as the URL carries it, and back.
 export function readQueueState(arg) {
   const params = new URLSearchParams(arg || "");
-  for (const field of FIELDS) queueState[field] = params.get(field) ?? (field === "sort" ? "score" : "");
-  if (!QUEUE_COLUMNS.some(([, key]) => key === queueState.sort)) queueState.sort = "score";
+  for (const field of FIELDS) queueState[field] = params.get(field) ?? (field === "sort" ? "priority" : "");
+  if (!QUEUE_COLUMNS.some(([, key]) => key === queueState.sort)) queueState.sort = "priority";
   queueState.desc = params.get("order") !== "asc";
 }
 function saveQueueState() {
   const params = new URLSearchParams();
-  for (const field of FIELDS) if (queueState[field] && !(field === "sort" && queueState.sort === "score")) params.set(field, queueState[field]);
+  for (const field of FIELDS) if (queueState[field] && !(field === "sort" && queueState.sort === "priority")) params.set(field, queueState[field]);
   if (!queueState.desc) params.set("order", "asc");
   const text = params.toString();
   // replaceState: no hashchange, so no second render of the page being changed.
@@ -81,13 +81,19 @@ function drawQueue() {
   // The volume's unit: the quote asset when every traded symbol has the same one.
   const unit = loaded.quote_assets?.length === 1 ? ` ${loaded.quote_assets[0]}` : "";
   fill(body, items.length ? items.map((g) => {
-    const tr = row(fixed(g.score, 2), badge(g.verdict), link("group", g.group_id),
+    const tr = row(priorityCell(g), fixed(g.score, 2), badge(g.verdict), link("group", g.group_id),
       [`${g.member_count}: `, join(g.members_preview.slice(0, 5).map(ident), () => ", "), g.member_count > 5 ? ", …" : ""],
-      chips(g.clauses), h("td", { class: "num" }, fmtNum(g.quote_volume), h("span", { class: "unit" }, unit)),
+      chips(g.clauses), h("td", { class: "num" }, fmtNum(g.volume ?? g.quote_volume), h("span", { class: "unit" }, unit)),
       g.recommended_action, g.decision || "", h("td", { title: fmtTs(g.changed_at), class: "nowrap" }, age(g.changed_at)));
     tr.dataset.group = g.group_id;
     return tr;
   }) : h("tr", {}, h("td", { colspan: QUEUE_COLUMNS.length, class: "muted" }, "No groups match.")));
   const mixed = (loaded.quote_assets || []).length > 1 ? ` · volumes in mixed quote assets (${loaded.quote_assets.join(", ")})` : "";
   document.getElementById("queue-count").textContent = `${items.length} groups (run ${loaded.run_id || "none"})${mixed}`;
+}
+
+// The priority and, under it, why: the reasons the analysis gave (volume, share, repeat, …).
+function priorityCell(g) {
+  return h("td", { class: "priority" }, h("b", {}, fixed(g.priority, 1)),
+    h("div", { class: "muted why" }, (g.priority_reasons || []).slice(0, 3).join("; ")));
 }

@@ -69,6 +69,10 @@ class Fills(Protocol):
     def last_trade(self) -> IntArray:
         """Per account: the time of its last fill (0 without one)."""
 
+    def symbol_quote(self) -> FloatArray:
+        """Each symbol's quote volume over every fill of the window, in ``trades.symbols``
+        order."""
+
 
 class Engine(Protocol):
     name: str

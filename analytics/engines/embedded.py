@@ -3,6 +3,8 @@ statistics and spoofing episodes through DuckDB; what ``linkscope analyze`` alwa
 
 from __future__ import annotations
 
+import numpy as np
+
 from analytics import behaviour, cycles, projection, spoofing, trading
 from analytics.behaviour import Flag
 from analytics.config import AnalysisConfig, BehaviourConfig, TradingConfig, WashConfig
@@ -74,6 +76,10 @@ class EmbeddedFills:
 
     def last_trade(self) -> IntArray:
         return last_trade(self._trades, len(self.accounts))
+
+    def symbol_quote(self) -> FloatArray:
+        t = self._trades
+        return np.bincount(t.symbol, weights=t.quote, minlength=len(t.symbols))
 
 
 def order_rows(accounts: Accounts, cfg: AnalysisConfig) -> Keep:

@@ -284,6 +284,18 @@ class SparkFills:
     def last_trade(self) -> IntArray:
         return self._ready().last_trade
 
+    def symbol_quote(self) -> FloatArray:
+        symbols = self.trades.symbols
+        table = self._collect(
+            self.fills.where(F.col("symbol").isin(symbols))
+            .groupBy("symbol")
+            .agg(F.sum("quote").alias("quote")),
+            "symbol volumes",
+        )
+        quote = dict(zip(table.column("symbol").to_pylist(), table.column("quote").to_pylist(),
+                         strict=True))  # fmt: skip
+        return np.array([float(quote.get(s, 0.0)) for s in symbols], dtype=np.float64)
+
     # Spark stages ----------------------------------------------------------------------
 
     def _ready(self) -> _Prepared:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response, status
 from pydantic import TypeAdapter
@@ -19,6 +19,7 @@ from api.schemas import (
     GroupPage,
     TimelineEvent,
 )
+from api.services import suppressions
 from api.services.cached import cached, data_version
 from api.services.drill import transfers
 from api.services.groups import decisions_of, load_group, summary
@@ -56,6 +57,10 @@ async def list_groups(
     run_id: Annotated[
         str | None, Query(max_length=64, description="Default: the current run.")
     ] = None,
+    sort: Annotated[
+        Literal["priority", "score"],
+        Query(description="Order, highest first: priority (harm; default) or score (confidence)."),
+    ] = "priority",
     cursor: Annotated[str | None, Query(max_length=512)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> GroupPage:
@@ -64,12 +69,14 @@ async def list_groups(
     if cursor:
         data = _decode(cursor)
         run_id, after_score, after_id = str(data["r"]), float(data["s"]), str(data["g"])
+        # The cursor's own order (cursors made before priority existed paged by score).
+        sort = "priority" if data.get("o") == "priority" else "score"
     explicit = run_id is not None
     version = await data_version(request, store)
     run = run_id or version.run_id
     if run is None:
         return GroupPage(items=[], run_id=None, next_cursor=None, quote_assets=[])
-    filters = (verdict, clause, min_score, changed_since, after_score, after_id, limit)
+    filters = (verdict, clause, min_score, changed_since, sort, after_score, after_id, limit)
 
     def page() -> GroupPage:
         if explicit and not store.read(q.RUN_EXISTS, {"run_id": run}).rows:
@@ -88,6 +95,7 @@ def _page(
     clause: str | None,
     min_score: float | None,
     changed_since: int | None,
+    sort: str,
     after_score: float | None,
     after_id: str | None,
     limit: int,
@@ -100,6 +108,7 @@ def _page(
             "clause": clause,
             "min_score": min_score,
             "changed_since": changed_since,
+            "sort": sort,
             "after_score": after_score,
             "after_id": after_id,
             "limit": limit + 1,
@@ -116,7 +125,8 @@ def _page(
     next_cursor = None
     if len(rows) > limit:
         last = items[-1]
-        next_cursor = _encode({"r": run_id, "s": last.score, "g": last.group_id})
+        key = last.score if sort == "score" else last.priority
+        next_cursor = _encode({"r": run_id, "s": key, "g": last.group_id, "o": sort})
     return GroupPage(items=items, run_id=run_id, next_cursor=next_cursor, quote_assets=[])
 
 
@@ -174,6 +184,8 @@ def decide(
         raise Forbidden("enforcement records the action taken (decision: action_taken)")
     if body.decision == "action_taken" and body.action is None:
         raise QueryError("action_taken needs the action that was taken")
+    if body.suppress is not None and body.decision != "dismiss":
+        raise QueryError("a suppression comes with a dismissal (decision: dismiss)")
     group = load_group(store, group_id, None)
     decision_id = uuid.uuid4().hex[:16]
     at = int(time.time() * 1000)
@@ -194,6 +206,8 @@ def decide(
     )
     request.app.state.cache.expire_version()
     record(store, caller, f"decision:{body.decision}", f"group:{group_id}", body.note)
+    if body.suppress is not None:  # after the dismissal: a refused suppression leaves it made
+        suppressions.create(store, caller, body.suppress, group_id)
     return Decision(
         decision_id=decision_id, group_id=group_id, run_id=group.run_id, verdict=group.verdict,
         decision=body.decision, action=body.action, note=body.note, by_key=caller.key_id,

@@ -5,12 +5,15 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Query, Request, status
+from pydantic import StrictBool
 
+from analytics import shadow
 from analytics.config import AnalysisConfig
 from api.audit import record
 from api.deps import Admin, Analyst, StoreDep
 from api.runner import RunManager, RunState
 from api.schemas import RunInfo
+from api.triage_schemas import RunComparison
 from graph import api_statements as q
 from linkscope.errors import NotFound
 
@@ -63,12 +66,49 @@ def get_run(run_id: str, request: Request, store: StoreDep, caller: Analyst) -> 
     raise NotFound(f"no analysis run {run_id!r}")
 
 
+DryRun = Annotated[
+    StrictBool,
+    Body(
+        embed=True,
+        description="Analyse into a shadow run that does not replace the current results; "
+        "compare it (`GET /v1/runs/{id}/comparison`), then promote or discard it.",
+    ),
+]
+
+
 @router.post("", response_model=RunInfo, status_code=status.HTTP_202_ACCEPTED,
-             summary="Start an analysis run")  # fmt: skip
+             summary="Start an analysis run (or a dry run)")  # fmt: skip
 def start_run(
-    request: Request, store: StoreDep, caller: Admin, config: ConfigBody = None
-) -> RunInfo:
+    request: Request, store: StoreDep, caller: Admin, config: ConfigBody = None,
+    dry_run: DryRun = False,
+) -> RunInfo:  # fmt: skip
     runs: RunManager = request.app.state.runs
-    state = runs.start(config)
-    record(store, caller, "run:start", f"run:{state.run_id}")
+    state = runs.start(config, dry_run=dry_run)
+    record(store, caller, "run:dry-run" if dry_run else "run:start", f"run:{state.run_id}",
+           f"config {config.digest() if config else 'of the current results'}")  # fmt: skip
     return _info(state)
+
+
+@router.get("/{run_id:id}/comparison", response_model=RunComparison,
+            summary="A shadow run against the current run")  # fmt: skip
+def comparison(run_id: str, store: StoreDep, _: Analyst) -> RunComparison:
+    return RunComparison.model_validate(shadow.compare(store, run_id))
+
+
+@router.post("/{run_id:id}/promote", response_model=RunInfo,
+             summary="Make a shadow run the current results")  # fmt: skip
+def promote(run_id: str, request: Request, store: StoreDep, caller: Admin) -> RunInfo:
+    events = shadow.promote(store, run_id)
+    request.app.state.cache.expire_version()
+    request.app.state.dispatcher.wake()  # push the changes without waiting for the next poll
+    record(store, caller, "run:promote", f"run:{run_id}", f"change feed up to {events}")
+    return get_run(run_id, request, store, caller)
+
+
+@router.post("/{run_id:id}/discard", response_model=RunInfo, summary="Delete a shadow run")
+def discard(run_id: str, request: Request, store: StoreDep, caller: Admin) -> RunInfo:
+    info = shadow.run_info(store, run_id)
+    shadow.discard(store, run_id)
+    record(store, caller, "run:discard", f"run:{run_id}")
+    return RunInfo(run_id=run_id, status="discarded", started_at=info["started_at"],
+                   finished_at=info["finished_at"], groups=info["groups"], flags=info["flags"])  # fmt: skip

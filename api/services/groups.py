@@ -13,7 +13,7 @@ from linkscope.errors import NotFound
 
 def summary(row: list[Any]) -> GroupSummary:
     gid, run_id, verdict, score, clauses, action, count, lineage, changed, current, quote = row[:11]
-    preview = row[11] if len(row) > 11 else []
+    preview, priority, why, volume = row[11:15]
     return GroupSummary(
         group_id=gid,
         run_id=run_id,
@@ -27,6 +27,9 @@ def summary(row: list[Any]) -> GroupSummary:
         current=bool(current),
         quote_volume=round(float(quote or 0.0), 2),
         members_preview=list(preview or []),
+        priority=float(priority or 0.0),
+        priority_reasons=list(why or []),
+        volume=round(float(volume or 0.0), 2),
     )
 
 
@@ -46,9 +49,9 @@ def load_group(
     ]
     return GroupDetail(
         **head.model_dump(),
-        reasons=list(row[12] or []),
-        evidence=json.loads(row[13] or "{}"),
-        parents=list(row[14] or []),
+        reasons=list(row[15] or []),
+        evidence=json.loads(row[16] or "{}"),
+        parents=list(row[17] or []),
         members=members,
         decisions=decisions_of(store, group_id) if with_decisions else [],
     )
