@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 
+from analytics.cases import sync_cases
 from analytics.config import AnalysisConfig
 from analytics.run import Analysis, Step, analyze
 from analytics.window import resolve_window
@@ -27,6 +28,7 @@ STORE_START = "start the graph store (loads its snapshot)"
 WRITER_LOCK = "wait for the writer lock"
 PREPARE = "settings, window, previous groups"
 WRITE = "write results"
+CASES = "cases follow their groups"
 STORE_STOP = "stop the graph store (saves its snapshot)"
 
 
@@ -102,6 +104,8 @@ def run_analysis(
             analysis = analyze(graph, cfg, previous, report, events=events, window=window)
             with _step(WRITE, report):
                 run_id = write_analysis(graph, analysis, cfg)
+            with _step(CASES, report):
+                sync_cases(graph, run_id, settings.case_sla_hours)
     finally:
         with _step(STORE_STOP, report):
             graph.close()

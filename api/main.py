@@ -18,7 +18,7 @@ from api.deps import StoreHolder
 from api.keys import KeyStore
 from api.lane import CypherLane
 from api.limits import RequestGate
-from api.routes import accounts, cypher, drill, events, groups, runs, system, views
+from api.routes import accounts, cases, cypher, drill, events, groups, runs, system, views
 from api.runner import RunManager
 from api.schemas import ErrorBody
 from graph.backend import GraphBackend
@@ -78,7 +78,7 @@ def create_app(
     errors.install(app)
     app.add_middleware(paths.SegmentPaths)
     security.install(app)
-    for module in (system, groups, accounts, events, cypher, runs, views, drill):
+    for module in (system, groups, cases, accounts, events, cypher, runs, views, drill):
         app.include_router(module.router)
     # The UI: its page at "/", its files under /static. Not a catch-all mount at "/", which
     # would answer 404 instead of 405 for a wrong method on an API path.

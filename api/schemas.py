@@ -121,6 +121,12 @@ class DecisionIn(BaseModel):
         default=None, description="Required with action_taken: the action enforcement took."
     )
     note: str = Field(default="", max_length=4000)
+    override_reason: str | None = Field(
+        default=None,
+        max_length=2000,
+        description="Admins only: record a freeze, restriction or closure without an approved "
+        "proposal (four eyes), for this reason; logged as an override.",
+    )
 
 
 class Identifier(_Out):

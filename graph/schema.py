@@ -27,6 +27,10 @@ INDEXES: tuple[NodeIndex, ...] = (
     NodeIndex("Flag", "run_id", unique=False),
     NodeIndex("Decision", "decision_id"),
     NodeIndex("Decision", "group_id", unique=False),
+    NodeIndex("Case", "case_id"),
+    NodeIndex("Case", "group_id", unique=False),  # closed cases keep their group's id
+    NodeIndex("CaseNote", "note_id"),
+    NodeIndex("SanctionProposal", "proposal_id"),
 )
 
 
@@ -42,6 +46,9 @@ NODE_KEYS = {
     "EnforcementAction": "key",
     "Group": "group_id",
     "Decision": "decision_id",
+    "Case": "case_id",
+    "CaseNote": "note_id",
+    "SanctionProposal": "proposal_id",
 }
 
 
