@@ -435,3 +435,41 @@ def test_four_eyes_on_sanctions(api: Api) -> None:
         "case:proposal:rejected",
         "case:proposal:applied",
     } <= actions
+
+
+def test_the_analysis_pipeline_opens_cases_and_keeps_them_across_runs(
+    store_path: Path, tmp_path: Path
+) -> None:
+    """The real pipeline (generated data, detection, write-back, then the cases step)."""
+    from analytics.pipeline import CASES, run_analysis
+    from ingest.pipeline import ingest_directory
+    from synth.generator import GeneratorConfig, generate
+
+    name = f"cases{next(_names)}"
+    generate(tmp_path / "data", GeneratorConfig(accounts=1_500, seed=7, order_flow="light"))
+    store = FalkorEmbedded(store_path, name)
+    try:
+        ingest_directory(tmp_path / "data" / "input", store)
+        settings = Settings(store=f"embedded:{store_path}", graph_name=name)
+        steps: list[str] = []
+        first = run_analysis(settings, report=lambda step, _s: steps.append(step))
+        assert CASES in steps
+        flagged = {
+            g.group_id for g in first.analysis.groups if g.verdict in ("violation", "suspected")
+        }
+        assert flagged
+        query = "MATCH (c:Case) RETURN c.group_id, c.status, c.last_run_id, c.detected"
+        rows = store.read(query).rows
+        assert sorted(r[0] for r in rows) == sorted(flagged)
+        assert all(r[1] == "open" and r[2] == first.run_id and r[3] for r in rows)
+        second = run_analysis(settings)
+        again = store.read(query).rows
+        assert len(again) == len(rows)  # the same groups: no new cases, no merges
+        assert all(r[2] == second.run_id and r[3] for r in again)
+        about = store.read(
+            "MATCH (c:Case)-[:ABOUT]->(g:Group {current: true}) RETURN count(DISTINCT c)"
+        ).scalar()
+        assert about == len(rows)
+    finally:
+        drop(store)
+        store.close()

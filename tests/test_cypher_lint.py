@@ -71,6 +71,7 @@ FRAGMENTS = {
     ("graph.statements", "ROWS"): "the UNWIND that column-wise statements start with",
     ("graph.statements", "_MERGE_TIMES"): "the tail of the two login statements",
     ("graph.result_statements", "ROWS"): "the UNWIND that group statements start with",
+    ("graph.case_statements", "CASE_ROWS"): "the UNWIND that batched case statements start with",
 }
 
 # Deprecation warnings Neo4j 5 gives that we keep: a piece of the message -> (the start of the
