@@ -4,6 +4,7 @@
 
 import { api, can, fill, h, KEY, session, view } from "./core.js";
 import { renderAccount } from "./account.js";
+import { renderCase, renderCases } from "./cases.js";
 import { renderCypher } from "./cypher.js";
 import { renderTrade } from "./drill.js";
 import { renderGroup } from "./group.js";
@@ -16,6 +17,9 @@ const ROUTES = {
   account: renderAccount,
   cypher: renderCypher,
   trade: renderTrade,
+  mycases: () => renderCases("mine"),
+  unassigned: () => renderCases("unassigned"),
+  case: renderCase,
 };
 
 // Shown by the next sign-in form: why the user was signed out.
