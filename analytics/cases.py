@@ -24,6 +24,7 @@ import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from graph import case_statements as cs
 from graph.backend import GraphBackend
@@ -33,6 +34,7 @@ log = logging.getLogger(__name__)
 HOUR_MS = 3_600_000
 OPENED_FOR = ("violation", "suspected")
 DEFAULT_SLA_HOURS = 168.0
+CHUNK = 2_000
 
 
 def sla_hours(sla: Mapping[str, float], verdict: str | None) -> float:
@@ -226,67 +228,50 @@ def sync_cases(store: GraphBackend, run_id: str, sla: Mapping[str, float]) -> Sy
     return report
 
 
+def _batched(
+    store: GraphBackend, statement: str, columns: dict[str, list[Any]], **fixed: Any
+) -> None:
+    """Send column-wise rows in chunks (a large run opens thousands of cases at once)."""
+    total = len(next(iter(columns.values())))
+    for start in range(0, total, CHUNK):
+        part = {name: values[start : start + CHUNK] for name, values in columns.items()}
+        store.run(statement, {**fixed, **part})
+
+
 def _write(store: GraphBackend, run_id: str, now: int, w: _Writes) -> None:
     if w.create:
-        store.run(
-            cs.CREATE_CASES,
-            {
-                "run_id": run_id,
-                "at": now,
-                "case_id": [c[0] for c in w.create],
-                "group_id": [c[1] for c in w.create],
-                "title": [c[2] for c in w.create],
-                "verdict": [c[3] for c in w.create],
-                "origin": [c[4] for c in w.create],
-                "due_at": [c[5] for c in w.create],
-            },
-        )
+        names = ("case_id", "group_id", "title", "verdict", "origin", "due_at")
+        columns: dict[str, list[Any]] = {
+            name: [c[k] for c in w.create] for k, name in enumerate(names)
+        }
+        _batched(store, cs.CREATE_CASES, columns, run_id=run_id, at=now)
     if w.follow:
         ids = sorted(w.follow)
-        store.run(
-            cs.FOLLOW_GROUPS,
-            {
-                "run_id": run_id,
-                "at": now,
-                "case_id": ids,
-                "group_id": [w.follow[i][0] for i in ids],
-                "verdict": [w.follow[i][1] for i in ids],
-                "due_at": [w.follow[i][2] for i in ids],
-            },
-        )
+        columns = {"case_id": list(ids)}
+        for k, name in enumerate(("group_id", "verdict", "due_at")):
+            columns[name] = [w.follow[i][k] for i in ids]
+        _batched(store, cs.FOLLOW_GROUPS, columns, run_id=run_id, at=now)
     if w.merge:
-        store.run(
-            cs.MERGE_CASES,
-            {"at": now, "case_id": [m[0] for m in w.merge], "into": [m[1] for m in w.merge]},
-        )
+        columns = {"case_id": [m[0] for m in w.merge], "into": [m[1] for m in w.merge]}
+        _batched(store, cs.MERGE_CASES, columns, at=now)
     if w.link:
-        store.run(
-            cs.LINK_CASES,
-            {
-                "case_id": [x[0] for x in w.link],
-                "other": [x[1] for x in w.link],
-                "why": [x[2] for x in w.link],
-            },
-        )
+        columns = {
+            name: [x[k] for x in w.link] for k, name in enumerate(("case_id", "other", "why"))
+        }
+        _batched(store, cs.LINK_CASES, columns)
     if w.undetected:
-        store.run(cs.MARK_UNDETECTED, {"at": now, "case_id": w.undetected})
+        _batched(store, cs.MARK_UNDETECTED, {"case_id": w.undetected}, at=now)
     if w.notes:
-        store.run(
-            cs.ADD_NOTES,
-            {
-                "at": now,
-                "case_id": [n[0] for n in w.notes],
-                "note_id": [new_note_id(now, i) for i in range(len(w.notes))],
-                "text": [n[1] for n in w.notes],
-            },
-        )
+        columns = {
+            "case_id": [n[0] for n in w.notes],
+            "note_id": [new_note_id(now, i) for i in range(len(w.notes))],
+            "text": [n[1] for n in w.notes],
+        }
+        _batched(store, cs.ADD_NOTES, columns, at=now)
     if w.audit:
-        store.run(
-            cs.CREATE_AUDITS,
-            {
-                "at": now,
-                "action": [a[0] for a in w.audit],
-                "target": [a[1] for a in w.audit],
-                "detail": [a[2][:2000] for a in w.audit],
-            },
-        )
+        columns = {
+            "action": [a[0] for a in w.audit],
+            "target": [a[1] for a in w.audit],
+            "detail": [a[2][:2000] for a in w.audit],
+        }
+        _batched(store, cs.CREATE_AUDITS, columns, at=now)

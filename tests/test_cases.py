@@ -242,11 +242,15 @@ def test_overdue_flag_follows_the_sla(api: Api) -> None:
     assert not api.ok("GET", f"/v1/cases/{cid}")["overdue"]  # closed cases are never overdue
 
 
-def test_listing_pages_without_gaps_and_filters(api: Api) -> None:
+def test_listing_pages_without_gaps_and_filters(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    import analytics.cases
+
+    monkeypatch.setattr(analytics.cases, "CHUNK", 3)  # the sync's writes in several batches
     groups = [([f"m{i}a", f"m{i}b"], "violation" if i % 2 else "suspected") for i in range(7)]
     write_run(api.store, groups)
     everything = api.ok("GET", "/v1/cases", params={"limit": 500})["items"]
     assert len(everything) == 7
+    assert all(len(api.ok("GET", f"/v1/cases/{c['case_id']}")["notes"]) == 1 for c in everything)
     seen, cursor = [], None
     while True:
         page = api.ok(

@@ -176,13 +176,13 @@ def decide(
     if body.decision == "action_taken" and body.action is None:
         raise QueryError("action_taken needs the action that was taken")
     # Four eyes: a freeze, restriction or closure needs a proposal a second key approved.
+    group = load_group(store, group_id, None, with_decisions=False)
     sanction = body.decision == "action_taken" and body.action in SANCTIONS
     approval = (
         approved_sanction(store, caller, group_id, str(body.action), body.override_reason)
         if sanction
         else None
     )
-    group = load_group(store, group_id, None, with_decisions=False)
     decision_id = uuid.uuid4().hex[:16]
     if approval is not None:
         apply_sanction(store, caller, approval, decision_id)
