@@ -477,3 +477,46 @@ def test_the_analysis_pipeline_opens_cases_and_keeps_them_across_runs(
     finally:
         drop(store)
         store.close()
+
+
+CASE_ROUTES: list[tuple[str, str, dict[str, Any], set[str]]] = [
+    ("GET", "/v1/cases", {}, {"enforcement", "investigator", "analyst", "admin"}),
+    ("GET", "/v1/cases/{cid}", {}, {"enforcement", "investigator", "analyst", "admin"}),
+    ("POST", "/v1/cases", {"json": {"account_ids": ["r1"]}}, {"investigator", "admin"}),
+    ("POST", "/v1/cases/{cid}/claim", {}, {"investigator", "admin"}),
+    ("POST", "/v1/cases/{cid}/assign", {"json": {"assignee": "x"}}, {"investigator", "admin"}),
+    (
+        "POST",
+        "/v1/cases/{cid}/status",
+        {"json": {"status": "in_review"}},
+        {"investigator", "admin"},
+    ),
+    (
+        "POST",
+        "/v1/cases/{cid}/notes",
+        {"json": {"text": "t"}},
+        {"enforcement", "investigator", "admin"},
+    ),
+    (
+        "POST",
+        "/v1/cases/{cid}/proposals",
+        {"json": {"action": "freeze_pending_review"}},
+        {"enforcement", "investigator", "admin"},
+    ),
+    ("POST", "/v1/cases/{cid}/proposals/P-x/approve", {"json": {}}, {"enforcement", "admin"}),
+    ("POST", "/v1/cases/{cid}/proposals/P-x/reject", {"json": {}}, {"enforcement", "admin"}),
+]
+
+
+def test_every_case_route_refuses_the_roles_it_should(api: Api) -> None:
+    _, (gid,), _ = write_run(api.store, [(["r1", "r2"], "violation")])
+    cid = api.case_of(gid)["case_id"]
+    for method, path, kw, allowed in CASE_ROUTES:
+        for who in ("enforcement", "investigator", "analyst", "admin"):
+            response = api.call(method, path.format(cid=cid), who, **kw)
+            if who in allowed:
+                assert response.status_code != 403, (method, path, who, response.text)
+            else:
+                _error(response, 403, "forbidden")
+    response = api.http.get("/v1/cases")
+    assert response.status_code == 401
