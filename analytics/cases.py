@@ -88,6 +88,13 @@ class SyncReport:
     split: list[tuple[str, str]] = field(default_factory=list)  # (new linked case, from)
     undetected: list[str] = field(default_factory=list)
 
+    def summary(self) -> str:
+        return (
+            f"{len(self.opened)} opened, {len(self.followed)} followed their group, "
+            f"{len(self.merged)} merged, {len(self.split)} opened for split parts, "
+            f"{len(self.undetected)} no longer detected"
+        )
+
 
 class _Writes:
     """The sync's changes, collected and then sent as a few column-wise statements."""
@@ -220,11 +227,7 @@ def sync_cases(store: GraphBackend, run_id: str, sla: Mapping[str, float]) -> Sy
             w.note(case_id, f"opened by analysis run {run_id}: {g.verdict}", "case:open")
 
     _write(store, run_id, now, w)
-    log.info(
-        "cases: %d opened, %d followed, %d merged, %d split off, %d no longer detected",
-        len(report.opened), len(report.followed), len(report.merged), len(report.split),
-        len(report.undetected),
-    )  # fmt: skip
+    log.info("cases: %s", report.summary())
     return report
 
 

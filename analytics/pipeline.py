@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 
-from analytics.cases import sync_cases
+from analytics.cases import SyncReport, sync_cases
 from analytics.config import AnalysisConfig
 from analytics.run import Analysis, Step, analyze
 from analytics.window import resolve_window
@@ -47,6 +47,7 @@ class RunResult:
     seconds: float
     config: AnalysisConfig
     analysis: Analysis
+    cases: SyncReport
 
 
 def stored_config(store: GraphBackend) -> AnalysisConfig | None:
@@ -105,8 +106,8 @@ def run_analysis(
             with _step(WRITE, report):
                 run_id = write_analysis(graph, analysis, cfg)
             with _step(CASES, report):
-                sync_cases(graph, run_id, settings.case_sla_hours)
+                cases = sync_cases(graph, run_id, settings.case_sla_hours)
     finally:
         with _step(STORE_STOP, report):
             graph.close()
-    return RunResult(run_id, time.perf_counter() - started, cfg, analysis)
+    return RunResult(run_id, time.perf_counter() - started, cfg, analysis, cases)

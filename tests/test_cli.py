@@ -157,6 +157,7 @@ def test_analyze_export_evaluate(tmp_path: Path) -> None:
     )
     done = _run(["analyze"], store)
     assert "violation" in done.stdout and "top groups" in done.stdout
+    assert re.search(r"^cases: [1-9]\d* opened, 0 followed", done.stdout, re.M), done.stdout
     _steps_add_up(done)
     # Into a pipe the tables are plain lines: no box drawing, no word broken across lines.
     assert "│" not in done.stdout and "┃" not in done.stdout
