@@ -113,6 +113,12 @@ class CaseIn(_In):
         return self
 
 
+class Assignee(_Out):
+    key_id: str
+    name: str
+    role: str
+
+
 class AssignIn(_In):
     assignee: str = Field(min_length=1, max_length=64, description="Key id of the new assignee.")
 

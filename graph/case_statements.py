@@ -185,11 +185,12 @@ SET c.updated_at = $at"""
 )
 
 # Merged cases: closed as merged, their thread and proposals shared with the case they joined
-# (the notes keep the case id they were written in), their assignee taken if it has none.
+# (the notes keep the case id they were written in), their assignee taken if it has none. A
+# case a person closed while the analysis ran keeps its own disposition.
 MERGE_CASES = (
     CASE_ROWS
     + """WITH i, $case_id[i] AS cid, $into[i] AS target
-MATCH (a:Case {case_id: cid})
+MATCH (a:Case {case_id: cid}) WHERE a.status <> 'closed'
 MATCH (b:Case {case_id: target})
 SET a.status = 'closed', a.disposition = 'merged', a.merged_into = target, a.closed_at = $at,
     a.updated_at = $at, b.assignee = coalesce(b.assignee, a.assignee),

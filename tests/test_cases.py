@@ -160,6 +160,10 @@ def test_case_lifecycle_and_assignment_rules(api: Api) -> None:
         404,
         "not_found",
     )
+    people = api.ok("GET", "/v1/cases/assignees", "investigator")
+    assert {p["key_id"] for p in people} == {
+        api.ids[k] for k in ("investigator", "investigator2", "admin", "admin2")
+    }
     handed = api.ok("POST", f"{url}/assign", "investigator", json=to_two)
     assert (
         handed["assignee"] == api.ids["investigator2"]
@@ -483,6 +487,7 @@ CASE_ROUTES: list[tuple[str, str, dict[str, Any], set[str]]] = [
     ("GET", "/v1/cases", {}, {"enforcement", "investigator", "analyst", "admin"}),
     ("GET", "/v1/cases/{cid}", {}, {"enforcement", "investigator", "analyst", "admin"}),
     ("POST", "/v1/cases", {"json": {"account_ids": ["r1"]}}, {"investigator", "admin"}),
+    ("GET", "/v1/cases/assignees", {}, {"investigator", "admin"}),
     ("POST", "/v1/cases/{cid}/claim", {}, {"investigator", "admin"}),
     ("POST", "/v1/cases/{cid}/assign", {"json": {"assignee": "x"}}, {"investigator", "admin"}),
     (
@@ -520,3 +525,16 @@ def test_every_case_route_refuses_the_roles_it_should(api: Api) -> None:
                 _error(response, 403, "forbidden")
     response = api.http.get("/v1/cases")
     assert response.status_code == 401
+
+
+def test_a_group_that_becomes_a_violation_gets_the_shorter_due_date(api: Api) -> None:
+    _, (gid,), _ = write_run(api.store, [(["u1", "u2", "u3"], "suspected")])
+    before = api.case_of(gid)
+    assert before["due_at"] - before["opened_at"] == 168 * 3_600_000
+    _, (same,), _ = write_run(api.store, [(["u1", "u2", "u3"], "violation")])
+    after = api.case_of(gid)
+    assert same == gid and after["case_id"] == before["case_id"]
+    assert after["verdict"] == "violation"
+    assert after["due_at"] - after["opened_at"] == 72 * 3_600_000
+    write_run(api.store, [(["u1", "u2", "u3"], "suspected")])
+    assert api.case_of(gid)["due_at"] == after["due_at"]  # a promise is not loosened again

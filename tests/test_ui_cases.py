@@ -122,7 +122,9 @@ def test_claim_note_propose_and_a_second_person_approves(site: Site) -> None:
 
     # A second person, with the enforcement role, approves; then records the freeze.
     site.sign_in("enforcement")
-    page.goto(f"{site.url}/#/case/{case_id}")
+    page.click("a[data-nav=approvals]")
+    page.wait_for_selector(f"#cases tbody tr[data-case='{case_id}']")
+    page.locator(f"#cases tbody tr[data-case='{case_id}'] a").first.click()
     page.wait_for_selector("#proposals button.approve")
     page.click("#proposals button.approve")
     page.wait_for_selector("#proposals tr[data-status=approved]")
@@ -164,6 +166,15 @@ def test_group_page_shows_its_case(site: Site) -> None:
     page.wait_for_selector("#case-panel #claim")
     [opened] = site.api("/v1/cases", group_id=cleared)["items"]
     assert opened["origin"] == "manual" and opened["opened_by"] == site.ids["investigator"]
+    # Claimed, then handed on to a colleague chosen by name.
+    page.click("#claim")
+    page.wait_for_selector("#assign-to option[value]:not([value=''])", state="attached")
+    page.select_option("#assign-to", site.ids["admin"])
+    page.click("#assign button[type=submit]")
+    page.wait_for_function(
+        "() => document.getElementById('case-assignee').textContent.includes('admin tester')"
+    )
+    assert site.api(f"/v1/cases/{opened['case_id']}")["assignee"] == site.ids["admin"]
 
 
 def test_no_console_errors_and_nothing_loaded_from_outside(site: Site) -> None:

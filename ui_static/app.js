@@ -19,6 +19,7 @@ const ROUTES = {
   trade: renderTrade,
   mycases: () => renderCases("mine"),
   unassigned: () => renderCases("unassigned"),
+  approvals: () => renderCases("approvals"),
   case: renderCase,
 };
 

@@ -9,6 +9,7 @@ const SANCTIONS = ["freeze_pending_review", "restrict_new_positions", "permanent
 const VIEWS = {
   mine: { title: "My cases", params: { mine: "true", status: "active" } },
   unassigned: { title: "Unassigned cases", params: { unassigned: "true", status: "active" } },
+  approvals: { title: "Sanctions waiting for approval", params: { status: "pending_approval" } },
 };
 export const casesState = { verdict: "", overdue: false };
 
@@ -103,8 +104,11 @@ function fillCase(panel, error, c) {
   if (!open && me.role === "admin") controls.push(h("button", { id: "reopen", type: "button", class: "secondary", onclick: act(panel, error, () => post(c, "status", { status: "in_review" })) }, "Re-open"));
   let assignForm = null, closeForm = null;
   if (work && can("investigator")) {
-    const to = h("input", { id: "assign-to", placeholder: "key id", maxlength: 64 });
-    assignForm = h("form", { id: "assign" }, h("label", { for: "assign-to" }, "Reassign to (key id)"), to, h("p", {}, h("button", { type: "submit", class: "secondary" }, "Assign")));
+    const to = h("select", { id: "assign-to", required: true }, h("option", { value: "" }, "…"));
+    api("/v1/cases/assignees").then((people) => fill(to, h("option", { value: "" }, "choose"),
+      people.filter((p) => p.key_id !== c.assignee).map((p) => h("option", { value: p.key_id }, `${p.name} (${p.role})`))))
+      .catch((err) => { error.textContent = err.message; });
+    assignForm = h("form", { id: "assign" }, h("label", { for: "assign-to" }, "Reassign to"), to, h("p", {}, h("button", { type: "submit", class: "secondary" }, "Assign")));
     assignForm.addEventListener("submit", act(panel, error, () => post(c, "assign", { assignee: to.value.trim() })));
     const disposition = h("select", { id: "close-disposition" }, options(["confirmed", "dismissed", "escalated"]));
     const reason = h("textarea", { id: "close-reason", rows: 2, maxlength: 4000 });

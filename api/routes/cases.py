@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, status
 
 from api.case_schemas import (
+    Assignee,
     AssignIn,
     CaseDetail,
     CaseIn,
@@ -18,7 +19,7 @@ from api.case_schemas import (
     StatusIn,
 )
 from api.deps import AnyRole, SettingsDep, StoreDep, require
-from api.keys import Caller
+from api.keys import Caller, KeyStore
 from api.services import case_changes as change
 from api.services.cases import list_cases, load_case
 
@@ -72,6 +73,20 @@ def post_case(
     body: CaseIn, store: StoreDep, settings: SettingsDep, caller: Investigator
 ) -> CaseDetail:
     return load_case(store, change.open_case(store, caller, body, settings.case_sla_hours))
+
+
+@router.get(
+    "/assignees",
+    response_model=list[Assignee],
+    summary="Who cases can be assigned to (active investigator and admin keys)",
+)
+def assignees(request: Request, _: Investigator) -> list[Assignee]:
+    keys: KeyStore = request.app.state.keys
+    return [
+        Assignee(key_id=k["key_id"], name=k["name"] or k["key_id"], role=k["role"])
+        for k in keys.list()
+        if not k["revoked_at"] and k["role"] in change.ASSIGNABLE_ROLES
+    ]
 
 
 @router.get("/{case_id:id}", response_model=CaseDetail, summary="One case, with its thread")
