@@ -38,7 +38,7 @@ class Api:
         self.http = httpx.Client(base_url=url, timeout=60)
 
     def call(self, method: str, path: str, who: str = "admin", **kw: Any) -> httpx.Response:
-        headers = {"Authorization": f"Bearer {self.keys[who]}"}
+        headers = {"Authorization": f"Bearer {self.keys[who]}", **kw.pop("headers", {})}
         return self.http.request(method, path, headers=headers, **kw)
 
     def ok(self, method: str, path: str, who: str = "admin", **kw: Any) -> Any:
@@ -538,3 +538,16 @@ def test_a_group_that_becomes_a_violation_gets_the_shorter_due_date(api: Api) ->
     assert after["due_at"] - after["opened_at"] == 72 * 3_600_000
     write_run(api.store, [(["u1", "u2", "u3"], "suspected")])
     assert api.case_of(gid)["due_at"] == after["due_at"]  # a promise is not loosened again
+
+
+def test_text_the_store_cannot_keep_is_refused(api: Api) -> None:
+    _, (gid,), _ = write_run(api.store, [(["t1", "t2"], "violation")])
+    cid = api.case_of(gid)["case_id"]
+    headers = {"Content-Type": "application/json"}
+    lone = '{"text": "half a pair \\ud800"}'  # a lone surrogate: valid JSON, not UTF-8
+    response = api.call(
+        "POST", f"/v1/cases/{cid}/notes", "investigator", content=lone, headers=headers
+    )
+    _error(response, 422, "invalid_request")
+    emoji = api.ok("POST", f"/v1/cases/{cid}/notes", "enforcement", json={"text": "ok ✓ 𝄞\u2028"})
+    assert emoji["notes"][-1]["text"] == "ok ✓ 𝄞\u2028"

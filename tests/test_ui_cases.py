@@ -114,6 +114,7 @@ def test_claim_note_propose_and_a_second_person_approves(site: Site) -> None:
     page.click("#propose button[type=submit]")
     page.wait_for_selector("#proposals tr[data-status=proposed]")
     assert page.locator("#case-status").inner_text() == "pending_approval"
+    assert "pending approval" in page.locator("h1").inner_text()  # the heading follows
     assert "waiting for a second person" in page.locator("#proposals").inner_text()
     assert page.locator("#proposals button.approve").count() == 0  # never your own
 

@@ -68,8 +68,7 @@ export async function renderCase(caseId) {
   const error = h("p", { id: "case-error", class: "error", role: "alert" });
   const panel = h("div", { id: "case-panel" });
   const groupArea = h("div", { id: "case-group" });
-  fill(view, h("h1", {}, `Case ${c.case_id} `, statusBadge(c.status), " ", c.verdict ? badge(c.verdict) : "", " ", h("span", { class: "muted" }, c.title)),
-    error, panel, groupArea);
+  fill(view, panel, groupArea);
   fillCase(panel, error, c);
   if (c.group_id) await renderGroup(c.group_id, groupArea, { inCase: true });
   else fill(groupArea, card(h("h2", {}, "Accounts"), h("ul", {}, c.account_ids.map((a) => h("li", {}, link("account", a))))));
@@ -127,7 +126,9 @@ function fillCase(panel, error, c) {
   noteForm?.addEventListener("submit", act(panel, error, () => post(c, "notes", { text: text.value })));
   const thread = card(h("h2", {}, "Thread"), h("ol", { id: "thread", class: "thread" }, c.notes.map((n) => h("li", { class: `note ${n.kind}`, dataset: { kind: n.kind } },
     h("span", { class: "muted" }, `${fmtTs(n.at)} · ${who(n.by_key, n.by_name)} · ${n.by_role}${n.case_id !== c.case_id ? ` · from ${n.case_id}` : ""}`), h("div", {}, n.text)))), noteForm);
-  fill(panel, h("div", { class: "grid" }, h("div", {}, thread, sanctions), h("div", {}, summary, work_card)));
+  // The heading is redrawn with the panel (its status changes); the error line is kept.
+  fill(panel, h("h1", {}, `Case ${c.case_id} `, statusBadge(c.status), " ", c.verdict ? badge(c.verdict) : "", " ", h("span", { class: "muted" }, c.title)),
+    error, h("div", { class: "grid" }, h("div", {}, thread, sanctions), h("div", {}, summary, work_card)));
 }
 
 function sanctionTable(panel, error, c) {
