@@ -117,6 +117,7 @@ def test_claim_note_propose_and_a_second_person_approves(site: Site) -> None:
     assert "pending approval" in page.locator("h1").inner_text()  # the heading follows
     assert "waiting for a second person" in page.locator("#proposals").inner_text()
     assert page.locator("#proposals button.approve").count() == 0  # never your own
+    assert page.locator("#close").count() == 0  # no closing while a sanction waits
 
     page.click("a[data-nav=mycases]")
     page.wait_for_selector(f"#cases tbody tr[data-case='{case_id}']")

@@ -111,9 +111,10 @@ function fillCase(panel, error, c) {
     assignForm.addEventListener("submit", act(panel, error, () => post(c, "assign", { assignee: to.value.trim() })));
     const disposition = h("select", { id: "close-disposition" }, options(["confirmed", "dismissed", "escalated"]));
     const reason = h("textarea", { id: "close-reason", rows: 2, maxlength: 4000 });
-    closeForm = h("form", { id: "close" }, h("label", { for: "close-disposition" }, "Close as"), disposition,
+    const pending = c.proposals.some((p) => p.status === "proposed");
+    closeForm = pending ? h("p", { class: "muted" }, "A sanction proposal is waiting for approval; close the case after it is decided.") : h("form", { id: "close" }, h("label", { for: "close-disposition" }, "Close as"), disposition,
       h("label", { for: "close-reason" }, "Reason (required to dismiss)"), reason, h("p", {}, h("button", { type: "submit" }, "Close case")));
-    closeForm.addEventListener("submit", act(panel, error, () => post(c, "status", { status: "closed", disposition: disposition.value, reason: reason.value })));
+    if (!pending) closeForm.addEventListener("submit", act(panel, error, () => post(c, "status", { status: "closed", disposition: disposition.value, reason: reason.value })));
   }
   const work_card = card(h("h2", {}, "Work"), controls.length ? h("p", {}, controls.flatMap((b) => [b, " "])) : null, assignForm, closeForm,
     !controls.length && !assignForm ? h("p", { class: "muted" }, open ? "Claimed by someone else, or not for your role." : "Closed.") : null);
