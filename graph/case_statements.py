@@ -54,6 +54,11 @@ ACTIVE_CASE_OF_GROUP = """WITH $group_id AS gid
 MATCH (c:Case {group_id: gid}) WHERE c.status <> 'closed'
 RETURN c.case_id ORDER BY c.opened_at LIMIT 1"""
 
+# For `linkscope status`: cases per status, and how many unclosed ones are past due.
+CASE_COUNTS = """MATCH (c:Case)
+RETURN c.status, count(c), sum(CASE WHEN c.status <> 'closed' AND c.due_at < $now THEN 1 ELSE 0 END)
+ORDER BY c.status"""
+
 ACCOUNTS_EXIST = """UNWIND $ids AS aid
 MATCH (a:Account {account_id: aid}) RETURN a.account_id"""
 

@@ -164,6 +164,7 @@ def test_analyze_export_evaluate(tmp_path: Path) -> None:
     status = _run(["status"], store).stdout
     assert "analysis runs" in status and "current analysis results" in status
     assert re.search(r"^groups +violation +\d", status, re.M), status
+    assert re.search(r"^cases +open +[1-9]", status, re.M), status
     _run(["export", str(tmp_path / "out")], store)
     # evaluate without --export-dir reads the export just written (not ./export).
     default = _run(["evaluate", str(tmp_path / "gen" / "truth"), "--format", "json"], store)
