@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 
+from analytics.cases import SyncReport, sync_cases
 from analytics.config import AnalysisConfig
 from analytics.engines.select import engine_for
 from analytics.run import Analysis, Step, analyze
@@ -28,6 +29,7 @@ STORE_START = "start the graph store (loads its snapshot)"
 WRITER_LOCK = "wait for the writer lock"
 PREPARE = "settings, window, previous groups"
 WRITE = "write results"
+CASES = "cases follow their groups"
 STORE_STOP = "stop the graph store (saves its snapshot)"
 
 
@@ -46,6 +48,7 @@ class RunResult:
     seconds: float
     config: AnalysisConfig
     analysis: Analysis
+    cases: SyncReport
 
 
 def stored_config(store: GraphBackend) -> AnalysisConfig | None:
@@ -109,7 +112,12 @@ def run_analysis(
             )
             with _step(WRITE, report):
                 run_id = write_analysis(graph, analysis, cfg, shadow=dry_run)
+            # A shadow run changes no case: cases follow the current run (its promotion).
+            cases = SyncReport()
+            if not dry_run:
+                with _step(CASES, report):
+                    cases = sync_cases(graph, run_id, settings.case_sla_hours)
     finally:
         with _step(STORE_STOP, report):
             graph.close()
-    return RunResult(run_id, time.perf_counter() - started, cfg, analysis)
+    return RunResult(run_id, time.perf_counter() - started, cfg, analysis, cases)

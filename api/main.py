@@ -20,6 +20,7 @@ from api.lane import CypherLane
 from api.limits import RequestGate
 from api.routes import (
     accounts,
+    cases,
     cycles,
     cypher,
     cypher_editor,
@@ -100,7 +101,7 @@ def create_app(
     errors.install(app)
     app.add_middleware(paths.SegmentPaths)
     security.install(app)
-    routers = (system, groups, accounts, events, feed, replay, reports, cycles, cypher, cypher_editor)
+    routers = (system, groups, cases, accounts, events, feed, replay, reports, cycles, cypher, cypher_editor)
     for module in (*routers, runs, suppressions, views, drill):
         app.include_router(module.router)
     # The UI: its page at "/", its files under /static. Not a catch-all mount at "/", which

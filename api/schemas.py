@@ -137,6 +137,12 @@ class DecisionIn(BaseModel):
         description="With `dismiss`: the reason the analysis can use (office IP, stock device, "
         "household, market-maker pair); it becomes a suppression for the next runs.",
     )
+    override_reason: str | None = Field(
+        default=None,
+        max_length=2000,
+        description="Admins only: record a freeze, restriction or closure without an approved "
+        "proposal (four eyes), for this reason; logged as an override.",
+    )
 
 
 class Identifier(_Out):

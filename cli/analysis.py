@@ -252,6 +252,7 @@ def run_analysis(
         "seconds": result.seconds,
         "counts": analysis.counts,
         "data_gaps": analysis.findings.data_gaps,
+        "cases": result.cases.summary(),
         "top": [
             (
                 g.group_id,
@@ -286,6 +287,8 @@ def print_summary(out: Console, summary: dict[str, Any], top: int) -> None:
     )
     for gap in summary.get("data_gaps", []):
         out.print(f"[yellow]note:[/yellow] {gap}")
+    if summary.get("cases"):
+        out.print(f"cases: {summary['cases']}")
     table = Table(title="top groups", expand=True)
     for name, width in (("group", 12), ("verdict", 9), ("priority", 6), ("score", 5), ("clauses", 14),
                         ("action", 14), ("members", 7)):  # fmt: skip

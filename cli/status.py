@@ -119,4 +119,8 @@ def show_analysis(analysis: dict[str, Any]) -> None:
         found.add_row("groups", verdict, f"{n:,}")
     for clause, n in analysis["flags"].items():
         found.add_row("account flags", clause, f"{n:,}")
+    for state, n in analysis.get("cases", {}).items():
+        found.add_row("cases", state, f"{n:,}")
+    if analysis.get("cases"):
+        found.add_row("cases", "overdue", f"{analysis['overdue']:,}")
     show(found)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
+from graph import case_statements as cs
 from graph.backend import GraphBackend
 
 NODE_LABELS = (
@@ -68,8 +70,11 @@ def analysis_results(store: GraphBackend) -> dict[str, Any]:
     clauses = store.read(
         "MATCH (f:Flag {current: true}) RETURN f.clause, count(f) ORDER BY f.clause"
     ).rows
+    cases = store.read(cs.CASE_COUNTS, {"now": int(time.time() * 1000)}).rows
     return {
         "runs": runs,
         "groups": {str(v): int(n) for v, n in verdicts},
         "flags": {str(c): int(n) for c, n in clauses},
+        "cases": {str(s): int(n) for s, n, _ in cases},
+        "overdue": sum(int(o or 0) for *_, o in cases),
     }

@@ -30,6 +30,10 @@ INDEXES: tuple[NodeIndex, ...] = (
     NodeIndex("Suppression", "suppression_id"),
     NodeIndex("ChangeEvent", "seq"),
     NodeIndex("WebhookDelivery", "webhook_id", unique=False),
+    NodeIndex("Case", "case_id"),
+    NodeIndex("Case", "group_id", unique=False),  # closed cases keep their group's id
+    NodeIndex("CaseNote", "note_id"),
+    NodeIndex("SanctionProposal", "proposal_id"),
 )
 
 
@@ -45,6 +49,9 @@ NODE_KEYS = {
     "EnforcementAction": "key",
     "Group": "group_id",
     "Decision": "decision_id",
+    "Case": "case_id",
+    "CaseNote": "note_id",
+    "SanctionProposal": "proposal_id",
 }
 
 

@@ -106,3 +106,22 @@ class TooManyRequests(LinkscopeError):
 class PayloadTooLarge(LinkscopeError):
     status_code = 413
     code = "payload_too_large"
+
+
+class Conflict(LinkscopeError):
+    """The thing changed under the caller: already claimed, already decided, wrong state."""
+
+    status_code = 409
+    code = "conflict"
+
+
+class ApprovalRequired(Conflict):
+    """A sanction recorded without the approved proposal four-eyes requires."""
+
+    code = "approval_required"
+
+
+class SameApprover(Forbidden):
+    """Four eyes: the key that proposed a sanction may not approve or reject it."""
+
+    code = "four_eyes"

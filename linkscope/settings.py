@@ -182,6 +182,13 @@ class Settings(BaseSettings):
         description="Longest input line (and CSV field) in bytes; a longer row is quarantined.",
     )
 
+    case_sla_hours: dict[str, float] = Field(
+        default={"violation": 72.0, "suspected": 168.0, "cleared": 336.0, "manual": 168.0},
+        description="Hours a case may stay unclosed before it is overdue, by the verdict of its "
+        "group (manual: a case on accounts without a group), as JSON, e.g. "
+        '{"violation": 24, "suspected": 72}; a verdict left out falls back to manual.',
+    )
+
     @model_validator(mode="after")
     def _password_from_file(self) -> Self:
         if self.neo4j_password_file is None:

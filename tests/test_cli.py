@@ -158,12 +158,14 @@ def test_analyze_export_evaluate(tmp_path: Path) -> None:
     )
     done = _run(["analyze"], store)
     assert "violation" in done.stdout and "top groups" in done.stdout
+    assert re.search(r"^cases: [1-9]\d* opened, 0 followed", done.stdout, re.M), done.stdout
     _steps_add_up(done)
     # Into a pipe the tables are plain lines: no box drawing, no word broken across lines.
     assert "│" not in done.stdout and "┃" not in done.stdout
     status = _run(["status"], store).stdout
     assert "analysis runs" in status and "current analysis results" in status
     assert re.search(r"^groups +violation +\d", status, re.M), status
+    assert re.search(r"^cases +open +[1-9]", status, re.M), status
     _run(["export", str(tmp_path / "out")], store)
     # evaluate without --export-dir reads the export just written (not ./export).
     default = _run(["evaluate", str(tmp_path / "gen" / "truth"), "--format", "json"], store)

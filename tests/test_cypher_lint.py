@@ -53,6 +53,7 @@ FORWARDED = {
     ("ingest/event_loaders.py", "statement"): "st.CREATE_TRADE_PAIRS or st.SET_TRADE_PAIRS",
     ("ingest/conflicts.py", "entry[1]"): "the probes of STORED, module constants",
     ("api/routes/cypher.py", "body.query"): "a person's query (POST /v1/cypher), not ours",
+    ("analytics/cases.py", "statement"): "_batched sends module constants of case_statements",
 }
 # `linkscope cypher QUERY` sends a person's query too; the CLI's files move (linkscope/cli*.py
 # or a cli/ package), so that call is matched by its argument inside either.
@@ -71,6 +72,7 @@ FRAGMENTS = {
     ("graph.statements", "ROWS"): "the UNWIND that column-wise statements start with",
     ("graph.statements", "_MERGE_TIMES"): "the tail of the two login statements",
     ("graph.result_statements", "ROWS"): "the UNWIND that group statements start with",
+    ("graph.case_statements", "CASE_ROWS"): "the UNWIND that batched case statements start with",
 }
 
 # Deprecation warnings Neo4j 5 gives that we keep: a piece of the message -> (the start of the

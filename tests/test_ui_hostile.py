@@ -281,3 +281,44 @@ def test_the_evidence_pack_of_hostile_ids_runs_nothing(site: Site) -> None:
     assert state["svg"] == 0  # the charts are images (data: URIs), never inline markup
     assert HOSTILE_GROUP_ID in state["text"]
     assert sum(i in state["text"] for i in HOSTILE_IDS) >= 4
+def test_case_pages_on_hostile_ids(site: Site) -> None:
+    """A case on the hostile group and one on hostile accounts, with hostile titles and notes:
+    the lists, the case page and the group page around it show them as text."""
+    import httpx
+
+    headers = {"Authorization": f"Bearer {site.keys['admin']}"}
+    text = HOSTILE_IDS[1] + HOSTILE_IDS[2]
+    on_group = httpx.post(
+        f"{site.url}/v1/cases", headers=headers, timeout=30,
+        json={"group_id": HOSTILE_GROUP_ID, "title": HOSTILE_IDS[10], "note": text},
+    )  # fmt: skip
+    assert on_group.status_code == 201, on_group.text
+    on_accounts = httpx.post(
+        f"{site.url}/v1/cases", headers=headers, timeout=30,
+        json={"account_ids": HOSTILE_IDS[:4], "title": HOSTILE_IDS[0]},
+    )  # fmt: skip
+    assert on_accounts.status_code == 201, on_accounts.text
+    page = site.page
+    site.sign_in("admin")
+    page.click("a[data-nav=unassigned]")
+    page.wait_for_selector("#cases tbody tr[data-case]")
+    assert HOSTILE_IDS[10] in page.locator("#cases").inner_text()
+    site.assert_clean()
+
+    site.goto("case", on_group.json()["case_id"])
+    page.wait_for_selector("#case-group #group-graph[data-stabilized-ms]", timeout=30_000)
+    assert page.locator("#case-group h2").first.inner_text().startswith(f"Group {HOSTILE_GROUP_ID}")
+    assert text in page.locator("#thread").inner_text()
+    site.assert_clean()
+
+    site.goto("case", on_accounts.json()["case_id"])
+    page.wait_for_selector("#case-group li a")
+    shown = page.eval_on_selector_all("#case-group li a", "links => links.map(a => a.textContent)")
+    assert sorted(shown) == sorted(HOSTILE_IDS[:4])
+    site.assert_clean()
+
+    site.goto("group", HOSTILE_GROUP_ID)
+    page.wait_for_selector("#group-case li[data-case] a")
+    assert page.locator("#group-case li[data-case] a").inner_text() == on_group.json()["case_id"]
+    page.wait_for_selector("#group-graph[data-stabilized-ms]", timeout=30_000)
+    site.assert_clean()

@@ -4,6 +4,7 @@
 
 import { api, can, fill, h, KEY, session, view } from "./core.js";
 import { renderAccount } from "./account.js";
+import { renderCase, renderCases } from "./cases.js";
 import { renderCypher } from "./cypher.js";
 import { renderTrade } from "./drill.js";
 import { renderGroup } from "./group.js";
@@ -22,6 +23,10 @@ const ROUTES = {
   replay: renderReplay,
   runs: renderRuns,
   suppressions: renderSuppressions,
+  mycases: () => renderCases("mine"),
+  unassigned: () => renderCases("unassigned"),
+  approvals: () => renderCases("approvals"),
+  case: renderCase,
 };
 
 // Shown by the next sign-in form: why the user was signed out.

@@ -2,6 +2,7 @@
 import {
   api, badge, can, card, chips, dot, fill, fixed, fmtNum, fmtTs, h, kv, link, mountGraph, options, path, row, session, showError, table, view,
 } from "./core.js";
+import { groupCaseCard } from "./cases.js";
 import { episodeFills, linkDetail } from "./drill.js";
 import { packLinks } from "./pack.js";
 import { replayHref } from "./replay.js";
@@ -55,10 +56,11 @@ function linkageCard(group, ev) {
       fixed(l.weight, 2), l.why, drill ? drillButton("details", 6, () => linkDetail(l.a, l.b)) : "")), "Linked by trading only.")));
 }
 
-export async function renderGroup(groupId) {
-  fill(view, h("p", { class: "muted" }, `Loading ${groupId}…`));
+// ``where``: the page, or the case page's group area (``inCase``: the case is shown around it).
+export async function renderGroup(groupId, where = view, { inCase = false } = {}) {
+  fill(where, h("p", { class: "muted" }, `Loading ${groupId}…`));
   let group;
-  try { group = await api(path("groups", groupId)); } catch (err) { showError(view, err); return; }
+  try { group = await api(path("groups", groupId)); } catch (err) { showError(where, err); return; }
   const ev = group.evidence || {};
   const legend = h("p", { class: "legend" }, "Accounts: ", dot(group.verdict, "●"), `${group.verdict} member, `, dot("flagged", "●"),
     "flagged member (bigger: controller candidate) · ", h("b", {}, "▲"), " IP ", h("b", {}, "■"), " device ", h("b", {}, "◆"),
@@ -76,7 +78,7 @@ export async function renderGroup(groupId) {
     (ev.history || []).length ? [h("h2", {}, "Enforcement history"),
       h("ul", {}, ev.history.map((x) => h("li", {}, `${x.account}: ${x.action} ${x.clause} (${fmtTs(x.ts)}, ${x.via})`)))] : null);
   // The right column leads with what the investigator acts on: assessment and decision, then why.
-  fill(view, h("h1", {}, `Group ${group.group_id} `, badge(group.verdict)),
+  fill(where, h(inCase ? "h2" : "h1", {}, `Group ${group.group_id} `, badge(group.verdict)),
     h("p", { class: "filters" }, can("investigator", "analyst") ? h("a", { href: replayHref("group", group.group_id), id: "replay-link", class: "button secondary" }, "Order replay") : null,
       packLinks(group.group_id)),
     h("div", { class: "grid" },
@@ -90,6 +92,7 @@ export async function renderGroup(groupId) {
       h("div", { class: "side-col" },
         assessment,
         card(h("h2", {}, "Decision"), h("div", { id: "decision-form" })),
+        inCase ? null : h("div", { class: "card", id: "group-case", dataset: { testid: "group-case" } }),
         reasons,
         card(h("h2", {}, "Decision history"), h("div", { class: "scroll-x" },
           h("table", { id: "decisions", dataset: { testid: "decisions" } }, h("tbody")))),
@@ -98,17 +101,20 @@ export async function renderGroup(groupId) {
         (ev.member_flags || []).length ? card(h("h2", {}, "Member flags"),
           h("ul", {}, ev.member_flags.map((f) => h("li", {}, `${f.account}: ${f.clause} (${fixed(f.score, 2)})`)))) : null)));
   renderDecisions(group);
+  if (!inCase) groupCaseCard(document.getElementById("group-case"), group.group_id);
   let graph = null;
+  // Kept, not looked up when the answers arrive: the page may have changed by then.
+  const graphBox = document.getElementById("group-graph"), timelineBox = document.getElementById("timeline");
   api(path("groups", groupId, "graph")).then((html) => {
-    graph = mountGraph(document.getElementById("group-graph"), html, {
+    graph = mountGraph(graphBox, html, {
       "linkscope:node": (data) => { if (data.kind === "Account") location.hash = `#/account/${encodeURIComponent(data.key)}`; },
     });
-  }).catch((err) => showError(document.getElementById("group-graph"), err));
-  api(`${path("groups", groupId, "timeline")}?limit=2000`).then((events) => renderTimeline(document.getElementById("timeline"), events, {
+  }).catch((err) => showError(graphBox, err));
+  api(`${path("groups", groupId, "timeline")}?limit=2000`).then((events) => renderTimeline(timelineBox, events, {
     members: group.members.map((m) => m.account_id),
     onSpan: (pairs) => graph?.post({ type: "linkscope:highlight", pairs: pairs || [] }),
     loadOrders: can("investigator", "analyst") ? () => membersOrders(group.members.map((m) => m.account_id)) : null,
-  })).catch((err) => showError(document.getElementById("timeline"), err));
+  })).catch((err) => showError(timelineBox, err));
 }
 
 export { renderTimeline };

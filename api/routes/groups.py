@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 from typing import Annotated, Any, Literal
 
@@ -11,6 +10,7 @@ from pydantic import TypeAdapter
 
 from api import cursors
 from api.audit import record
+from api.case_schemas import SANCTIONS
 from api.deps import AnyRole, EnforcementOrInvestigator, EventsDep, StoreDep
 from api.schemas import (
     Decision,
@@ -21,8 +21,9 @@ from api.schemas import (
 )
 from api.services import suppressions
 from api.services.cached import cached, data_version
+from api.services.case_changes import apply_sanction, approved_sanction
 from api.services.drill import transfers
-from api.services.groups import decisions_of, load_group, summary
+from api.services.groups import create_decision, decisions_of, load_group, summary
 from events.queries import quote_assets, trades_among
 from graph import api_statements as q
 from graph import drill_statements as q_drill
@@ -186,33 +187,30 @@ def decide(
         raise QueryError("action_taken needs the action that was taken")
     if body.suppress is not None and body.decision != "dismiss":
         raise QueryError("a suppression comes with a dismissal (decision: dismiss)")
-    group = load_group(store, group_id, None)
+    # Four eyes: a freeze, restriction or closure needs a proposal a second key approved.
+    group = load_group(store, group_id, None, with_decisions=False)
+    sanction = body.decision == "action_taken" and body.action in SANCTIONS
+    approval = (
+        approved_sanction(store, caller, group_id, str(body.action), body.override_reason)
+        if sanction
+        else None
+    )
     decision_id = uuid.uuid4().hex[:16]
-    at = int(time.time() * 1000)
-    store.run(
-        q.CREATE_DECISION,
-        {
-            "group_id": group_id,
-            "run_id": group.run_id,
-            "decision_id": decision_id,
-            "decision": body.decision,
-            "action": body.action,
-            "note": body.note,
-            "by_key": caller.key_id,
-            "by_name": caller.name,
-            "by_role": caller.role,
-            "at": at,
-        },
+    if approval is not None:
+        apply_sanction(store, caller, approval, decision_id)
+    decision = create_decision(
+        store, group, caller, body.decision, body.action, body.note, decision_id
     )
     request.app.state.cache.expire_version()
     record(store, caller, f"decision:{body.decision}", f"group:{group_id}", body.note)
+    if sanction and approval is None:
+        record(
+            store, caller, "decision:action_taken:override", f"group:{group_id}",
+            f"{body.action} without an approved proposal: {body.override_reason}",
+        )  # fmt: skip
     if body.suppress is not None:  # after the dismissal: a refused suppression leaves it made
         suppressions.create(store, caller, body.suppress, group_id)
-    return Decision(
-        decision_id=decision_id, group_id=group_id, run_id=group.run_id, verdict=group.verdict,
-        decision=body.decision, action=body.action, note=body.note, by_key=caller.key_id,
-        by_role=caller.role, at=at, by_name=caller.name,
-    )  # fmt: skip
+    return decision
 
 
 @router.get("/groups/{group_id:id}/timeline", response_model=list[TimelineEvent])

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import time
+import uuid
 from typing import Any
 
+from api.keys import Caller
 from api.schemas import Decision, GroupDetail, GroupSummary, Member
 from graph import api_statements as q
 from graph.backend import GraphBackend
@@ -74,3 +77,30 @@ def decisions_of(store: GraphBackend, group_id: str) -> list[Decision]:
         )
         for r in store.read(q.GROUP_DECISIONS, {"group_id": group_id}).rows
     ]
+
+
+def create_decision(
+    store: GraphBackend,
+    group: GroupSummary,
+    caller: Caller,
+    decision: str,
+    action: str | None,
+    note: str,
+    decision_id: str | None = None,
+) -> Decision:
+    """Record a decision on the group's assessment in ``group.run_id`` (the current one)."""
+    decision_id = decision_id or uuid.uuid4().hex[:16]
+    at = int(time.time() * 1000)
+    store.run(
+        q.CREATE_DECISION,
+        {
+            "group_id": group.group_id, "run_id": group.run_id, "decision_id": decision_id,
+            "decision": decision, "action": action, "note": note, "by_key": caller.key_id,
+            "by_name": caller.name, "by_role": caller.role, "at": at,
+        },
+    )  # fmt: skip
+    return Decision(
+        decision_id=decision_id, group_id=group.group_id, run_id=group.run_id,
+        verdict=group.verdict, decision=decision, action=action, note=note,  # type: ignore[arg-type]
+        by_key=caller.key_id, by_role=caller.role, at=at, by_name=caller.name,
+    )  # fmt: skip
