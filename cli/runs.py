@@ -68,15 +68,24 @@ def compare(run_id: RunArg, store: StoreOpt = None) -> None:
 def promote(run_id: RunArg, store: StoreOpt = None) -> None:
     """Make a shadow run the current results (its changes go to the change feed)."""
     from analytics import shadow
+    from analytics.cases import sync_cases
     from graph import open_store
 
+    settings = settings_for(store)
     try:
-        with open_store(settings=settings_for(store)) as graph:
+        with open_store(settings=settings) as graph:
             events = shadow.promote(graph, run_id)
-            _audit(graph, "run:promote", run_id, f"change feed up to {events}")
+            # Current now: cases follow its groups, as after an analysis that was not dry.
+            cases = sync_cases(graph, run_id, settings.case_sla_hours)
+            _audit(
+                graph,
+                "run:promote",
+                run_id,
+                f"change feed up to {events}; cases: {cases.summary()}",
+            )
     except LinkscopeError as exc:
         raise fail(exc) from exc
-    out.print(f"run {run_id} is now current")
+    out.print(f"run {run_id} is now current; cases: {cases.summary()}")
 
 
 @runs_app.command("discard")

@@ -73,11 +73,21 @@ def test_a_shadow_run_is_promoted_unless_the_current_run_moved(api: Site) -> Non
     shadow = api.run({"dry_run": True, "config": STRICT})
     expected = {c["group_id"] for c in api.ok("GET", f"/v1/runs/{shadow}/comparison")["changes"]
                 if c["change"] != "disappears"}  # fmt: skip
+    cased = {c["group_id"] for c in api.ok("GET", "/v1/cases", params={"limit": 500})["items"]}
     promoted = api.ok("POST", f"/v1/runs/{shadow}/promote")
     assert promoted["status"] == "current" and api.current_run() == shadow
     api.app.state.cache.expire_version()
     listing = _listing(api)
     assert listing["run_id"] == shadow and expected <= {g["group_id"] for g in listing["items"]}
+    # Cases follow the promoted run (the dry run itself changed no case): every violation or
+    # suspected group has one, and each case now stands on its group in the promoted run.
+    listed = {g["group_id"] for g in listing["items"]}
+    flagged = {g["group_id"] for g in listing["items"] if g["verdict"] != "cleared"}
+    cases = api.ok("GET", "/v1/cases", params={"limit": 500})["items"]
+    assert cased and flagged <= {c["group_id"] for c in cases}
+    for case in cases:
+        if case["group_id"] in listed:
+            assert api.ok("GET", f"/v1/cases/{case['case_id']}")["last_run_id"] == shadow
     statuses = {r["run_id"]: r["status"] for r in api.ok("GET", "/v1/runs")}
     assert statuses[base] == "superseded" and statuses[shadow] == "current"
     assert "run:promote" in [e["action"] for e in api.ok("GET", "/v1/audit")]

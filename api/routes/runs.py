@@ -8,9 +8,10 @@ from fastapi import APIRouter, Body, Query, Request, status
 from pydantic import StrictBool
 
 from analytics import shadow
+from analytics.cases import sync_cases
 from analytics.config import AnalysisConfig
 from api.audit import record
-from api.deps import Admin, Analyst, StoreDep
+from api.deps import Admin, Analyst, SettingsDep, StoreDep
 from api.runner import RunManager, RunState
 from api.schemas import RunInfo
 from api.triage_schemas import RunComparison
@@ -97,11 +98,16 @@ def comparison(run_id: str, store: StoreDep, _: Analyst) -> RunComparison:
 
 @router.post("/{run_id:id}/promote", response_model=RunInfo,
              summary="Make a shadow run the current results")  # fmt: skip
-def promote(run_id: str, request: Request, store: StoreDep, caller: Admin) -> RunInfo:
+def promote(
+    run_id: str, request: Request, store: StoreDep, settings: SettingsDep, caller: Admin
+) -> RunInfo:
     events = shadow.promote(store, run_id)
+    # The run is current now: cases follow its groups, as after an analysis that was not dry.
+    cases = sync_cases(store, run_id, settings.case_sla_hours)
     request.app.state.cache.expire_version()
     request.app.state.dispatcher.wake()  # push the changes without waiting for the next poll
-    record(store, caller, "run:promote", f"run:{run_id}", f"change feed up to {events}")
+    record(store, caller, "run:promote", f"run:{run_id}",
+           f"change feed up to {events}; cases: {cases.summary()}")  # fmt: skip
     return get_run(run_id, request, store, caller)
 
 
