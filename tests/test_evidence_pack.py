@@ -426,3 +426,38 @@ def test_the_group_page_downloads_the_pack_and_opens_the_group_replay(
         assert page.locator("#replay-chart circle.fill").count() == len(expected["fills"])
         assert sorted(expected["accounts"]) == sorted(m["account_id"] for m in group["members"])
     assert problems == []
+
+
+def test_a_members_own_flag_is_listed_with_its_fills(tmp_path: Path, store: Any) -> None:
+    """A ring whose member also trades with itself: the pack lists the self_matching flag with
+    the fills it cites, read from the event store."""
+    from analytics.config import AnalysisConfig
+    from analytics.run import analyze
+    from analytics.writeback import write_analysis
+    from api.report.gather import gather
+    from api.report.render import render
+    from ingest.pipeline import ingest_directory
+    from tests.test_detection import HOUR, T0, Data, market
+
+    data = Data()
+    market(data)
+    for aid in ("R1", "R2", "R3"):
+        data.account(aid)
+    for k in range(5):
+        ts = T0 + k * 5 * HOUR + 17_000
+        data.trade("R1", "R2", ts, 3.0, "ETH_USDT")
+        data.trade("R2", "R3", ts + 2_000, 3.0, "ETH_USDT")
+        data.trade("R3", "R1", ts + 4_000, 3.0, "ETH_USDT")
+    for k in range(3):
+        data.trade("R1", "R1", T0 + k * HOUR + 99_000, 1.0, "ETH_USDT")
+    self_trades = [row[0] for row in data.trades[-3:]]
+    ingest_directory(data.write(tmp_path / "in"), store)
+    cfg = AnalysisConfig()
+    analysis = analyze(store, cfg)
+    write_analysis(store, analysis, cfg)
+    ring = next(g for g in analysis.groups if analysis.accounts.ids.index("R1") in g.members)
+    page = render(gather(store, events_for(store), ring.group_id))
+    assert "data-flag='self_matching'" in page
+    listed = _cells(page, "flag-fills-0")
+    assert sorted(listed) == sorted(self_trades)
+    assert all(cells[3] == cells[4] == "R1" for cells in listed.values())
