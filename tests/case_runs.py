@@ -73,6 +73,9 @@ def write_run(
             "parents": [list(li.parents) for li in lineage],
             "member_nodes": [[nodes[a] for a in sorted(m)] for m, _ in groups],
             "member_roles": [["member" for _ in m] for m, _ in groups],
+            "priority": [0.0 for _ in groups],
+            "priority_reasons": [[] for _ in groups],
+            "volume": [100.0 for _ in groups],
         },
     )
     store.run(

@@ -206,6 +206,12 @@ def test_case_lifecycle_and_assignment_rules(api: Api) -> None:
     actions = [e["action"] for e in api.audit() if e["target"] == f"case:{cid}"]
     for expected in ("case:claim", "case:assign", "case:note", "case:status:closed"):
         assert expected in actions, (expected, actions)
+    # Enforcement systems get the closure from the change feed.
+    feed = api.ok("GET", "/v1/events", "enforcement", params={"after": "0", "limit": 1000})
+    [event] = [e for e in feed["items"] if e["subject"] == f"case:{cid}"]
+    assert event["kind"] == "case_closed"
+    assert event["payload"] == {"case_id": cid, "group_id": gid, "disposition": "confirmed",
+                                "by_key": api.ids["investigator"]}  # fmt: skip
 
     # Opening by hand: on a group that has no active case, or on accounts; one case per group.
     reopened = api.ok("POST", "/v1/cases", "investigator", json={"group_id": gid, "note": "again"})
@@ -385,6 +391,12 @@ def test_four_eyes_on_sanctions(api: Api) -> None:
     last = approved["proposals"][-1]
     assert (last["status"], last["decided_by"]) == ("approved", api.ids["enforcement2"])
     assert any("approved freeze_pending_review" in n["text"] for n in approved["notes"])
+    feed = api.ok("GET", "/v1/events", "enforcement", params={"after": "0", "limit": 1000})
+    pushed = [e for e in feed["items"] if e["kind"] == "action_approved"]
+    assert [e["payload"] for e in pushed][-1] == {
+        "group_id": gid, "action": "freeze_pending_review",
+        "proposed_by": api.ids["enforcement"], "approved_by": api.ids["enforcement2"],
+    }  # fmt: skip
 
     # Now the freeze can be recorded, once per approval.
     done = api.ok("POST", f"/v1/groups/{gid}/decisions", "enforcement", json=sanction)

@@ -125,6 +125,7 @@ def set_status(
 ) -> CaseDetail:
     if change.set_status(store, caller, case_id, body):
         request.app.state.cache.expire_version()  # a decision was recorded on the group
+    request.app.state.dispatcher.wake()  # a closed case is pushed to webhook subscribers
     return load_case(store, case_id)
 
 
@@ -145,9 +146,15 @@ def propose(case_id: str, body: ProposalIn, store: StoreDep, caller: CaseWorker)
     summary="Approve a proposed sanction (not with the proposing key)",
 )
 def approve(
-    case_id: str, proposal_id: str, body: ProposalDecisionIn, store: StoreDep, caller: Approver
+    request: Request,
+    case_id: str,
+    proposal_id: str,
+    body: ProposalDecisionIn,
+    store: StoreDep,
+    caller: Approver,
 ) -> CaseDetail:
     change.decide_proposal(store, caller, case_id, proposal_id, "approved", body.note)
+    request.app.state.dispatcher.wake()  # pushed to webhook subscribers as action_approved
     return load_case(store, case_id)
 
 

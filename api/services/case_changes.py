@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 
+from analytics import changes
 from analytics.cases import due_at, new_case_id, new_note_id
 from api.audit import record
 from api.case_schemas import CaseIn, ProposalIn, StatusIn
@@ -161,6 +162,7 @@ def set_status(store: GraphBackend, caller: Caller, case_id: str, body: StatusIn
     if not closing or body.disposition is None:
         return None
     case = load_summary(store, case_id)
+    changes.case_closed(store, case_id, case.group_id, body.disposition, caller.key_id)
     if case.group_id is None or not case.detected:
         return None
     try:
@@ -229,6 +231,10 @@ def decide_proposal(
     if not done:
         raise Conflict(f"proposal {proposal_id} was decided meanwhile")
     verb = "approved" if outcome == "approved" else "rejected"
+    if outcome == "approved":
+        group_id = load_summary(store, case_id).group_id
+        changes.action_approved(store, group_id or f"case:{case_id}", action, proposed_by,
+                                caller.key_id)  # fmt: skip
     after = "; enforcement may now record action_taken" if outcome == "approved" else ""
     _changed(
         store,
