@@ -402,18 +402,20 @@ def test_cluster_view_merges_parallel_edges_with_count_and_total(site: Site) -> 
 def test_queue_sorts_by_column_and_keeps_filters_in_the_url(site: Site) -> None:
     page = site.signed_in("investigator")
     listed = site.api("/v1/groups?limit=500")
-    page.click("#queue th button[data-sort=quote_volume]")
-    assert "sort=quote_volume" in page.url
+    # The queue opens in priority order; the volume column is the volume the findings involve.
+    assert page.get_attribute("#queue th[aria-sort=descending] button", "data-sort") == "priority"
+    page.click("#queue th button[data-sort=volume]")
+    assert "sort=volume" in page.url
     ids = page.eval_on_selector_all("#queue tbody tr[data-group]", "rows => rows.map(r => r.dataset.group)")
-    expected = sorted(listed["items"], key=lambda g: -g["quote_volume"])
-    assert [g["quote_volume"] for g in expected] == [
-        next(g for g in listed["items"] if g["group_id"] == i)["quote_volume"] for i in ids
+    expected = sorted(listed["items"], key=lambda g: -g["volume"])
+    assert [g["volume"] for g in expected] == [
+        next(g for g in listed["items"] if g["group_id"] == i)["volume"] for i in ids
     ]
-    page.click("#queue th button[data-sort=quote_volume]")  # again: ascending
+    page.click("#queue th button[data-sort=volume]")  # again: ascending
     assert "order=asc" in page.url
     first = page.locator("#queue tbody tr[data-group]").first.get_attribute("data-group")
-    assert next(g for g in listed["items"] if g["group_id"] == first)["quote_volume"] == min(
-        g["quote_volume"] for g in listed["items"]
+    assert next(g for g in listed["items"] if g["group_id"] == first)["volume"] == min(
+        g["volume"] for g in listed["items"]
     )
     page.select_option("#f-verdict", "violation")
     page.wait_for_function("() => [...document.querySelectorAll('#queue .badge')].every(b => b.textContent === 'violation')")
@@ -422,10 +424,10 @@ def test_queue_sorts_by_column_and_keeps_filters_in_the_url(site: Site) -> None:
     page.reload()
     page.wait_for_selector("#queue tbody tr[data-group]")
     assert page.input_value("#f-verdict") == "violation"
-    assert page.get_attribute("#queue th[aria-sort=ascending] button", "data-sort") == "quote_volume"
+    assert page.get_attribute("#queue th[aria-sort=ascending] button", "data-sort") == "volume"
     # The volume's unit, an age column, ids kept on one line.
     assert listed["quote_assets"] == ["USDT"]
-    assert page.locator("#queue tbody tr").first.locator("td").nth(5).inner_text().endswith("USDT")
+    assert page.locator("#queue tbody tr").first.locator("td").nth(6).inner_text().endswith("USDT")
     assert page.locator("#queue thead th").last.inner_text().startswith("Age")
     assert page.eval_on_selector("#queue tbody a", "a => getComputedStyle(a).whiteSpace") == "nowrap"
     page.close()

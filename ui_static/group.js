@@ -68,10 +68,10 @@ export async function renderGroup(groupId, where = view, { inCase = false } = {}
     "its colour the strongest link: ", dot("cycle", "red"), ": wash cycle, ", dot("trade", "dark grey"), ": trades (arrows: seller → buyer, width by volume), ",
     dot("sync", "orange dots"), ": synchronized trading, ", dot("transfer", "teal dashes"), ": internal transfers. Hover a line for its counts and amounts; click an account to open it.");
   const assessment = h("div", { class: "card", dataset: { testid: "assessment" } }, h("h2", {}, "Assessment"),
-    kv([["Verdict", badge(group.verdict)], ["Priority", `${fixed(group.priority, 1)}: ${(group.priority_reasons || []).join("; ")}`],
-      ["Score (confidence)", fixed(group.score, 2)], ["Clauses", group.clauses.length ? chips(group.clauses) : "none"],
+    kv([["Verdict", badge(group.verdict)], ["Priority", fixed(group.priority, 1)], ["Score (confidence)", fixed(group.score, 2)], ["Clauses", group.clauses.length ? chips(group.clauses) : "none"],
       ["Recommended action", h("b", {}, group.recommended_action)]]));
   const reasons = card(h("h2", {}, "Why"), h("ul", {}, group.reasons.map((r) => h("li", {}, r))),
+    h("p", { dataset: { testid: "priority-reasons" } }, `Priority ${fixed(group.priority, 1)}: ${(group.priority_reasons || []).join("; ")}`),
     kv([["Lineage", `${group.lineage} ${(group.parents || []).join(", ")}`], ["Run", group.run_id]]),
     (ev.suppressions || []).length ? [h("h2", {}, "Suppressions applied"),
       h("ul", { dataset: { testid: "suppressions" } }, ev.suppressions.map((x) => h("li", {}, `${x.suppression_id} (${x.reason}): ${x.effect}`)))] : null,
@@ -143,13 +143,17 @@ export function renderDecisions(group) {
     const reason = h("select", { id: "d-suppress" }, options([["", "— (none)"], ["office_ip", "IP is our office"], ["stock_device", "device id is a stock fingerprint"],
       ["household", "accounts are one household"], ["market_maker_pair", "pair is a known market-maker arrangement"]]));
     const what = h("input", { id: "d-suppress-what", placeholder: "IP / device id, or account ids separated by commas" });
+    const suppressField = h("div", { id: "d-suppress-field" }, h("label", { for: "d-suppress" }, "Dismissal reason the next runs should use"), reason,
+      h("label", { for: "d-suppress-what" }, "Identifier or accounts it concerns"), what);
+    const showSuppress = () => { suppressField.hidden = kind.value !== "dismiss"; };
+    kind.addEventListener("change", showSuppress);
     const decide = h("form", { id: "decide" }, h("label", { for: "d-kind" }, "Decision"), kind,
       actionField, h("label", { for: "d-note" }, "Note"), note,
-      kinds.includes("dismiss") ? [h("label", { for: "d-suppress" }, "Dismissal reason the next runs should use"), reason,
-        h("label", { for: "d-suppress-what" }, "Identifier or accounts it concerns"), what] : null,
+      kinds.includes("dismiss") ? suppressField : null,
       h("p", {}, h("button", { type: "submit" }, "Record decision")), error);
     fill(form, decide);
     showAction();
+    showSuppress();
     decide.addEventListener("submit", async (event) => {
       event.preventDefault();
       try {
