@@ -61,16 +61,22 @@ class Prioritizer:
     """Computes every group's harm from the run's trades; one instance per run."""
 
     def __init__(
-        self, trades: Trades, index: TradeIndex, window_ms: int, symbol_quote: FloatArray, end: int
+        self,
+        trades: Trades,
+        index: TradeIndex,
+        window_ms: int,
+        symbol_quote: FloatArray,
+        last_trade: IntArray,
     ) -> None:
         """``symbol_quote``: each symbol's quote volume over every fill of the window (in
-        ``trades.symbols`` order); ``end``: the window's last fill (``trades`` may hold only
-        the fills an engine sent back)."""
+        ``trades.symbols`` order); ``last_trade``: each account's last fill over every fill
+        (``trades`` may hold only the fills an engine sent back)."""
         self.trades = trades
         self.quote: FloatArray = trades.quote
         self.index = index
         self.symbol_quote = symbol_quote
-        self.end = end
+        self.last_trade = last_trade
+        self.end = int(last_trade.max(initial=0))
         self.window_ms = window_ms
 
     def harm(
@@ -127,13 +133,7 @@ class Prioritizer:
         h.share_days = len(np.unique(days))
 
     def _last_trade(self, members: list[int]) -> int:
-        last = 0
-        for m in members:
-            for side in ("sell", "buy"):
-                pos = self.index.of(m, side)
-                if len(pos):
-                    last = max(last, int(self.trades.ts[pos].max()))
-        return last
+        return int(self.last_trade[members].max(initial=0))
 
     def _currency(self, involved: IntArray) -> str:
         t = self.trades
@@ -237,11 +237,11 @@ def prioritize(
     wash: list[WashSet],
     window_ms: int,
     symbol_quote: FloatArray,
-    end: int,
+    last_trade: IntArray,
 ) -> None:
     """Sets ``priority``, ``priority_reasons`` and ``volume`` of every group in place; the
     figures go in the group's evidence as ``priority``."""
-    p = Prioritizer(trades, index, window_ms, symbol_quote, end)
+    p = Prioritizer(trades, index, window_ms, symbol_quote, last_trade)
     sync_of: dict[int, list[SyncPair]] = {}
     for pair in sync:
         sync_of.setdefault(pair.a, []).append(pair)

@@ -217,7 +217,7 @@ def _assess(
         g.group_id, g.lineage, g.parents = lin.group_id, lin.kind, lin.parents
     prioritize(
         assessed, fills.trades, index, findings.sync, findings.wash,
-        cfg.trading.sync_window_ms, fills.symbol_quote(), int(last_trade.max(initial=0)),
+        cfg.trading.sync_window_ms, fills.symbol_quote(), last_trade,
     )  # fmt: skip
     assessed.sort(key=lambda g: g.group_id)
     return assessed
