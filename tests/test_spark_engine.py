@@ -61,6 +61,9 @@ def digest(analysis: Analysis) -> dict[str, Any]:
                 "evidence": {
                     **g.evidence,
                     "wash": [wash_ids(w, trades) for w in g.evidence.get("wash", [])],
+                    "synchronized": [
+                        sync_ids(p, trades) for p in g.evidence.get("synchronized", [])
+                    ],
                 },
                 "identifiers": [i[1:] for i in g.identifiers],
                 "trades": trades.ids(g.trades),
@@ -88,6 +91,15 @@ def digest(analysis: Analysis) -> dict[str, Any]:
 def wash_ids(evidence: dict[str, Any], trades: Any) -> dict[str, Any]:
     """Wash evidence cites fills by position until write-back names them: by id here."""
     return {**evidence, "trade_positions": trades.ids(evidence["trade_positions"])}
+
+
+def sync_ids(pair: dict[str, Any], trades: Any) -> dict[str, Any]:
+    """Synchronized examples cite both fills by position until write-back: by id here."""
+    examples = [
+        {**e, "trade_a": trades.ids([e["trade_a"]])[0], "trade_b": trades.ids([e["trade_b"]])[0]}
+        for e in pair["examples"]
+    ]
+    return {**pair, "examples": examples}
 
 
 def text(value: Any) -> str:
