@@ -31,7 +31,7 @@ from analytics.projection import (
     sort_order,
 )
 from events.store import EventStore
-from events.tables import DAY_MS, ORDER_DAYS
+from events.tables import DAY_MS, ORDER_DAYS, day_number
 
 # Given the rows of a day and the symbols' typical order sizes: the rows to keep.
 Keep = Callable[[OrderDays, FloatArray], BoolArray]
@@ -111,13 +111,9 @@ def _typical(sizes: list[tuple[list[str], IntArray, FloatArray]], symbols: list[
 
 
 def _window_days(events: EventStore, window: Window) -> list[int]:
-    first = None if window.since is None else window.since // DAY_MS
-    last = None if window.until is None else (window.until - 1) // DAY_MS
-    return [
-        d
-        for d in events.days(ORDER_DAYS.name)
-        if (first is None or d >= first) and (last is None or d <= last)
-    ]
+    """The day partitions the window touches (the event store's own choice of files)."""
+    files = events.files(ORDER_DAYS.name, window.since, window.until)
+    return [day_number(f.parent.name) for f in files]
 
 
 def _read_day(events: EventStore, day: int, columns: list[str]) -> pa.Table:
