@@ -17,9 +17,11 @@ from dataclasses import dataclass
 import igraph as ig
 import networkx as nx
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from analytics.config import WashConfig
-from analytics.projection import BoolArray, IntArray, Trades
+from analytics.projection import BoolArray, FloatArray, IntArray, Trades
 from analytics.trading import pair_totals
 
 
@@ -34,15 +36,6 @@ class WashSet:
     cycles: list[tuple[int, ...]]  # member cycles found (a -> b -> ... -> a)
     occurrences: int  # time-windowed completions of those cycles
     evidence: IntArray  # positions of the trades in those completions (capped)
-
-
-@dataclass(frozen=True)
-class SymbolTotals:
-    """Per symbol, over every fill (given when ``Trades`` holds only some): quote volume, and
-    each account's trades in it (as seller plus as buyer) for the accounts of candidate fills."""
-
-    quote: dict[str, float]
-    trades: dict[str, tuple[IntArray, IntArray]]  # symbol -> (account positions, trades)
 
 
 def candidate_mask(
@@ -64,57 +57,99 @@ def candidate_mask(
 
 
 def wash_sets(
-    trades: Trades,
-    n_accounts: int,
-    linked: set[tuple[int, int]],
-    cfg: WashConfig,
-    totals: SymbolTotals | None = None,
+    trades: Trades, n_accounts: int, linked: set[tuple[int, int]], cfg: WashConfig
 ) -> list[WashSet]:
-    """Wash sets per symbol. With ``totals``, ``trades`` needs to hold only the fills of the
-    repeated and linked pairs."""
+    """Wash sets per symbol, from every fill of the window."""
     mask = candidate_mask(trades, n_accounts, linked, cfg)
     symbol_quote = np.bincount(trades.symbol, weights=trades.quote, minlength=len(trades.symbols))
     out: list[WashSet] = []
     for sym in np.unique(trades.symbol[mask]).tolist():
         in_symbol = trades.symbol == sym
-        name = trades.symbols[sym]
         # Trades per account in this symbol, with anyone: the base of the internal share.
-        if totals is None:
-            per_account = np.bincount(trades.seller[in_symbol], minlength=n_accounts) + np.bincount(
-                trades.buyer[in_symbol], minlength=n_accounts
-            )
-            volume = float(symbol_quote[sym])
-        else:
-            per_account = np.zeros(n_accounts, dtype=np.int64)
-            who, count = totals.trades[name]
-            per_account[who] = count
-            volume = totals.quote[name]
+        per_account = np.bincount(trades.seller[in_symbol], minlength=n_accounts) + np.bincount(
+            trades.buyer[in_symbol], minlength=n_accounts
+        )
         idx = np.flatnonzero(mask & in_symbol)
-        for members, chosen in _stable_sets(trades, idx, per_account, cfg):
+        for members, chosen in stable_sets(
+            trades.seller, trades.buyer, trades.qty, idx, per_account, cfg
+        ):
             if len(chosen) < cfg.min_trades:
                 continue
-            out.append(_describe(trades, sym, members, chosen, volume, cfg))
+            out.append(_describe(trades, sym, members, chosen, float(symbol_quote[sym]), cfg))
     out.sort(key=lambda w: (w.members, w.symbol))
     return out
 
 
-def _stable_sets(
-    trades: Trades, idx: IntArray, per_account: IntArray, cfg: WashConfig
+def described(
+    trades: Trades, sets: list[IntArray], symbol_quote: dict[str, float], cfg: WashConfig
+) -> list[WashSet]:
+    """Wash sets found elsewhere (positions of each set's fills in ``trades``, which holds at
+    least those fills), described as ``wash_sets`` describes them; ``symbol_quote``: each
+    symbol's quote volume over every fill."""
+    out = []
+    for chosen in sets:
+        chosen = np.sort(chosen)
+        sym = int(trades.symbol[chosen[0]])
+        members = tuple(
+            sorted(set(trades.seller[chosen].tolist()) | set(trades.buyer[chosen].tolist()))
+        )
+        volume = symbol_quote[trades.symbols[sym]]
+        out.append(_describe(trades, sym, members, chosen, volume, cfg))
+    out.sort(key=lambda w: (w.members, w.symbol))
+    return out
+
+
+def sets_in_symbol(fills: pa.Table, cfg: WashConfig) -> pa.Table:
+    """The stable sets of one symbol from its candidate fills alone (``trade_id``, ``ts``,
+    ``s``, ``b``, ``qty``, and ``s_n`` / ``b_n``: the seller's and buyer's trades in the symbol
+    with anyone): one row (``set_no``, ``trade_id``) per fill of a set with enough fills.
+    What an engine that keeps the fills elsewhere runs per symbol; same sets as ``wash_sets``."""
+    order = pc.sort_indices(fills, sort_keys=[("ts", "ascending"), ("trade_id", "ascending")])
+    fills = fills.take(order)
+    s = fills.column("s").to_numpy()
+    b = fills.column("b").to_numpy()
+    accounts, local = np.unique(np.concatenate([s, b]), return_inverse=True)
+    seller, buyer = local[: len(s)], local[len(s) :]
+    per_account = np.zeros(len(accounts), dtype=np.int64)
+    per_account[seller] = fills.column("s_n").to_numpy()
+    per_account[buyer] = fills.column("b_n").to_numpy()
+    qty = np.asarray(fills.column("qty").to_numpy(), dtype=np.float64)
+    idx = np.arange(len(s), dtype=np.int64)
+    found = [
+        chosen
+        for _, chosen in stable_sets(seller, buyer, qty, idx, per_account, cfg)
+        if len(chosen) >= cfg.min_trades
+    ]
+    empty = np.zeros(0, dtype=np.int64)
+    set_no = np.concatenate([np.full(len(c), i, dtype=np.int64) for i, c in enumerate(found)] or [empty])
+    rows = np.concatenate(found or [empty])
+    return pa.table({"set_no": set_no, "trade_id": fills.column("trade_id").take(pa.array(rows))})
+
+
+def stable_sets(
+    seller: IntArray,
+    buyer: IntArray,
+    qty: FloatArray,
+    idx: IntArray,
+    per_account: IntArray,
+    cfg: WashConfig,
 ) -> list[tuple[tuple[int, ...], IntArray]]:
-    nodes = np.unique(np.concatenate([trades.seller[idx], trades.buyer[idx]]))
+    """The sets among fills ``idx`` (ascending positions) whose members trade mostly with each
+    other and end about flat; ``per_account``: each account's trades in the symbol."""
+    nodes = np.unique(np.concatenate([seller[idx], buyer[idx]]))
     alive = np.zeros(int(per_account.shape[0]), dtype=bool)
     alive[nodes] = True
     while True:
-        sub = idx[alive[trades.seller[idx]] & alive[trades.buyer[idx]]]
+        sub = idx[alive[seller[idx]] & alive[buyer[idx]]]
         if not len(sub):
             return []
-        comp = _strong_components(trades.seller[sub], trades.buyer[sub])
-        same = comp[trades.seller[sub]] == comp[trades.buyer[sub]]
+        comp = _strong_components(seller[sub], buyer[sub])
+        same = comp[seller[sub]] == comp[buyer[sub]]
         sub = sub[same]
-        sellers, buyers, qty = trades.seller[sub], trades.buyer[sub], trades.qty[sub]
+        sellers, buyers, q = seller[sub], buyer[sub], qty[sub]
         size = len(alive)
-        sold = np.bincount(sellers, weights=qty, minlength=size)
-        bought = np.bincount(buyers, weights=qty, minlength=size)
+        sold = np.bincount(sellers, weights=q, minlength=size)
+        bought = np.bincount(buyers, weights=q, minlength=size)
         inside = np.bincount(sellers, minlength=size) + np.bincount(buyers, minlength=size)
         present = inside > 0
         # Counterparties of the whole market go first: removing them may balance the rest.
@@ -127,13 +162,11 @@ def _stable_sets(
         alive &= ~drop & ~stale
     groups: dict[int, list[int]] = {}
     for t in sub.tolist():
-        groups.setdefault(int(comp[trades.seller[t]]), []).append(t)
+        groups.setdefault(int(comp[seller[t]]), []).append(t)
     sets = []
     for members_trades in groups.values():
         chosen = np.asarray(sorted(members_trades), dtype=np.int64)
-        members = tuple(
-            sorted(set(trades.seller[chosen].tolist()) | set(trades.buyer[chosen].tolist()))
-        )
+        members = tuple(sorted(set(seller[chosen].tolist()) | set(buyer[chosen].tolist())))
         sets.append((members, chosen))
     return sets
 

@@ -55,11 +55,17 @@ def candidate_days(orders: OrderDays, typical: FloatArray, cfg: BehaviourConfig)
     return mask
 
 
-def _episode_sql(orders: str, cfg: BehaviourConfig) -> str:
-    """Episodes of the candidate days: ``cand`` (account_id, symbol, day), ``typical`` (symbol,
-    typical order qty) and ``f`` (the candidate accounts' fills in those symbols, with the
-    account's side) are registered; one row per switch fill with its bait orders."""
-    bucket = cfg.spoof_cancel_after_fill_ms + cfg.spoof_fill_after_cancel_ms
+OWN_FROM_FILLS = """SELECT account_id, symbol, median(qty) AS fill_median, count(*) AS fills
+    FROM f GROUP BY account_id, symbol"""
+# An engine that keeps the fills elsewhere sends each candidate (account, symbol)'s one or two
+# middle fill sizes and its fill count (``own_middle``): the median of those is the median.
+OWN_FROM_MIDDLE = """SELECT account_id, symbol, median(qty) AS fill_median, any_value(n) AS fills
+    FROM own_middle GROUP BY account_id, symbol"""
+
+
+def _bait_ctes(orders: str, cfg: BehaviourConfig, own: str) -> str:
+    """``o`` (the candidate days' large orders), ``own`` (each candidate account's fill median
+    and count in the symbol) and ``bait``; ``cand`` and ``typical`` are registered."""
     # Only large orders are read on: bait candidates and the account's own large orders on
     # the fill's side (a quoting account's other side); small orders can be neither.
     return f"""
@@ -71,10 +77,7 @@ WITH o AS (
             AND o.placed_at // {DAY_MS} = c.day
     WHERE o.ended_at IS NOT NULL AND o.qty >= {cfg.spoof_bait_symbol_ratio} * s.typical
 ),
-own AS (
-    SELECT account_id, symbol, median(qty) AS fill_median, count(*) AS fills
-    FROM f GROUP BY account_id, symbol
-),
+own AS ({own}),
 bait AS (
     SELECT o.*, own.fill_median
     FROM o JOIN own USING (account_id, symbol)
@@ -82,7 +85,15 @@ bait AS (
         AND o.filled_qty <= {cfg.spoof_bait_max_filled_share} * o.qty
         AND o.qty >= {cfg.spoof_bait_fill_ratio} * own.fill_median
         AND o.ended_at - o.placed_at >= {cfg.spoof_min_rest_ms}
-),
+)"""
+
+
+def _episode_sql(orders: str, cfg: BehaviourConfig, own: str = OWN_FROM_FILLS) -> str:
+    """Episodes of the candidate days: ``cand`` (account_id, symbol, day), ``typical`` (symbol,
+    typical order qty) and ``f`` (the candidate accounts' fills in those symbols, with the
+    account's side) are registered; one row per switch fill with its bait orders."""
+    bucket = cfg.spoof_cancel_after_fill_ms + cfg.spoof_fill_after_cancel_ms
+    return _bait_ctes(orders, cfg, own) + f""",
 -- A switch fill lies within a few seconds of the bait's end: joining on time buckets of the
 -- account and symbol keeps a market maker's thousands of fills from meeting all its orders.
 fb AS (SELECT *, ts // {bucket} AS bucket FROM f),
@@ -179,6 +190,51 @@ def _market_before(trades: Trades, symbols: list[str], times: list[int]) -> list
 MarketBefore = Callable[[list[str], list[int]], list[float | None]]
 
 
+def _candidates(
+    accounts: Accounts, candidates: OrderCandidates, cfg: BehaviourConfig
+) -> tuple[pa.Table, set[tuple[int, str]]]:
+    """The candidate days as ``cand`` (account_id, symbol, day) and their (account, symbol)."""
+    orders = candidates.days
+    rows = np.flatnonzero(candidate_days(orders, candidates.typical, cfg))
+    ids = pa.array(accounts.ids, type=pa.string())
+    cand_symbols = [orders.symbols[s] for s in orders.symbol[rows].tolist()]
+    cand = pa.table(
+        {
+            "account_id": ids.take(pa.array(orders.account[rows], type=pa.int64())),
+            "symbol": pa.array(cand_symbols, type=pa.string()),
+            "day": pa.array(orders.day[rows], type=pa.int64()),
+        }
+    )
+    return cand, set(zip(orders.account[rows].tolist(), cand_symbols, strict=True))
+
+
+def bait_windows(
+    events: EventStore,
+    accounts: Accounts,
+    candidates: OrderCandidates,
+    window: Window,
+    cfg: BehaviourConfig,
+    own_middle: pa.Table,
+) -> pa.Table:
+    """For an engine that keeps the fills elsewhere: each bait order's account, symbol and
+    end (``account_id``, ``symbol``, ``ended_at``), around which a switch fill could lie; the
+    search then needs only those fills (``own_middle`` as for ``search_episodes``)."""
+    cand, _ = _candidates(accounts, candidates, cfg)
+    if not cand.num_rows:
+        return pa.table({"account_id": [], "symbol": [], "ended_at": pa.array([], pa.int64())})
+    orders = events.scan("orders", window.since, window.until)
+    with events.connection() as con:
+        con.register("cand", cand)
+        con.register("typical", pa.table({"symbol": candidates.days.symbols,
+                                          "typical": candidates.typical}))  # fmt: skip
+        con.register("own_middle", own_middle)
+        sql = _bait_ctes(orders, cfg, OWN_FROM_MIDDLE)
+        table: pa.Table = con.sql(
+            sql + " SELECT DISTINCT account_id, symbol, ended_at FROM bait"
+        ).to_arrow_table()
+    return table
+
+
 def search_episodes(
     events: EventStore,
     accounts: Accounts,
@@ -188,34 +244,29 @@ def search_episodes(
     cfg: BehaviourConfig,
     *,
     market_before: MarketBefore | None = None,
+    own_middle: pa.Table | None = None,
 ) -> list[dict[str, Any]]:
     """Every switch-shaped episode of the candidate days, one-sided or not (decided later).
 
     An engine that sends only some fills gives the market's last price before a time from
-    every fill (``market_before``); ``trades`` must then hold every fill of the candidate
-    accounts in the candidate symbols."""
-    orders, typical = candidates.days, candidates.typical
-    rows = np.flatnonzero(candidate_days(orders, typical, cfg))
-    if not len(rows):
+    every fill (``market_before``) and each candidate account's one or two middle fill sizes
+    in the symbol with its fill count (``own_middle``: account_id, symbol, qty, n); ``trades``
+    must then hold every fill of the candidate accounts around their bait orders' ends
+    (``bait_windows``)."""
+    cand, pairs = _candidates(accounts, candidates, cfg)
+    if not cand.num_rows:
         return []
-    ids = pa.array(accounts.ids, type=pa.string())
-    cand_symbols = [orders.symbols[s] for s in orders.symbol[rows].tolist()]
-    cand = pa.table(
-        {
-            "account_id": ids.take(pa.array(orders.account[rows])),
-            "symbol": pa.array(cand_symbols, type=pa.string()),
-            "day": pa.array(orders.day[rows]),
-        }
-    )
-    fills = _own_fills(
-        trades, accounts, set(zip(orders.account[rows].tolist(), cand_symbols, strict=True))
-    )
+    fills = _own_fills(trades, accounts, pairs)
+    own = OWN_FROM_FILLS if own_middle is None else OWN_FROM_MIDDLE
     with events.connection() as con:
         con.register("cand", cand)
-        con.register("typical", pa.table({"symbol": orders.symbols, "typical": typical}))
+        con.register("typical", pa.table({"symbol": candidates.days.symbols,
+                                          "typical": candidates.typical}))  # fmt: skip
         con.register("f", fills)
+        if own_middle is not None:
+            con.register("own_middle", own_middle)
         found: list[dict[str, Any]] = (
-            con.sql(_episode_sql(events.scan("orders", window.since, window.until), cfg))
+            con.sql(_episode_sql(events.scan("orders", window.since, window.until), cfg, own))
             .to_arrow_table()
             .to_pylist()
         )
@@ -226,7 +277,9 @@ def search_episodes(
         before = market_before(symbols, times)
     for e, price in zip(found, before, strict=True):
         e["market_before"] = price
-    log.info("spoofing: %d candidate account-days, %d switch-shaped fills", len(rows), len(found))
+    log.info(
+        "spoofing: %d candidate account-days, %d switch-shaped fills", cand.num_rows, len(found)
+    )
     return found
 
 
@@ -291,12 +344,14 @@ def spoofing_flags(
     cfg: BehaviourConfig,
     *,
     market_before: MarketBefore | None = None,
+    own_middle: pa.Table | None = None,
 ) -> SpoofingResult:
     if not len(candidates.days):
         return SpoofingResult([])
     found = search_episodes(
-        events, accounts, candidates, trades, window, cfg, market_before=market_before
-    )
+        events, accounts, candidates, trades, window, cfg,
+        market_before=market_before, own_middle=own_middle,
+    )  # fmt: skip
     by_account: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for e in found:
         by_account[e["account_id"]].append(e)

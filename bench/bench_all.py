@@ -92,7 +92,7 @@ def ingest_child(store_path: str, data: str) -> dict[str, Any]:
     }
 
 
-def analysis_child(store_path: str, accounts: int) -> dict[str, Any]:
+def analysis_child(store_path: str, accounts: int, louvain: bool = True) -> dict[str, Any]:
     """Analysis + write-back + Leiden/Louvain floors, in a fresh process."""
     cfg = AnalysisConfig()
     stages: dict[str, float] = {}
@@ -116,10 +116,17 @@ def analysis_child(store_path: str, accounts: int) -> dict[str, Any]:
     out["analysis_stages_s"] = stages
     out["analysis_peak_rss_mb_per_stage"] = memory
     out["analysis_peak_rss_mb"] = max(memory.values())
+    _say(f"analysis {out['analysis_s']} s, peak {out['analysis_peak_rss_mb']} MB: {stages}")
     # The algorithm floor: Leiden alone on the same projection; python-louvain for comparison.
     t0 = time.perf_counter()
     detect_groups(accounts, analysis.edges, resolution=cfg.assessment.resolution, seed=1)
     leiden = time.perf_counter() - t0
+    out["projection_edges"] = len(analysis.edges)
+    out["leiden_alone_s"] = round(leiden, 4)
+    out["groups"] = analysis.counts["groups"]
+    if not louvain:
+        store.close()
+        return out
     import networkx as nx
     from community import community_louvain
 
@@ -128,16 +135,20 @@ def analysis_child(store_path: str, accounts: int) -> dict[str, Any]:
     t0 = time.perf_counter()
     community_louvain.best_partition(graph, weight="weight", random_state=1)
     louvain = time.perf_counter() - t0
-    out["projection_edges"] = len(analysis.edges)
-    out["leiden_alone_s"] = round(leiden, 4)
     out["python_louvain_s"] = round(louvain, 4)
     out["louvain_over_leiden"] = round(louvain / max(leiden, 1e-6), 1)
-    out["groups"] = analysis.counts["groups"]
     store.close()
     return out
 
 
-def run_size(size: str, work: Path, data: Path | None = None) -> dict[str, Any]:
+def _say(text: str) -> None:
+    """Progress of a long run, as each phase ends (L takes tens of minutes)."""
+    print(f"[{time.strftime('%H:%M:%S')}] {text}", flush=True)
+
+
+def run_size(
+    size: str, work: Path, data: Path | None = None, louvain: bool = True
+) -> dict[str, Any]:
     accounts = SIZES[size]
     out: dict[str, Any] = {"size": size, "accounts": accounts}
     ctx = multiprocessing.get_context("spawn")
@@ -156,6 +167,7 @@ def run_size(size: str, work: Path, data: Path | None = None) -> dict[str, Any]:
     with ctx.Pool(1) as pool:
         out.update(pool.apply(ingest_child, (str(work / "store"), str(work / "data" / "input"))))
     # Data generated before is counted by the ingest that reads it anyway (rows read per file).
+    _say(f"{size}: ingest {out['ingest_s']} s, rows/s {out['ingest_rows_per_s']}")
     counts = counts or out["rows"]
     out["fills"] = counts["trades"]
     out["orders"] = counts.get("orders", 0)
@@ -168,6 +180,7 @@ def run_size(size: str, work: Path, data: Path | None = None) -> dict[str, Any]:
     }
     out["disk_floor_rows_per_s"] = {k: round(v) for k, v in floors.items()}
     out["ratio_to_disk_floor"] = {k: round(rates[k] / v, 3) for k, v in floors.items()}
+    _say(f"{size}: disk floor {out['disk_floor_rows_per_s']}, ratio {out['ratio_to_disk_floor']}")
     server_rss = proc_mb("VmRSS", store.server_pid)
     out["store_rss_after_ingest_mb"] = round(server_rss)
     out["graph_bytes_per_fill"] = round((server_rss - empty_rss) * 2**20 / max(out["fills"], 1))
@@ -182,7 +195,7 @@ def run_size(size: str, work: Path, data: Path | None = None) -> dict[str, Any]:
     # The analysis runs in a fresh process, so its memory figures are its own, measured per
     # stage from the kernel's peak-RSS mark, reset between stages.
     with ctx.Pool(1) as pool:
-        child = pool.apply(analysis_child, (str(work / "store"), accounts))
+        child = pool.apply(analysis_child, (str(work / "store"), accounts, louvain))
     out.update(child)
     stages = child["analysis_stages_s"]
     reading = sum(v for k, v in stages.items() if k.startswith("read"))
@@ -288,6 +301,16 @@ def main() -> None:
         help="Use data generated before (`linkscope generate DIR --accounts N --seed 11`) for "
         "a size instead of generating it (L's 31 GB take ~10 minutes to write).",
     )
+    parser.add_argument(
+        "--no-louvain",
+        action="store_true",
+        help="Skip python-louvain (a comparison, not a floor; minutes at L).",
+    )
+    parser.add_argument(
+        "--keep",
+        action="store_true",
+        help="Keep each size's store and event store (printed) for later runs, e.g. Spark's.",
+    )
     args = parser.parse_args()
     sizes = [s.strip().upper() for s in args.sizes.split(",") if s.strip()]
     given = {k.strip().upper(): Path(v) for k, v in (d.split("=", 1) for d in args.data)}
@@ -295,9 +318,12 @@ def main() -> None:
     for size in sizes:
         work = Path(tempfile.mkdtemp(prefix=f"linkscope-bench-{size}-"))
         try:
-            results.append(run_size(size, work, given.get(size)))
+            results.append(run_size(size, work, given.get(size), not args.no_louvain))
         finally:
-            shutil.rmtree(work, ignore_errors=True)
+            if args.keep:
+                _say(f"{size}: store kept in {work / 'store'}")
+            else:
+                shutil.rmtree(work, ignore_errors=True)
     exponents = scaling(results) if len(results) > 1 else {}
     print_table(results, exponents)
     document = {

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import time
 from dataclasses import dataclass, field
 from functools import reduce
@@ -32,7 +33,7 @@ from pyspark.sql import functions as F
 from analytics import behaviour, cycles, spoofing, trading
 from analytics.behaviour import Breach, Flag
 from analytics.config import AnalysisConfig, BehaviourConfig, TradingConfig, WashConfig
-from analytics.cycles import SymbolTotals, WashSet
+from analytics.cycles import WashSet
 from analytics.engines.base import Pairs, trading_among
 from analytics.order_candidates import OrderCandidates
 from analytics.projection import (
@@ -76,8 +77,13 @@ def session(
         builder = builder.master(master)
     if master.startswith("local"):
         os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
-        builder = builder.config("spark.driver.bindAddress", "127.0.0.1").config(
-            "spark.driver.host", "127.0.0.1"
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+        # Python workers (the wash search per symbol) run this interpreter, where linkscope is;
+        # on a cluster, ``spark.pyspark.python`` names the executors' own.
+        builder = (
+            builder.config("spark.driver.bindAddress", "127.0.0.1")
+            .config("spark.driver.host", "127.0.0.1")
+            .config("spark.pyspark.python", sys.executable)
         )
     builder = (
         builder.config("spark.ui.enabled", "false")
@@ -150,8 +156,9 @@ class _Prepared:
     per_account: IntArray
     last_trade: IntArray
     sync: list[SyncPair]
-    totals: SymbolTotals
+    wash: list[WashSet]
     breaches: list[Breach]
+    own_middle: pa.Table | None
 
 
 @dataclass
@@ -164,6 +171,7 @@ class SparkFills:
     sizes: dict[str, int] = field(default_factory=dict)  # rows that came back, per stage
     _prepared: _Prepared | None = None
     _spoof_pairs: pa.Table | None = None
+    _orders: OrderCandidates | None = None
 
     def __post_init__(self) -> None:
         n = len(self.accounts)
@@ -219,6 +227,7 @@ class SparkFills:
         days: OrderCandidates = self._timed(
             "order statistics", lambda: self._order_days(cfg.behaviour)
         )
+        self._orders = days
         return days
 
     def prepare(self, linked: Pairs, cfg: AnalysisConfig) -> None:
@@ -232,8 +241,7 @@ class SparkFills:
         return self._ready().sync
 
     def wash_sets(self, linked: Pairs, cfg: WashConfig) -> list[WashSet]:
-        p = self._ready()
-        return cycles.wash_sets(p.trades, self.n, linked, cfg, totals=p.totals)
+        return self._ready().wash  # searched per symbol in Spark by ``prepare``
 
     def self_matching_flags(self, cfg: BehaviourConfig) -> list[Flag]:
         return behaviour.self_matching_flags(self._ready().trades, cfg)
@@ -251,6 +259,7 @@ class SparkFills:
             self.window,
             cfg,
             market_before=self._market_before,
+            own_middle=p.own_middle,
         )
 
     def trading_among(self, groups: list[list[int]]) -> tuple[IntArray, FloatArray]:
@@ -308,7 +317,9 @@ class SparkFills:
         try:
             return fn()
         finally:
-            self.timings[name] = self.timings.get(name, 0.0) + time.perf_counter() - started
+            seconds = time.perf_counter() - started
+            self.timings[name] = self.timings.get(name, 0.0) + seconds
+            log.info("spark stage %s: %.1f s", name, seconds)
 
     def _collect(self, frame: DataFrame, stage: str) -> pa.Table:
         table: pa.Table = frame.toArrow()
@@ -317,21 +328,14 @@ class SparkFills:
         return table
 
     def _prepare(self, linked: Pairs, cfg: AnalysisConfig) -> _Prepared:
+        """Spark's stages, then the fills they cite: of qualifying trading relations,
+        self-trades, limit breaches' first and last, wash sets, synchronized episodes, and
+        those around possible spoofing bait."""
         n = self.n
         fills = self.fills
         per_account, last = self._timed("per-account counts", self._per_account)
-        # Pair totals: pairs with enough fills for a relation or a wash search.
-        threshold = min(cfg.trading.relation_min_trades, cfg.wash.repeat_min_trades)
-        pairs = self._timed("pair totals", lambda: self._pairs(threshold))
-        linked_df = self.spark.createDataFrame(
-            pa.table(
-                {
-                    "lo": pa.array([a for a, _ in sorted(linked)], type=pa.int64()),
-                    "hi": pa.array([b for _, b in sorted(linked)], type=pa.int64()),
-                }
-            )
-        )
-        wanted_pairs = F.broadcast(pairs.unionByName(linked_df).distinct())
+        relation_pairs = self._timed("trading relations", lambda: self._relations(cfg.trading))
+        wash_rows = self._timed("wash candidate sets", lambda: self._wash_search(linked, cfg.wash))
         sync_events = self._timed(
             "synchronized trading candidates", lambda: self._sync(cfg.trading)
         )
@@ -339,49 +343,41 @@ class SparkFills:
         if sync_events is not None:
             pairs, episodes, activity = sync_events
             sync = trading.sync_finish(pairs, episodes, activity, n, cfg.trading)
-        sync_accounts = sorted({p.a for p in sync} | {p.b for p in sync})
+        sync_ids = self._timed(
+            "synchronized episodes", lambda: self._sync_fills(sync, cfg.trading)
+        )
         breached: pa.Table = self._timed(
             "intraday counts",
             lambda: self._collect(self._breaches(cfg.behaviour), "intraday counts"),
         )
-        # The fills the one-machine stages cite and finish on.
+        own_middle, near_ids = self._timed(
+            "spoofing: fills around bait", lambda: self._spoof_fills(cfg.behaviour)
+        )
+        ids = pa.concat_arrays(
+            [
+                breached.column("first_id").combine_chunks().cast(pa.string()),
+                breached.column("last_id").combine_chunks().cast(pa.string()),
+                wash_rows.column("trade_id").combine_chunks().cast(pa.string()),
+                sync_ids,
+                near_ids,
+            ]
+        )
+        by_id = F.broadcast(self.spark.createDataFrame(pa.table({"trade_id": pc.unique(ids)})))
         lohi = fills.withColumn("lo", F.least("s", "b")).withColumn("hi", F.greatest("s", "b"))
         parts = [
-            lohi.join(wanted_pairs, ["lo", "hi"], "left_semi").select(*CITED),
+            lohi.join(
+                F.broadcast(self.spark.createDataFrame(relation_pairs)), ["lo", "hi"], "left_semi"
+            ).select(*CITED),
             fills.where(F.col("s") == F.col("b")).select(*CITED),
+            fills.join(by_id, "trade_id", "left_semi").select(*CITED),
         ]
-        ends = self.spark.createDataFrame(
-            pa.table(
-                {
-                    "trade_id": pa.concat_arrays(
-                        [
-                            breached.column("first_id").combine_chunks(),
-                            breached.column("last_id").combine_chunks(),
-                        ]
-                    )
-                }
-            )
-        )
-        parts.append(fills.join(F.broadcast(ends), "trade_id", "left_semi").select(*CITED))
-        if self._spoof_pairs is not None and self._spoof_pairs.num_rows:
-            spoof = F.broadcast(self.spark.createDataFrame(self._spoof_pairs))
-            for side in ("s", "b"):
-                cond = [F.col(side) == F.col("acc"), F.col("symbol") == F.col("sym")]
-                parts.append(fills.join(spoof, cond, "left_semi").select(*CITED))
-        if sync_accounts:
-            who = F.broadcast(
-                self.spark.createDataFrame(pa.table({"acc": pa.array(sync_accounts, pa.int64())}))
-            )
-            for side in ("s", "b"):
-                parts.append(
-                    fills.join(who, F.col(side) == F.col("acc"), "left_semi").select(*CITED)
-                )
         cited = reduce(DataFrame.unionByName, parts).dropDuplicates(["trade_id"])
         table = self._timed("cited fills", lambda: self._collect(cited, "cited fills"))
         subset = _trades_from(table, self.accounts)
-        totals = self._timed("wash candidate sets", lambda: self._symbol_totals(wanted_pairs))
-        breach_rows = breached.to_pylist()
         where = {tid: i for i, tid in enumerate(subset.trade_id.to_pylist())}
+        wash = self._timed(
+            "wash sets described", lambda: self._described(subset, where, wash_rows, cfg.wash)
+        )
         breaches = [
             Breach(
                 int(r["acc"]),
@@ -392,9 +388,9 @@ class SparkFills:
                 where[r["first_id"]],
                 where[r["last_id"]],
             )
-            for r in breach_rows
+            for r in breached.to_pylist()
         ]
-        return _Prepared(subset, per_account, last, sync, totals, breaches)
+        return _Prepared(subset, per_account, last, sync, wash, breaches, own_middle)
 
     def _per_account(self) -> tuple[IntArray, IntArray]:
         """Trades per account (a self-trade once) and its last fill's time."""
@@ -406,6 +402,7 @@ class SparkFills:
             sides.groupBy("acc").agg(F.count("*").alias("n"), F.max("ts").alias("last")),
             "per-account counts",
         )
+        self._acc_counts = self.spark.createDataFrame(table.select(["acc", "n"]))
         counts = np.zeros(self.n, dtype=np.int64)
         last = np.zeros(self.n, dtype=np.int64)
         acc = table.column("acc").to_numpy()
@@ -413,17 +410,100 @@ class SparkFills:
         last[acc] = table.column("last").to_numpy()
         return counts, last
 
-    def _pairs(self, threshold: int) -> DataFrame:
+    def _pair_counts(self, threshold: int) -> DataFrame:
         """Unordered pairs with ``threshold`` or more fills between them (no self-trades)."""
         other = self.fills.where(F.col("s") != F.col("b"))
-        totals = (
+        return (
             other.groupBy(F.least("s", "b").alias("lo"), F.greatest("s", "b").alias("hi"))
             .count()
             .where(F.col("count") >= threshold)
+        )
+
+    def _relations(self, cfg: TradingConfig) -> pa.Table:
+        """Pairs that make a trading relation: enough fills, and enough of each side's trades
+        (integer counts; the share is one division, as numpy makes it)."""
+        n_lo = self._acc_counts.select(F.col("acc").alias("lo"), F.col("n").alias("n_lo"))
+        n_hi = self._acc_counts.select(F.col("acc").alias("hi"), F.col("n").alias("n_hi"))
+        pairs = (
+            self._pair_counts(cfg.relation_min_trades)
+            .join(n_lo, "lo")
+            .join(n_hi, "hi")
+            .where(
+                F.least(
+                    F.col("count") / F.greatest(F.col("n_lo"), F.lit(1)),
+                    F.col("count") / F.greatest(F.col("n_hi"), F.lit(1)),
+                )
+                >= cfg.relation_min_share
+            )
             .select("lo", "hi")
         )
-        table = self._collect(totals, "pair totals")
-        return self.spark.createDataFrame(table)
+        table: pa.Table = self._collect(pairs, "trading relations")
+        return table
+
+    def _wash_search(self, linked: Pairs, cfg: WashConfig) -> pa.Table:
+        """The wash search per symbol, in Spark's Python workers (the same code as the embedded
+        engine's, on the symbol's fills between repeated or identifier-linked pairs): one row
+        (symbol, set_no, trade_id) per fill of each set found."""
+        fills = self.fills
+        linked_df = self.spark.createDataFrame(
+            pa.table(
+                {
+                    "lo": pa.array([a for a, _ in sorted(linked)], type=pa.int64()),
+                    "hi": pa.array([b for _, b in sorted(linked)], type=pa.int64()),
+                }
+            )
+        )
+        repeated = self._pair_counts(cfg.repeat_min_trades).select("lo", "hi")
+        wanted = F.broadcast(repeated.unionByName(linked_df).distinct())
+        lohi = fills.withColumn("lo", F.least("s", "b")).withColumn("hi", F.greatest("s", "b"))
+        cand = lohi.where(F.col("s") != F.col("b")).join(wanted, ["lo", "hi"], "left_semi")
+        members = (
+            cand.select("symbol", F.col("s").alias("acc"))
+            .unionByName(cand.select("symbol", F.col("b").alias("acc")))
+            .distinct()
+        )
+        sides = fills.select("symbol", F.col("s").alias("acc")).unionByName(
+            fills.select("symbol", F.col("b").alias("acc"))
+        )
+        # Each member's trades in the symbol with anyone: the base of its internal share.
+        counts = sides.join(members, ["symbol", "acc"], "left_semi").groupBy("symbol", "acc").count()
+        s_n = counts.select("symbol", F.col("acc").alias("s"), F.col("count").alias("s_n"))
+        b_n = counts.select("symbol", F.col("acc").alias("b"), F.col("count").alias("b_n"))
+        def sets_of_symbol(fills: pa.Table) -> pa.Table:  # hints: Spark reads the eval type
+            return _sets_of_symbol(cfg, fills)
+
+        found = (
+            cand.join(s_n, ["symbol", "s"])
+            .join(b_n, ["symbol", "b"])
+            .select("symbol", "trade_id", "ts", "s", "b", "qty", "s_n", "b_n")
+            .groupBy("symbol")
+            .applyInArrow(sets_of_symbol, "symbol string, set_no long, trade_id string")
+        )
+        return self._collect(found, "wash candidate sets")
+
+    def _described(
+        self, subset: Trades, where: dict[str, int], rows: pa.Table, cfg: WashConfig
+    ) -> list[WashSet]:
+        """The sets Spark found, described on the cited fills; the symbols' volume from Spark."""
+        if not rows.num_rows:
+            return []
+        sets: dict[tuple[str, int], list[int]] = {}
+        for symbol, set_no, trade_id in zip(
+            rows.column("symbol").to_pylist(), rows.column("set_no").to_pylist(),
+            rows.column("trade_id").to_pylist(), strict=True,
+        ):  # fmt: skip
+            sets.setdefault((symbol, set_no), []).append(where[trade_id])
+        names = sorted({symbol for symbol, _ in sets})
+        volume = self._collect(
+            self.fills.where(F.col("symbol").isin(names))
+            .groupBy("symbol")
+            .agg(F.sum("quote").alias("quote")),
+            "wash candidate sets",
+        )
+        quote = dict(zip(volume.column("symbol").to_pylist(), volume.column("quote").to_pylist(),
+                         strict=True))  # fmt: skip
+        positions = [np.asarray(v, dtype=np.int64) for _, v in sorted(sets.items())]
+        return cycles.described(subset, positions, quote, cfg)
 
     def _symbols(self) -> list[str]:
         return sorted(
@@ -442,12 +522,7 @@ class SparkFills:
                 pa.table({"symbol": symbols, "code": np.arange(len(symbols), dtype=np.int64)})
             )
         )
-        coded = self.fills.join(codes, "symbol")
-        events = coded.select(
-            (F.col("code") * 2).alias("group"), "ts", F.col("s").alias("account")
-        ).unionByName(
-            coded.select((F.col("code") * 2 + 1).alias("group"), "ts", F.col("b").alias("account"))
-        )
+        events = self._events(codes).drop("trade_id")
         window = cfg.sync_window_ms
         by_time = SparkWindow.partitionBy("group").orderBy("ts", "account")
         ranked = events.withColumn("rn", F.row_number().over(by_time)).withColumn(
@@ -521,6 +596,115 @@ class SparkFills:
         episodes = cand.column("count").to_numpy().astype(np.int64)
         return code[order], episodes[order], activity
 
+    def _events(self, codes: DataFrame) -> DataFrame:
+        """Side-events (a fill's seller and buyer): group = symbol code * 2 + side."""
+        coded = self.fills.join(codes, "symbol")
+        return coded.select(
+            (F.col("code") * 2).alias("group"), "ts", F.col("s").alias("account"), "trade_id"
+        ).unionByName(
+            coded.select(
+                (F.col("code") * 2 + 1).alias("group"), "ts", F.col("b").alias("account"),
+                "trade_id",
+            )
+        )  # fmt: skip
+
+    def _sync_fills(self, sync: list[SyncPair], cfg: TradingConfig) -> pa.Array:
+        """Trade ids of both accounts' fills that had a fill of the other in the same symbol and
+        side within the window (the synchronized episodes the evidence and priority cite)."""
+        if not sync:
+            return pa.array([], type=pa.string())
+        window = cfg.sync_window_ms
+        symbols = self._symbols()
+        codes = F.broadcast(
+            self.spark.createDataFrame(
+                pa.table({"symbol": symbols, "code": np.arange(len(symbols), dtype=np.int64)})
+            )
+        )
+        pairs = pa.table(
+            {
+                "a": pa.array([p.a for p in sync], type=pa.int64()),
+                "b": pa.array([p.b for p in sync], type=pa.int64()),
+            }
+        )
+        involved = pa.table({"account": pc.unique(pa.concat_arrays([pairs["a"].combine_chunks(),
+                                                                     pairs["b"].combine_chunks()]))})  # fmt: skip
+        events = (
+            self._events(codes)
+            .join(F.broadcast(self.spark.createDataFrame(involved)), "account", "left_semi")
+            .withColumn("bucket", F.expr(f"ts div {max(window, 1)}"))
+        )
+        pair_df = F.broadcast(self.spark.createDataFrame(pairs))
+        mine = events.join(pair_df, F.col("account") == F.col("a")).select(
+            "a", "b", "group", F.col("ts").alias("ts_a"), F.col("trade_id").alias("id_a"),
+            F.explode(F.array(F.col("bucket") - 1, F.col("bucket"), F.col("bucket") + 1)).alias(
+                "bucket"
+            ),
+        )  # fmt: skip
+        theirs = events.join(pair_df, F.col("account") == F.col("b")).select(
+            "a", "b", "group", "bucket", F.col("ts").alias("ts_b"), F.col("trade_id").alias("id_b")
+        )
+        near = mine.join(theirs, ["a", "b", "group", "bucket"]).where(
+            F.abs(F.col("ts_a") - F.col("ts_b")) <= window
+        )
+        ids = near.select(F.col("id_a").alias("trade_id")).unionByName(
+            near.select(F.col("id_b").alias("trade_id"))
+        ).distinct()
+        return self._collect(ids, "synchronized episodes").column("trade_id").combine_chunks()
+
+    def _spoof_fills(self, cfg: BehaviourConfig) -> tuple[pa.Table | None, pa.Array]:
+        """For the spoofing search: each candidate account's middle fill sizes and fill count
+        in the symbol (over every fill), and the ids of its fills around its bait orders' ends
+        (the bait is chosen on this machine, from the event store's orders)."""
+        none = pa.array([], type=pa.string())
+        if self._orders is None or self._spoof_pairs is None or not self._spoof_pairs.num_rows:
+            return None, none
+        spoof = F.broadcast(self.spark.createDataFrame(self._spoof_pairs))
+        sides = self.fills.select(F.col("s").alias("acc"), "symbol", "qty", "ts", "trade_id")
+        sides = sides.unionByName(
+            self.fills.select(F.col("b").alias("acc"), "symbol", "qty", "ts", "trade_id")
+        )
+        mine = sides.join(
+            spoof, (F.col("acc") == F.col("a")) & (F.col("symbol") == F.col("sym")), "left_semi"
+        )
+        by_size = SparkWindow.partitionBy("acc", "symbol").orderBy("qty")
+        ranked = mine.withColumn("rank", F.row_number().over(by_size)).withColumn(
+            "n", F.count("*").over(SparkWindow.partitionBy("acc", "symbol"))
+        )
+        middle = (
+            ranked.where(
+                (F.col("rank") == F.floor((F.col("n") + 1) / 2))
+                | (F.col("rank") == F.floor(F.col("n") / 2) + 1)
+            )
+            .join(self.ids.select(F.col("pos").alias("acc"), "account_id"), "acc")
+            .select("account_id", "symbol", "qty", "n")
+        )
+        own_middle = self._collect(middle, "spoofing: fills around bait")
+        windows = spoofing.bait_windows(
+            self.events, self.accounts, self._orders, self.window, cfg, own_middle
+        )
+        if not windows.num_rows:
+            return own_middle, none
+        before, after = cfg.spoof_cancel_after_fill_ms, cfg.spoof_fill_after_cancel_ms
+        bucket = before + after
+        ends = (
+            F.broadcast(self.spark.createDataFrame(windows))
+            .join(self.ids.select("account_id", F.col("pos").alias("acc")), "account_id")
+            .select(
+                "acc", "symbol", "ended_at",
+                F.explode(F.sequence(F.expr(f"(ended_at - {before}) div {bucket}"),
+                                     F.expr(f"(ended_at + {after}) div {bucket}"))).alias("bucket"),
+            )
+        )  # fmt: skip
+        near = (
+            mine.withColumn("bucket", F.expr(f"ts div {bucket}"))
+            .join(ends, ["acc", "symbol", "bucket"])
+            .where(F.col("ts").between(F.col("ended_at") - before, F.col("ended_at") + after))
+            .select("trade_id")
+            .distinct()
+        )
+        ids = self._collect(near, "spoofing: fills around bait").column("trade_id")
+        return own_middle, ids.combine_chunks()
+
     def _breaches(self, cfg: BehaviourConfig) -> DataFrame:
         """Fills per (account, market, UTC day) over the market's limit, with the fills cited:
         the first as seller (else as buyer) and the last as buyer (else as seller)."""
@@ -581,47 +765,6 @@ class SparkFills:
         return counted.select("acc", "market", "day", "n", "limit", "first_id", "last_id").orderBy(
             "acc", "market", "day"
         )
-
-    def _symbol_totals(self, wanted_pairs: DataFrame) -> SymbolTotals:
-        """Per symbol of the candidate fills: its quote volume and the trades of each account of
-        those fills in it (as seller plus as buyer)."""
-        fills = self.fills
-        lohi = fills.withColumn("lo", F.least("s", "b")).withColumn("hi", F.greatest("s", "b"))
-        cand = lohi.where(F.col("s") != F.col("b")).join(wanted_pairs, ["lo", "hi"], "left_semi")
-        members = (
-            cand.select("symbol", F.col("s").alias("acc"))
-            .unionByName(cand.select("symbol", F.col("b").alias("acc")))
-            .distinct()
-        )
-        sides = fills.select("symbol", F.col("s").alias("acc")).unionByName(
-            fills.select("symbol", F.col("b").alias("acc"))
-        )
-        counts = self._collect(
-            sides.join(members, ["symbol", "acc"], "left_semi")
-            .groupBy("symbol", "acc")
-            .count()
-            .orderBy("symbol", "acc"),
-            "wash candidate sets",
-        )
-        volume = self._collect(
-            fills.join(members.select("symbol").distinct(), "symbol", "left_semi")
-            .groupBy("symbol")
-            .agg(F.sum("quote").alias("quote")),
-            "wash candidate sets",
-        )
-        quote = dict(
-            zip(
-                volume.column("symbol").to_pylist(), volume.column("quote").to_pylist(), strict=True
-            )
-        )
-        trades: dict[str, tuple[IntArray, IntArray]] = {}
-        symbol = counts.column("symbol").to_pylist()
-        acc = counts.column("acc").to_numpy().astype(np.int64)
-        n = counts.column("count").to_numpy().astype(np.int64)
-        for name in sorted(set(symbol)):
-            rows = np.flatnonzero(np.asarray(symbol, dtype=object) == name)
-            trades[name] = (acc[rows], n[rows])
-        return SymbolTotals(quote, trades)
 
     def _order_days(self, cfg: BehaviourConfig) -> OrderCandidates:
         """The order-days of bots and of possible spoofing bait, with the symbols' typical order
@@ -692,8 +835,8 @@ class SparkFills:
         days.unpersist()
         chosen = table.filter(table.column("candidate"))
         self._spoof_pairs = (
-            pa.table({"acc": chosen.column("acc"), "sym": chosen.column("symbol")})
-            .group_by(["acc", "sym"])
+            pa.table({"a": chosen.column("acc"), "sym": chosen.column("symbol")})
+            .group_by(["a", "sym"])
             .aggregate([])
         )
         return OrderCandidates(_order_days_from(table, symbols, self.accounts), typical, total)
@@ -728,6 +871,14 @@ def _spark_schema(schema: pa.Schema) -> Any:
 
     kinds = {pa.int64(): LongType(), pa.float64(): DoubleType(), pa.string(): StringType()}
     return StructType([StructField(f.name, kinds[f.type], True) for f in schema])
+
+
+def _sets_of_symbol(cfg: WashConfig, fills: pa.Table) -> pa.Table:
+    """One symbol's wash search, run by Spark's Python worker on the symbol's candidate fills."""
+    sets = cycles.sets_in_symbol(fills, cfg)
+    symbol = pa.array([fills.column("symbol")[0].as_py()] * sets.num_rows, type=pa.string())
+    return pa.table({"symbol": symbol, "set_no": sets.column("set_no"),
+                     "trade_id": sets.column("trade_id")})  # fmt: skip
 
 
 def _trades_from(table: pa.Table, accounts: Accounts) -> Trades:
