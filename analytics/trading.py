@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from analytics.config import TradingConfig
-from analytics.projection import FloatArray, IntArray, Trades, sort_order
+from analytics.projection import BoolArray, FloatArray, IntArray, Trades, sort_order
 
 
 @dataclass(frozen=True)
@@ -115,29 +115,50 @@ def sync_finish(
     cfg: TradingConfig,
 ) -> list[SyncPair]:
     """The candidate pairs (codes lo * n + hi, ascending, with their episodes) that beat
-    chance, from the activity around their accounts' events: an engine that counts episodes
-    and activity elsewhere sends only these."""
+    chance, from the activity around their accounts' events."""
+    around, events = ev.per_market()
+    keep = beyond_lower_bound(
+        candidates, episodes_of, ev.involved, around, events, ev.market_events, n_accounts, cfg
+    )
+    return beyond_chance(candidates[keep], episodes_of[keep], ev, n_accounts, cfg)
+
+
+def beyond_lower_bound(
+    candidates: IntArray,
+    episodes_of: IntArray,
+    involved: IntArray,
+    around: FloatArray,
+    events: FloatArray,
+    market_events: FloatArray,
+    n_accounts: int,
+    cfg: TradingConfig,
+) -> BoolArray:
+    """Candidates whose episodes beat a cheap lower bound of the expectation (the other
+    account's share over the whole period only): it drops most candidates, market makers
+    meeting each other all day, before the exact count. ``around`` and ``events``: per involved
+    account (rows, ascending ids) and market, the market's events around the account's events
+    and the account's events (integers: an engine that counts them elsewhere sends only these)."""
     cand_a, cand_b = candidates // n_accounts, candidates % n_accounts
-    _, index = np.unique(np.concatenate([cand_a, cand_b]), return_inverse=True)
-    # A cheap lower bound of the expectation (b's share over the whole period only) drops
-    # most candidates, market makers meeting each other all day, before the exact count.
-    count = len(ev.market_events)
-    around_sum = np.zeros((len(ev.involved), count))
-    np.add.at(around_sum, (ev.row, ev.market), ev.around)
-    share = np.zeros((len(ev.involved), count))
-    np.add.at(share, (ev.row, ev.market), 1.0)
-    share /= np.maximum(ev.market_events, 1.0)
-    ia, ib = index[: len(candidates)], index[len(candidates) :]
+    ia = np.searchsorted(involved, cand_a)
+    ib = np.searchsorted(involved, cand_b)
+    share = events / np.maximum(market_events, 1.0)
     lower = 0.5 * (
-        np.einsum("ij,ij->i", around_sum[ia], share[ib])
+        np.einsum("ij,ij->i", around[ia], share[ib])
         - episodes_of * share[ib].max(axis=1)
-        + np.einsum("ij,ij->i", around_sum[ib], share[ia])
+        + np.einsum("ij,ij->i", around[ib], share[ia])
         - episodes_of * share[ia].max(axis=1)
     )
-    keep = episodes_of >= cfg.sync_min_ratio * np.maximum(lower, 0.0)
+    keep: BoolArray = episodes_of >= cfg.sync_min_ratio * np.maximum(lower, 0.0)
+    return keep
 
+
+def beyond_chance(
+    candidates: IntArray, episodes_of: IntArray, ev: Activity, n_accounts: int, cfg: TradingConfig
+) -> list[SyncPair]:
+    """The exact expectation and Poisson tail of each candidate (``ev`` holds at least the
+    events of the candidates' accounts)."""
     out: list[SyncPair] = []
-    for pair, episodes in zip(candidates[keep].tolist(), episodes_of[keep].tolist(), strict=True):
+    for pair, episodes in zip(candidates.tolist(), episodes_of.tolist(), strict=True):
         a, b = divmod(pair, n_accounts)
         exp = 0.5 * (ev.expected(a, b) + ev.expected(b, a))
         if episodes < cfg.sync_min_ratio * exp or poisson_tail(episodes, exp) > cfg.sync_max_p:
@@ -267,6 +288,16 @@ class Activity:
             baseline=baseline,
             span=fills_span + 2 * max(window, baseline) + 1,
         )
+
+    def per_market(self) -> tuple[FloatArray, FloatArray]:
+        """Per involved account and market: the market's events around the account's events,
+        and the account's events."""
+        count = len(self.market_events)
+        around = np.zeros((len(self.involved), count))
+        np.add.at(around, (self.row, self.market), self.around)
+        events = np.zeros((len(self.involved), count))
+        np.add.at(events, (self.row, self.market), 1.0)
+        return around, events
 
     def expected(self, x: int, y: int) -> float:
         """Episodes of x with y expected by chance, per event i of x: the market's other events

@@ -331,18 +331,13 @@ class SparkFills:
         """Spark's stages, then the fills they cite: of qualifying trading relations,
         self-trades, limit breaches' first and last, wash sets, synchronized episodes, and
         those around possible spoofing bait."""
-        n = self.n
         fills = self.fills
         per_account, last = self._timed("per-account counts", self._per_account)
         relation_pairs = self._timed("trading relations", lambda: self._relations(cfg.trading))
         wash_rows = self._timed("wash candidate sets", lambda: self._wash_search(linked, cfg.wash))
-        sync_events = self._timed(
+        sync: list[SyncPair] = self._timed(
             "synchronized trading candidates", lambda: self._sync(cfg.trading)
         )
-        sync: list[SyncPair] = []
-        if sync_events is not None:
-            pairs, episodes, activity = sync_events
-            sync = trading.sync_finish(pairs, episodes, activity, n, cfg.trading)
         sync_ids = self._timed(
             "synchronized episodes", lambda: self._sync_fills(sync, cfg.trading)
         )
@@ -469,6 +464,7 @@ class SparkFills:
         counts = sides.join(members, ["symbol", "acc"], "left_semi").groupBy("symbol", "acc").count()
         s_n = counts.select("symbol", F.col("acc").alias("s"), F.col("count").alias("s_n"))
         b_n = counts.select("symbol", F.col("acc").alias("b"), F.col("count").alias("b_n"))
+
         def sets_of_symbol(fills: pa.Table) -> pa.Table:  # hints: Spark reads the eval type
             return _sets_of_symbol(cfg, fills)
 
@@ -510,12 +506,13 @@ class SparkFills:
             str(r[0]) for r in self.fills.select("symbol").distinct().collect() if r[0] is not None
         )
 
-    def _sync(self, cfg: TradingConfig) -> tuple[IntArray, IntArray, Activity] | None:
+    def _sync(self, cfg: TradingConfig) -> list[SyncPair]:
         """Side-events, their neighbours within the window (at most ``sync_max_neighbours``
         apart in (symbol, side, time, account) order) and the market around each, in Spark;
-        the candidate pairs and their accounts' events come back."""
+        the candidate pairs, per (account, market) counts for the lower bound of chance, and
+        the events of the accounts of pairs past it come back for the exact baseline."""
         if not self._total:
-            return None
+            return []
         symbols = self._symbols()
         codes = F.broadcast(
             self.spark.createDataFrame(
@@ -556,11 +553,12 @@ class SparkFills:
         )
         cand = self._collect(candidates, "synchronized trading candidates")
         if not cand.num_rows:
-            return None
+            return []
         lo = cand.column("lo").to_numpy().astype(np.int64)
         hi = cand.column("hi").to_numpy().astype(np.int64)
         code = lo * self.n + hi
         order = np.argsort(code)
+        code, episodes = code[order], cand.column("count").to_numpy().astype(np.int64)[order]
         involved = np.unique(np.concatenate([lo, hi]))
         who = F.broadcast(
             self.spark.createDataFrame(pa.table({"account": pa.array(involved, pa.int64())}))
@@ -571,30 +569,55 @@ class SparkFills:
             events.withColumn("around", F.count("*").over(market.rangeBetween(-window, window)) - 1)
             .withColumn("market_wide", F.count("*").over(market.rangeBetween(-baseline, baseline)))
             .join(who, "account", "left_semi")
+            .persist(StorageLevel.MEMORY_AND_DISK)
         )
-        mine = self._collect(around, "synchronized trading candidates")
-        group = mine.column("group").to_numpy().astype(np.int64)
-        ts = mine.column("ts").to_numpy().astype(np.int64)
-        account = mine.column("account").to_numpy().astype(np.int64)
-        ts_min, ts_max = (int(x) for x in self.fills.agg(F.min("ts"), F.max("ts")).first())  # type: ignore[union-attr]
         per_group = self._collect(
             events.groupBy("group").count(), "synchronized trading candidates"
         )
         group_events = np.zeros(2 * len(symbols), dtype=np.float64)
         group_events[per_group.column("group").to_numpy()] = per_group.column("count").to_numpy()
+        # The lower bound from per-(account, market) counts; the events only of what passes.
+        sums = self._collect(
+            around.groupBy("account", "group").agg(
+                F.sum("around").alias("around"), F.count("*").alias("events")
+            ),
+            "synchronized trading candidates",
+        )
+        rows = np.searchsorted(involved, sums.column("account").to_numpy())
+        groups = sums.column("group").to_numpy()
+        around_sum = np.zeros((len(involved), len(group_events)))
+        around_sum[rows, groups] = sums.column("around").to_numpy()
+        own_events = np.zeros((len(involved), len(group_events)))
+        own_events[rows, groups] = sums.column("events").to_numpy()
+        keep = trading.beyond_lower_bound(
+            code, episodes, involved, around_sum, own_events, group_events, self.n, cfg
+        )
+        code, episodes = code[keep], episodes[keep]
+        kept = np.unique(np.concatenate([code // self.n, code % self.n]))
+        if not len(kept):
+            around.unpersist()
+            return []
+        kept_df = F.broadcast(
+            self.spark.createDataFrame(pa.table({"account": pa.array(kept, pa.int64())}))
+        )
+        mine = self._collect(
+            around.join(kept_df, "account", "left_semi"), "synchronized trading candidates"
+        )
+        around.unpersist()
+        ts = mine.column("ts").to_numpy().astype(np.int64)
+        ts_min, ts_max = (int(x) for x in self.fills.agg(F.min("ts"), F.max("ts")).first())  # type: ignore[union-attr]
         activity = Activity.of_events(
-            account,
-            group,
+            mine.column("account").to_numpy().astype(np.int64),
+            mine.column("group").to_numpy().astype(np.int64),
             ts - ts_min,
             mine.column("around").to_numpy().astype(np.int64),
             mine.column("market_wide").to_numpy().astype(np.int64),
-            involved,
+            kept,
             group_events,
             ts_max - ts_min + 1,
             cfg,
         )
-        episodes = cand.column("count").to_numpy().astype(np.int64)
-        return code[order], episodes[order], activity
+        return trading.beyond_chance(code, episodes, activity, self.n, cfg)
 
     def _events(self, codes: DataFrame) -> DataFrame:
         """Side-events (a fill's seller and buyer): group = symbol code * 2 + side."""
