@@ -92,9 +92,7 @@ def synchronized_pairs(trades: Trades, n_accounts: int, cfg: TradingConfig) -> l
     if not len(trades):
         return []
     markets = _Markets(trades)
-    codes = [_near_pairs(m, cfg, n_accounts) for m in markets]
-    uniq, counts = np.unique(np.concatenate(codes), return_counts=True)
-    del codes
+    uniq, counts = _pair_counts(_near_pairs(m, cfg, n_accounts) for m in markets)
     frequent = counts >= cfg.sync_min_episodes
     candidates, episodes_of = uniq[frequent], counts[frequent]
     del uniq, counts
@@ -196,6 +194,36 @@ class _Markets:
             account = (self.trades.buyer if number % 2 else self.trades.seller)[lo:hi]
             order = sort_order(ts, account)  # ties in time by account
             yield _Market(number, ts[order], account[order])
+
+
+def _pair_counts(codes: Iterator[IntArray], pending_limit: int = 1 << 25) -> tuple[IntArray, IntArray]:
+    """Distinct pair codes and their counts over every market's codes. Each market's codes are
+    counted as they come and only the distinct ones are kept (a busy symbol pairs the same
+    market makers over and over: far fewer distinct pairs than episodes), merged whenever
+    more than ``pending_limit`` wait, so memory follows the distinct pairs."""
+    merged = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
+    pending: list[tuple[IntArray, IntArray]] = []
+    waiting = 0
+    for market in codes:
+        uniq, counts = np.unique(market, return_counts=True)
+        del market
+        pending.append((uniq, counts.astype(np.int64)))
+        waiting += len(uniq)
+        if waiting > pending_limit:
+            merged = _merged([merged, *pending])
+            pending, waiting = [], 0
+    return _merged([merged, *pending])
+
+
+def _merged(parts: list[tuple[IntArray, IntArray]]) -> tuple[IntArray, IntArray]:
+    codes = np.concatenate([u for u, _ in parts])
+    counts = np.concatenate([c for _, c in parts])
+    order = np.argsort(codes, kind="stable")
+    codes, counts = codes[order], counts[order]
+    if not len(codes):
+        return codes, counts
+    starts = np.flatnonzero(np.concatenate(([True], codes[1:] != codes[:-1])))
+    return codes[starts], np.add.reduceat(counts, starts)
 
 
 def _near_pairs(market: _Market, cfg: TradingConfig, n_accounts: int) -> IntArray:

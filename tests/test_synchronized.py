@@ -11,6 +11,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
+from analytics import trading
 from analytics.config import TradingConfig
 from analytics.projection import Trades
 from analytics.trading import synchronized_pairs
@@ -112,3 +113,13 @@ def test_another_symbols_trades_do_not_change_the_baseline() -> None:
     alone = _found(_trades([*pair, (1, 0, 8, 9)], ["A", "B"]), 10, EVERY_PAIR)
     beside = _found(_trades([*pair, (1, 0, 8, 9), *others], ["A", "B"]), 10, EVERY_PAIR)
     assert alone[(0, 1)] == beside[(0, 1)]
+
+
+def test_pair_counts_merged_market_by_market_equal_one_count_over_all() -> None:
+    rng = np.random.default_rng(3)
+    markets = [rng.integers(0, 500, size=int(rng.integers(0, 3_000))) for _ in range(12)]
+    whole = np.unique(np.concatenate(markets), return_counts=True)
+    for limit in (1, 700, 1 << 25):  # a merge after every market, some, or once at the end
+        codes, counts = trading._pair_counts(iter(markets), pending_limit=limit)
+        assert codes.tolist() == whole[0].tolist()
+        assert counts.tolist() == whole[1].tolist()
