@@ -874,13 +874,29 @@ class SparkFills:
                 {"i": pa.array(range(len(symbols)), pa.int64()), "symbol": symbols, "t": times}
             )
         )
-        fills = self.fills.join(asked.select("symbol").distinct(), "symbol", "left_semi")
+        # The asked times in the symbols' fill streams, before the fills of the same
+        # millisecond: the last price seen up to each is the market's last before it. One
+        # sort per symbol, where a join of every time with every earlier fill grew as their
+        # product (186 s at M for 2,614 times).
+        fills = self.fills.join(F.broadcast(asked.select("symbol").distinct()), "symbol", "left_semi")
+        stream = fills.select(
+            "symbol", F.col("ts").alias("t"), F.lit(1).alias("kind"), "trade_id", "price",
+            F.lit(None).cast("long").alias("i"),
+        ).unionByName(
+            asked.select(
+                "symbol", "t", F.lit(0).alias("kind"), F.lit(None).cast("string").alias("trade_id"),
+                F.lit(None).cast("double").alias("price"), "i",
+            )
+        )  # fmt: skip
+        seen = (
+            SparkWindow.partitionBy("symbol")
+            .orderBy("t", "kind", "trade_id")
+            .rowsBetween(SparkWindow.unboundedPreceding, SparkWindow.currentRow)
+        )
         last = (
-            F.broadcast(asked)
-            .join(fills, ["symbol"])
-            .where(F.col("ts") < F.col("t"))
-            .groupBy("i")
-            .agg(F.max_by("price", F.struct("ts", "trade_id")).alias("price"))
+            stream.withColumn("before", F.last("price", ignorenulls=True).over(seen))
+            .where(F.col("kind") == 0)
+            .select("i", F.col("before").alias("price"))
         )
         table = self._collect(last, "spoofing: market before")
         found = dict(
