@@ -196,34 +196,17 @@ class _Markets:
             yield _Market(number, ts[order], account[order])
 
 
-def _pair_counts(codes: Iterator[IntArray], pending_limit: int = 1 << 25) -> tuple[IntArray, IntArray]:
-    """Distinct pair codes and their counts over every market's codes. Each market's codes are
-    counted as they come and only the distinct ones are kept (a busy symbol pairs the same
-    market makers over and over: far fewer distinct pairs than episodes), merged whenever
-    more than ``pending_limit`` wait, so memory follows the distinct pairs."""
-    merged = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
-    pending: list[tuple[IntArray, IntArray]] = []
-    waiting = 0
-    for market in codes:
-        uniq, counts = np.unique(market, return_counts=True)
-        del market
-        pending.append((uniq, counts.astype(np.int64)))
-        waiting += len(uniq)
-        if waiting > pending_limit:
-            merged = _merged([merged, *pending])
-            pending, waiting = [], 0
-    return _merged([merged, *pending])
-
-
-def _merged(parts: list[tuple[IntArray, IntArray]]) -> tuple[IntArray, IntArray]:
-    codes = np.concatenate([u for u, _ in parts])
-    counts = np.concatenate([c for _, c in parts])
-    order = np.argsort(codes, kind="stable")
-    codes, counts = codes[order], counts[order]
-    if not len(codes):
-        return codes, counts
-    starts = np.flatnonzero(np.concatenate(([True], codes[1:] != codes[:-1])))
-    return codes[starts], np.add.reduceat(counts, starts)
+def _pair_counts(codes: Iterator[IntArray]) -> tuple[IntArray, IntArray]:
+    """Distinct pair codes and their counts over every market's codes, sorted in place once
+    they are in one array (no second copy for the sort: at L these are the analysis's largest
+    arrays; counting each market's codes apart kept more, since most pairs occur once)."""
+    everything = np.concatenate([np.zeros(0, dtype=np.int64), *codes])
+    everything.sort()
+    if not len(everything):
+        return everything, everything.copy()
+    starts = np.flatnonzero(np.concatenate(([True], everything[1:] != everything[:-1])))
+    counts = np.diff(np.append(starts, len(everything)))
+    return everything[starts], counts.astype(np.int64)
 
 
 def _near_pairs(market: _Market, cfg: TradingConfig, n_accounts: int) -> IntArray:

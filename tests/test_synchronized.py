@@ -115,11 +115,12 @@ def test_another_symbols_trades_do_not_change_the_baseline() -> None:
     assert alone[(0, 1)] == beside[(0, 1)]
 
 
-def test_pair_counts_merged_market_by_market_equal_one_count_over_all() -> None:
+def test_pair_counts_over_every_market_equal_numpys_count() -> None:
     rng = np.random.default_rng(3)
     markets = [rng.integers(0, 500, size=int(rng.integers(0, 3_000))) for _ in range(12)]
     whole = np.unique(np.concatenate(markets), return_counts=True)
-    for limit in (1, 700, 1 << 25):  # a merge after every market, some, or once at the end
-        codes, counts = trading._pair_counts(iter(markets), pending_limit=limit)
-        assert codes.tolist() == whole[0].tolist()
-        assert counts.tolist() == whole[1].tolist()
+    codes, counts = trading._pair_counts(iter(markets))
+    assert codes.tolist() == whole[0].tolist()
+    assert counts.tolist() == whole[1].tolist()
+    empty = trading._pair_counts(iter([]))
+    assert len(empty[0]) == len(empty[1]) == 0
