@@ -295,15 +295,19 @@ class SparkFills:
 
     def symbol_quote(self) -> FloatArray:
         symbols = self.trades.symbols
+        quote = self._quote_of(symbols, "symbol volumes")
+        return np.array([float(quote.get(s, 0.0)) for s in symbols], dtype=np.float64)
+
+    def _quote_of(self, symbols: list[str], stage: str) -> dict[str, float]:
+        """Each symbol's quote volume over every fill of the window."""
         table = self._collect(
             self.fills.where(F.col("symbol").isin(symbols))
             .groupBy("symbol")
             .agg(F.sum("quote").alias("quote")),
-            "symbol volumes",
+            stage,
         )
-        quote = dict(zip(table.column("symbol").to_pylist(), table.column("quote").to_pylist(),
-                         strict=True))  # fmt: skip
-        return np.array([float(quote.get(s, 0.0)) for s in symbols], dtype=np.float64)
+        return dict(zip(table.column("symbol").to_pylist(), table.column("quote").to_pylist(),
+                        strict=True))  # fmt: skip
 
     # Spark stages ----------------------------------------------------------------------
 
@@ -489,15 +493,7 @@ class SparkFills:
             rows.column("trade_id").to_pylist(), strict=True,
         ):  # fmt: skip
             sets.setdefault((symbol, set_no), []).append(where[trade_id])
-        names = sorted({symbol for symbol, _ in sets})
-        volume = self._collect(
-            self.fills.where(F.col("symbol").isin(names))
-            .groupBy("symbol")
-            .agg(F.sum("quote").alias("quote")),
-            "wash candidate sets",
-        )
-        quote = dict(zip(volume.column("symbol").to_pylist(), volume.column("quote").to_pylist(),
-                         strict=True))  # fmt: skip
+        quote = self._quote_of(sorted({symbol for symbol, _ in sets}), "wash candidate sets")
         positions = [np.asarray(v, dtype=np.int64) for _, v in sorted(sets.items())]
         return cycles.described(subset, positions, quote, cfg)
 
