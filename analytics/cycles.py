@@ -90,9 +90,7 @@ def described(
     for chosen in sets:
         chosen = np.sort(chosen)
         sym = int(trades.symbol[chosen[0]])
-        members = tuple(
-            sorted(set(trades.seller[chosen].tolist()) | set(trades.buyer[chosen].tolist()))
-        )
+        members = _members(trades.seller, trades.buyer, chosen)
         volume = symbol_quote[trades.symbols[sym]]
         out.append(_describe(trades, sym, members, chosen, volume, cfg))
     out.sort(key=lambda w: (w.members, w.symbol))
@@ -166,9 +164,12 @@ def stable_sets(
     sets = []
     for members_trades in groups.values():
         chosen = np.asarray(sorted(members_trades), dtype=np.int64)
-        members = tuple(sorted(set(seller[chosen].tolist()) | set(buyer[chosen].tolist())))
-        sets.append((members, chosen))
+        sets.append((_members(seller, buyer, chosen), chosen))
     return sets
+
+
+def _members(seller: IntArray, buyer: IntArray, chosen: IntArray) -> tuple[int, ...]:
+    return tuple(sorted(set(seller[chosen].tolist()) | set(buyer[chosen].tolist())))
 
 
 def _strong_components(sellers: IntArray, buyers: IntArray) -> IntArray:

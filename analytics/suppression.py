@@ -174,23 +174,18 @@ def apply_to_trading(
     def covered(a: int, b: int) -> Rule | None:
         return next((r for r in pairs if a in r.accounts and b in r.accounts), None)
 
-    kept_relations: list[Relation] = []
-    for rel in relations:
-        found = covered(rel.a, rel.b)
-        if found is None:
-            kept_relations.append(rel)
-        else:
-            applied.note(rel.a, rel.b, found, f"trading relation weight {rel.weight:.2f} -> 0 "
-                         f"({REASON_TEXT[found.reason]})")  # fmt: skip
-    kept_sync: list[SyncPair] = []
-    for p in sync:
-        found = covered(p.a, p.b)
-        if found is None:
-            kept_sync.append(p)
-        else:
-            applied.note(p.a, p.b, found, f"synchronized trading weight {p.weight:.2f} -> 0 "
-                         f"({REASON_TEXT[found.reason]})")  # fmt: skip
-    return kept_relations, kept_sync
+    def kept[T: (Relation, SyncPair)](items: list[T], what: str) -> list[T]:
+        out: list[T] = []
+        for item in items:
+            found = covered(item.a, item.b)
+            if found is None:
+                out.append(item)
+            else:
+                applied.note(item.a, item.b, found, f"{what} weight {item.weight:.2f} -> 0 "
+                             f"({REASON_TEXT[found.reason]})")  # fmt: skip
+        return out
+
+    return kept(relations, "trading relation"), kept(sync, "synchronized trading")
 
 
 def _link_effect(hit: list[Any], rule: Rule, before: float, keep: list[Any]) -> str:

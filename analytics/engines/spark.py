@@ -19,7 +19,7 @@ import os
 import sys
 import time
 from dataclasses import dataclass, field
-from functools import reduce
+from functools import cached_property, reduce
 from typing import Any
 
 import numpy as np
@@ -497,7 +497,9 @@ class SparkFills:
         positions = [np.asarray(v, dtype=np.int64) for _, v in sorted(sets.items())]
         return cycles.described(subset, positions, quote, cfg)
 
+    @cached_property
     def _symbols(self) -> list[str]:
+        """The window's symbols, sorted (one Spark job, shared by the synchronized stages)."""
         return sorted(
             str(r[0]) for r in self.fills.select("symbol").distinct().collect() if r[0] is not None
         )
@@ -509,13 +511,8 @@ class SparkFills:
         the events of the accounts of pairs past it come back for the exact baseline."""
         if not self._total:
             return []
-        symbols = self._symbols()
-        codes = F.broadcast(
-            self.spark.createDataFrame(
-                pa.table({"symbol": symbols, "code": np.arange(len(symbols), dtype=np.int64)})
-            )
-        )
-        events = self._events(codes).drop("trade_id")
+        symbols = self._symbols
+        events = self._events.drop("trade_id")
         window = cfg.sync_window_ms
         by_time = SparkWindow.partitionBy("group").orderBy("ts", "account")
         ranked = events.withColumn("rn", F.row_number().over(by_time)).withColumn(
@@ -615,8 +612,15 @@ class SparkFills:
         )
         return trading.beyond_chance(code, episodes, activity, self.n, cfg)
 
-    def _events(self, codes: DataFrame) -> DataFrame:
+    @cached_property
+    def _events(self) -> DataFrame:
         """Side-events (a fill's seller and buyer): group = symbol code * 2 + side."""
+        symbols = self._symbols
+        codes = F.broadcast(
+            self.spark.createDataFrame(
+                pa.table({"symbol": symbols, "code": np.arange(len(symbols), dtype=np.int64)})
+            )
+        )
         coded = self.fills.join(codes, "symbol")
         return coded.select(
             (F.col("code") * 2).alias("group"), "ts", F.col("s").alias("account"), "trade_id"
@@ -633,12 +637,6 @@ class SparkFills:
         if not sync:
             return pa.array([], type=pa.string())
         window = cfg.sync_window_ms
-        symbols = self._symbols()
-        codes = F.broadcast(
-            self.spark.createDataFrame(
-                pa.table({"symbol": symbols, "code": np.arange(len(symbols), dtype=np.int64)})
-            )
-        )
         pairs = pa.table(
             {
                 "a": pa.array([p.a for p in sync], type=pa.int64()),
@@ -648,8 +646,9 @@ class SparkFills:
         involved = pa.table({"account": pc.unique(pa.concat_arrays([pairs["a"].combine_chunks(),
                                                                      pairs["b"].combine_chunks()]))})  # fmt: skip
         events = (
-            self._events(codes)
-            .join(F.broadcast(self.spark.createDataFrame(involved)), "account", "left_semi")
+            self._events.join(
+                F.broadcast(self.spark.createDataFrame(involved)), "account", "left_semi"
+            )
             .withColumn("bucket", F.expr(f"ts div {max(window, 1)}"))
         )
         pair_df = F.broadcast(self.spark.createDataFrame(pairs))
