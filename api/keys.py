@@ -8,13 +8,10 @@ analysts' Cypher cannot read it, and is replaced atomically and fsynced, owner-o
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import hmac
 import json
-import os
 import secrets
-import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from api.private_files import exclusive, save_json
 from linkscope.errors import ConfigError, NotFound, Unauthenticated
 
 ROLES = ("enforcement", "investigator", "analyst", "admin")
@@ -57,35 +55,12 @@ class KeyStore:
     @contextmanager
     def _changing(self) -> Iterator[dict[str, dict[str, Any]]]:
         """The keys, to change and save; one change at a time across processes."""
-        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fd = os.open(self.path.with_name(self.path.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
+        with exclusive(self.path):
             self._cache = None
             keys = dict(self._load())
             yield keys
-            self._save(keys)
-        finally:
-            os.close(fd)  # releases the lock
-
-    def _save(self, keys: dict[str, dict[str, Any]]) -> None:
-        """Replace the file atomically and durably: a crash leaves the old or the new file."""
-        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=self.path.name, suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:  # mkstemp: mode 0600
-                json.dump({"keys": keys}, handle, indent=2, sort_keys=True)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, self.path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        directory = os.open(self.path.parent, os.O_RDONLY)
-        try:
-            os.fsync(directory)  # the rename itself must survive a crash
-        finally:
-            os.close(directory)
-        self._cache = None
+            save_json(self.path, {"keys": keys})
+            self._cache = None
 
     def create(self, role: str, name: str = "") -> tuple[str, str]:
         """A new key for ``role``: returns (key id, plain key). The plain key is not kept."""

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from api.private_files import exclusive, save_json
 from graph import triage_statements as ts
 from graph.backend import GraphBackend
 from linkscope.errors import ConfigError, InputError, NotFound
@@ -96,24 +97,10 @@ class WebhookStore:
 
     @contextmanager
     def changing(self) -> Iterator[dict[str, dict[str, Any]]]:
-        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fd = os.open(self.path.with_name(self.path.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
+        with exclusive(self.path):
             hooks = self.load()
             yield hooks
-            self._save(hooks)
-        finally:
-            os.close(fd)
-
-    def _save(self, hooks: dict[str, dict[str, Any]]) -> None:
-        tmp = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump({"webhooks": hooks}, handle, indent=2, sort_keys=True)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, self.path)
+            save_json(self.path, {"webhooks": hooks})
 
     def create(
         self, url: str, events: list[str], description: str, by: str, start: int
