@@ -92,10 +92,9 @@ def synchronized_pairs(trades: Trades, n_accounts: int, cfg: TradingConfig) -> l
     if not len(trades):
         return []
     markets = _Markets(trades)
-    uniq, counts = _pair_counts(_near_pairs(m, cfg, n_accounts) for m in markets)
-    frequent = counts >= cfg.sync_min_episodes
-    candidates, episodes_of = uniq[frequent], counts[frequent]
-    del uniq, counts
+    candidates, episodes_of = _pair_counts(
+        (_near_pairs(m, cfg, n_accounts) for m in markets), cfg.sync_min_episodes
+    )
     if not len(candidates):
         return []
     cand_a, cand_b = candidates // n_accounts, candidates % n_accounts
@@ -196,17 +195,52 @@ class _Markets:
             yield _Market(number, ts[order], account[order])
 
 
-def _pair_counts(codes: Iterator[IntArray]) -> tuple[IntArray, IntArray]:
-    """Distinct pair codes and their counts over every market's codes, sorted in place once
-    they are in one array (no second copy for the sort: at L these are the analysis's largest
-    arrays; counting each market's codes apart kept more, since most pairs occur once)."""
-    everything = np.concatenate([np.zeros(0, dtype=np.int64), *codes])
-    everything.sort()
-    if not len(everything):
-        return everything, everything.copy()
-    starts = np.flatnonzero(np.concatenate(([True], everything[1:] != everything[:-1])))
-    counts = np.diff(np.append(starts, len(everything)))
-    return everything[starts], counts.astype(np.int64)
+PAIR_BUCKETS = 16
+
+
+def _pair_counts(
+    codes: Iterator[IntArray], at_least: int = 1, buckets: int = PAIR_BUCKETS
+) -> tuple[IntArray, IntArray]:
+    """Distinct pair codes seen at least ``at_least`` times over every market's codes, with
+    their counts, ascending.
+
+    At L the codes are the analysis's largest arrays (hundreds of millions). Each market's
+    codes are dealt into ``buckets`` by value (code mod buckets) as they come; each bucket is
+    then joined, sorted in place and counted alone, and only its frequent codes kept. Beside
+    the codes themselves, one bucket's copy is held instead of a copy of all of them (counting
+    each market apart was measured worse: most pairs occur once)."""
+    parts: list[list[IntArray]] = [[] for _ in range(buckets)]
+    for market in codes:
+        if not len(market):
+            continue
+        bucket = (market % buckets).astype(np.uint8)
+        order = np.argsort(bucket, kind="stable")  # a radix sort on one byte
+        dealt = market[order]
+        bounds = np.concatenate(([0], np.cumsum(np.bincount(bucket, minlength=buckets))))
+        for k in range(buckets):
+            if bounds[k + 1] > bounds[k]:
+                parts[k].append(dealt[bounds[k] : bounds[k + 1]].copy())
+        del bucket, order, dealt
+    found: list[IntArray] = []
+    tallies: list[IntArray] = []
+    for k in range(buckets):
+        joined = np.concatenate([np.zeros(0, dtype=np.int64), *parts[k]])
+        parts[k] = []
+        joined.sort()
+        if not len(joined):
+            continue
+        starts = np.flatnonzero(np.concatenate(([True], joined[1:] != joined[:-1])))
+        counts = np.diff(np.append(starts, len(joined)))
+        keep = counts >= at_least
+        found.append(joined[starts[keep]])
+        tallies.append(counts[keep].astype(np.int64))
+        del joined, starts, counts
+    if not found:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty.copy()
+    uniq, tally = np.concatenate(found), np.concatenate(tallies)
+    order = np.argsort(uniq, kind="stable")
+    return uniq[order], tally[order]
 
 
 def _near_pairs(market: _Market, cfg: TradingConfig, n_accounts: int) -> IntArray:

@@ -28,6 +28,11 @@ class QueryResult:
     stats: dict[str, float] = field(default_factory=dict)
     truncated: bool = False  # a row or byte cap stopped reading before the last row
 
+    @property
+    def relationships_created(self) -> int:
+        """Relationships the statement created (a write's counter; 0 for a read)."""
+        return int(self.stats.get("relationships_created", 0))
+
     def __iter__(self) -> Iterator[list[Any]]:
         return iter(self.rows)
 

@@ -88,7 +88,7 @@ def _with_threads(base: dict[str, Any], threads: int | None) -> Iterator[dict[st
 # from the heap, where the graph's small allocations pin them; fewer arenas and mmap for large
 # blocks hand that memory back. Measured at M (ingest of 2.57M fills, 0.70M logins): server RSS
 # 563 -> 452 MB with the same 323 MB in use (bench/results, docs/performance.md).
-SERVER_MALLOC_ENV = {"MALLOC_ARENA_MAX": "2", "MALLOC_MMAP_THRESHOLD_": "131072"}
+SERVER_MALLOC_ENV = {"MALLOC_ARENA_MAX": "2", "MALLOC_MMAP_THRESHOLD_": "32768"}
 
 
 @contextmanager
@@ -397,7 +397,11 @@ class FalkorEmbedded(GraphBackend):
             )
         except Exception as exc:
             raise translate_error(exc) from exc
-        return self._result(raw)
+        result = self._result(raw)
+        result.stats.update(
+            nodes_created=raw.nodes_created, relationships_created=raw.relationships_created
+        )
+        return result
 
     def read(
         self,
@@ -417,7 +421,11 @@ class FalkorEmbedded(GraphBackend):
             raise translate_error(exc) from exc
         except Exception as exc:
             raise translate_error(exc) from exc
-        return self._result(raw)
+        result = self._result(raw)
+        result.stats.update(
+            nodes_created=raw.nodes_created, relationships_created=raw.relationships_created
+        )
+        return result
 
     def plan(
         self, cypher: str, params: Mapping[str, Any] | None = None, *, timeout_ms: int | None = None

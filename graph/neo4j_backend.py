@@ -90,7 +90,12 @@ class Neo4jBackend(GraphBackend):
                     result.consume()
                     return QueryResult(columns=keys, rows=rows, truncated=True)
                 rows.append([plain(v) for v in record.values()])
-            return QueryResult(columns=keys, rows=rows)
+            counters = result.consume().counters
+            stats = {
+                "nodes_created": counters.nodes_created,
+                "relationships_created": counters.relationships_created,
+            }
+            return QueryResult(columns=keys, rows=rows, stats=stats)
 
         try:
             with self._driver.session(database=self.database, default_access_mode=mode) as session:

@@ -68,9 +68,9 @@ MERGE (a)-[e:USED_DEVICE]->(n)
     + _MERGE_TIMES
 )
 
-_FUNDING_PROPS = """SET f.ts = $ts[i], f.asset = $asset[i], f.amount = $amount[i], f.method = $method[i]
-RETURN sum(CASE WHEN f.loaded_run = $run_id THEN 1 ELSE 0 END) AS added"""
-
+# A funding event's own values; its method lives on the FundingSource (one per source, not one
+# per event: a venue's millions of deposits would repeat it). The backend counts the
+# relationships a batch created (``QueryResult.relationships_created``): what was already stored adds nothing.
 MERGE_DEPOSITS = (
     ROWS
     + """WITH i, $source_key[i] AS key
@@ -78,9 +78,7 @@ MATCH (a) WHERE id(a) = $node[i]
 MERGE (s:FundingSource {key: key})
 ON CREATE SET s.method = $method[i], s.ref = $ref[i]
 MERGE (a)-[f:DEPOSIT_FROM {event_id: $event_id[i]}]->(s)
-ON CREATE SET f.loaded_run = $run_id
-"""
-    + _FUNDING_PROPS
+SET f.ts = $ts[i], f.asset = $asset[i], f.amount = $amount[i]"""
 )
 
 MERGE_WITHDRAWALS = MERGE_DEPOSITS.replace("DEPOSIT_FROM", "WITHDRAW_TO")
@@ -91,9 +89,8 @@ MERGE_TRANSFERS = (
     + """MATCH (src) WHERE id(src) = $from_node[i]
 MATCH (dst) WHERE id(dst) = $to_node[i]
 MERGE (src)-[f:TRANSFER {event_id: $event_id[i]}]->(dst)
-ON CREATE SET f.loaded_run = $run_id, f.reported_by = $account_id[i], f.direction = $direction[i]
-"""
-    + _FUNDING_PROPS
+ON CREATE SET f.reported_by = $account_id[i], f.direction = $direction[i]
+SET f.ts = $ts[i], f.asset = $asset[i], f.amount = $amount[i], f.method = $method[i]"""
 )
 
 # The aggregated counterparty relationship (seller -> buyer, per symbol) of pairs with repeated

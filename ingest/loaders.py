@@ -151,9 +151,7 @@ class FundingLoader(Loader):
             ),
         ):
             if part:
-                params = st.columns(part, cols)
-                params["run_id"] = self.run_id
-                added += int(self.store.run(statement, params).scalar() or 0)
+                added += self.store.run(statement, st.columns(part, cols)).relationships_created
         self.counts.add(added, len(rows) - added)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -327,8 +327,15 @@ def _load_events(
     """Stage and commit a fills/orders file; returns the graph writes that follow from it."""
     advance = options.progress(path.name, count_rows(path))
     try:
-        _stage_events(path, spec, loader, account_nodes, quarantine, result, options, advance)
+        staging = _timed(
+            lambda: _stage_events(
+                path, spec, loader, account_nodes, quarantine, result, options, advance
+            )
+        )
+        log.info("%s: %d rows read and checked in %.1f s", path.name, result.read, staging)
+        started = time.perf_counter()
         committed, apply = loader.commit()
+        log.info("%s: committed in %.1f s", path.name, time.perf_counter() - started)
     except BaseException:
         loader.abandon()
         raise
@@ -370,7 +377,6 @@ def _stage_events(
         blocks = parquet_blocks(path)
     else:
         blocks = csv_blocks(path, options.batch_size, options.max_record_bytes)
-    known = pa.array(list(account_nodes), pa.string())
     schema = loader.stager.table.schema
 
     def checked_block(block: Block) -> tuple[pa.Table, list[Record], Rejected] | None:
@@ -378,7 +384,7 @@ def _stage_events(
             return None
         rejected: Rejected = []
         checked = check(spec, schema, block.table, block.first_line, options.limits)
-        fast = _known_accounts(checked.valid, spec, known, rejected)
+        fast = _known_accounts(checked.valid, spec, account_nodes, rejected)
         records = records_of(block.table, block.header, checked.doubtful, block.first_line)
         return fast, records, rejected
 
@@ -436,13 +442,25 @@ def _stage_block(
 
 
 def _known_accounts(
-    rows: pa.Table, spec: FileSpec, known: pa.Array, rejected: list[tuple[int, str, str, Any]]
+    rows: pa.Table,
+    spec: FileSpec,
+    known: Mapping[str, int],
+    rejected: list[tuple[int, str, str, Any]],
 ) -> pa.Table:
     """Rows whose account references all exist; the others are added to ``rejected``."""
     unknown_any = np.zeros(rows.num_rows, dtype=bool)
     for ref in spec.account_refs:
-        missing = ~np.asarray(
-            pc.is_in(rows.column(ref), value_set=known).to_numpy(zero_copy_only=False), dtype=bool
+        column = rows.column(ref)
+        # The block's distinct ids looked up in the accounts' dict: a venue has millions of
+        # accounts, and ``is_in`` against all of them would hash every one for every block.
+        strangers = [a for a in pc.unique(column).to_pylist() if a not in known]
+        if not strangers:
+            continue
+        missing = np.asarray(
+            pc.is_in(column, value_set=pa.array(strangers, pa.string())).to_numpy(
+                zero_copy_only=False
+            ),
+            dtype=bool,
         )
         new = missing & ~unknown_any
         for i in np.flatnonzero(new).tolist():

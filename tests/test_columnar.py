@@ -190,3 +190,18 @@ def test_a_gzip_damaged_before_its_first_line_ends_goes_to_the_row_wise_reader(
     # reading the header column-wise had raised zlib's own error out of the ingest.
     with pytest.raises(InputError, match="unreadable"):
         list(csv_blocks(path))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    lines=hs.lists(hs.integers(min_value=0, max_value=40), max_size=30),
+    last=hs.integers(min_value=0, max_value=40),
+    limit=hs.integers(min_value=1, max_value=45),
+)
+def test_lines_fit_agrees_with_the_longest_line(lines: list[int], last: int, limit: int) -> None:
+    """The block check's jump-and-look-back test says what measuring every line says."""
+    from ingest.columnar import _lines_fit
+    from ingest.reader import longest_line
+
+    data = b"".join(b"x" * n + b"\n" for n in lines) + b"y" * last
+    assert _lines_fit(data, limit) == (longest_line(data) <= limit)

@@ -119,8 +119,13 @@ def test_pair_counts_over_every_market_equal_numpys_count() -> None:
     rng = np.random.default_rng(3)
     markets = [rng.integers(0, 500, size=int(rng.integers(0, 3_000))) for _ in range(12)]
     whole = np.unique(np.concatenate(markets), return_counts=True)
-    codes, counts = trading._pair_counts(iter(markets))
-    assert codes.tolist() == whole[0].tolist()
-    assert counts.tolist() == whole[1].tolist()
+    for buckets in (1, 3, 16):
+        codes, counts = trading._pair_counts(iter(markets), buckets=buckets)
+        assert codes.tolist() == whole[0].tolist()
+        assert counts.tolist() == whole[1].tolist()
+        frequent = whole[1] >= 9
+        codes, counts = trading._pair_counts(iter(markets), at_least=9, buckets=buckets)
+        assert codes.tolist() == whole[0][frequent].tolist()
+        assert counts.tolist() == whole[1][frequent].tolist()
     empty = trading._pair_counts(iter([]))
     assert len(empty[0]) == len(empty[1]) == 0
