@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +24,7 @@ from events.store import EventStore
 from graph import statements as st
 from graph.backend import GraphBackend
 from graph.schema import ensure_schema
-from ingest.columnar import Block, check, csv_blocks, parquet_blocks, records_of
+from ingest.columnar import Block, check, csv_blocks, parquet_blocks, records_of, typed_schema
 from ingest.conflicts import LEDGER_FILES, KeyLedger, StoredCheck
 from ingest.contract import ALL_FILES, FileSpec, Limits
 from ingest.event_loaders import EVENT_LOADERS, EventLoader
@@ -267,10 +267,17 @@ def _load_rows(
         quarantine.add(path.name, record.line, column, reason, record.fields)
         result.quarantined += 1
 
-    for batch in iter_batches(path, options.batch_size, options.max_record_bytes):
-        if validator is None or validator.header is not batch.header:
-            validator = Validator(spec, batch.header, options.limits)
-        records = batch.records
+    batches = (
+        _checked_row_batches(path, spec, account_nodes, quarantine, result, options)
+        if spec.name in COLUMNAR_ROW_FILES and ledger is None
+        else (
+            (b.header, b.records, [])
+            for b in iter_batches(path, options.batch_size, options.max_record_bytes)
+        )
+    )
+    for header, records, fast in batches:
+        if validator is None or validator.header is not header:
+            validator = Validator(spec, header, options.limits)
         valid: list[dict[str, Any]] = []
         keyed: list[tuple[Record, dict[str, Any]]] = []
         seen_in_batch.clear()
@@ -297,22 +304,73 @@ def _load_rows(
                 continue
             seen_in_batch.add(key)
             valid.append(row)
+        for row in fast:
+            key = row[single_key] if single_key else tuple(row[k] for k in spec.key)
+            if key in seen_in_batch:
+                result.duplicate += 1
+                continue
+            seen_in_batch.add(key)
+            valid.append(row)
         if ledger is not None and stored is not None:
             _sort_keyed(keyed, ledger, stored, reject, result, valid)
-        result.read += len(records)
+        result.read += len(records) + len(fast)
         job = loader.prepare(valid) if valid else None
         if pending is not None:
             loader.after(pending.result())  # one batch in flight keeps memory bounded
             pending = None
         if job is not None:
             pending = writer.submit(loader.write, job)
-        advance(len(records))
+        advance(len(records) + len(fast))
     if pending is not None:
         loader.after(pending.result())
     loader.finish(lambda prepared: writer.submit(store.execute, prepared))
     advance(None)
     result.ingested = loader.counts.ingested
     result.duplicate += loader.counts.duplicate
+
+
+# Row files whose blocks are checked column-wise like fills and orders (``ingest.columnar``):
+# millions of logins at a large venue. Files keyed by an event id (funding) keep the row-wise
+# ledger, which tells duplicates from conflicting rows.
+COLUMNAR_ROW_FILES = frozenset({"logins"})
+
+RowBatch = tuple[list[str], list[Record], list[dict[str, Any]]]
+
+
+def _checked_row_batches(
+    path: Path,
+    spec: FileSpec,
+    account_nodes: Mapping[str, int],
+    quarantine: Quarantine,
+    result: FileSummary,
+    options: _Options,
+) -> Iterator[RowBatch]:
+    """Batches of (header, records the row-wise validator must decide, rows valid already):
+    each block's plain values pass column-wise; unknown accounts are reported here."""
+    if path.name.endswith(".parquet"):
+        blocks = parquet_blocks(path)
+    else:
+        blocks = csv_blocks(path, options.batch_size, options.max_record_bytes)
+    schema = typed_schema(spec)
+    size = options.batch_size
+    for block in blocks:
+        if block.table is None:
+            yield block.header, block.records, []
+            continue
+        checked = check(spec, schema, block.table, block.first_line, options.limits)
+        rejected: Rejected = []
+        fast = _known_accounts(checked.valid, spec, account_nodes, rejected)
+        for line, column, reason, raw in rejected:
+            quarantine.add(path.name, line, column, reason, raw)
+        result.quarantined += len(rejected)
+        result.read += len(rejected)
+        names = [c.name for c in spec.columns]
+        values = zip(*(fast.column(n).to_pylist() for n in names), strict=True)
+        rows = [dict(zip(names, row, strict=True)) for row in values]
+        records = records_of(block.table, block.header, checked.doubtful, block.first_line)
+        yield block.header, records, rows[:size]
+        for start in range(size, len(rows), size):
+            yield block.header, [], rows[start : start + size]
 
 
 def _load_events(
