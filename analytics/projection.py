@@ -162,7 +162,13 @@ def read_trades(events: EventStore, accounts: Accounts, window: Window = Window(
 
 
 def _ascending(symbol: IntArray, ts: IntArray) -> bool:
-    return bool(np.all((np.diff(symbol) > 0) | (np.diff(ts) >= 0)))
+    """Whether rows are in (symbol, ts) order, as one packed key (one pass, no temporaries
+    per column)."""
+    if len(ts) < 2:
+        return True
+    low = int(ts.min())
+    key = symbol * (int(ts.max()) - low + 1) + (ts - low)
+    return bool((key[1:] >= key[:-1]).all())
 
 
 def codes_in(column: pa.ChunkedArray, values: pa.Array) -> tuple[IntArray, bool]:
@@ -183,11 +189,14 @@ def codes_in(column: pa.ChunkedArray, values: pa.Array) -> tuple[IntArray, bool]
     parts: list[IntArray] = []
     offset = 0
     for chunk in chunks:
-        indices = _ints(pc.fill_null(chunk.indices, -1))
-        part = np.where(indices >= 0, lookup[offset + np.maximum(indices, 0)], -1)
-        parts.append(part.astype(np.int64))
+        if chunk.null_count:
+            indices = _ints(pc.fill_null(chunk.indices, -1))
+            parts.append(np.where(indices >= 0, offset + indices, len(lookup)))
+        else:  # the usual chunk: its indices, shifted to the concatenated dictionaries
+            parts.append(chunk.indices.to_numpy() + np.int64(offset))
         offset += len(chunk.dictionary)
-    codes = np.concatenate(parts)
+    # One gather for every row; position len(lookup) stands for a null (-1).
+    codes = np.append(lookup, -1)[np.concatenate(parts)]
     return codes, bool((codes >= 0).all())
 
 

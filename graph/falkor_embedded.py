@@ -87,7 +87,8 @@ def _with_threads(base: dict[str, Any], threads: int | None) -> Iterator[dict[st
 # query thread keeps freed memory of every thread's batches, and large parameter buffers come
 # from the heap, where the graph's small allocations pin them; fewer arenas and mmap for large
 # blocks hand that memory back. Measured at M (ingest of 2.57M fills, 0.70M logins): server RSS
-# 563 -> 452 MB with the same 323 MB in use (bench/results, docs/performance.md).
+# 563 MB (glibc defaults) -> 452 MB (2 arenas, 128 kB threshold) -> 413 MB (32 kB; 8 kB gave
+# 408 MB) with the same 324 MB in use; one arena instead of two changed nothing (454 MB).
 SERVER_MALLOC_ENV = {"MALLOC_ARENA_MAX": "2", "MALLOC_MMAP_THRESHOLD_": "32768"}
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 import pytest
 
 from analytics.projection import (
@@ -156,3 +157,16 @@ def test_sort_order_equals_lexsort_packed_or_not() -> None:
     assert (sort_order(wide, wide % 7, a) == np.lexsort((a, wide % 7, wide))).all()  # too wide
     assert (sort_order(a - 20, b) == np.lexsort((b, a - 20))).all()  # negative: not packed
     assert len(sort_order(np.zeros(0, dtype=np.int64))) == 0
+
+
+def test_codes_through_each_chunks_dictionary_with_nulls_and_strangers() -> None:
+    from analytics.projection import codes_in
+
+    first = pa.DictionaryArray.from_arrays(
+        pa.array([0, 1, None, 1], pa.int32()), pa.array(["b", "a"])
+    )
+    second = pa.DictionaryArray.from_arrays(pa.array([1, 0], pa.int32()), pa.array(["c", "zz"]))
+    codes, complete = codes_in(pa.chunked_array([first, second]), pa.array(["a", "b", "c"]))
+    assert codes.tolist() == [1, 0, -1, 0, -1, 2] and not complete
+    plain = pa.chunked_array([pa.array(["c", "a"])])
+    assert codes_in(plain, pa.array(["a", "b", "c"]))[0].tolist() == [2, 0]
