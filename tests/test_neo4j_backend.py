@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import neo4j
@@ -31,6 +32,10 @@ class _Result:
 
     def __iter__(self) -> Any:
         return iter([_Record(r) for r in self._rows])
+
+    def consume(self) -> Any:
+        """The driver's summary: its counters say what a write created (nothing here)."""
+        return SimpleNamespace(counters=SimpleNamespace(nodes_created=0, relationships_created=0))
 
 
 class _Record:

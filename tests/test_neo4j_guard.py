@@ -49,6 +49,12 @@ PLANS = {
 class _Summary:
     def __init__(self, plan: dict[str, Any] | None) -> None:
         self.plan = plan
+        self.counters = _Counters()
+
+
+class _Counters:
+    nodes_created = 0
+    relationships_created = 0
 
 
 class _Result:
