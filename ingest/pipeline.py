@@ -276,6 +276,7 @@ def _load_rows(
         )
     )
     for header, records, fast in batches:
+        read = len(records) + len(fast)
         if validator is None or validator.header is not header:
             validator = Validator(spec, header, options.limits)
         valid: list[dict[str, Any]] = []
@@ -298,13 +299,8 @@ def _load_rows(
             if ledger is not None:
                 keyed.append((record, row))
                 continue
-            key = row[single_key] if single_key else tuple(row[k] for k in spec.key)
-            if key in seen_in_batch:
-                result.duplicate += 1
-                continue
-            seen_in_batch.add(key)
-            valid.append(row)
-        for row in fast:
+            fast.append(row)
+        for row in fast:  # checked column-wise or just now: the duplicates within the batch
             key = row[single_key] if single_key else tuple(row[k] for k in spec.key)
             if key in seen_in_batch:
                 result.duplicate += 1
@@ -313,14 +309,14 @@ def _load_rows(
             valid.append(row)
         if ledger is not None and stored is not None:
             _sort_keyed(keyed, ledger, stored, reject, result, valid)
-        result.read += len(records) + len(fast)
+        result.read += read
         job = loader.prepare(valid) if valid else None
         if pending is not None:
             loader.after(pending.result())  # one batch in flight keeps memory bounded
             pending = None
         if job is not None:
             pending = writer.submit(loader.write, job)
-        advance(len(records) + len(fast))
+        advance(read)
     if pending is not None:
         loader.after(pending.result())
     loader.finish(lambda prepared: writer.submit(store.execute, prepared))
