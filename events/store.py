@@ -321,14 +321,19 @@ class EventStore:
         (the day files' order, each file's own): a caller converting column after column holds
         one column's Arrow buffers at a time instead of the whole table's."""
         spec = TABLES[table]
-        files = [str(f) for f in self.files(table, since, until)]
-        masks = [self._window_mask(spec, Path(f), since, until) for f in files]
+        paths = self.files(table, since, until)
+        files = [str(p) for p in paths]
+        masks = [self._window_mask(spec, p, since, until) for p in paths]
         # One mask over the files' rows in order (None: every row of every file is inside).
         mask = None
         if any(m is not None for m in masks):
-            counts = [pq.ParquetFile(f).metadata.num_rows for f in files]
             mask = pa.concat_arrays(
-                [pa.array(np.ones(n, dtype=bool)) if m is None else m for m, n in zip(masks, counts, strict=True)]
+                [
+                    pa.array(np.ones(pq.ParquetFile(p).metadata.num_rows, dtype=bool))
+                    if m is None
+                    else m
+                    for p, m in zip(paths, masks, strict=True)
+                ]
             )
 
         def read(name: str) -> pa.ChunkedArray:

@@ -383,7 +383,11 @@ class FalkorEmbedded(GraphBackend):
     def _result(self, raw: Any) -> QueryResult:
         header = [h[1] if isinstance(h, list | tuple) else str(h) for h in (raw.header or [])]
         rows = [[plain(v) for v in row] for row in (raw.result_set or [])]
-        return QueryResult(columns=header, rows=rows)
+        stats = {
+            "nodes_created": raw.nodes_created,
+            "relationships_created": raw.relationships_created,
+        }
+        return QueryResult(columns=header, rows=rows, stats=stats)
 
     def run(self, cypher: str, params: Mapping[str, Any] | None = None) -> QueryResult:
         return self.execute(self.prepare(cypher, params))
@@ -398,11 +402,7 @@ class FalkorEmbedded(GraphBackend):
             )
         except Exception as exc:
             raise translate_error(exc) from exc
-        result = self._result(raw)
-        result.stats.update(
-            nodes_created=raw.nodes_created, relationships_created=raw.relationships_created
-        )
-        return result
+        return self._result(raw)
 
     def read(
         self,
@@ -422,11 +422,7 @@ class FalkorEmbedded(GraphBackend):
             raise translate_error(exc) from exc
         except Exception as exc:
             raise translate_error(exc) from exc
-        result = self._result(raw)
-        result.stats.update(
-            nodes_created=raw.nodes_created, relationships_created=raw.relationships_created
-        )
-        return result
+        return self._result(raw)
 
     def plan(
         self, cypher: str, params: Mapping[str, Any] | None = None, *, timeout_ms: int | None = None

@@ -70,7 +70,8 @@ MERGE (a)-[e:USED_DEVICE]->(n)
 
 # A funding event's own values; its method lives on the FundingSource (one per source, not one
 # per event: a venue's millions of deposits would repeat it). The backend counts the
-# relationships a batch created (``QueryResult.relationships_created``): what was already stored adds nothing.
+# relationships a batch created (``QueryResult.relationships_created``): what was already
+# stored adds nothing.
 MERGE_DEPOSITS = (
     ROWS
     + """WITH i, $source_key[i] AS key

@@ -343,28 +343,22 @@ def _checked_row_batches(
 ) -> Iterator[RowBatch]:
     """Batches of (header, records the row-wise validator must decide, rows valid already):
     each block's plain values pass column-wise; unknown accounts are reported here."""
-    if path.name.endswith(".parquet"):
-        blocks = parquet_blocks(path)
-    else:
-        blocks = csv_blocks(path, options.batch_size, options.max_record_bytes)
     schema = typed_schema(spec)
     size = options.batch_size
     known = pa.array(list(account_nodes), pa.string())
-    for block in blocks:
-        if block.table is None:
+    names = [c.name for c in spec.columns]
+    for block in _blocks(path, options):
+        done = _checked_block(block, spec, schema, known, options.limits)
+        if done is None:
             yield block.header, block.records, []
             continue
-        checked = check(spec, schema, block.table, block.first_line, options.limits)
-        rejected: Rejected = []
-        fast = _known_accounts(checked.valid, spec, known, rejected)
+        fast, records, rejected = done
         for line, column, reason, raw in rejected:
             quarantine.add(path.name, line, column, reason, raw)
         result.quarantined += len(rejected)
         result.read += len(rejected)
-        names = [c.name for c in spec.columns]
         values = zip(*(fast.column(n).to_pylist() for n in names), strict=True)
         rows = [dict(zip(names, row, strict=True)) for row in values]
-        records = records_of(block.table, block.header, checked.doubtful, block.first_line)
         yield block.header, records, rows[:size]
         for start in range(size, len(rows), size):
             yield block.header, [], rows[start : start + size]
@@ -428,24 +422,14 @@ def _stage_events(
 ) -> None:
     """Validate and stage a fills/orders file column-wise (``ingest.columnar``); duplicates and
     conflicts are found at commit. A CSV with quotes goes row by row."""
-    if path.name.endswith(".parquet"):
-        blocks = parquet_blocks(path)
-    else:
-        blocks = csv_blocks(path, options.batch_size, options.max_record_bytes)
     schema = loader.stager.table.schema
     known = pa.array(list(account_nodes), pa.string())
 
-    def checked_block(block: Block) -> tuple[pa.Table, list[Record], Rejected] | None:
-        if block.table is None:
-            return None
-        rejected: Rejected = []
-        checked = check(spec, schema, block.table, block.first_line, options.limits)
-        fast = _known_accounts(checked.valid, spec, known, rejected)
-        records = records_of(block.table, block.header, checked.doubtful, block.first_line)
-        return fast, records, rejected
+    def checked_block(block: Block) -> CheckedBlock | None:
+        return _checked_block(block, spec, schema, known, options.limits)
 
     with ThreadPoolExecutor(1, thread_name_prefix="ingest-check") as pool:
-        for block, done in mapped_in_order(checked_block, prefetched(blocks), pool):
+        for block, done in mapped_in_order(checked_block, prefetched(_blocks(path, options)), pool):
             read, rejected = _stage_block(
                 path.name, block, done, spec, loader, account_nodes, quarantine, options
             )
@@ -455,12 +439,34 @@ def _stage_events(
 
 
 Rejected = list[tuple[int, str, str, Any]]
+# A block checked column-wise: its valid rows (typed), the records the row-wise validator must
+# decide, and the rows rejected for an unknown account.
+CheckedBlock = tuple[pa.Table, list[Record], Rejected]
+
+
+def _blocks(path: Path, options: _Options) -> Iterator[Block]:
+    if path.name.endswith(".parquet"):
+        return parquet_blocks(path)
+    return csv_blocks(path, options.batch_size, options.max_record_bytes)
+
+
+def _checked_block(
+    block: Block, spec: FileSpec, schema: pa.Schema, known: pa.Array, limits: Limits
+) -> CheckedBlock | None:
+    """The block's rows checked column-wise (None: a block read row by row)."""
+    if block.table is None:
+        return None
+    rejected: Rejected = []
+    checked = check(spec, schema, block.table, block.first_line, limits)
+    fast = _known_accounts(checked.valid, spec, known, rejected)
+    records = records_of(block.table, block.header, checked.doubtful, block.first_line)
+    return fast, records, rejected
 
 
 def _stage_block(
     name: str,
     block: Block,
-    done: tuple[pa.Table, list[Record], Rejected] | None,
+    done: CheckedBlock | None,
     spec: FileSpec,
     loader: EventLoader,
     account_nodes: dict[str, int],
