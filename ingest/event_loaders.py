@@ -64,11 +64,25 @@ class EventLoader:
     def write(self, rows: list[dict[str, Any]], lines: list[int]) -> None:
         self.stager.append_rows(rows, lines)
 
-    def commit(self) -> tuple[CommitResult, GraphWrites]:
+    def claim(self) -> bool:
+        """Mark the graph's aggregate as out of step with the events until this load's writes
+        are done; True when an earlier load left it so (it is then rebuilt from every event).
+
+        Runs on the graph-writer thread when the file starts, behind the earlier files' graph
+        writes, so reading the file does not wait for them; ``commit`` waits for it instead,
+        as no event may land before the mark is stored."""
         rebuild = bool(self.store.run(st.GET_STATE, {"key": self.state_key}).scalar())
+        self.store.run(st.SET_STATE, {"key": self.state_key, "dirty": True, "run_id": self.run_id})
+        return rebuild
+
+    def release(self) -> None:
+        """Undo ``claim`` for a load abandoned before any of its events landed."""
+        self.store.run(st.SET_STATE, {"key": self.state_key, "dirty": False, "run_id": self.run_id})
+
+    def commit(self, rebuild: bool) -> tuple[CommitResult, GraphWrites]:
+        """Store the staged events (``claim`` must have returned ``rebuild``)."""
         if rebuild:
             log.warning("an earlier load was interrupted: rebuilding %s from events", self.table)
-        self.store.run(st.SET_STATE, {"key": self.state_key, "dirty": True, "run_id": self.run_id})
         with self.events.commit(self.stager, self.day_written) as (result, con):
             writes = self.rebuild if rebuild else self.plan(con, result)
 
@@ -106,21 +120,18 @@ class TradeEvents(EventLoader):
     def plan(self, con: duckdb.DuckDBPyConnection, result: CommitResult) -> GraphWrites:
         if not result.inserted:
             return lambda: None
-        statement = (
-            st.SET_TRADE_PAIRS if self.store.run(st.ANY_TRADE_PAIR).rows else st.CREATE_TRADE_PAIRS
-        )
         if self.events.count("trades") == result.inserted:
             # The first fills: their pairs are all the stored pairs, totalled on the writer
             # thread from the day files just written, beside the next file's reading (tens
             # of seconds at 10^7 fills) instead of before it.
-            return lambda: self._write_pairs(self._all_pairs(), statement)
+            return lambda: self._write_pairs(self._all_pairs())
         source = (
             f"(SELECT f.* FROM {self.events.scan('trades')} f SEMI JOIN "
             "(SELECT DISTINCT seller_id, buyer_id, symbol FROM inserted) t "
             "USING (seller_id, buyer_id, symbol))"
         )
         pairs = con.sql(_PAIRS_SQL.format(source=source, min=self.pair_min_trades)).to_arrow_table()
-        return lambda: self._write_pairs(pairs, statement)
+        return lambda: self._write_pairs(pairs)
 
     def _all_pairs(self) -> pa.Table:
         with self.events.connection() as con:
@@ -132,7 +143,10 @@ class TradeEvents(EventLoader):
             pass
         self._write_pairs(self._all_pairs(), st.CREATE_TRADE_PAIRS)
 
-    def _write_pairs(self, pairs: pa.Table, statement: str) -> None:
+    def _write_pairs(self, pairs: pa.Table, statement: str | None = None) -> None:
+        if statement is None:  # asked here, on the writer thread, in order with its writes
+            any_pair = self.store.run(st.ANY_TRADE_PAIR).rows
+            statement = st.SET_TRADE_PAIRS if any_pair else st.CREATE_TRADE_PAIRS
         nodes = self.nodes
         for batch in pairs.to_batches(max_chunksize=self.chunk):
             columns = batch.to_pydict()  # one chunk at a time: Python objects stay bounded

@@ -224,7 +224,9 @@ def _ingest_file(
             loader = EVENT_LOADERS[spec.name](
                 store, options.events, run_id, account_nodes, options.pair_min_trades
             )
-            apply = _load_events(path, spec, loader, account_nodes, quarantine, result, options)
+            apply = _load_events(
+                path, spec, loader, account_nodes, quarantine, result, options, writer
+            )
             options.deferred.append((result, writer.submit(_timed, apply)))
         else:
             _load_rows(
@@ -372,9 +374,11 @@ def _load_events(
     quarantine: Quarantine,
     result: FileSummary,
     options: _Options,
+    writer: ThreadPoolExecutor,
 ) -> Callable[[], None]:
     """Stage and commit a fills/orders file; returns the graph writes that follow from it."""
     advance = options.progress(path.name, count_rows(path))
+    claimed = writer.submit(loader.claim)
     try:
         staging = _timed(
             lambda: _stage_events(
@@ -382,8 +386,14 @@ def _load_events(
             )
         )
         log.info("%s: %d rows read and checked in %.1f s", path.name, result.read, staging)
+    except BaseException:
+        loader.abandon()
+        if claimed.exception() is None and not claimed.result():  # nothing landed
+            writer.submit(loader.release)
+        raise
+    try:
         started = time.perf_counter()
-        committed, apply = loader.commit()
+        committed, apply = loader.commit(claimed.result())
         log.info("%s: committed in %.1f s", path.name, time.perf_counter() - started)
     except BaseException:
         loader.abandon()

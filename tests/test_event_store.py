@@ -21,7 +21,9 @@ from events import store as event_store
 from events.location import events_for
 from events.store import EventStore
 from events.tables import DAY_MS
+from graph import statements as st
 from graph.falkor_embedded import FalkorEmbedded
+from ingest import pipeline
 from ingest.pipeline import ingest_directory
 from linkscope.errors import ConfigError
 from tests.helpers import ACCOUNTS_HEADER, TRADES_HEADER, drop, snapshot, write_csv
@@ -158,6 +160,55 @@ def test_a_load_that_dies_mid_commit_and_runs_again_is_one_clean_load(
         finally:
             drop(crashed)
             drop(clean)
+
+
+def test_a_load_that_fails_before_landing_leaves_the_pair_totals_as_they_were(
+    tmp_path: Path, store_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The out-of-step mark set as a fills file starts is taken back when the file fails
+    before any fill lands (no needless rebuild next time), and kept when an earlier load
+    left the totals out of step (that rebuild is still owed)."""
+    data = _folder(tmp_path, "all", _trades(range(2)))
+    real_stage = pipeline._stage_events
+
+    def fails_while_reading(*args: object, **kwargs: object) -> None:
+        raise OSError("read error")
+
+    def dirty(store: FalkorEmbedded) -> object:
+        return store.read("MATCH (s:IngestState {key: 'trade_pairs'}) RETURN s.dirty").scalar()
+
+    with FalkorEmbedded(store_path, "fails_reading") as store:
+        try:
+            monkeypatch.setattr(pipeline, "_stage_events", fails_while_reading)
+            with pytest.raises(OSError, match="read error"):
+                ingest_directory(data, store)
+            assert dirty(store) is False
+            store.run("MATCH (s:IngestState {key: 'trade_pairs'}) SET s.dirty = true")
+            with pytest.raises(OSError, match="read error"):
+                ingest_directory(data, store)
+            assert dirty(store) is True
+            monkeypatch.setattr(pipeline, "_stage_events", real_stage)
+            ingest_directory(data, store)
+            assert dirty(store) is False
+            assert store.read("MATCH ()-[e:TRADES_WITH]->() RETURN sum(e.trades)").scalar() == 80
+        finally:
+            drop(store)
+
+
+def test_asking_for_any_pair_total_does_not_scan_every_node(store: FalkorEmbedded) -> None:
+    """Before the first fills' pairs the graph holds accounts, IPs and funding sources only:
+    a plain ``()-[:TRADES_WITH]->()`` pattern made FalkorDB visit each of them (seconds at
+    100k accounts, inside the fills file's time)."""
+    store.run("UNWIND range(1, 2000) AS i CREATE (:Account {account_id: 'A' + toString(i)})")
+    assert store.run(st.ANY_TRADE_PAIR).rows == []
+    plan = store._graph.profile(st.ANY_TRADE_PAIR).plan  # the server counts per operation
+    scans = [line for line in plan if "All Node Scan" in line]
+    assert scans and all("Records produced: 0," in line for line in scans), plan
+    store.run(
+        "MATCH (a:Account {account_id: 'A1'}), (b:Account {account_id: 'A2'}) "
+        "CREATE (a)-[:TRADES_WITH {symbol: 'BTC_USDT'}]->(b)"
+    )
+    assert store.run(st.ANY_TRADE_PAIR).rows == [["BTC_USDT"]]
 
 
 def _ring_beside_a_market() -> Data:
