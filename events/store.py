@@ -577,6 +577,7 @@ def write_parquet(rows: pa.Table, path: Path, spec: Table) -> None:
         compression="zstd",
         use_dictionary=list(spec.repeated),
         row_group_size=ROW_GROUP_ROWS,
+        write_statistics=True if spec.filtered is None else list(spec.filtered),
     )
 
 

@@ -14,6 +14,8 @@ to a stray human order among a bot's); medians are the lower middle value (DuckD
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -117,18 +119,31 @@ def _gap_stats(
 def _lower_median(
     values: NDArray[np.int64], owner: NDArray[np.int64], count: NDArray[np.int64], groups: int
 ) -> NDArray[np.float64]:
-    """Per group, the value at index (k - 1) // 2 of its k sorted values (0 where k = 0).
-
-    Values are gaps within one day (0 <= v < 2^27 ms), so group and value sort as one integer:
-    one ``np.sort`` instead of a two-key ``lexsort`` (3x faster on millions of rows)."""
+    """Per group, the value at index (k - 1) // 2 of its k sorted values (0 where k = 0);
+    ``values`` come in runs by ``owner``, ascending."""
     out = np.zeros(groups, dtype=np.float64)
     if not len(values):
         return out
-    keys = np.sort((owner << VALUE_BITS) | values)
+    ordered = _sorted_in_runs(values, owner, count)
     first = np.concatenate(([0], np.cumsum(count)[:-1]))
     has = count > 0
-    out[has] = keys[(first + (count - 1) // 2)[has]] & ((1 << VALUE_BITS) - 1)
+    out[has] = ordered[(first + (count - 1) // 2)[has]]
     return out
+
+
+def _sorted_in_runs(
+    values: NDArray[np.int64], owner: NDArray[np.int64], count: NDArray[np.int64]
+) -> NDArray[np.int64]:
+    """``values`` sorted within each owner's run. Values are gaps within one day (0 <= v <
+    2^27 ms), so a run's position among 32 neighbouring runs and its value sort as one 32-bit
+    integer: runs are sorted 32 at a time, twice as fast as one sort of 64-bit (owner, value)
+    keys of the whole day (3x faster than a two-key ``lexsort``)."""
+    per_sort = 1 << (32 - VALUE_BITS)
+    keys = ((owner & (per_sort - 1)).astype(np.uint32) << VALUE_BITS) | values.astype(np.uint32)
+    bounds = [*np.concatenate(([0], np.cumsum(count)))[::per_sort].tolist(), len(values)]
+    for lo, hi in itertools.pairwise(bounds):
+        keys[lo:hi].sort()  # owners g .. g + 31, g a multiple of 32: their runs, in place
+    return (keys & ((1 << VALUE_BITS) - 1)).astype(np.int64)
 
 
 def _np(mask: pa.Array | pa.ChunkedArray) -> NDArray[np.bool_]:
