@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import NDArray
 
 from analytics.config import TradingConfig
 from analytics.projection import BoolArray, FloatArray, IntArray, Trades, sort_order
@@ -93,7 +94,9 @@ def synchronized_pairs(trades: Trades, n_accounts: int, cfg: TradingConfig) -> l
         return []
     markets = _Markets(trades)
     candidates, episodes_of = _pair_counts(
-        (_near_pairs(m, cfg, n_accounts) for m in markets), cfg.sync_min_episodes
+        (_near_pairs(m, cfg, n_accounts) for m in markets),
+        cfg.sync_min_episodes,
+        pair_code_split(n_accounts),
     )
     if not len(candidates):
         return []
@@ -195,52 +198,60 @@ class _Markets:
             yield _Market(number, ts[order], account[order])
 
 
-PAIR_BUCKETS = 16
+MAX_PAIR_BUCKETS = 4096
+
+
+def pair_code_split(n_accounts: int) -> int:
+    """Bits of a pair code (lo * n + hi < n^2) kept below its bucket number, the bits above:
+    32 (codes held as 32-bit integers) while that makes at most ``MAX_PAIR_BUCKETS`` buckets,
+    i.e. up to ~4M accounts; more bits, held as 64-bit, beyond."""
+    total = max(1, (n_accounts * n_accounts - 1).bit_length())
+    return max(32, total - MAX_PAIR_BUCKETS.bit_length() + 1)
 
 
 def _pair_counts(
-    codes: Iterator[IntArray], at_least: int = 1, buckets: int = PAIR_BUCKETS
+    codes: Iterator[IntArray], at_least: int = 1, low_bits: int = 32
 ) -> tuple[IntArray, IntArray]:
     """Distinct pair codes seen at least ``at_least`` times over every market's codes, with
     their counts, ascending.
 
-    At L the codes are the analysis's largest arrays (hundreds of millions). Each market's
-    codes are dealt into ``buckets`` by value (code mod buckets) as they come; each bucket is
-    then joined, sorted in place and counted alone, and only its frequent codes kept. Beside
-    the codes themselves, one bucket's copy is held instead of a copy of all of them (counting
-    each market apart was measured worse: most pairs occur once)."""
-    parts: list[list[IntArray]] = [[] for _ in range(buckets)]
+    At L the codes are the analysis's largest arrays (564M). Each market's codes are dealt into
+    buckets by their bits above ``low_bits`` as they come, and only the bits below are kept:
+    as 32-bit integers, half the memory of the codes (``pair_code_split``). Each bucket is then
+    joined, sorted in place and counted alone, and only its frequent codes kept: beside the
+    codes themselves one bucket's copy is held, not a copy of all of them (counting each
+    market apart was measured worse: most pairs occur once)."""
+    low_type = np.uint32 if low_bits <= 32 else np.int64
+    mask = (1 << low_bits) - 1
+    parts: dict[int, list[NDArray[np.generic]]] = {}
     for market in codes:
         if not len(market):
             continue
-        bucket = (market % buckets).astype(np.uint8)
-        order = np.argsort(bucket, kind="stable")  # a radix sort on one byte
+        bucket = market >> low_bits
+        order = np.argsort(bucket, kind="stable")
         dealt = market[order]
-        bounds = np.concatenate(([0], np.cumsum(np.bincount(bucket, minlength=buckets))))
-        for k in range(buckets):
-            if bounds[k + 1] > bounds[k]:
-                parts[k].append(dealt[bounds[k] : bounds[k + 1]].copy())
-        del bucket, order, dealt
+        dealt_bucket = bucket[order]
+        starts = np.flatnonzero(np.concatenate(([True], dealt_bucket[1:] != dealt_bucket[:-1])))
+        ends = np.append(starts[1:], len(dealt))
+        for lo, hi in zip(starts.tolist(), ends.tolist(), strict=True):
+            piece = (dealt[lo:hi] & mask).astype(low_type)
+            parts.setdefault(int(dealt_bucket[lo]), []).append(piece)
+        del bucket, order, dealt, dealt_bucket
     found: list[IntArray] = []
     tallies: list[IntArray] = []
-    for k in range(buckets):
-        joined = np.concatenate([np.zeros(0, dtype=np.int64), *parts[k]])
-        parts[k] = []
+    for number in sorted(parts):
+        joined = np.concatenate(parts.pop(number))
         joined.sort()
-        if not len(joined):
-            continue
         starts = np.flatnonzero(np.concatenate(([True], joined[1:] != joined[:-1])))
         counts = np.diff(np.append(starts, len(joined)))
         keep = counts >= at_least
-        found.append(joined[starts[keep]])
+        found.append((number << low_bits) | joined[starts[keep]].astype(np.int64))
         tallies.append(counts[keep].astype(np.int64))
         del joined, starts, counts
     if not found:
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty.copy()
-    uniq, tally = np.concatenate(found), np.concatenate(tallies)
-    order = np.argsort(uniq, kind="stable")
-    return uniq[order], tally[order]
+    return np.concatenate(found), np.concatenate(tallies)
 
 
 def _near_pairs(market: _Market, cfg: TradingConfig, n_accounts: int) -> IntArray:

@@ -118,14 +118,28 @@ def test_another_symbols_trades_do_not_change_the_baseline() -> None:
 def test_pair_counts_over_every_market_equal_numpys_count() -> None:
     rng = np.random.default_rng(3)
     markets = [rng.integers(0, 500, size=int(rng.integers(0, 3_000))) for _ in range(12)]
+    markets.append(rng.integers(2**33 - 50, 2**33 + 50, size=400))  # codes past 32 bits
     whole = np.unique(np.concatenate(markets), return_counts=True)
-    for buckets in (1, 3, 16):
-        codes, counts = trading._pair_counts(iter(markets), buckets=buckets)
+    # 32 bits below the bucket number (one bucket for the small codes), 4 (many buckets),
+    # 0 (a bucket per code), 40 (held as 64-bit integers: more accounts than 32 bits serve)
+    for low_bits in (32, 4, 0, 40):
+        codes, counts = trading._pair_counts(iter(markets), low_bits=low_bits)
         assert codes.tolist() == whole[0].tolist()
         assert counts.tolist() == whole[1].tolist()
         frequent = whole[1] >= 9
-        codes, counts = trading._pair_counts(iter(markets), at_least=9, buckets=buckets)
+        codes, counts = trading._pair_counts(iter(markets), at_least=9, low_bits=low_bits)
         assert codes.tolist() == whole[0][frequent].tolist()
         assert counts.tolist() == whole[1][frequent].tolist()
+
+
+def test_pair_code_split_keeps_32_bit_codes_and_few_buckets() -> None:
+    for n in (1, 2, 1_000, 65_536, 100_000, 1_000_000, 4_000_000, 10_000_000, 100_000_000):
+        low = trading.pair_code_split(n)
+        assert low >= 32
+        assert (n * n - 1) >> low < trading.MAX_PAIR_BUCKETS, n
+        if n <= 4_000_000:
+            assert low == 32, n  # half the memory of 64-bit codes up to 4M accounts
+
+
     empty = trading._pair_counts(iter([]))
     assert len(empty[0]) == len(empty[1]) == 0
