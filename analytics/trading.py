@@ -94,7 +94,7 @@ def synchronized_pairs(trades: Trades, n_accounts: int, cfg: TradingConfig) -> l
         return []
     markets = _Markets(trades)
     candidates, episodes_of = _pair_counts(
-        (_near_pairs(m, cfg, n_accounts) for m in markets),
+        (codes for m in markets for codes in _near_pairs(m, cfg, n_accounts)),
         cfg.sync_min_episodes,
         pair_code_split(n_accounts),
     )
@@ -228,7 +228,10 @@ def _pair_counts(
         if not len(market):
             continue
         bucket = market >> low_bits
-        order = np.argsort(bucket, kind="stable")
+        # a radix sort when the bucket numbers fit 16 bits (at most MAX_PAIR_BUCKETS of them)
+        narrow = bucket.astype(np.uint16) if int(bucket.max()) < 1 << 16 else bucket
+        order = np.argsort(narrow, kind="stable")
+        del narrow
         dealt = market[order]
         dealt_bucket = bucket[order]
         starts = np.flatnonzero(np.concatenate(([True], dealt_bucket[1:] != dealt_bucket[:-1])))
@@ -254,11 +257,12 @@ def _pair_counts(
     return np.concatenate(found), np.concatenate(tallies)
 
 
-def _near_pairs(market: _Market, cfg: TradingConfig, n_accounts: int) -> IntArray:
+def _near_pairs(market: _Market, cfg: TradingConfig, n_accounts: int) -> Iterator[IntArray]:
     """Unordered pair codes (lo * n + hi) of every two events of different accounts within the
-    window, each event paired with at most ``sync_max_neighbours`` events after it."""
+    window, each event paired with at most ``sync_max_neighbours`` events after it: one array
+    per neighbour distance, counted as it comes (a busy market's codes, joined, were the
+    analysis's largest transient arrays at L)."""
     ts, account = market.ts, market.account
-    codes: list[IntArray] = []
     # Events still within the window of the k-th event after them: the set only shrinks as k
     # grows (times are sorted), so each step looks at fewer events.
     alive = np.arange(len(ts), dtype=np.int64)
@@ -269,8 +273,7 @@ def _near_pairs(market: _Market, cfg: TradingConfig, n_accounts: int) -> IntArra
             break
         i = alive[account[alive + k] != account[alive]]
         a, b = account[i], account[i + k]
-        codes.append(np.minimum(a, b) * n_accounts + np.maximum(a, b))
-    return np.concatenate(codes) if codes else np.zeros(0, dtype=np.int64)
+        yield np.minimum(a, b) * n_accounts + np.maximum(a, b)
 
 
 @dataclass(frozen=True)
