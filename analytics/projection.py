@@ -141,7 +141,7 @@ def read_trades(events: EventStore, accounts: Accounts, window: Window = Window(
     market, markets = _sorted_codes(column("market"), missing="spot")
 
     def side(name: str) -> IntArray:
-        return _positions(column(name), ids)[order]
+        return account_positions(column(name), ids)[order]
 
     # One column at a time, each read, coded and reordered before the next is read; the two
     # sides' lookups (hashing every row's account id) side by side: Arrow releases the GIL.
@@ -232,7 +232,8 @@ def _floats(column: pa.ChunkedArray) -> FloatArray:
     return np.asarray(column.to_numpy(), dtype=np.float64)
 
 
-def _positions(column: pa.ChunkedArray, ids: pa.Array) -> IntArray:
+def account_positions(column: pa.ChunkedArray, ids: pa.Array) -> IntArray:
+    """Each row's position in ``ids``; every account must be among them."""
     codes, complete = codes_in(column, ids)
     if not complete:
         raise InputError("the event store holds fills of accounts the graph does not know")
@@ -352,11 +353,16 @@ def read_order_days(events: EventStore, accounts: Accounts, window: Window = Win
     return days.take(sort_order(days.account, days.symbol, days.day))
 
 
-def order_days_of(table: pa.Table, ids: pa.Array, symbols: list[str]) -> OrderDays:
-    """``order_days`` rows as arrays, in the table's order: accounts by position in ``ids``,
-    symbols by position in ``symbols`` (-1 where missing); null counts read 0, null
-    quantities and gaps -1."""
-    account = _positions(table.column("account_id"), ids)
+def order_days_of(
+    table: pa.Table, ids: pa.Array, symbols: list[str], account: IntArray | None = None
+) -> OrderDays:
+    """``order_days`` rows as arrays, in the table's order: accounts by position in ``ids``
+    (``account``: already looked up), symbols by position in ``symbols`` (-1 where missing);
+    null counts read 0, null quantities and gaps -1."""
+    if account is None:
+        account = account_positions(table.column("account_id"), ids)
+    elif len(account) != table.num_rows:
+        raise ValueError("one account position per row")
     symbol = codes_in(table.column("symbol"), pa.array(symbols, type=pa.string()))[0]
 
     def ints(name: str) -> IntArray:
