@@ -394,6 +394,8 @@ def sort_order(*keys: IntArray) -> IntArray:
     packed = np.zeros(len(keys[0]), dtype=np.int64)
     for key, width in zip(keys, widths, strict=True):
         packed = (packed << width) | key.astype(np.int64)
+    if sum(widths) <= 16:  # numpy's stable sort of 16-bit integers is a radix sort
+        return np.argsort(packed.astype(np.uint16), kind="stable").astype(np.int64)
     return np.argsort(packed, kind="stable").astype(np.int64)
 
 

@@ -215,7 +215,7 @@ def _pair_counts(
     """Distinct pair codes seen at least ``at_least`` times over every market's codes, with
     their counts, ascending.
 
-    At L the codes are the analysis's largest arrays (564M). Each market's codes are dealt into
+    At L the codes are the analysis's largest arrays (285M). Each market's codes are dealt into
     buckets by their bits above ``low_bits`` as they come, and only the bits below are kept:
     as 32-bit integers, half the memory of the codes (``pair_code_split``). Each bucket is then
     joined, sorted in place and counted alone, and only its frequent codes kept: beside the
@@ -228,10 +228,7 @@ def _pair_counts(
         if not len(market):
             continue
         bucket = market >> low_bits
-        # a radix sort when the bucket numbers fit 16 bits (at most MAX_PAIR_BUCKETS of them)
-        narrow = bucket.astype(np.uint16) if int(bucket.max()) < 1 << 16 else bucket
-        order = np.argsort(narrow, kind="stable")
-        del narrow
+        order = sort_order(bucket)  # a radix sort: at most MAX_PAIR_BUCKETS bucket numbers
         dealt = market[order]
         dealt_bucket = bucket[order]
         starts = np.flatnonzero(np.concatenate(([True], dealt_bucket[1:] != dealt_bucket[:-1])))

@@ -153,6 +153,9 @@ def test_sort_order_equals_lexsort_packed_or_not() -> None:
     rng = np.random.default_rng(5)
     a, b, c = (rng.integers(0, 40, 2_000) for _ in range(3))
     assert (sort_order(a, b, c) == np.lexsort((c, b, a))).all()  # packed into one integer
+    assert (sort_order(a, b) == np.lexsort((b, a))).all()  # 12 bits: sorted as 16-bit integers
+    full = rng.integers(0, 2**16, 2_000)
+    assert (sort_order(full) == np.argsort(full, kind="stable")).all()  # exactly 16 bits
     wide = rng.integers(0, 2**40, 2_000)
     assert (sort_order(wide, wide % 7, a) == np.lexsort((a, wide % 7, wide))).all()  # too wide
     assert (sort_order(a - 20, b) == np.lexsort((b, a - 20))).all()  # negative: not packed
