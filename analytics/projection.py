@@ -140,8 +140,17 @@ def read_trades(events: EventStore, accounts: Accounts, window: Window = Window(
     take = pa.array(order, type=pa.int64())
     market, markets = _sorted_codes(column("market"), missing="spot")
 
+    coded = {name: column.codes(name) for name in ("seller_id", "buyer_id")}
+    positions = _registry_positions(coded, ids)
+
     def side(name: str) -> IntArray:
-        return account_positions(column(name), ids)[order]
+        codes = coded.pop(name)
+        if codes is None or positions is None:
+            return account_positions(column(name), ids)[order]
+        found = positions[codes[0]]
+        if (found < 0).any():
+            raise InputError("the event store holds fills of accounts the graph does not know")
+        return found[order]
 
     # One column at a time, each read, coded and reordered before the next is read; the two
     # sides' lookups (hashing every row's account id) side by side: Arrow releases the GIL.
@@ -159,6 +168,17 @@ def read_trades(events: EventStore, accounts: Accounts, window: Window = Window(
         symbols,
         markets,
     )
+
+
+def _registry_positions(
+    coded: dict[str, tuple[NDArray[np.int32], pa.Array] | None], ids: pa.Array
+) -> IntArray | None:
+    """Each code's account position (-1: not an account of the graph), when the sides are
+    coded: a million ids hashed once instead of both sides' tens of millions of strings."""
+    found = [c for c in coded.values() if c is not None]
+    if not found:
+        return None
+    return _ints(pc.fill_null(pc.index_in(found[0][1], value_set=ids), -1))
 
 
 def _ascending(symbol: IntArray, ts: IntArray) -> bool:
@@ -186,17 +206,21 @@ def codes_in(column: pa.ChunkedArray, values: pa.Array) -> tuple[IntArray, bool]
     lookup = _ints(pc.fill_null(pc.index_in(dictionaries, value_set=values), -1))
     if not len(lookup):  # only nulls
         return np.full(len(column), -1, dtype=np.int64), len(column) == 0
-    parts: list[IntArray] = []
-    offset = 0
+    # Each chunk's rows gathered from its own slice of the lookup (a few kB: in cache) into
+    # one output, rather than shifting every chunk's indices and gathering all rows at once;
+    # position ``size`` of a chunk's slice stands for a null.
+    codes = np.empty(len(column), dtype=np.int64)
+    offset = start = 0
     for chunk in chunks:
+        size = len(chunk.dictionary)
+        own = np.append(lookup[offset : offset + size], -1)
         if chunk.null_count:
-            indices = _ints(pc.fill_null(chunk.indices, -1))
-            parts.append(np.where(indices >= 0, offset + indices, len(lookup)))
-        else:  # the usual chunk: its indices, shifted to the concatenated dictionaries
-            parts.append(chunk.indices.to_numpy() + np.int64(offset))
-        offset += len(chunk.dictionary)
-    # One gather for every row; position len(lookup) stands for a null (-1).
-    codes = np.append(lookup, -1)[np.concatenate(parts)]
+            indices = _ints(pc.fill_null(chunk.indices, size))
+        else:
+            indices = chunk.indices.to_numpy()
+        np.take(own, indices, out=codes[start : start + len(chunk)])
+        offset += size
+        start += len(chunk)
     return codes, bool((codes >= 0).all())
 
 

@@ -29,7 +29,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
+from numpy.typing import NDArray
 
+from events.account_codes import CODED, VERSION, AccountCodes, new_version
 from events.tables import DAY_MS, TABLES, Table, day_name, day_number
 
 log = logging.getLogger(__name__)
@@ -201,6 +203,7 @@ class EventStore:
     def __init__(self, root: Path, *, memory_limit: str = "2GB") -> None:
         self.root = root
         self.memory_limit = memory_limit
+        self.codes = AccountCodes(root)
 
     def __repr__(self) -> str:
         return f"EventStore({str(self.root)!r})"
@@ -316,13 +319,12 @@ class EventStore:
         since: int | None = None,
         until: int | None = None,
         dictionaries: bool = False,
-    ) -> Callable[[str], pa.ChunkedArray]:
+    ) -> ColumnReader:
         """Reads the window's rows one column at a time, every column in the same row order
         (the day files' order, each file's own): a caller converting column after column holds
         one column's Arrow buffers at a time instead of the whole table's."""
         spec = TABLES[table]
         paths = self.files(table, since, until)
-        files = [str(p) for p in paths]
         masks = [self._window_mask(spec, p, since, until) for p in paths]
         # One mask over the files' rows in order (None: every row of every file is inside).
         mask = None
@@ -335,21 +337,7 @@ class EventStore:
                     for p, m in zip(paths, masks, strict=True)
                 ]
             )
-
-        def read(name: str) -> pa.ChunkedArray:
-            field = spec.schema.field(name)
-            repeated = dictionaries and name in spec.repeated
-            kind = pa.dictionary(pa.int32(), field.type) if repeated else field.type
-            if not files:
-                return pa.chunked_array([], type=kind)
-            # All day files in one read: pyarrow's threads decode several files at once, in order.
-            column = pq.read_table(
-                files, columns=[name], read_dictionary=[name] if repeated else None
-            ).column(name)
-            column = column if mask is None else column.filter(mask)
-            return pa.chunked_array(column.chunks, type=kind)
-
-        return read
+        return ColumnReader(spec, paths, mask, dictionaries, self.codes)
 
     @staticmethod
     def _window_mask(
@@ -419,6 +407,7 @@ class EventStore:
         """
         stager.close()
         spec = stager.table
+        self.codes.forget()  # another process may have coded accounts since this one did
         with self.connection() as con:
             result = CommitResult()
             if stager.rows:
@@ -430,7 +419,10 @@ class EventStore:
                 # Where a large load's commit goes (bench logs; seconds, not progress).
                 log.info(
                     "%s: %d rows classified in %.1f s, %d days written in %.1f s",
-                    spec.name, stager.rows, classified - started, len(result.days),
+                    spec.name,
+                    stager.rows,
+                    classified - started,
+                    len(result.days),
                     time.perf_counter() - classified,
                 )
             else:
@@ -564,7 +556,9 @@ class EventStore:
         folder = self.root / spec.name / day_name(day)
         folder.mkdir(parents=True, exist_ok=True)
         tmp = folder / f".tmp-{uuid.uuid4().hex}.parquet"
-        write_parquet(rows.cast(spec.schema), tmp, spec)
+        version = new_version()
+        write_parquet(rows.cast(spec.schema).replace_schema_metadata({VERSION: version}), tmp, spec)
+        self.codes.write_day(spec.name, day_name(day), rows, version)
         _durable_replace(tmp, folder / PART)
         if on_day is not None:
             on_day(day, rows)
@@ -587,3 +581,56 @@ def _duck_type(arrow_type: pa.DataType) -> str:
     if pa.types.is_float64(arrow_type):
         return "DOUBLE"
     return "VARCHAR"
+
+
+class ColumnReader:
+    """The rows of a window of day files, one column at a time (``reader(name)``), and the
+    account columns as codes where the day files have them (``codes``)."""
+
+    def __init__(
+        self,
+        spec: Table,
+        paths: list[Path],
+        mask: pa.Array | None,
+        dictionaries: bool,
+        codes: AccountCodes,
+    ) -> None:
+        self.spec = spec
+        self.files = [str(p) for p in paths]
+        self.paths = paths
+        self.mask = mask
+        self.dictionaries = dictionaries
+        self._codes = codes
+        self._coded: list[Path] | None = None
+        self._registry: pa.Array | None = None
+
+    def __call__(self, name: str) -> pa.ChunkedArray:
+        field = self.spec.schema.field(name)
+        repeated = self.dictionaries and name in self.spec.repeated
+        kind = pa.dictionary(pa.int32(), field.type) if repeated else field.type
+        if not self.files:
+            return pa.chunked_array([], type=kind)
+        # All day files in one read: pyarrow's threads decode several files at once, in order.
+        column = pq.read_table(
+            self.files, columns=[name], read_dictionary=[name] if repeated else None
+        ).column(name)
+        column = column if self.mask is None else column.filter(self.mask)
+        return pa.chunked_array(column.chunks, type=kind)
+
+    def codes(self, name: str) -> tuple[NDArray[np.int32], pa.Array] | None:
+        """An account column as int32 codes and the ids behind them (code = position), or None
+        when some day file of the window has no codes of its current version."""
+        if name not in CODED.get(self.spec.name, ()) or not self.paths:
+            return None
+        if self._coded is None:
+            self._coded = self._codes.files(self.spec.name, self.paths) or []
+            self._registry = self._codes.registry() if self._coded else None
+        registry = self._registry
+        if registry is None:
+            return None
+        column = pq.read_table([str(p) for p in self._coded], columns=[name]).column(name)
+        column = column if self.mask is None else column.filter(self.mask)
+        values = np.asarray(column.to_numpy(), dtype=np.int32)
+        if len(values) and (int(values.min()) < 0 or int(values.max()) >= len(registry)):
+            return None
+        return values, registry

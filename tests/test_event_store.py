@@ -135,7 +135,7 @@ def test_a_load_that_dies_mid_commit_and_runs_again_is_one_clean_load(
     calls = {"n": 0}
 
     def dies_after_two_days(src: object, dst: object) -> None:
-        calls["n"] += 1
+        calls["n"] += str(dst).endswith("part.parquet")  # day files (not their account codes)
         if calls["n"] > 2:
             raise OSError("disk pulled")
         real_replace(src, dst)  # type: ignore[arg-type]

@@ -1,0 +1,174 @@
+"""Account codes beside the day files (``events.account_codes``), on real loads into the real
+event store and graph: the analysis reads the same fills through them as through the id
+strings, codes never change once given, and codes of another version of a day are not used."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+
+from analytics.projection import Trades, Window, read_accounts, read_trades
+from events import store as event_store
+from events.account_codes import FOLDER, REGISTRY
+from events.location import events_for
+from events.store import EventStore
+from events.tables import DAY_MS
+from graph.falkor_embedded import FalkorEmbedded
+from ingest.pipeline import ingest_directory
+from tests.helpers import ACCOUNTS_HEADER, TRADES_HEADER, drop, write_csv
+from tests.test_event_store import DAY0
+
+
+def _load(base: Path, name: str, accounts: int, days: range, shift: int = 0) -> Path:
+    write_csv(
+        base / name / "accounts.csv",
+        ACCOUNTS_HEADER,
+        [
+            [f"acct-{i:03d}", "2026-01-01T00:00:00Z", 1, "DE", "retail", "false", "active"]
+            for i in range(accounts)
+        ],
+    )
+    write_csv(
+        base / name / "trades.csv",
+        TRADES_HEADER,
+        [
+            [f"{name}-{d}-{k}", DAY0 + d * DAY_MS + k * 60_000, f"S{k % 3}_USDT", 100 + k, 1,
+             f"acct-{(7 * k + d + shift) % accounts:03d}", f"acct-{(3 * k + 1) % accounts:03d}",
+             "buy", "spot"]
+            for d in days
+            for k in range(50)
+        ],
+    )  # fmt: skip
+    return base / name
+
+
+def _same(a: Trades, b: Trades) -> None:
+    assert a.trade_id.equals(b.trade_id)
+    for name in ("ts", "seller", "buyer", "symbol", "market", "qty", "price"):
+        assert np.array_equal(getattr(a, name), getattr(b, name)), name
+    assert (a.symbols, a.markets) == (b.symbols, b.markets)
+
+
+def _read(store: FalkorEmbedded, events: EventStore, window: Window = Window()) -> Trades:
+    return read_trades(events, read_accounts(store), window)
+
+
+def _coded(events: EventStore, window: Window = Window()) -> bool:
+    reader = events.column_reader("trades", since=window.since, until=window.until)
+    return reader.codes("seller_id") is not None and reader.codes("buyer_id") is not None
+
+
+def _without_codes(events: EventStore, work: Path) -> EventStore:
+    """The same day files in another folder, without their codes."""
+    copy = work / "uncoded"
+    shutil.copytree(events.root, copy, ignore=shutil.ignore_patterns(FOLDER))
+    return EventStore(copy)
+
+
+def test_fills_read_through_codes_equal_fills_read_through_ids(
+    tmp_path: Path, store_path: Path
+) -> None:
+    with FalkorEmbedded(store_path, "codes_equal") as store:
+        try:
+            ingest_directory(_load(tmp_path, "first", 5, range(2)), store)
+            # New accounts, a day rewritten (day 1: old rows + new ones), new days.
+            ingest_directory(_load(tmp_path, "second", 12, range(1, 4), shift=1), store)
+            events = events_for(store)
+            plain = _without_codes(events, tmp_path)
+            windows = [Window(), Window(DAY0 + DAY_MS + 3_600_000, DAY0 + 3 * DAY_MS)]
+            for window in windows:
+                assert _coded(events, window) and not _coded(plain, window)
+                _same(_read(store, events, window), _read(store, plain, window))
+            registry = pq.read_table(events.root / FOLDER / REGISTRY).column(0).to_pylist()
+            assert sorted(registry) == [f"acct-{i:03d}" for i in range(12)]
+        finally:
+            drop(store)
+
+
+def test_codes_once_given_never_change(tmp_path: Path, store_path: Path) -> None:
+    with FalkorEmbedded(store_path, "codes_stable") as store:
+        try:
+            ingest_directory(_load(tmp_path, "first", 5, range(2)), store)
+            events = events_for(store)
+            before = pq.read_table(events.root / FOLDER / REGISTRY).column(0).to_pylist()
+            day0 = (
+                events.root / FOLDER / "trades" / f"{events.files('trades')[0].parent.name}.parquet"
+            )
+            codes0 = pq.read_table(day0)
+            ingest_directory(_load(tmp_path, "second", 12, range(1, 4), shift=1), store)
+            after = pq.read_table(events.root / FOLDER / REGISTRY).column(0).to_pylist()
+            assert after[: len(before)] == before and len(after) == 12
+            assert pq.read_table(day0).equals(codes0)  # a day the second load did not touch
+        finally:
+            drop(store)
+
+
+def test_codes_of_another_version_of_a_day_are_not_used(tmp_path: Path, store_path: Path) -> None:
+    with FalkorEmbedded(store_path, "codes_stale") as store:
+        try:
+            ingest_directory(_load(tmp_path, "first", 5, range(2)), store)
+            events = events_for(store)
+            day1 = (
+                events.root / FOLDER / "trades" / f"{events.files('trades')[1].parent.name}.parquet"
+            )
+            old = pq.read_table(day1)
+            ingest_directory(_load(tmp_path, "second", 12, range(1, 3), shift=1), store)
+            expected = _read(store, _without_codes(events, tmp_path))
+            assert _coded(events)
+            pq.write_table(old, day1)  # day 1's codes of before the second load rewrote it
+            assert not _coded(events)
+            _same(_read(store, events), expected)
+            (events.root / FOLDER / REGISTRY).unlink()
+            assert not _coded(events)
+            _same(_read(store, events), expected)
+        finally:
+            drop(store)
+
+
+def test_codes_past_the_registry_are_not_used(tmp_path: Path, store_path: Path) -> None:
+    with FalkorEmbedded(store_path, "codes_short") as store:
+        try:
+            ingest_directory(_load(tmp_path, "first", 12, range(2)), store)
+            events = events_for(store)
+            expected = _read(store, _without_codes(events, tmp_path))
+            registry = events.root / FOLDER / REGISTRY
+            pq.write_table(pq.read_table(registry).slice(0, 3), registry)
+            assert not _coded(events)
+            _same(_read(store, events), expected)
+        finally:
+            drop(store)
+
+
+def test_a_crash_between_a_days_codes_and_its_file_leaves_the_old_day_readable(
+    tmp_path: Path, store_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The codes of a day land before the day file; dying between the two leaves codes of a
+    version that is not there, which the reader ignores."""
+    real_replace = os.replace
+
+    def day_file_fails(src: object, dst: object) -> None:
+        if str(dst).endswith("part.parquet"):
+            raise OSError("disk pulled")
+        real_replace(src, dst)  # type: ignore[arg-type]
+
+    with FalkorEmbedded(store_path, "codes_crash") as store:
+        try:
+            ingest_directory(_load(tmp_path, "first", 5, range(2)), store)
+            events = events_for(store)
+            expected = _read(store, events)
+            monkeypatch.setattr(event_store.os, "replace", day_file_fails)
+            with pytest.raises(OSError, match="disk pulled"):
+                ingest_directory(_load(tmp_path, "second", 12, range(1, 2), shift=1), store)
+            monkeypatch.setattr(event_store.os, "replace", real_replace)
+            assert not _coded(events)  # day 1's codes are of the version that did not land
+            _same(_read(store, events), expected)
+            ingest_directory(_load(tmp_path, "second", 12, range(1, 2), shift=1), store)
+            assert _coded(events)
+            _same(_read(store, events), _read(store, _without_codes(events, tmp_path)))
+        finally:
+            drop(store)
