@@ -73,6 +73,21 @@ def fill_read_floor(events_root: Path) -> float:
     return time.perf_counter() - started
 
 
+def coded_read_floor(events_root: Path) -> float | None:
+    """pyarrow reads what the analysis now reads: the same columns with the two account
+    columns as the int32 codes beside the day files (``events.account_codes``)."""
+    import pyarrow.parquet as pq
+
+    files = sorted((events_root / "trades").glob("day=*/part.parquet"))
+    codes = [events_root / "_codes" / "trades" / f"{f.parent.name}.parquet" for f in files]
+    if not all(c.is_file() for c in codes):
+        return None
+    started = time.perf_counter()
+    pq.read_table(files, columns=["trade_id", "ts", "symbol", "market", "qty", "price"])
+    pq.read_table(codes, columns=["seller_id", "buyer_id"])
+    return time.perf_counter() - started
+
+
 def fill_read_alone(store: FalkorEmbedded) -> float:
     """The analysis's fill read with nothing beside it (in the analysis, the graph's reads run
     beside it on the other core): the figure to set against the floor."""
@@ -219,6 +234,11 @@ def run_size(
     out["fill_read_alone_s"] = round(alone, 2)
     out["fill_read_over_floor"] = round(alone / floor, 2)
     out["fill_read_in_analysis_over_floor"] = round(stages["read fills (event store)"] / floor, 2)
+    coded = [coded_read_floor(events) for _ in range(3)]
+    if all(c is not None for c in coded):
+        coded_floor = min(c for c in coded if c is not None)
+        out["fill_read_coded_floor_s"] = round(coded_floor, 2)
+        out["fill_read_over_coded_floor"] = round(alone / coded_floor, 2)
     out["store_rss_after_analysis_mb"] = round(proc_mb("VmRSS", store.server_pid))
     out["store_peak_rss_mb"] = round(proc_mb("VmHWM", store.server_pid))
     out["sum_of_peak_rss_mb"] = (
@@ -282,6 +302,8 @@ def print_table(results: list[dict[str, Any]], exponents: dict[str, float]) -> N
         ("fill read alone s", "fill_read_alone_s"),
         ("fill read alone / floor", "fill_read_over_floor"),
         ("fill read in analysis (graph read beside) / floor", "fill_read_in_analysis_over_floor"),
+        ("floor with account codes s", "fill_read_coded_floor_s"),
+        ("fill read alone / floor with codes", "fill_read_over_coded_floor"),
         ("Leiden alone s", "leiden_alone_s"), ("python-louvain s", "python_louvain_s"),
         ("louvain / leiden", "louvain_over_leiden"), ("export s", "export_s"),
         ("ingest peak RSS MB (own process)", "ingest_peak_rss_mb"),

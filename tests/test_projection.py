@@ -173,3 +173,35 @@ def test_codes_through_each_chunks_dictionary_with_nulls_and_strangers() -> None
     assert codes.tolist() == [1, 0, -1, 0, -1, 2] and not complete
     plain = pa.chunked_array([pa.array(["c", "a"])])
     assert codes_in(plain, pa.array(["a", "b", "c"]))[0].tolist() == [2, 0]
+
+
+def test_accounts_read_apart_equal_one_ordered_read(store: FalkorEmbedded) -> None:
+    """Ids with their node ids, and apart from them the accounts whose type, status or API
+    permission is not the usual one: the same as reading every column of every account in
+    one ordered query (what ``read_accounts`` did), missing values included."""
+    rows = [
+        ("Z9", "retail", False, "active"),
+        ("a1", "market_maker", True, "active"),
+        ("B2", "retail", None, "frozen"),
+        ("é3", None, True, None),
+        ("A10", "institutional", False, "closed"),
+        ("A2", None, None, None),
+    ]
+    for account_id, kind, api, status in rows:
+        store.run(
+            "CREATE (a:Account {account_id: $id}) "
+            "SET a.account_type = $kind, a.api_authorized = $api, a.status = $status",
+            {"id": account_id, "kind": kind, "api": api, "status": status},
+        )
+    [(ids, nodes, kinds, api, status)] = store.read(
+        "MATCH (a:Account) WITH a ORDER BY a.account_id "
+        "RETURN collect(a.account_id), collect(id(a)), "
+        "collect(coalesce(a.account_type, 'retail')), collect(coalesce(a.api_authorized, false)), "
+        "collect(coalesce(a.status, 'active'))"
+    ).rows
+    accounts = read_accounts(store)
+    assert accounts.ids == ids
+    assert accounts.node_ids.tolist() == nodes
+    assert accounts.account_type == kinds
+    assert accounts.api_authorized.tolist() == api
+    assert accounts.status == status
