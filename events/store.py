@@ -32,6 +32,7 @@ import pyarrow.parquet as pq
 from numpy.typing import NDArray
 
 from events.account_codes import CODED, VERSION, AccountCodes, new_version
+from events.account_codes import FOLDER as CODES_FOLDER
 from events.tables import DAY_MS, TABLES, Table, day_name, day_number
 
 log = logging.getLogger(__name__)
@@ -394,6 +395,8 @@ class EventStore:
                     tmp.unlink(missing_ok=True)
                 for scratch in (self.root / table).glob(".tmp-*"):
                     shutil.rmtree(scratch, ignore_errors=True)
+            for tmp in (self.root / CODES_FOLDER).rglob(".tmp-*"):
+                tmp.unlink(missing_ok=True)
 
     @contextmanager
     def commit(

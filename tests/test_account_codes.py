@@ -150,9 +150,10 @@ def test_a_crash_between_a_days_codes_and_its_file_leaves_the_old_day_readable(
     """The codes of a day land before the day file; dying between the two leaves codes of a
     version that is not there, which the reader ignores."""
     real_replace = os.replace
+    fails_on = {"name": "part.parquet"}
 
     def day_file_fails(src: object, dst: object) -> None:
-        if str(dst).endswith("part.parquet"):
+        if str(dst).endswith(fails_on["name"]):
             raise OSError("disk pulled")
         real_replace(src, dst)  # type: ignore[arg-type]
 
@@ -167,7 +168,15 @@ def test_a_crash_between_a_days_codes_and_its_file_leaves_the_old_day_readable(
             monkeypatch.setattr(event_store.os, "replace", real_replace)
             assert not _coded(events)  # day 1's codes are of the version that did not land
             _same(_read(store, events), expected)
+            # Dying as the registry lands leaves its temporary file; the next load removes it.
+            fails_on["name"] = REGISTRY
+            monkeypatch.setattr(event_store.os, "replace", day_file_fails)
+            with pytest.raises(OSError, match="disk pulled"):
+                ingest_directory(_load(tmp_path, "third", 14, range(1, 2), shift=2), store)
+            monkeypatch.setattr(event_store.os, "replace", real_replace)
+            assert list(events.root.rglob(".tmp-*"))
             ingest_directory(_load(tmp_path, "second", 12, range(1, 2), shift=1), store)
+            assert not list(events.root.rglob(".tmp-*"))
             assert _coded(events)
             _same(_read(store, events), _read(store, _without_codes(events, tmp_path)))
         finally:
