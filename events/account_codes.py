@@ -39,18 +39,21 @@ def new_version() -> bytes:
     return uuid.uuid4().hex.encode()
 
 
-def _durable_write(table: pa.Table, target: Path) -> None:
-    """Write ``table`` so that a crash leaves the old file or the new one."""
+def _write(table: pa.Table, target: Path, *, durable: bool) -> None:
+    """Write ``table`` by a rename, so that a reader sees the old file or the new one; with
+    ``durable``, fsynced so that a crash of the machine does too."""
     tmp = target.with_name(f".tmp-{uuid.uuid4().hex}-{target.name}")
     pq.write_table(table, tmp, compression="zstd")
-    with tmp.open("rb+") as handle:
-        os.fsync(handle.fileno())
+    if durable:
+        with tmp.open("rb+") as handle:
+            os.fsync(handle.fileno())
     os.replace(tmp, target)
-    fd = os.open(target.parent, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    if durable:
+        fd = os.open(target.parent, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
 
 class AccountCodes:
@@ -91,23 +94,37 @@ class AccountCodes:
         bounds = np.cumsum([len(p) for p in parts])
         return [indices[start:end] for start, end in itertools.pairwise(bounds)]
 
+    def register(self, ids: pa.Array) -> None:
+        """Give codes to the ids a load brings (one registry write for the load, not one per
+        day it touches); what is already coded keeps its code."""
+        self.codes_of([pa.chunked_array([ids], type=pa.string())])
+        self._save()
+
+    def _save(self) -> None:
+        """The registry, durably, when it grew: a code must not be given twice after a crash,
+        and a day file relying on a code lands only after this."""
+        ids = self._load()
+        if len(ids) > self._stored:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            _write(pa.table({"account_id": ids}), self._registry, durable=True)
+            self._stored = len(ids)
+
     def write_day(self, table: str, day_name: str, rows: pa.Table, version: bytes) -> None:
-        """Store the codes of a day about to land with ``version`` (before its rename): the
-        registry first, so no codes file names a code the registry lacks."""
+        """Store the codes of a day about to land with ``version`` (before its rename). The
+        codes file is not fsynced: a reader uses it only when its version is the day file's,
+        and a missing or unreadable one means reading the ids instead."""
         names = CODED.get(table, ())
         if not names:
             return
         codes = self.codes_of([rows.column(name) for name in names])
-        self.folder.mkdir(parents=True, exist_ok=True)
-        ids = self._load()
-        if len(ids) > self._stored:
-            _durable_write(pa.table({"account_id": ids}), self._registry)
-            self._stored = len(ids)
+        self._save()  # accounts the load did not bring: old rows of a day written before codes
         folder = self.folder / table
         folder.mkdir(parents=True, exist_ok=True)
         day = pa.table(dict(zip(names, map(pa.array, codes), strict=True)))
-        _durable_write(
-            day.replace_schema_metadata({VERSION: version}), folder / f"{day_name}.parquet"
+        _write(
+            day.replace_schema_metadata({VERSION: version}),
+            folder / f"{day_name}.parquet",
+            durable=False,
         )
 
     # Reading -----------------------------------------------------------------------------
@@ -130,9 +147,10 @@ class AccountCodes:
         found: list[Path] = []
         for day_file in day_files:
             path = self.folder / table / f"{day_file.parent.name}.parquet"
-            if not path.is_file():
+            try:
+                day, codes = pq.ParquetFile(day_file).metadata, pq.ParquetFile(path).metadata
+            except (OSError, pa.ArrowInvalid):  # missing, or cut short by a crash
                 return None
-            day, codes = pq.ParquetFile(day_file).metadata, pq.ParquetFile(path).metadata
             version = (day.metadata or {}).get(VERSION)
             if version is None or (codes.metadata or {}).get(VERSION) != version:
                 return None

@@ -417,6 +417,7 @@ class EventStore:
                 con.register("staged", stager.dataset())
                 started = time.perf_counter()
                 every_row_new = self._classify(con, spec, stager.rows, result)
+                self._register_accounts(con, spec)
                 classified = time.perf_counter()
                 self._write_days(con, stager, result, every_row_new, on_day)
                 # Where a large load's commit goes (bench logs; seconds, not progress).
@@ -434,6 +435,15 @@ class EventStore:
                 )
             yield result, con
         stager.discard()
+
+    def _register_accounts(self, con: duckdb.DuckDBPyConnection, spec: Table) -> None:
+        """Codes for the accounts of the new rows, before any day lands (``account_codes``)."""
+        names = CODED.get(spec.name, ())
+        if not names:
+            return
+        union = " UNION ".join(f"SELECT {name} AS account FROM inserted" for name in names)
+        ids = con.sql(f"SELECT account FROM ({union}) WHERE account IS NOT NULL ORDER BY 1")
+        self.codes.register(ids.to_arrow_table().column(0).combine_chunks())
 
     def replace_days(self, table: str, rows: pa.Table, days: list[int]) -> None:
         """Make ``rows`` (with a ``day`` column) the whole content of each of ``days``."""
@@ -631,7 +641,10 @@ class ColumnReader:
         registry = self._registry
         if registry is None:
             return None
-        column = pq.read_table([str(p) for p in self._coded], columns=[name]).column(name)
+        try:
+            column = pq.read_table([str(p) for p in self._coded], columns=[name]).column(name)
+        except (OSError, pa.ArrowInvalid):  # a codes file cut short by a crash
+            return None
         column = column if self.mask is None else column.filter(self.mask)
         values = np.asarray(column.to_numpy(), dtype=np.int32)
         if len(values) and (int(values.min()) < 0 or int(values.max()) >= len(registry)):

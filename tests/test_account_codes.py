@@ -181,3 +181,21 @@ def test_a_crash_between_a_days_codes_and_its_file_leaves_the_old_day_readable(
             _same(_read(store, events), _read(store, _without_codes(events, tmp_path)))
         finally:
             drop(store)
+
+
+def test_a_codes_file_cut_short_means_reading_the_ids(tmp_path: Path, store_path: Path) -> None:
+    """Codes files are not fsynced (the day file is): one cut short by a crash of the machine
+    is read as absent."""
+    with FalkorEmbedded(store_path, "codes_torn") as store:
+        try:
+            ingest_directory(_load(tmp_path, "first", 5, range(2)), store)
+            events = events_for(store)
+            expected = _read(store, _without_codes(events, tmp_path))
+            day0 = (
+                events.root / FOLDER / "trades" / f"{events.files('trades')[0].parent.name}.parquet"
+            )
+            day0.write_bytes(day0.read_bytes()[:40])
+            assert not _coded(events)
+            _same(_read(store, events), expected)
+        finally:
+            drop(store)
