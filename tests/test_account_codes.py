@@ -20,7 +20,7 @@ from events.store import EventStore
 from events.tables import DAY_MS
 from graph.falkor_embedded import FalkorEmbedded
 from ingest.pipeline import ingest_directory
-from tests.helpers import ACCOUNTS_HEADER, TRADES_HEADER, drop, write_csv
+from tests.helpers import ACCOUNTS_HEADER, TRADES_HEADER, write_csv
 from tests.test_event_store import DAY0
 
 
@@ -63,6 +63,15 @@ def _coded(events: EventStore, window: Window = Window()) -> bool:
     return reader.codes("seller_id") is not None and reader.codes("buyer_id") is not None
 
 
+def _codes_file(events: EventStore, day: int) -> Path:
+    """The codes file of the ``day``-th day file."""
+    return events.root / FOLDER / "trades" / f"{events.files('trades')[day].parent.name}.parquet"
+
+
+def _registry(events: EventStore) -> list[str]:
+    return list(pq.read_table(events.root / FOLDER / REGISTRY).column(0).to_pylist())
+
+
 def _without_codes(events: EventStore, work: Path) -> EventStore:
     """The same day files in another folder, without their codes."""
     copy = work / "uncoded"
@@ -71,81 +80,63 @@ def _without_codes(events: EventStore, work: Path) -> EventStore:
 
 
 def test_fills_read_through_codes_equal_fills_read_through_ids(
-    tmp_path: Path, store_path: Path
+    tmp_path: Path, store: FalkorEmbedded
 ) -> None:
-    with FalkorEmbedded(store_path, "codes_equal") as store:
-        try:
-            ingest_directory(_load(tmp_path, "first", 5, range(2)), store)
-            # New accounts, a day rewritten (day 1: old rows + new ones), new days.
-            ingest_directory(_load(tmp_path, "second", 12, range(1, 4), shift=1), store)
-            events = events_for(store)
-            plain = _without_codes(events, tmp_path)
-            windows = [Window(), Window(DAY0 + DAY_MS + 3_600_000, DAY0 + 3 * DAY_MS)]
-            for window in windows:
-                assert _coded(events, window) and not _coded(plain, window)
-                _same(_read(store, events, window), _read(store, plain, window))
-            registry = pq.read_table(events.root / FOLDER / REGISTRY).column(0).to_pylist()
-            assert sorted(registry) == [f"acct-{i:03d}" for i in range(12)]
-        finally:
-            drop(store)
+    ingest_directory(_load(tmp_path, "first", 5, range(2)), store)
+    # New accounts, a day rewritten (day 1: old rows + new ones), new days.
+    ingest_directory(_load(tmp_path, "second", 12, range(1, 4), shift=1), store)
+    events = events_for(store)
+    plain = _without_codes(events, tmp_path)
+    windows = [Window(), Window(DAY0 + DAY_MS + 3_600_000, DAY0 + 3 * DAY_MS)]
+    for window in windows:
+        assert _coded(events, window) and not _coded(plain, window)
+        _same(_read(store, events, window), _read(store, plain, window))
+    registry = _registry(events)
+    assert sorted(registry) == [f"acct-{i:03d}" for i in range(12)]
 
 
-def test_codes_once_given_never_change(tmp_path: Path, store_path: Path) -> None:
-    with FalkorEmbedded(store_path, "codes_stable") as store:
-        try:
-            ingest_directory(_load(tmp_path, "first", 5, range(2)), store)
-            events = events_for(store)
-            before = pq.read_table(events.root / FOLDER / REGISTRY).column(0).to_pylist()
-            day0 = (
-                events.root / FOLDER / "trades" / f"{events.files('trades')[0].parent.name}.parquet"
-            )
-            codes0 = pq.read_table(day0)
-            ingest_directory(_load(tmp_path, "second", 12, range(1, 4), shift=1), store)
-            after = pq.read_table(events.root / FOLDER / REGISTRY).column(0).to_pylist()
-            assert after[: len(before)] == before and len(after) == 12
-            assert pq.read_table(day0).equals(codes0)  # a day the second load did not touch
-        finally:
-            drop(store)
+def test_codes_once_given_never_change(tmp_path: Path, store: FalkorEmbedded) -> None:
+    ingest_directory(_load(tmp_path, "first", 5, range(2)), store)
+    events = events_for(store)
+    before = _registry(events)
+    day0 = _codes_file(events, 0)
+    codes0 = pq.read_table(day0)
+    ingest_directory(_load(tmp_path, "second", 12, range(1, 4), shift=1), store)
+    after = _registry(events)
+    assert after[: len(before)] == before and len(after) == 12
+    assert pq.read_table(day0).equals(codes0)  # a day the second load did not touch
 
 
-def test_codes_of_another_version_of_a_day_are_not_used(tmp_path: Path, store_path: Path) -> None:
-    with FalkorEmbedded(store_path, "codes_stale") as store:
-        try:
-            ingest_directory(_load(tmp_path, "first", 5, range(2)), store)
-            events = events_for(store)
-            day1 = (
-                events.root / FOLDER / "trades" / f"{events.files('trades')[1].parent.name}.parquet"
-            )
-            old = pq.read_table(day1)
-            ingest_directory(_load(tmp_path, "second", 12, range(1, 3), shift=1), store)
-            expected = _read(store, _without_codes(events, tmp_path))
-            assert _coded(events)
-            pq.write_table(old, day1)  # day 1's codes of before the second load rewrote it
-            assert not _coded(events)
-            _same(_read(store, events), expected)
-            (events.root / FOLDER / REGISTRY).unlink()
-            assert not _coded(events)
-            _same(_read(store, events), expected)
-        finally:
-            drop(store)
+def test_codes_of_another_version_of_a_day_are_not_used(
+    tmp_path: Path, store: FalkorEmbedded
+) -> None:
+    ingest_directory(_load(tmp_path, "first", 5, range(2)), store)
+    events = events_for(store)
+    day1 = _codes_file(events, 1)
+    old = pq.read_table(day1)
+    ingest_directory(_load(tmp_path, "second", 12, range(1, 3), shift=1), store)
+    expected = _read(store, _without_codes(events, tmp_path))
+    assert _coded(events)
+    pq.write_table(old, day1)  # day 1's codes of before the second load rewrote it
+    assert not _coded(events)
+    _same(_read(store, events), expected)
+    (events.root / FOLDER / REGISTRY).unlink()
+    assert not _coded(events)
+    _same(_read(store, events), expected)
 
 
-def test_codes_past_the_registry_are_not_used(tmp_path: Path, store_path: Path) -> None:
-    with FalkorEmbedded(store_path, "codes_short") as store:
-        try:
-            ingest_directory(_load(tmp_path, "first", 12, range(2)), store)
-            events = events_for(store)
-            expected = _read(store, _without_codes(events, tmp_path))
-            registry = events.root / FOLDER / REGISTRY
-            pq.write_table(pq.read_table(registry).slice(0, 3), registry)
-            assert not _coded(events)
-            _same(_read(store, events), expected)
-        finally:
-            drop(store)
+def test_codes_past_the_registry_are_not_used(tmp_path: Path, store: FalkorEmbedded) -> None:
+    ingest_directory(_load(tmp_path, "first", 12, range(2)), store)
+    events = events_for(store)
+    expected = _read(store, _without_codes(events, tmp_path))
+    registry = events.root / FOLDER / REGISTRY
+    pq.write_table(pq.read_table(registry).slice(0, 3), registry)
+    assert not _coded(events)
+    _same(_read(store, events), expected)
 
 
 def test_a_crash_between_a_days_codes_and_its_file_leaves_the_old_day_readable(
-    tmp_path: Path, store_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, store: FalkorEmbedded, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The codes of a day land before the day file; dying between the two leaves codes of a
     version that is not there, which the reader ignores."""
@@ -157,45 +148,37 @@ def test_a_crash_between_a_days_codes_and_its_file_leaves_the_old_day_readable(
             raise OSError("disk pulled")
         real_replace(src, dst)  # type: ignore[arg-type]
 
-    with FalkorEmbedded(store_path, "codes_crash") as store:
-        try:
-            ingest_directory(_load(tmp_path, "first", 5, range(2)), store)
-            events = events_for(store)
-            expected = _read(store, events)
-            monkeypatch.setattr(event_store.os, "replace", day_file_fails)
-            with pytest.raises(OSError, match="disk pulled"):
-                ingest_directory(_load(tmp_path, "second", 12, range(1, 2), shift=1), store)
-            monkeypatch.setattr(event_store.os, "replace", real_replace)
-            assert not _coded(events)  # day 1's codes are of the version that did not land
-            _same(_read(store, events), expected)
-            # Dying as the registry lands leaves its temporary file; the next load removes it.
-            fails_on["name"] = REGISTRY
-            monkeypatch.setattr(event_store.os, "replace", day_file_fails)
-            with pytest.raises(OSError, match="disk pulled"):
-                ingest_directory(_load(tmp_path, "third", 14, range(1, 2), shift=2), store)
-            monkeypatch.setattr(event_store.os, "replace", real_replace)
-            assert list(events.root.rglob(".tmp-*"))
-            ingest_directory(_load(tmp_path, "second", 12, range(1, 2), shift=1), store)
-            assert not list(events.root.rglob(".tmp-*"))
-            assert _coded(events)
-            _same(_read(store, events), _read(store, _without_codes(events, tmp_path)))
-        finally:
-            drop(store)
+    ingest_directory(_load(tmp_path, "first", 5, range(2)), store)
+    events = events_for(store)
+    expected = _read(store, events)
+    monkeypatch.setattr(event_store.os, "replace", day_file_fails)
+    with pytest.raises(OSError, match="disk pulled"):
+        ingest_directory(_load(tmp_path, "second", 12, range(1, 2), shift=1), store)
+    monkeypatch.setattr(event_store.os, "replace", real_replace)
+    assert not _coded(events)  # day 1's codes are of the version that did not land
+    _same(_read(store, events), expected)
+    # Dying as the registry lands leaves its temporary file; the next load removes it.
+    fails_on["name"] = REGISTRY
+    monkeypatch.setattr(event_store.os, "replace", day_file_fails)
+    with pytest.raises(OSError, match="disk pulled"):
+        ingest_directory(_load(tmp_path, "third", 14, range(1, 2), shift=2), store)
+    monkeypatch.setattr(event_store.os, "replace", real_replace)
+    assert list(events.root.rglob(".tmp-*"))
+    ingest_directory(_load(tmp_path, "second", 12, range(1, 2), shift=1), store)
+    assert not list(events.root.rglob(".tmp-*"))
+    assert _coded(events)
+    _same(_read(store, events), _read(store, _without_codes(events, tmp_path)))
 
 
-def test_a_codes_file_cut_short_means_reading_the_ids(tmp_path: Path, store_path: Path) -> None:
+def test_a_codes_file_cut_short_means_reading_the_ids(
+    tmp_path: Path, store: FalkorEmbedded
+) -> None:
     """Codes files are not fsynced (the day file is): one cut short by a crash of the machine
     is read as absent."""
-    with FalkorEmbedded(store_path, "codes_torn") as store:
-        try:
-            ingest_directory(_load(tmp_path, "first", 5, range(2)), store)
-            events = events_for(store)
-            expected = _read(store, _without_codes(events, tmp_path))
-            day0 = (
-                events.root / FOLDER / "trades" / f"{events.files('trades')[0].parent.name}.parquet"
-            )
-            day0.write_bytes(day0.read_bytes()[:40])
-            assert not _coded(events)
-            _same(_read(store, events), expected)
-        finally:
-            drop(store)
+    ingest_directory(_load(tmp_path, "first", 5, range(2)), store)
+    events = events_for(store)
+    expected = _read(store, _without_codes(events, tmp_path))
+    day0 = _codes_file(events, 0)
+    day0.write_bytes(day0.read_bytes()[:40])
+    assert not _coded(events)
+    _same(_read(store, events), expected)
