@@ -40,7 +40,7 @@ def live(
 
 @pytest.mark.slow
 @schema.parametrize()
-@settings(max_examples=80, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=80, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
 def test_api_conforms_to_its_schema(
     case: schemathesis.Case, live: tuple[str, dict[str, str]]
 ) -> None:
