@@ -81,22 +81,24 @@ def read_accounts(store: GraphBackend) -> Accounts:
     rows = store.read(_ACCOUNT_IDS).rows
     ids, nodes = rows[0] if rows else ([], [])
     order = pc.sort_indices(pa.array(ids, type=pa.string())).to_numpy()
-    sorted_ids = [ids[i] for i in order.tolist()]
-    node_ids = np.asarray(nodes, dtype=np.int64)[order]
-    types, status = ["retail"] * len(ids), ["active"] * len(ids)
-    api = np.zeros(len(ids), dtype=bool)
+    accounts = Accounts(
+        [ids[i] for i in order.tolist()],
+        np.asarray(nodes, dtype=np.int64)[order],
+        ["retail"] * len(ids),
+        np.zeros(len(ids), dtype=bool),
+        ["active"] * len(ids),
+    )
     unusual = store.read(_UNUSUAL_ACCOUNTS).rows
-    if unusual and len(node_ids):
+    if unusual and len(accounts):
         nodes_u, types_u, api_u, status_u = unusual[0]
-        by_node = np.argsort(node_ids, kind="stable")
-        at = np.minimum(np.searchsorted(node_ids[by_node], nodes_u), len(by_node) - 1)
-        found = by_node[at]
+        found = accounts.positions(np.asarray(nodes_u, dtype=np.int64))
         for k, position in enumerate(found.tolist()):
-            if node_ids[position] != nodes_u[k]:
+            if accounts.node_ids[position] != nodes_u[k]:
                 continue  # created after the ids were read
-            types[position], status[position] = types_u[k], status_u[k]
-            api[position] = bool(api_u[k])
-    return Accounts(sorted_ids, node_ids, types, api, status)
+            accounts.account_type[position] = types_u[k]
+            accounts.status[position] = status_u[k]
+            accounts.api_authorized[position] = bool(api_u[k])
+    return accounts
 
 
 @dataclass(frozen=True)
