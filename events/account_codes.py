@@ -27,6 +27,8 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from numpy.typing import NDArray
 
+from events.id_index import IdIndex
+
 FOLDER = "_codes"
 REGISTRY = "accounts.parquet"
 VERSION = b"linkscope.version"  # key of a day file's version id in its Parquet metadata
@@ -63,6 +65,7 @@ class AccountCodes:
     def __init__(self, root: Path) -> None:
         self.folder = root / FOLDER
         self._ids: pa.Array | None = None
+        self._index: IdIndex | None = None  # of ``_ids``
         self._stored = 0
 
     # Writing -----------------------------------------------------------------------------
@@ -70,6 +73,7 @@ class AccountCodes:
     def forget(self) -> None:
         """Read the registry anew at the next write (another process may have added codes)."""
         self._ids = None
+        self._index = None
 
     def _load(self) -> pa.Array:
         if self._ids is None:
@@ -77,22 +81,32 @@ class AccountCodes:
             self._stored = len(self._ids)
         return self._ids
 
-    def codes_of(self, columns: list[pa.ChunkedArray]) -> list[NDArray[np.int32]]:
-        """Each row's code (int32; -1 for a null), ids not coded yet getting the next codes.
-
-        One dictionary encoding of the registry followed by the columns: the registry's ids
-        take codes 0..n-1 (its own order), the columns' ids are looked up in the same hash
-        table, and ids it lacks are added in order of appearance, as the next codes."""
+    def _lookup(self) -> IdIndex:
         registry = self._load()
-        parts = [registry, *(c.combine_chunks() for c in columns)]
-        encoded = pc.dictionary_encode(pa.concat_arrays(parts))
-        dictionary = encoded.dictionary
-        if not dictionary[: len(registry)].equals(registry):
-            raise ValueError(f"{self._registry}: an id appears twice")
-        self._ids = dictionary
-        indices = np.asarray(pc.fill_null(encoded.indices, -1).to_numpy(), dtype=np.int32)
-        bounds = np.cumsum([len(p) for p in parts])
-        return [indices[start:end] for start, end in itertools.pairwise(bounds)]
+        if self._index is None or self._index.size != len(registry):
+            self._index = IdIndex(registry)
+        return self._index
+
+    def codes_of(self, columns: list[pa.ChunkedArray]) -> list[NDArray[np.int32]]:
+        """Each row's code (int32; -1 for a null), ids not coded yet getting the next codes in
+        order of first appearance.
+
+        The columns' distinct ids (one dictionary encoding) are looked up in an index of the
+        registry built once, not hashed again with the whole registry for every day."""
+        registry = self._load()
+        parts = [c.combine_chunks().cast(pa.string()) for c in columns]
+        encoded = pc.dictionary_encode(
+            pa.concat_arrays(parts) if parts else pa.array([], pa.string())
+        )
+        found = self._lookup().positions(encoded.dictionary)
+        new = found < 0  # the dictionary holds no null
+        if new.any():
+            found[new] = len(registry) + np.arange(int(new.sum()))
+            self._ids = pa.concat_arrays([registry, encoded.dictionary.filter(pa.array(new))])
+        indices = np.asarray(pc.fill_null(encoded.indices, -1).to_numpy(), dtype=np.int64)
+        codes = np.append(found, -1).astype(np.int32)[indices]  # a null's -1 takes the last
+        bounds = np.cumsum([0, *(len(p) for p in parts)])
+        return [codes[start:end] for start, end in itertools.pairwise(bounds)]
 
     def register(self, ids: pa.Array) -> None:
         """Give codes to the ids a load brings (one registry write for the load, not one per

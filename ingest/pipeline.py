@@ -19,6 +19,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from events.id_index import IdIndex
 from events.location import events_for
 from events.store import EventStore
 from graph import statements as st
@@ -28,7 +29,6 @@ from ingest.columnar import Block, check, csv_blocks, parquet_blocks, records_of
 from ingest.conflicts import LEDGER_FILES, KeyLedger, StoredCheck
 from ingest.contract import ALL_FILES, FileSpec, Limits
 from ingest.event_loaders import EVENT_LOADERS, EventLoader
-from ingest.known_ids import KnownIds
 from ingest.loaders import LOADERS, Loader
 from ingest.overlap import mapped_in_order, prefetched
 from ingest.quarantine import Quarantine
@@ -348,7 +348,7 @@ def _checked_row_batches(
     each block's plain values pass column-wise; unknown accounts are reported here."""
     schema = typed_schema(spec)
     size = options.batch_size
-    known = KnownIds(pa.array(list(account_nodes), pa.string()))
+    known = IdIndex(pa.array(list(account_nodes), pa.string()))
     names = [c.name for c in spec.columns]
     for block in _blocks(path, options):
         done = _checked_block(block, spec, schema, known, options.limits)
@@ -434,7 +434,7 @@ def _stage_events(
     """Validate and stage a fills/orders file column-wise (``ingest.columnar``); duplicates and
     conflicts are found at commit. A CSV with quotes goes row by row."""
     schema = loader.stager.table.schema
-    known = KnownIds(pa.array(list(account_nodes), pa.string()))
+    known = IdIndex(pa.array(list(account_nodes), pa.string()))
 
     def checked_block(block: Block) -> CheckedBlock | None:
         return _checked_block(block, spec, schema, known, options.limits)
@@ -462,7 +462,7 @@ def _blocks(path: Path, options: _Options) -> Iterator[Block]:
 
 
 def _checked_block(
-    block: Block, spec: FileSpec, schema: pa.Schema, known: KnownIds, limits: Limits
+    block: Block, spec: FileSpec, schema: pa.Schema, known: IdIndex, limits: Limits
 ) -> CheckedBlock | None:
     """The block's rows checked column-wise (None: a block read row by row)."""
     if block.table is None:
@@ -517,7 +517,7 @@ def _stage_block(
 def _known_accounts(
     rows: pa.Table,
     spec: FileSpec,
-    known: KnownIds,
+    known: IdIndex,
     rejected: list[tuple[int, str, str, Any]],
 ) -> pa.Table:
     """Rows whose account references all exist; the others are added to ``rejected``."""

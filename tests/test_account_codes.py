@@ -9,12 +9,13 @@ import shutil
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
 from analytics.projection import Trades, Window, read_accounts, read_trades
 from events import store as event_store
-from events.account_codes import FOLDER, REGISTRY
+from events.account_codes import FOLDER, REGISTRY, AccountCodes
 from events.location import events_for
 from events.store import EventStore
 from events.tables import DAY_MS
@@ -182,3 +183,16 @@ def test_a_codes_file_cut_short_means_reading_the_ids(
     day0.write_bytes(day0.read_bytes()[:40])
     assert not _coded(events)
     _same(_read(store, events), expected)
+
+
+def test_codes_keep_the_registry_and_give_new_ids_the_next_codes(tmp_path: Path) -> None:
+    codes = AccountCodes(tmp_path)
+    codes.register(pa.array(["b", "a", "c"]))
+    seller = pa.chunked_array([pa.array(["a", None, "x", "b"]), pa.array(["y", "x"])])
+    buyer = pa.chunked_array([pa.array([None, None], pa.string())])
+    coded = codes.codes_of([seller, buyer])
+    assert [c.tolist() for c in coded] == [[1, -1, 3, 0, 4, 3], [-1, -1]]
+    assert codes.codes_of([pa.chunked_array([pa.array([None], pa.string())])])[0].tolist() == [-1]
+    assert codes.codes_of([pa.chunked_array([], pa.string())])[0].tolist() == []
+    codes._save()
+    assert AccountCodes(tmp_path).registry().to_pylist() == ["b", "a", "c", "x", "y"]
