@@ -150,7 +150,7 @@ def read_trades(events: EventStore, accounts: Accounts, window: Window = Window(
     ids = pa.array(accounts.ids, type=pa.string())
     symbol, symbols = _sorted_codes(column("symbol"))
     ts = _ints(column("ts"))
-    order = np.argsort(symbol, kind="stable")
+    order = sort_order(symbol)  # a radix sort up to 65,536 symbols
     if not _ascending(symbol[order], ts[order]):  # day files written before they were sorted
         order = pc.sort_indices(
             pa.table({"s": symbol, "t": ts, "id": column("trade_id")}),
