@@ -17,7 +17,6 @@ neither are codes past the registry's end. The reader then hashes the strings, a
 from __future__ import annotations
 
 import itertools
-import os
 import uuid
 from pathlib import Path
 
@@ -27,6 +26,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from numpy.typing import NDArray
 
+from events import durable as files
 from events.id_index import IdIndex
 
 FOLDER = "_codes"
@@ -42,20 +42,9 @@ def new_version() -> bytes:
 
 
 def _write(table: pa.Table, target: Path, *, durable: bool) -> None:
-    """Write ``table`` by a rename, so that a reader sees the old file or the new one; with
-    ``durable``, fsynced so that a crash of the machine does too."""
     tmp = target.with_name(f".tmp-{uuid.uuid4().hex}-{target.name}")
     pq.write_table(table, tmp, compression="zstd")
-    if durable:
-        with tmp.open("rb+") as handle:
-            os.fsync(handle.fileno())
-    os.replace(tmp, target)
-    if durable:
-        fd = os.open(target.parent, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+    files.replace(tmp, target, durable=durable)
 
 
 class AccountCodes:

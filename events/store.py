@@ -13,7 +13,6 @@ duplicate, with other content a conflict (reported, never overwritten).
 from __future__ import annotations
 
 import logging
-import os
 import shutil
 import time
 import uuid
@@ -31,6 +30,7 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 from numpy.typing import NDArray
 
+from events import durable
 from events.account_codes import CODED, VERSION, AccountCodes, new_version
 from events.account_codes import FOLDER as CODES_FOLDER
 from events.tables import DAY_MS, TABLES, Table, day_name, day_number
@@ -64,22 +64,6 @@ def connect(
     con = duckdb.connect(config=config)
     con.execute("SET enable_progress_bar = false")  # the CLI shows its own progress
     return con
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _durable_replace(tmp: Path, target: Path) -> None:
-    """Rename a written file over ``target`` so that a crash leaves the old or the new one."""
-    with tmp.open("rb+") as handle:
-        os.fsync(handle.fileno())
-    os.replace(tmp, target)
-    _fsync_dir(target.parent)
 
 
 def _sql_text(value: str) -> str:
@@ -456,9 +440,9 @@ class EventStore:
             folder.mkdir(parents=True, exist_ok=True)
             tmp = folder / f".tmp-{uuid.uuid4().hex}.parquet"
             write_parquet(part, tmp, spec)
-            _durable_replace(tmp, folder / PART)
+            durable.replace(tmp, folder / PART)
         if days:
-            _fsync_dir(self.root / table)
+            durable.fsync_dir(self.root / table)
 
     def _classify(
         self, con: duckdb.DuckDBPyConnection, spec: Table, rows: int, result: CommitResult
@@ -563,7 +547,7 @@ class EventStore:
             if pending is not None:
                 pending.result()
         if result.days:
-            _fsync_dir(table_dir)
+            durable.fsync_dir(table_dir)
 
     def _land_day(self, spec: Table, day: int, rows: pa.Table, on_day: DayHook | None) -> None:
         folder = self.root / spec.name / day_name(day)
@@ -572,7 +556,7 @@ class EventStore:
         version = new_version()
         write_parquet(rows.cast(spec.schema).replace_schema_metadata({VERSION: version}), tmp, spec)
         self.codes.write_day(spec.name, day_name(day), rows, version)
-        _durable_replace(tmp, folder / PART)
+        durable.replace(tmp, folder / PART)
         if on_day is not None:
             on_day(day, rows)
 

@@ -14,7 +14,6 @@ import pyarrow.parquet as pq
 import pytest
 
 from analytics.projection import Trades, Window, read_accounts, read_trades
-from events import store as event_store
 from events.account_codes import FOLDER, REGISTRY, AccountCodes
 from events.location import events_for
 from events.store import EventStore
@@ -152,18 +151,18 @@ def test_a_crash_between_a_days_codes_and_its_file_leaves_the_old_day_readable(
     ingest_directory(_load(tmp_path, "first", 5, range(2)), store)
     events = events_for(store)
     expected = _read(store, events)
-    monkeypatch.setattr(event_store.os, "replace", day_file_fails)
+    monkeypatch.setattr(os, "replace", day_file_fails)
     with pytest.raises(OSError, match="disk pulled"):
         ingest_directory(_load(tmp_path, "second", 12, range(1, 2), shift=1), store)
-    monkeypatch.setattr(event_store.os, "replace", real_replace)
+    monkeypatch.setattr(os, "replace", real_replace)
     assert not _coded(events)  # day 1's codes are of the version that did not land
     _same(_read(store, events), expected)
     # Dying as the registry lands leaves its temporary file; the next load removes it.
     fails_on["name"] = REGISTRY
-    monkeypatch.setattr(event_store.os, "replace", day_file_fails)
+    monkeypatch.setattr(os, "replace", day_file_fails)
     with pytest.raises(OSError, match="disk pulled"):
         ingest_directory(_load(tmp_path, "third", 14, range(1, 2), shift=2), store)
-    monkeypatch.setattr(event_store.os, "replace", real_replace)
+    monkeypatch.setattr(os, "replace", real_replace)
     assert list(events.root.rglob(".tmp-*"))
     ingest_directory(_load(tmp_path, "second", 12, range(1, 2), shift=1), store)
     assert not list(events.root.rglob(".tmp-*"))

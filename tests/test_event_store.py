@@ -145,10 +145,10 @@ def test_a_load_that_dies_mid_commit_and_runs_again_is_one_clean_load(
         FalkorEmbedded(store_path, "crash_clean") as clean,
     ):
         try:
-            monkeypatch.setattr(event_store.os, "replace", dies_after_two_days)
+            monkeypatch.setattr(os, "replace", dies_after_two_days)
             with pytest.raises(OSError, match="disk pulled"):
                 ingest_directory(data, crashed)
-            monkeypatch.setattr(event_store.os, "replace", real_replace)
+            monkeypatch.setattr(os, "replace", real_replace)
             assert len(events_for(crashed).days("trades")) == 2  # half committed
             assert crashed.read(
                 "MATCH (s:IngestState {key: 'trade_pairs'}) RETURN s.dirty"
