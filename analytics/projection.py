@@ -151,13 +151,15 @@ def read_trades(events: EventStore, accounts: Accounts, window: Window = Window(
     symbol, symbols = _sorted_codes(column("symbol"))
     ts = _ints(column("ts"))
     order = sort_order(symbol)  # a radix sort up to 65,536 symbols
-    if not _ascending(symbol[order], ts[order]):  # day files written before they were sorted
-        order = pc.sort_indices(
-            pa.table({"s": symbol, "t": ts, "id": column("trade_id")}),
+    runs = _runs(order)
+    symbol, ts = _in_order(symbol, order, runs), _in_order(ts, order, runs)
+    if not _ascending(symbol, ts):  # day files written before they were sorted
+        fix = pc.sort_indices(
+            pa.table({"s": symbol, "t": ts, "id": column("trade_id").take(order)}),
             sort_keys=[("s", "ascending"), ("t", "ascending"), ("id", "ascending")],
         ).to_numpy()
-    symbol, ts = symbol[order], ts[order]
-    take = pa.array(order, type=pa.int64())
+        order, runs = order[fix], None
+        symbol, ts = symbol[fix], ts[fix]
     market, markets = _sorted_codes(column("market"), missing="spot")
 
     coded = {name: column.codes(name) for name in ("seller_id", "buyer_id")}
@@ -166,28 +168,49 @@ def read_trades(events: EventStore, accounts: Accounts, window: Window = Window(
     def side(name: str) -> IntArray:
         codes = coded.pop(name)
         if codes is None or positions is None:
-            return account_positions(column(name), ids)[order]
+            return _in_order(account_positions(column(name), ids), order, runs)
         found = positions[codes[0]]
         if (found < 0).any():
             raise InputError("the event store holds fills of accounts the graph does not know")
-        return found[order]
+        return _in_order(found, order, runs)
 
     # One column at a time, each read, coded and reordered before the next is read; the two
     # sides' lookups (hashing every row's account id) side by side: Arrow releases the GIL.
     with ThreadPoolExecutor(2) as pool:
         seller, buyer = pool.map(side, ("seller_id", "buyer_id"))
     return Trades(
-        column("trade_id").combine_chunks().take(take),
+        column("trade_id").combine_chunks().take(pa.array(order, type=pa.int64())),
         ts,
         seller,
         buyer,
         symbol,
-        market[order],
-        _floats(column("qty"))[order],
-        _floats(column("price"))[order],
+        _in_order(market, order, runs),
+        _in_order(_floats(column("qty")), order, runs),
+        _in_order(_floats(column("price")), order, runs),
         symbols,
         markets,
     )
+
+
+def _runs(order: IntArray) -> list[slice] | None:
+    """``order`` as slices of consecutive rows, when it is made of few: a window's day files,
+    each sorted by symbol, give one run per day and symbol, and copying runs is ~10x faster than
+    gathering rows one by one. None when runs would not pay."""
+    if len(order) < 2:
+        return None
+    breaks = np.flatnonzero(np.diff(order) != 1) + 1
+    if len(breaks) > len(order) // 16:
+        return None
+    starts = order[np.concatenate(([0], breaks))]
+    ends = order[np.concatenate((breaks - 1, [len(order) - 1]))] + 1
+    return [slice(a, b) for a, b in zip(starts.tolist(), ends.tolist(), strict=True)]
+
+
+def _in_order(values: NDArray[Any], order: IntArray, runs: list[slice] | None) -> NDArray[Any]:
+    """``values[order]``, copied run by run where ``runs`` describes ``order``."""
+    if runs is None:
+        return values[order]
+    return np.concatenate([values[run] for run in runs])
 
 
 def _registry_positions(

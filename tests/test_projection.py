@@ -205,3 +205,23 @@ def test_accounts_read_apart_equal_one_ordered_read(store: FalkorEmbedded) -> No
     assert accounts.account_type == kinds
     assert accounts.api_authorized.tolist() == api
     assert accounts.status == status
+
+
+@pytest.mark.parametrize("days", [1, 3, 31])
+def test_rows_copied_run_by_run_equal_rows_gathered(days: int) -> None:
+    """A window's day files, each sorted by symbol, are put in symbol order by copying runs
+    of rows; any other order (and an empty one) is gathered row by row: the same result."""
+    from analytics.projection import _in_order, _runs, sort_order
+
+    rng = np.random.default_rng(days)
+    symbol = np.concatenate(
+        [np.sort(rng.integers(0, 7, rng.integers(0, 300))) for _ in range(days)]
+    )
+    values = rng.random(len(symbol))
+    order = sort_order(symbol)
+    assert _in_order(values, order, _runs(order)).tolist() == values[order].tolist()
+    shuffled = rng.permutation(len(symbol))
+    assert _runs(shuffled) is None or len(symbol) < 32
+    assert _in_order(values, shuffled, _runs(shuffled)).tolist() == values[shuffled].tolist()
+    empty = np.zeros(0, dtype=np.int64)
+    assert _in_order(values, empty, _runs(empty)).tolist() == []
