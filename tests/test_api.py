@@ -153,6 +153,9 @@ def test_group_listing_filters_and_pages_without_gaps(api: Api) -> None:
     assert future.json()["items"] == []
     _error(api.call("GET", "/v1/groups", params={"cursor": "garbage!"}), 400)
     _error(api.call("GET", "/v1/groups", params={"min_score": 3}), 422, "invalid_request")
+    # a misspelt clause is refused, not answered with an empty page
+    _error(api.call("GET", "/v1/groups", params={"clause": "wash_trade"}), 422, "invalid_request")
+    _error(api.call("GET", "/v1/groups", params={"clause": "false"}), 422, "invalid_request")
 
 
 def test_pagination_is_stable_while_a_reanalysis_runs(api: Api) -> None:

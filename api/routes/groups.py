@@ -12,6 +12,7 @@ from api import cursors
 from api.audit import record
 from api.case_schemas import SANCTIONS
 from api.deps import AnyRole, EnforcementOrInvestigator, EventsDep, StoreDep
+from api.report.clauses import CLAUSES
 from api.schemas import (
     Decision,
     DecisionIn,
@@ -32,6 +33,9 @@ from linkscope.errors import Forbidden, Gone, NotFound, QueryError
 
 router = APIRouter(prefix="/v1", tags=["groups"])
 DECISIONS = TypeAdapter(list[Decision])
+# A closed set: an enforcement system's misspelt clause gets a 422, not an empty page it would
+# read as "nothing to act on".
+CLAUSE_PATTERN = "^(" + "|".join(sorted(CLAUSES)) + ")$"
 
 
 def _encode(cursor: dict[str, Any]) -> str:
@@ -52,7 +56,9 @@ async def list_groups(
     events: EventsDep,
     _: AnyRole,
     verdict: Annotated[str | None, Query(pattern="^(violation|suspected|cleared)$")] = None,
-    clause: Annotated[str | None, Query(max_length=64)] = None,
+    clause: Annotated[
+        str | None, Query(pattern=CLAUSE_PATTERN, description="A policy clause, by name.")
+    ] = None,
     min_score: Annotated[float | None, Query(ge=0, le=1)] = None,
     changed_since: Annotated[int | None, Query(ge=0, description="Epoch ms.")] = None,
     run_id: Annotated[
