@@ -176,6 +176,14 @@ class Stager:
             self._close(day)
         self.closed = True
 
+    def remove(self, day: int | None = None) -> None:
+        """Delete the staging files of ``day`` (of every day: None), closed first."""
+        for d in self.days if day is None else [day]:
+            if d in self._open:
+                self._close(d)
+            for path in self._parts.pop(d, []):
+                path.unlink(missing_ok=True)
+
     def discard(self) -> None:
         self.close()
         shutil.rmtree(self.folder, ignore_errors=True)
@@ -384,13 +392,16 @@ class EventStore:
 
     @contextmanager
     def commit(
-        self, stager: Stager, on_day: DayHook | None = None
+        self, stager: Stager, on_day: DayHook | None = None, *, keep_inserted: bool = True
     ) -> Iterator[tuple[CommitResult, duckdb.DuckDBPyConnection]]:
         """Merge a staging area into the day files, one day at a time.
 
         ``on_day(day, rows)`` gets each written day's whole content (sorted), for statistics
         derived per day. Yields the result and a connection where ``inserted`` holds the rows
         that were new, for aggregates derived from them; the staging files are removed after.
+        With ``keep_inserted=False`` there is no ``inserted`` after the days are written, and
+        each day's staging files go as soon as the day is read for writing, so the load's
+        staging and its new day files are not both on disk at their full size.
         """
         stager.close()
         spec = stager.table
@@ -403,7 +414,7 @@ class EventStore:
                 every_row_new = self._classify(con, spec, stager.rows, result)
                 self._register_accounts(con, spec)
                 classified = time.perf_counter()
-                self._write_days(con, stager, result, every_row_new, on_day)
+                self._write_days(con, stager, result, every_row_new, on_day, keep_inserted)
                 # Where a large load's commit goes (bench logs; seconds, not progress).
                 log.info(
                     "%s: %d rows classified in %.1f s, %d days written in %.1f s",
@@ -510,11 +521,13 @@ class EventStore:
         result: CommitResult,
         every_row_new: bool,
         on_day: DayHook | None,
+        keep_inserted: bool = True,
     ) -> None:
         """Each day the load adds rows to is sorted by DuckDB (old rows + new ones) and written by
         pyarrow into a temporary file that lands by an atomic rename. DuckDB sorts the next day
         while a worker thread writes the last one: both cores busy, two days in memory at most.
         """
+
         spec = stager.table
         cols, order = ", ".join(spec.columns), ", ".join(spec.sort)
         if every_row_new:
@@ -528,6 +541,16 @@ class EventStore:
             ]
         table_dir = self.root / spec.name
         table_dir.mkdir(parents=True, exist_ok=True)
+        release = not keep_inserted
+        if release:
+            # Nothing reads ``staged`` after this; ``inserted`` is a view of every staging file
+            # when every row is new (each day is then read from its own staging files, which
+            # go once read), else a table of DuckDB's own (the staging goes now).
+            con.unregister("staged")
+            if every_row_new:
+                con.execute("DROP VIEW inserted")
+            else:
+                stager.remove()
         pending: Future[None] | None = None
         with ThreadPoolExecutor(1, thread_name_prefix="day-writer") as writer:
             for d in result.days:
@@ -541,11 +564,16 @@ class EventStore:
                     old = f"SELECT {cols} FROM read_parquet({_sql_text(str(target))}, hive_partitioning = false)"
                     new = f"{old} UNION ALL {new}"
                 rows = con.sql(f"SELECT * FROM ({new}) ORDER BY {order}").to_arrow_table()
+                if release and every_row_new:
+                    con.unregister("day_rows")
+                    stager.remove(d)
                 if pending is not None:
                     pending.result()
                 pending = writer.submit(self._land_day, spec, d, rows, on_day)
             if pending is not None:
                 pending.result()
+        if release and not every_row_new:
+            con.execute("DROP TABLE inserted")
         if result.days:
             durable.fsync_dir(table_dir)
 

@@ -44,6 +44,7 @@ class EventLoader:
 
     table = ""
     state_key = ""
+    reads_inserted = True  # ``plan`` reads the commit's ``inserted`` rows
 
     def __init__(
         self,
@@ -83,7 +84,9 @@ class EventLoader:
         """Store the staged events (``claim`` must have returned ``rebuild``)."""
         if rebuild:
             log.warning("an earlier load was interrupted: rebuilding %s from events", self.table)
-        with self.events.commit(self.stager, self.day_written) as (result, con):
+        with self.events.commit(
+            self.stager, self.day_written, keep_inserted=self.reads_inserted
+        ) as (result, con):
             writes = self.rebuild if rebuild else self.plan(con, result)
 
         def apply() -> None:
@@ -177,6 +180,8 @@ class OrderEvents(EventLoader):
 
     table = "orders"
     state_key = "order_days"
+    # Its statistics come with each day (``day_written``); the day's staging can go as it lands.
+    reads_inserted = False
 
     def plan(self, con: duckdb.DuckDBPyConnection, result: CommitResult) -> GraphWrites:
         return lambda: None  # each day's statistics were written with the day (day_written)

@@ -319,3 +319,45 @@ def test_lookup_by_literal_list_escapes_keys_and_matches_the_join(tmp_path: Path
     finally:
         event_store.LITERAL_KEYS = original
     assert joined == listed
+
+
+def _staged(events: EventStore, rows: list[list[object]], load_id: str) -> event_store.Stager:
+    stager = events.stager("trades", load_id)
+    dicts = [dict(zip(TRADES_HEADER, r, strict=True)) for r in rows]
+    for d in dicts:
+        d["price"], d["qty"] = float(d["price"]), float(d["qty"])  # type: ignore[arg-type]
+    stager.append_rows(dicts, list(range(2, 2 + len(dicts))))
+    return stager
+
+
+@pytest.mark.parametrize("repeated", [False, True], ids=["every-row-new", "with-duplicates"])
+def test_a_commit_that_keeps_no_inserted_rows_frees_each_days_staging_as_it_lands(
+    tmp_path: Path, repeated: bool
+) -> None:
+    """Without ``inserted`` after the commit (orders), a day's staging files are gone by the
+    time the day lands, so a load's staging and its day files are never both whole on disk;
+    the days hold what a commit keeping everything writes."""
+    rows = _trades(range(3), per_day=50)
+    load = rows + rows[:20] if repeated else rows  # repeated rows take the classified path
+    kept, freed = EventStore(tmp_path / "kept"), EventStore(tmp_path / "freed")
+    with kept.commit(_staged(kept, load, "load")) as (result, con):
+        assert con.sql("SELECT count(*) FROM inserted").fetchall() == [(150,)]
+    assert (result.inserted, result.duplicate) == (150, 20 if repeated else 0)
+    stager = _staged(freed, load, "load")
+    staged = {d: stager.files(d) for d in stager.days}
+    assert len(staged) == 3 and all(p.is_file() for ps in staged.values() for p in ps)
+    left_at_landing: dict[int, list[bool]] = {}
+
+    def landed(day: int, _: pa.Table) -> None:
+        left_at_landing[day] = [p.exists() for p in staged[day]]
+
+    with freed.commit(stager, landed, keep_inserted=False) as (result, con):
+        assert not con.sql("SELECT * FROM duckdb_tables() WHERE table_name = 'inserted'").fetchall()
+        assert not con.sql("SELECT * FROM duckdb_views() WHERE view_name = 'inserted'").fetchall()
+    assert (result.inserted, result.duplicate) == (150, 20 if repeated else 0)
+    assert sorted(left_at_landing) == sorted(staged)
+    assert not any(any(v) for v in left_at_landing.values())
+    for day in staged:
+        [a] = kept.files("trades", day * DAY_MS, (day + 1) * DAY_MS)
+        [b] = freed.files("trades", day * DAY_MS, (day + 1) * DAY_MS)
+        assert pq.read_table(a).equals(pq.read_table(b))
