@@ -7,8 +7,7 @@ batch's duplicate check always sees every earlier batch committed.
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
@@ -20,9 +19,6 @@ log = logging.getLogger(__name__)
 
 DAY_MS = 86_400_000
 PAIR_CHUNK = 20_000
-# Pair totals held in memory before they are added to the store (~350 bytes each).
-PAIR_FLUSH_AT = 500_000
-REBUILD_CHUNK = 200_000
 
 
 @dataclass
@@ -72,43 +68,72 @@ class AccountLoader(Loader):
         self.counts.add(len(rows) - known, known)
 
 
-def _times_by(rows: Iterable[dict[str, Any]], field_name: str) -> dict[tuple[str, str], set[int]]:
-    grouped: dict[tuple[str, str], set[int]] = defaultdict(set)
-    for row in rows:
-        if row.get(field_name) is not None:
-            grouped[(row["account_id"], row[field_name])].add(row["ts"])
-    return grouped
+# (account, identifier) pairs whose login times are gathered before they go to the store
+# (~400 bytes each in Python).
+LOGIN_FLUSH_AT = 500_000
+
+Gathered = tuple[dict[tuple[str, str], list[int]], dict[tuple[str, str], list[int]], int]
 
 
 class LoginLoader(Loader):
-    def write(self, rows: list[dict[str, Any]]) -> None:
-        ips = _times_by(rows, "ip")
-        ip_rows = [
-            {
-                "node": self.nodes[acc],
-                "ip": ip,
-                "version": 6 if ":" in ip else 4,
-                "times": sorted(times),
-            }
-            for (acc, ip), times in sorted(ips.items())
-        ]
-        added = int(
-            self.store.run(
-                st.MERGE_LOGIN_IPS, st.columns(ip_rows, ["node", "ip", "version", "times"])
-            ).scalar()
-            or 0
-        )
-        devices = _times_by(rows, "device_id")
-        if devices:
-            dev_rows = [
-                {"node": self.nodes[acc], "device_id": dev, "times": sorted(times)}
-                for (acc, dev), times in sorted(devices.items())
+    """Login times per (account, IP) and (account, device), gathered across batches on the
+    ingest thread and written once per pair every ``LOGIN_FLUSH_AT`` pairs (on the writer
+    thread, while the next batches are read) and at the end of the file.
+
+    A venue's login export is in time order: a batch then holds one login of most of its
+    accounts, and a write per batch merges every pair again and again (M's logins sorted by
+    time loaded at 18.8k rows/s that way, against 58k rows/s grouped by account)."""
+
+    def __init__(self, store: GraphBackend, run_id: str, account_nodes: dict[str, int]) -> None:
+        super().__init__(store, run_id, account_nodes)
+        self._gathered: Gathered = ({}, {}, 0)
+        self.chunk = min(PAIR_CHUNK, store.max_batch_rows or PAIR_CHUNK)
+
+    def prepare(self, rows: list[dict[str, Any]]) -> Gathered | None:
+        ips, devices, count = self._gathered
+        for row in rows:
+            account, ts = row["account_id"], row["ts"]
+            if (ip := row.get("ip")) is not None:
+                ips.setdefault((account, ip), []).append(ts)
+            if (device := row.get("device_id")) is not None:
+                devices.setdefault((account, device), []).append(ts)
+        self._gathered = (ips, devices, count + len(rows))
+        if len(ips) + len(devices) < LOGIN_FLUSH_AT:
+            return None
+        self._gathered = ({}, {}, 0)
+        return ips, devices, count + len(rows)
+
+    def finish(self, send: Send) -> None:
+        if self._gathered[2]:  # the writer is idle: the last batch has been committed
+            self.write(self._gathered)
+            self._gathered = ({}, {}, 0)
+
+    def write(self, rows: Gathered) -> None:
+        ips, devices, count = rows
+        added = 0
+        ip_pairs = sorted(ips.items())
+        for start in range(0, len(ip_pairs), self.chunk):
+            ip_rows = [
+                {
+                    "node": self.nodes[acc],
+                    "ip": ip,
+                    "version": 6 if ":" in ip else 4,
+                    "times": sorted(set(times)),
+                }
+                for (acc, ip), times in ip_pairs[start : start + self.chunk]
             ]
-            self.store.run(
-                st.MERGE_LOGIN_DEVICES, st.columns(dev_rows, ["node", "device_id", "times"])
-            )
+            params = st.columns(ip_rows, ["node", "ip", "version", "times"])
+            added += int(self.store.run(st.MERGE_LOGIN_IPS, params).scalar() or 0)
+        device_pairs = sorted(devices.items())
+        for start in range(0, len(device_pairs), self.chunk):
+            dev_rows = [
+                {"node": self.nodes[acc], "device_id": dev, "times": sorted(set(times))}
+                for (acc, dev), times in device_pairs[start : start + self.chunk]
+            ]
+            params = st.columns(dev_rows, ["node", "device_id", "times"])
+            self.store.run(st.MERGE_LOGIN_DEVICES, params)
         # A login event is new when its (account, ip, ts) was not stored before.
-        self.counts.add(added, len(rows) - added)
+        self.counts.add(added, count - added)
 
 
 class FundingLoader(Loader):
