@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
 
 from graph import statements as st
-from graph.backend import GraphBackend, PreparedQuery, QueryResult
+from graph.backend import GraphBackend
 
 log = logging.getLogger(__name__)
 
@@ -29,9 +28,6 @@ class WriteCounts:
     def add(self, ingested: int, duplicate: int) -> None:
         self.ingested += ingested
         self.duplicate += duplicate
-
-
-Send = Callable[[PreparedQuery], "Future[QueryResult]"]
 
 
 class Loader:
@@ -54,8 +50,10 @@ class Loader:
     def after(self, written: Any) -> None:
         """Bookkeeping on the ingest thread once a batch is committed."""
 
-    def finish(self, send: Send) -> None:
-        """Flush anything aggregated across batches (the writer is idle; ``send`` queues on it)."""
+    def finish(self) -> Callable[[], None] | None:
+        """Writes of what was gathered across batches, to run on the writer thread after the
+        file's last batch (beside the next file's reading); None: nothing is left."""
+        return None
 
 
 class AccountLoader(Loader):
@@ -78,7 +76,7 @@ Gathered = tuple[dict[tuple[str, str], list[int]], dict[tuple[str, str], list[in
 class LoginLoader(Loader):
     """Login times per (account, IP) and (account, device), gathered across batches on the
     ingest thread and written once per pair every ``LOGIN_FLUSH_AT`` pairs (on the writer
-    thread, while the next batches are read) and at the end of the file.
+    thread, while the next batches are read) and after the file (while the next file is read).
 
     A venue's login export is in time order: a batch then holds one login of most of its
     accounts, and a write per batch merges every pair again and again (M's logins sorted by
@@ -103,10 +101,9 @@ class LoginLoader(Loader):
         self._gathered = ({}, {}, 0)
         return ips, devices, count + len(rows)
 
-    def finish(self, send: Send) -> None:
-        if self._gathered[2]:  # the writer is idle: the last batch has been committed
-            self.write(self._gathered)
-            self._gathered = ({}, {}, 0)
+    def finish(self) -> Callable[[], None] | None:
+        gathered, self._gathered = self._gathered, ({}, {}, 0)
+        return (lambda: self.write(gathered)) if gathered[2] else None
 
     def write(self, rows: Gathered) -> None:
         ips, devices, count = rows

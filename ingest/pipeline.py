@@ -266,30 +266,35 @@ def _load_rows(
     ledger = KeyLedger(spec) if spec.name in LEDGER_FILES and single_key else None
     stored = StoredCheck(spec, store) if ledger is not None else None
 
+    rejected: Rejected = []  # a batch's, reported in line order when it is decided
+
     def reject(record: Record, column: str, reason: str) -> None:
-        quarantine.add(path.name, record.line, column, reason, record.fields)
-        result.quarantined += 1
+        rejected.append((record.line, column, reason, record.fields))
 
     batches = (
         _checked_row_batches(path, spec, account_nodes, quarantine, result, options)
-        if spec.name in COLUMNAR_ROW_FILES and ledger is None
+        if spec.name in COLUMNAR_ROW_FILES
         else (
-            (b.header, b.records, [])
+            (b.header, b.records, [], _no_raw)
             for b in iter_batches(path, options.batch_size, options.max_record_bytes)
         )
     )
-    for header, records, fast in batches:
+    for header, records, fast, raw in batches:
         read = len(records) + len(fast)
         if validator is None or validator.header is not header:
             validator = Validator(spec, header, options.limits)
         valid: list[dict[str, Any]] = []
         keyed: list[tuple[Record, dict[str, Any]]] = []
         seen_in_batch.clear()
+        if ledger is not None and fast:
+            # Column-checked rows of a keyed file: the ledger needs their lines; their raw
+            # fields are read from the block only for a row it quarantines.
+            keyed.extend((_LazyRecord(row.pop(LINE), raw), row) for row in fast)
+            fast = []
         for record in records:
             row = validator(record)
             if isinstance(row, Rejection):
-                quarantine.add(path.name, row.line, row.column, row.reason, row.raw)
-                result.quarantined += 1
+                rejected.append((row.line, row.column, row.reason, row.raw))
                 continue
             unknown = None
             for ref in refs:
@@ -311,7 +316,12 @@ def _load_rows(
             seen_in_batch.add(key)
             valid.append(row)
         if ledger is not None and stored is not None:
+            keyed.sort(key=lambda pair: pair[0].line)  # the file's first row of a key is kept
             _sort_keyed(keyed, ledger, stored, reject, result, valid)
+        for line, column, reason, raw in sorted(rejected, key=lambda r: r[0]):
+            quarantine.add(path.name, line, column, reason, raw)
+        result.quarantined += len(rejected)
+        rejected.clear()
         result.read += read
         job = loader.prepare(valid) if valid else None
         if pending is not None:
@@ -322,18 +332,51 @@ def _load_rows(
         advance(read)
     if pending is not None:
         loader.after(pending.result())
-    loader.finish(lambda prepared: writer.submit(store.execute, prepared))
     advance(None)
-    result.ingested = loader.counts.ingested
-    result.duplicate += loader.counts.duplicate
+
+    rest = loader.finish()
+
+    def counted() -> None:
+        if rest is not None:
+            rest()
+        result.ingested = loader.counts.ingested
+        result.duplicate += loader.counts.duplicate
+
+    if rest is None:
+        counted()
+    else:  # the file's counts are final once the writer has done the rest
+        options.deferred.append((result, writer.submit(_timed, counted)))
 
 
 # Row files whose blocks are checked column-wise like fills and orders (``ingest.columnar``):
-# millions of logins at a large venue. Files keyed by an event id (funding) keep the row-wise
-# ledger, which tells duplicates from conflicting rows.
-COLUMNAR_ROW_FILES = frozenset({"logins"})
+# millions of logins and funding events at a large venue. Funding's rows then go through the
+# same ledger as rows read one by one, which tells duplicates from conflicting rows.
+COLUMNAR_ROW_FILES = frozenset({"logins", "funding"})
+LINE = "_line"
 
-RowBatch = tuple[list[str], list[Record], list[dict[str, Any]]]
+RawFields = Callable[[int], list[Any]]  # a physical line's fields as read, for the quarantine
+RowBatch = tuple[list[str], list[Record], list[dict[str, Any]], RawFields]
+
+
+def _no_raw(line: int) -> list[Any]:
+    raise AssertionError(f"line {line}: a row read one by one carries its own fields")
+
+
+class _LazyRecord(Record):
+    """A column-checked row as a record: its line now, its raw fields only when asked."""
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, line: int, raw: RawFields) -> None:
+        self.line = line
+        self.error = None
+        self._raw = raw
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "fields":  # an unset slot: read once from the block
+            self.fields = self._raw(self.line)
+            return self.fields
+        raise AttributeError(name)
 
 
 def _checked_row_batches(
@@ -350,10 +393,12 @@ def _checked_row_batches(
     size = options.batch_size
     known = IdIndex(pa.array(list(account_nodes), pa.string()))
     names = [c.name for c in spec.columns]
+    if spec.name in LEDGER_FILES:
+        names.append(LINE)
     for block in _blocks(path, options):
         done = _checked_block(block, spec, schema, known, options.limits)
         if done is None:
-            yield block.header, block.records, []
+            yield block.header, block.records, [], _no_raw
             continue
         fast, records, rejected = done
         for line, column, reason, raw in rejected:
@@ -362,9 +407,29 @@ def _checked_row_batches(
         result.read += len(rejected)
         values = zip(*(fast.column(n).to_pylist() for n in names), strict=True)
         rows = [dict(zip(names, row, strict=True)) for row in values]
-        yield block.header, records, rows[:size]
-        for start in range(size, len(rows), size):
-            yield block.header, [], rows[start : start + size]
+        raw = _raw_fields(block)
+        # Each record the row-wise validator decides goes with the batch of its line, so the
+        # batches keep the file's order (the ledger keeps the first row of a key).
+        starts = range(0, max(len(rows), 1), size)
+        lines = np.asarray(fast.column(LINE).to_numpy(), dtype=np.int64)
+        firsts = lines[list(starts)] if len(lines) else np.zeros(1, dtype=np.int64)
+        at = np.searchsorted(firsts, [r.line for r in records], side="right") - 1
+        by_batch: list[list[Record]] = [[] for _ in starts]
+        for record, k in zip(records, np.maximum(at, 0).tolist(), strict=True):
+            by_batch[k].append(record)
+        for k, start in enumerate(starts):
+            yield block.header, by_batch[k], rows[start : start + size], raw
+
+
+def _raw_fields(block: Block) -> RawFields:
+    table, header, first = block.table, block.header, block.first_line
+    assert table is not None
+
+    def fields(line: int) -> list[Any]:
+        [record] = records_of(table, header, np.array([line - first]), first)
+        return record.fields
+
+    return fields
 
 
 def _load_events(
@@ -470,6 +535,11 @@ def _checked_block(
     rejected: Rejected = []
     checked = check(spec, schema, block.table, block.first_line, limits)
     fast = _known_accounts(checked.valid, spec, known, rejected)
+    if rejected:  # the quarantine quotes a row as it was read, not as typed
+        first = block.first_line
+        at = np.array([line - first for line, *_ in rejected], dtype=np.int64)
+        read = records_of(block.table, block.header, at, first)
+        rejected = [(r[0], r[1], r[2], rec.fields) for r, rec in zip(rejected, read, strict=True)]
     records = records_of(block.table, block.header, checked.doubtful, block.first_line)
     return fast, records, rejected
 
@@ -540,8 +610,7 @@ def _known_accounts(
         for i in np.flatnonzero(new).tolist():
             row = {name: rows.column(name)[i].as_py() for name in rows.column_names}
             reason = f"account {row[ref]!r} is not in accounts"
-            raw = [row[c.name] for c in spec.columns]
-            rejected.append((int(row["_line"]), ref, reason, raw))
+            rejected.append((int(row["_line"]), ref, reason, None))  # raw fields: the caller's
         unknown_any |= missing
     return rows.filter(pa.array(~unknown_any)) if unknown_any.any() else rows
 

@@ -17,7 +17,7 @@ from hypothesis import strategies as hs
 from events.tables import ORDERS as ORDER_TABLE
 from events.tables import TRADES as TRADE_TABLE
 from ingest.columnar import check, csv_blocks, records_of, typed_schema
-from ingest.contract import LOGINS, ORDERS, TRADES, FileSpec, Limits
+from ingest.contract import FUNDING, LOGINS, ORDERS, TRADES, FileSpec, Limits
 from ingest.reader import iter_batches
 from ingest.validate import Rejection, Validator
 from linkscope.errors import InputError
@@ -35,6 +35,8 @@ VALID: dict[str, list[str]] = {
     "market": ["spot", "futures"],
     "ip": ["10.0.0.1", "255.255.255.255", "0.0.0.0", "2001:db8::1"],
     "text": ["Mozilla/5.0 (X11; Linux)", "curl/8.0", "x"],
+    "direction": ["deposit", "withdrawal"],
+    "method": ["crypto", "bank", "card", "p2p", "internal"],
 }
 ODD: dict[str, list[str]] = {
     "id": [" padded ", "ünï", "", "a b", "q\"uote"],
@@ -49,12 +51,15 @@ ODD: dict[str, list[str]] = {
     "ip": ["010.0.0.1", "256.1.1.1", "1.2.3", "", " 1.2.3.4", "::ffff:1.2.3.4", "fe80::1%eth0",
            "a.b.c.d", "1.2.3.4.5"],
     "text": [" padded ", "tab\there", "ünï", "", "bell\x07", "  "],
+    "direction": ["Deposit", "", "sideways"],
+    "method": ["", "cheque", "BANK"],
 }  # fmt: skip
 KINDS = {
     "trades": ["id", "ts", "id", "num", "num", "id", "id", "side", "id", "id", "market"],
     "orders": ["id", "id", "id", "side", "type", "num", "num", "ts", "ts", "status", "num",
                "channel"],
     "logins": ["id", "ts", "ip", "id", "text", "channel"],
+    "funding": ["id", "id", "ts", "direction", "method", "id", "id", "num"],
 }  # fmt: skip
 # One set of bounds for both paths: "now + 1 day" read twice can differ by a second.
 LIMITS = Limits()
@@ -62,6 +67,7 @@ SPECS: dict[str, tuple[FileSpec, Any]] = {
     "trades": (TRADES, TRADE_TABLE),
     "orders": (ORDERS, ORDER_TABLE),
     "logins": (LOGINS, SimpleNamespace(schema=typed_schema(LOGINS))),
+    "funding": (FUNDING, SimpleNamespace(schema=typed_schema(FUNDING))),
 }
 
 
@@ -121,7 +127,7 @@ def _columnar(
     max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(
-    name=hs.sampled_from(["trades", "orders", "logins"]),
+    name=hs.sampled_from(["trades", "orders", "logins", "funding"]),
     data=hs.data(),
     blank_after=hs.integers(0, 120),  # mostly past the end: no blank line
     gz=hs.booleans(),

@@ -9,6 +9,7 @@ import pytest
 
 from events.location import events_for
 from graph.falkor_embedded import FalkorEmbedded
+from ingest import columnar
 from ingest.pipeline import ingest_directory
 from tests.helpers import small_dataset
 
@@ -113,6 +114,7 @@ def test_bad_row_is_quarantined_with_its_line_and_the_rest_loads(
     rows = list(csv.DictReader(report.open()))
     assert [(r["file"], r["line"], r["column"]) for r in rows] == [(f"{name}.csv", "3", column)]
     assert reason in rows[0]["reason"]
+    assert rows[0]["raw_row"] == bad  # quoted as written, whichever path checked it
     file_summary = next(f for f in summary.files if f.name == name)
     assert file_summary.quarantined == 1
     assert file_summary.read == len(lines) - 1
@@ -166,3 +168,62 @@ def test_nothing_usable_is_reported(tmp_path: Path, store: FalkorEmbedded) -> No
     summary = ingest_directory(tmp_path / "empty", store)
     assert not summary.usable
     assert next(f for f in summary.files if f.name == "accounts").note == "missing (required)"
+
+
+def test_funding_checked_column_wise_quotes_rows_as_read_and_finds_conflicts_across_blocks(
+    tmp_path: Path, store: FalkorEmbedded, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Funding goes through the column-wise checks; its rows still meet the ledger in file
+    order across blocks and batches, and a quarantined row is quoted as it was written."""
+    monkeypatch.setattr(columnar, "BLOCK_BYTES", 120)  # two or three lines per block
+    data = small_dataset(tmp_path / "in")
+    path = data / "funding.csv"
+    extra = [
+        "F9,ZZ,2026-02-01T00:00:00Z,deposit,bank,b,USDT,5.50",  # line 5: unknown account
+        "F10,A1,2026-02-02T00:00:00Z,deposit,bank,b,USDT,7.0",  # line 6
+        "F10,A1,2026-02-02T00:00:00Z,deposit,bank,b,USDT,7.0",  # line 7: a duplicate
+        "F11,A2,2026-02-02T00:00:00Z,deposit,bank,b,USDT,1",  # line 8
+        "F10,A1,2026-02-02T00:00:00Z,deposit,bank,b,USDT,8.25",  # line 9: a conflict
+        "F12,A2,2026-02-02T00:00:00Z,deposit,bank,b,USDT,0",  # line 10: row-wise (amount)
+        "F11,A2,2026-02-02T00:00:00Z,deposit,bank,b,USDT,1",  # line 11: a duplicate
+    ]
+    path.write_text("\n".join(path.read_text().splitlines() + extra) + "\n")
+    report = tmp_path / "q.csv"
+    summary = ingest_directory(data, store, quarantine_path=report, batch_size=2)
+    rows = [(r["line"], r["column"], r["raw_row"]) for r in csv.DictReader(report.open())]
+    assert rows == [
+        ("5", "account_id", "F9,ZZ,2026-02-01T00:00:00Z,deposit,bank,b,USDT,5.50"),
+        ("9", "event_id", "F10,A1,2026-02-02T00:00:00Z,deposit,bank,b,USDT,8.25"),
+        ("10", "amount", "F12,A2,2026-02-02T00:00:00Z,deposit,bank,b,USDT,0"),
+    ]
+    reasons = [r["reason"] for r in csv.DictReader(report.open())]
+    assert "is on line 6 with other values" in reasons[1]
+    funding = next(f for f in summary.files if f.name == "funding")
+    assert (funding.read, funding.ingested, funding.duplicate, funding.quarantined) == (10, 5, 2, 3)
+    amounts = store.read(
+        "MATCH (:Account)-[f:DEPOSIT_FROM]->() "
+        "WHERE f.event_id IN ['F10', 'F11'] RETURN f.event_id, f.amount ORDER BY f.event_id"
+    ).rows
+    assert amounts == [["F10", 7.0], ["F11", 1.0]]
+
+
+def test_a_row_checked_row_by_row_keeps_its_place_in_the_file_among_column_checked_rows(
+    tmp_path: Path, store: FalkorEmbedded
+) -> None:
+    """A block's rows go to batches of 2; " 2" is an amount only the row-wise validator takes.
+    The later of two rows with one key is the conflicting one, whichever path checked it."""
+    data = small_dataset(tmp_path / "in")
+    path = data / "funding.csv"
+    extra = [f"F2{i},A2,2026-02-02T00:00:00Z,deposit,bank,b,USDT,1" for i in range(4)] + [
+        "F40,A1,2026-02-02T00:00:00Z,deposit,bank,b,USDT,3",  # line 9
+        "F25,A2,2026-02-02T00:00:00Z,deposit,bank,b,USDT,1",
+        "F40,A1,2026-02-02T00:00:00Z,deposit,bank,b,USDT, 2",  # line 11: checked row-wise
+    ]
+    path.write_text("\n".join(path.read_text().splitlines() + extra) + "\n")
+    report = tmp_path / "q.csv"
+    ingest_directory(data, store, quarantine_path=report, batch_size=2)
+    [row] = list(csv.DictReader(report.open()))
+    assert (row["line"], row["column"]) == ("11", "event_id")
+    assert "is on line 9 with other values" in row["reason"]
+    amount = store.read("MATCH ()-[f:DEPOSIT_FROM {event_id: 'F40'}]->() RETURN f.amount")
+    assert amount.scalar() == 3.0
