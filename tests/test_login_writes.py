@@ -52,24 +52,22 @@ def _load(base: Path, store_path: Path, rows: list[list[Any]]) -> tuple[Any, tup
         store.close()
 
 
-@pytest.mark.parametrize("flush_at", [3, 7, 10**6])
+@pytest.mark.parametrize(("first", "cap"), [(3, 3), (3, 12), (7, 7), (10**6, 10**6)])
 def test_time_ordered_logins_equal_logins_grouped_by_account(
-    tmp_path: Path, store_path: Path, monkeypatch: pytest.MonkeyPatch, flush_at: int
+    tmp_path: Path, store_path: Path, monkeypatch: pytest.MonkeyPatch, first: int, cap: int
 ) -> None:
     rows = _logins()
     grouped = _load(tmp_path, store_path, sorted(rows, key=lambda r: (r[0], r[2], r[1])))
-    monkeypatch.setattr(loaders, "LOGIN_FLUSH_AT", flush_at)  # windows of a few pairs
+    monkeypatch.setattr(loaders, "LOGIN_FIRST_WINDOW", first)  # windows of a few pairs
+    monkeypatch.setattr(loaders, "LOGIN_FLUSH_AT", cap)
     by_time = _load(tmp_path, store_path, sorted(rows, key=lambda r: r[1]))
     assert by_time == grouped
     assert grouped[1] == (len(rows) - 1, 1)
 
 
-def test_each_pair_is_written_once_per_window(
-    tmp_path: Path, store_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A time-ordered file in batches of 10 rows: one write per (account, IP) pair, not one per
-    batch it appears in."""
-    rows = sorted(_logins(), key=lambda r: r[1])
+def _pairs_sent(
+    tmp_path: Path, store_path: Path, monkeypatch: pytest.MonkeyPatch, rows: list[list[Any]]
+) -> int:
     sent: list[int] = []
     original = FalkorEmbedded.run
 
@@ -78,8 +76,37 @@ def test_each_pair_is_written_once_per_window(
             sent.append(len(params["k"]))
         return original(self, statement, params)
 
-    monkeypatch.setattr(FalkorEmbedded, "run", counted)
-    _load(tmp_path, store_path, rows)
+    with monkeypatch.context() as patch:
+        patch.setattr(FalkorEmbedded, "run", counted)
+        _load(tmp_path, store_path, rows)
+    return sum(sent)
+
+
+def test_each_pair_is_written_once_per_window(
+    tmp_path: Path, store_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A time-ordered file in batches of 10 rows: one write per (account, IP) pair, not one per
+    batch it appears in."""
+    rows = sorted(_logins(), key=lambda r: r[1])
     pairs = len({(r[0], r[2]) for r in rows})
     # the first load writes each pair once; its re-run (same file) once more
-    assert sum(sent) == 2 * pairs
+    assert _pairs_sent(tmp_path, store_path, monkeypatch, rows) == 2 * pairs
+
+
+def test_windows_grow_while_their_accounts_come_back(
+    tmp_path: Path, store_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In time order most accounts come back in later windows: the windows grow, so fewer pairs
+    are written again than with windows that stay small; grouped by account they stay small
+    and a pair is written again only where a window's end cuts its account's rows."""
+    by_time = sorted(_logins(), key=lambda r: r[1])
+    monkeypatch.setattr(loaders, "LOGIN_FIRST_WINDOW", 4)
+    monkeypatch.setattr(loaders, "LOGIN_FLUSH_AT", 4)
+    fixed = _pairs_sent(tmp_path, store_path, monkeypatch, by_time)
+    monkeypatch.setattr(loaders, "LOGIN_FLUSH_AT", 10**6)
+    growing = _pairs_sent(tmp_path, store_path, monkeypatch, by_time)
+    pairs = len({(r[0], r[2]) for r in by_time})
+    grouped = sorted(by_time, key=lambda r: (r[0], r[2], r[1]))
+    once = _pairs_sent(tmp_path, store_path, monkeypatch, grouped)
+    # grouped, only a pair cut by a batch's end is in two windows: one per load at most
+    assert 2 * pairs <= once <= 2 * pairs + 6 < growing < fixed
