@@ -202,7 +202,16 @@ def parquet_blocks(path: Path, batch_rows: int = 1_000_000) -> Iterator[Block]:
             yield Block(batch.header, 0, None, batch.records)
         return
     line = 2
-    for batch in parquet.iter_batches(batch_size=batch_rows):
+    batches = parquet.iter_batches(batch_size=batch_rows)
+    while True:
+        try:
+            batch = next(batches)
+        except StopIteration:
+            return
+        except (pa.ArrowException, OSError) as exc:  # damaged: the rows before it load
+            unreadable = Record(line, [], f"file unreadable from this row on: {exc}")
+            yield Block(names, line, None, [unreadable])
+            return
         columns = [pc.cast(c, pa.string()).fill_null("") for c in batch.columns]
         yield Block(names, line, pa.Table.from_arrays(columns, names=names), [])
         line += batch.num_rows

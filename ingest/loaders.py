@@ -74,6 +74,8 @@ LOGIN_STATEMENT_PAIRS = 10_000
 LOGIN_FIRST_WINDOW = LOGIN_STATEMENT_PAIRS
 LOGIN_FLUSH_AT = 500_000
 LOGIN_REPEATED = 0.2
+# A window also ends at this many logins: a few accounts logging in all day hold few pairs.
+LOGIN_ROWS_AT = 2_000_000
 
 Gathered = tuple[dict[tuple[str, str], list[int]], dict[tuple[str, str], list[int]], int]
 
@@ -104,7 +106,7 @@ class LoginLoader(Loader):
             if (device := row.get("device_id")) is not None:
                 devices.setdefault((account, device), []).append(ts)
         self._gathered = (ips, devices, count + len(rows))
-        if len(ips) + len(devices) < self.window:
+        if len(ips) + len(devices) < self.window and count + len(rows) < LOGIN_ROWS_AT:
             return None
         accounts = {a for a, _ in ips} | {a for a, _ in devices}
         if len(accounts & self._seen) > LOGIN_REPEATED * len(accounts):

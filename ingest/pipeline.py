@@ -228,7 +228,7 @@ def _ingest_file(
             apply = _load_events(
                 path, spec, loader, account_nodes, quarantine, result, options, writer
             )
-            options.deferred.append((result, writer.submit(_timed, apply)))
+            options.deferred.append((result, writer.submit(_deferred, path.name, apply)))
         else:
             _load_rows(
                 path, spec, store, run_id, account_nodes, quarantine, writer, options, result
@@ -272,15 +272,16 @@ def _load_rows(
         rejected.append((record.line, column, reason, record.fields))
 
     batches = (
-        _checked_row_batches(path, spec, account_nodes, quarantine, result, options)
+        _checked_row_batches(path, spec, account_nodes, options)
         if spec.name in COLUMNAR_ROW_FILES
         else (
-            (b.header, b.records, [], _no_raw)
+            (b.header, b.records, [], [], _no_raw)
             for b in iter_batches(path, options.batch_size, options.max_record_bytes)
         )
     )
-    for header, records, fast, raw in batches:
-        read = len(records) + len(fast)
+    for header, records, refused, fast, raw in batches:
+        read = len(records) + len(fast) + len(refused)
+        rejected.extend(refused)
         if validator is None or validator.header is not header:
             validator = Validator(spec, header, options.limits)
         valid: list[dict[str, Any]] = []
@@ -345,7 +346,7 @@ def _load_rows(
     if rest is None:
         counted()
     else:  # the file's counts are final once the writer has done the rest
-        options.deferred.append((result, writer.submit(_timed, counted)))
+        options.deferred.append((result, writer.submit(_deferred, path.name, counted)))
 
 
 # Row files whose blocks are checked column-wise like fills and orders (``ingest.columnar``):
@@ -355,7 +356,9 @@ COLUMNAR_ROW_FILES = frozenset({"logins", "funding"})
 LINE = "_line"
 
 RawFields = Callable[[int], list[Any]]  # a physical line's fields as read, for the quarantine
-RowBatch = tuple[list[str], list[Record], list[dict[str, Any]], RawFields]
+# (header, records the row-wise validator decides, rows the block's checks rejected, rows
+# valid already, raw fields of a line)
+RowBatch = tuple[list[str], list[Record], "Rejected", list[dict[str, Any]], RawFields]
 
 
 def _no_raw(line: int) -> list[Any]:
@@ -383,12 +386,10 @@ def _checked_row_batches(
     path: Path,
     spec: FileSpec,
     account_nodes: Mapping[str, int],
-    quarantine: Quarantine,
-    result: FileSummary,
     options: _Options,
 ) -> Iterator[RowBatch]:
-    """Batches of (header, records the row-wise validator must decide, rows valid already):
-    each block's plain values pass column-wise; unknown accounts are reported here."""
+    """Batches of at most ``batch_size`` rows in file order: each block's plain values pass
+    column-wise; the rest go to the row-wise validator, each with the batch of its line."""
     schema = typed_schema(spec)
     size = options.batch_size
     known = IdIndex(pa.array(list(account_nodes), pa.string()))
@@ -398,27 +399,49 @@ def _checked_row_batches(
     for block in _blocks(path, options):
         done = _checked_block(block, spec, schema, known, options.limits)
         if done is None:
-            yield block.header, block.records, [], _no_raw
+            yield block.header, block.records, [], [], _no_raw
             continue
-        fast, records, rejected = done
-        for line, column, reason, raw in rejected:
-            quarantine.add(path.name, line, column, reason, raw)
-        result.quarantined += len(rejected)
-        result.read += len(rejected)
+        fast, records, refused = done
         values = zip(*(fast.column(n).to_pylist() for n in names), strict=True)
         rows = [dict(zip(names, row, strict=True)) for row in values]
-        raw = _raw_fields(block)
-        # Each record the row-wise validator decides goes with the batch of its line, so the
-        # batches keep the file's order (the ledger keeps the first row of a key).
-        starts = range(0, max(len(rows), 1), size)
         lines = np.asarray(fast.column(LINE).to_numpy(), dtype=np.int64)
-        firsts = lines[list(starts)] if len(lines) else np.zeros(1, dtype=np.int64)
-        at = np.searchsorted(firsts, [r.line for r in records], side="right") - 1
-        by_batch: list[list[Record]] = [[] for _ in starts]
-        for record, k in zip(records, np.maximum(at, 0).tolist(), strict=True):
-            by_batch[k].append(record)
+        raw = _raw_fields(block)
+        starts = list(range(0, max(len(rows), 1), size))
+        firsts = lines[starts] if len(lines) else np.zeros(1, dtype=np.int64)
+        slow: list[list[Record | Refused]] = [[] for _ in starts]
+        unchecked: list[Record | Refused] = [*records, *refused]
+        for item in unchecked:
+            at = int(np.searchsorted(firsts, _line_of(item), side="right")) - 1
+            slow[max(at, 0)].append(item)
         for k, start in enumerate(starts):
-            yield block.header, by_batch[k], rows[start : start + size], raw
+            part, part_lines = rows[start : start + size], lines[start : start + size]
+            if len(part) + len(slow[k]) <= size:
+                held, part_rows = slow[k], part
+                yield block.header, *_split(held), part_rows, raw
+                continue
+            # Many rows for the row-wise validator: cut in line order, at most ``size`` a batch.
+            merged: list[tuple[int, Record | Refused | dict[str, Any]]] = sorted(
+                [*((_line_of(x), x) for x in slow[k]),
+                 *((int(n), r) for n, r in zip(part_lines, part, strict=True))],
+                key=lambda t: t[0],
+            )  # fmt: skip
+            for cut in range(0, len(merged), size):
+                piece = [x for _, x in merged[cut : cut + size]]
+                held = [x for x in piece if not isinstance(x, dict)]
+                part_rows = [x for x in piece if isinstance(x, dict)]
+                yield block.header, *_split(held), part_rows, raw
+
+
+Refused = tuple[int, str, str, Any]  # line, column, reason, raw fields
+
+
+def _line_of(item: Record | Refused) -> int:
+    return item.line if isinstance(item, Record) else item[0]
+
+
+def _split(items: list[Record | Refused]) -> tuple[list[Record], list[Refused]]:
+    records = [x for x in items if isinstance(x, Record)]
+    return records, [x for x in items if not isinstance(x, Record)]
 
 
 def _raw_fields(block: Block) -> RawFields:
@@ -478,6 +501,16 @@ def _load_events(
     result.quarantined += len(committed.conflicts)
     advance(None)
     return apply
+
+
+def _deferred(name: str, work: Callable[[], None]) -> float:
+    """A file's graph writes run after it on the writer thread; logged where they fail, since
+    a later file's failure may end the ingest before anyone asks for their result."""
+    try:
+        return _timed(work)
+    except BaseException:
+        log.exception("%s: the graph writes that follow the file failed", name)
+        raise
 
 
 def _timed(work: Callable[[], None]) -> float:

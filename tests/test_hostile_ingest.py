@@ -615,3 +615,34 @@ def test_a_large_file_with_cr_line_ends_reads_every_row(
     summary = _ingest(data, store, tmp_path, batch_size=40_000)
     trades = _file(summary, "trades")
     assert (trades.read, trades.ingested, trades.quarantined) == (40_000, 40_000, 0)
+
+
+def _damaged_parquet(csv_path: Path, copies: int) -> None:
+    """The CSV's rows repeated (keys made unique) as Parquet of several row groups, with bytes
+    of the last row group's first data page overwritten."""
+    with csv_path.open(encoding="utf-8", newline="") as handle:
+        header, *rows = list(csv.reader(handle))
+    many = [[f"{r[0]}x{k}", *r[1:]] for k in range(copies) for r in rows]
+    path = csv_path.with_suffix(".parquet")
+    table = pa.table({h: pa.array([r[i] for r in many]) for i, h in enumerate(header)})
+    pq.write_table(table, path, row_group_size=max(len(many) // 3, 1), compression="none")
+    last = pq.ParquetFile(path).metadata.row_group(2).column(0)
+    raw = bytearray(path.read_bytes())
+    raw[last.data_page_offset : last.data_page_offset + 64] = b"\xff" * 64
+    path.write_bytes(bytes(raw))
+    csv_path.unlink()
+
+
+@pytest.mark.parametrize("name", ["funding", "trades"])
+def test_a_damaged_parquet_file_is_reported_and_the_others_load(
+    tmp_path: Path, store: FalkorEmbedded, name: str
+) -> None:
+    data = small_dataset(tmp_path / "in")
+    _damaged_parquet(data / f"{name}.csv", copies=30)
+    summary = _ingest(data, store, tmp_path)
+    damaged = _file(summary, name)
+    assert damaged.ingested + damaged.quarantined + damaged.duplicate == damaged.read
+    last = _quarantine(tmp_path / "q.csv")[-1]
+    assert last["file"] == f"{name}.parquet" and "unreadable from this row on" in last["reason"]
+    other = "trades" if name == "funding" else "funding"
+    assert _file(summary, other).ingested > 0 and _file(summary, "orders").ingested > 0

@@ -52,14 +52,23 @@ def _load(base: Path, store_path: Path, rows: list[list[Any]]) -> tuple[Any, tup
         store.close()
 
 
-@pytest.mark.parametrize(("first", "cap"), [(3, 3), (3, 12), (7, 7), (10**6, 10**6)])
+@pytest.mark.parametrize(
+    ("first", "cap", "rows_at"),
+    [(3, 3, 10**6), (3, 12, 10**6), (7, 7, 10**6), (10**6, 10**6, 10**6), (10**6, 10**6, 15)],
+)
 def test_time_ordered_logins_equal_logins_grouped_by_account(
-    tmp_path: Path, store_path: Path, monkeypatch: pytest.MonkeyPatch, first: int, cap: int
+    tmp_path: Path,
+    store_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    first: int,
+    cap: int,
+    rows_at: int,
 ) -> None:
     rows = _logins()
     grouped = _load(tmp_path, store_path, sorted(rows, key=lambda r: (r[0], r[2], r[1])))
     monkeypatch.setattr(loaders, "LOGIN_FIRST_WINDOW", first)  # windows of a few pairs
     monkeypatch.setattr(loaders, "LOGIN_FLUSH_AT", cap)
+    monkeypatch.setattr(loaders, "LOGIN_ROWS_AT", rows_at)  # or of a few logins
     by_time = _load(tmp_path, store_path, sorted(rows, key=lambda r: r[1]))
     assert by_time == grouped
     assert grouped[1] == (len(rows) - 1, 1)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import csv
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from events.location import events_for
+from graph import statements as st
 from graph.falkor_embedded import FalkorEmbedded
 from ingest import columnar
 from ingest.pipeline import ingest_directory
@@ -227,3 +229,34 @@ def test_a_row_checked_row_by_row_keeps_its_place_in_the_file_among_column_check
     assert "is on line 9 with other values" in row["reason"]
     amount = store.read("MATCH ()-[f:DEPOSIT_FROM {event_id: 'F40'}]->() RETURN f.amount")
     assert amount.scalar() == 3.0
+
+
+def test_rows_sent_row_by_row_stay_in_batches_of_the_batch_size_and_are_reported_in_order(
+    tmp_path: Path, store: FalkorEmbedded, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """"Deposit" is a direction only the row-wise validator takes (it lowercases): a block
+    whose rows all go that way is still written in statements of at most ``batch_size`` rows
+    (Neo4j's cap), and rows rejected by the block's checks and row by row are reported in line
+    order."""
+    data = small_dataset(tmp_path / "in")
+    path = data / "funding.csv"
+    extra = [f"F5{i},A{1 + i % 3},2026-02-02T00:00:00Z,Deposit,bank,b,USDT,{i + 1}" for i in range(7)]
+    extra[1] = "F51,A1,2026-02-02T00:00:00Z,deposit,bank,b,USDT,0"  # line 6: amount, row-wise
+    extra[5] = "F55,ZZ,2026-02-02T00:00:00Z,deposit,bank,b,USDT,1"  # line 10: unknown account
+    path.write_text("\n".join(path.read_text().splitlines() + extra) + "\n")
+    sizes: list[int] = []
+    original = FalkorEmbedded.run
+
+    def counted(self: FalkorEmbedded, statement: str, params: Any = None) -> Any:
+        if statement == st.MERGE_DEPOSITS:
+            sizes.append(len(params["k"]))
+        return original(self, statement, params)
+
+    monkeypatch.setattr(FalkorEmbedded, "run", counted)
+    report = tmp_path / "q.csv"
+    summary = ingest_directory(data, store, quarantine_path=report, batch_size=3)
+    rows = [(r["line"], r["column"]) for r in csv.DictReader(report.open())]
+    assert rows == [("6", "amount"), ("10", "account_id")]
+    funding = next(f for f in summary.files if f.name == "funding")
+    assert (funding.read, funding.ingested, funding.quarantined) == (10, 8, 2)
+    assert sizes and max(sizes) <= 3
