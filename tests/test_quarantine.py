@@ -234,13 +234,15 @@ def test_a_row_checked_row_by_row_keeps_its_place_in_the_file_among_column_check
 def test_rows_sent_row_by_row_stay_in_batches_of_the_batch_size_and_are_reported_in_order(
     tmp_path: Path, store: FalkorEmbedded, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """"Deposit" is a direction only the row-wise validator takes (it lowercases): a block
+    """ "Deposit" is a direction only the row-wise validator takes (it lowercases): a block
     whose rows all go that way is still written in statements of at most ``batch_size`` rows
     (Neo4j's cap), and rows rejected by the block's checks and row by row are reported in line
     order."""
     data = small_dataset(tmp_path / "in")
     path = data / "funding.csv"
-    extra = [f"F5{i},A{1 + i % 3},2026-02-02T00:00:00Z,Deposit,bank,b,USDT,{i + 1}" for i in range(7)]
+    extra = [
+        f"F5{i},A{1 + i % 3},2026-02-02T00:00:00Z,Deposit,bank,b,USDT,{i + 1}" for i in range(7)
+    ]
     extra[1] = "F51,A1,2026-02-02T00:00:00Z,deposit,bank,b,USDT,0"  # line 6: amount, row-wise
     extra[5] = "F55,ZZ,2026-02-02T00:00:00Z,deposit,bank,b,USDT,1"  # line 10: unknown account
     path.write_text("\n".join(path.read_text().splitlines() + extra) + "\n")
