@@ -32,6 +32,7 @@ from ingest.contract import NOTIONAL, ORDERS, Column, FileSpec, Limits, number_c
 from ingest.reader import (
     DEFAULT_MAX_RECORD_BYTES,
     Record,
+    batches_until_damaged,
     check_header,
     csv_batches_from,
     iter_batches,
@@ -202,19 +203,13 @@ def parquet_blocks(path: Path, batch_rows: int = 1_000_000) -> Iterator[Block]:
             yield Block(batch.header, 0, None, batch.records)
         return
     line = 2
-    batches = parquet.iter_batches(batch_size=batch_rows)
-    while True:
-        try:
-            batch = next(batches)
-        except StopIteration:
+    for read in batches_until_damaged(parquet, batch_rows):
+        if isinstance(read, str):
+            yield Block(names, line, None, [Record(line, [], read)])
             return
-        except (pa.ArrowException, OSError) as exc:  # damaged: the rows before it load
-            unreadable = Record(line, [], f"file unreadable from this row on: {exc}")
-            yield Block(names, line, None, [unreadable])
-            return
-        columns = [pc.cast(c, pa.string()).fill_null("") for c in batch.columns]
+        columns = [pc.cast(c, pa.string()).fill_null("") for c in read.columns]
         yield Block(names, line, pa.Table.from_arrays(columns, names=names), [])
-        line += batch.num_rows
+        line += read.num_rows
 
 
 @dataclass

@@ -346,18 +346,29 @@ def _pylist(column: Any) -> tuple[list[Any], dict[int, str]]:
     return values, errors
 
 
+def batches_until_damaged(
+    parquet: pq.ParquetFile, batch_size: int
+) -> Iterator[pa.RecordBatch | str]:
+    """A Parquet file's record batches; where one cannot be read, the quarantine reason for
+    the rest of the file (a ``str``) and no more: the rows before the damage load."""
+    batches = parquet.iter_batches(batch_size=batch_size)
+    while True:
+        try:
+            yield next(batches)
+        except StopIteration:
+            return
+        except (pa.ArrowException, OSError) as exc:
+            yield f"file unreadable from this row on: {exc}"
+            return
+
+
 def _parquet_batches(path: Path, batch_size: int) -> Iterator[Batch]:
     parquet = _open_parquet(path)
     names = _parquet_names(path, parquet)
     line = 1  # rows are numbered as the lines of the same data written as CSV with a header
-    batches = parquet.iter_batches(batch_size=batch_size)
-    while True:
-        try:
-            arrow_batch = next(batches)
-        except StopIteration:
-            return
-        except (pa.ArrowException, OSError) as exc:
-            yield Batch(names, [Record(line + 1, [], f"file unreadable from this row on: {exc}")])
+    for arrow_batch in batches_until_damaged(parquet, batch_size):
+        if isinstance(arrow_batch, str):
+            yield Batch(names, [Record(line + 1, [], arrow_batch)])
             return
         converted = [_pylist(arrow_batch.column(i)) for i in range(arrow_batch.num_columns)]
         problems: dict[int, str] = {}
