@@ -234,3 +234,20 @@ def drop(store: Any) -> None:
     with contextlib.suppress(Exception):  # the graph may never have been created
         store._graph.delete()
     shutil.rmtree(store.events_dir, ignore_errors=True)
+
+
+def rows_per_statement(monkeypatch: Any, statement: str) -> list[int]:
+    """The row count of every run of ``statement`` on the real embedded store from now on (the
+    list fills as the store is used; the statements still run)."""
+    from graph.falkor_embedded import FalkorEmbedded
+
+    sizes: list[int] = []
+    original = FalkorEmbedded.run
+
+    def counted(self: FalkorEmbedded, cypher: str, params: Any = None) -> Any:
+        if cypher == statement:
+            sizes.append(len(params["k"]))
+        return original(self, cypher, params)
+
+    monkeypatch.setattr(FalkorEmbedded, "run", counted)
+    return sizes

@@ -15,7 +15,7 @@ from graph.falkor_embedded import FalkorEmbedded
 from ingest import loaders
 from ingest.contract import ACCOUNTS, LOGINS
 from ingest.pipeline import ingest_directory
-from tests.helpers import drop, header, snapshot, write_csv
+from tests.helpers import drop, header, rows_per_statement, snapshot, write_csv
 
 _graphs = itertools.count()
 T0 = 1_790_000_000_000
@@ -77,16 +77,8 @@ def test_time_ordered_logins_equal_logins_grouped_by_account(
 def _pairs_sent(
     tmp_path: Path, store_path: Path, monkeypatch: pytest.MonkeyPatch, rows: list[list[Any]]
 ) -> int:
-    sent: list[int] = []
-    original = FalkorEmbedded.run
-
-    def counted(self: FalkorEmbedded, statement: str, params: Any = None) -> Any:
-        if statement == st.MERGE_LOGIN_IPS:
-            sent.append(len(params["k"]))
-        return original(self, statement, params)
-
     with monkeypatch.context() as patch:
-        patch.setattr(FalkorEmbedded, "run", counted)
+        sent = rows_per_statement(patch, st.MERGE_LOGIN_IPS)
         _load(tmp_path, store_path, rows)
     return sum(sent)
 

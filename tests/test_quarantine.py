@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -13,7 +12,7 @@ from graph import statements as st
 from graph.falkor_embedded import FalkorEmbedded
 from ingest import columnar
 from ingest.pipeline import ingest_directory
-from tests.helpers import small_dataset
+from tests.helpers import rows_per_statement, small_dataset
 
 # (file, header-relative row to append as CSV text, expected column, reason fragment)
 BAD_ROWS = [
@@ -246,15 +245,7 @@ def test_rows_sent_row_by_row_stay_in_batches_of_the_batch_size_and_are_reported
     extra[1] = "F51,A1,2026-02-02T00:00:00Z,deposit,bank,b,USDT,0"  # line 6: amount, row-wise
     extra[5] = "F55,ZZ,2026-02-02T00:00:00Z,deposit,bank,b,USDT,1"  # line 10: unknown account
     path.write_text("\n".join(path.read_text().splitlines() + extra) + "\n")
-    sizes: list[int] = []
-    original = FalkorEmbedded.run
-
-    def counted(self: FalkorEmbedded, statement: str, params: Any = None) -> Any:
-        if statement == st.MERGE_DEPOSITS:
-            sizes.append(len(params["k"]))
-        return original(self, statement, params)
-
-    monkeypatch.setattr(FalkorEmbedded, "run", counted)
+    sizes = rows_per_statement(monkeypatch, st.MERGE_DEPOSITS)
     report = tmp_path / "q.csv"
     summary = ingest_directory(data, store, quarantine_path=report, batch_size=3)
     rows = [(r["line"], r["column"]) for r in csv.DictReader(report.open())]
