@@ -1,15 +1,12 @@
 """``linkscope ingest DIR``: every contract file, validated, quarantined, loaded in batches.
 
-Validation overlaps with the store's work (one writer thread): Python parses batch k+1 while
-the store writes batch k. Once the accounts are in, the event files (fills, orders: this
-process's work, column-wise and DuckDB) load on a lane of their own beside the graph files
-(logins, funding, history: mostly the store's MERGE), so neither waits for the other.
+Validation (this thread) overlaps with the store's work (one writer thread), so an ingest uses
+both cores: Python parses batch k+1 while the store writes batch k.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
@@ -128,12 +125,6 @@ class _Options:
     # Graph writes that follow from stored events, running on the writer thread while the
     # next file is read; each adds its time to its file when it is done.
     deferred: list[tuple[FileSummary, Future[float]]] = field(default_factory=list)
-    # Set when one lane fails (or is interrupted): the other stops at its next batch.
-    cancelled: threading.Event = field(default_factory=threading.Event)
-
-
-class _Cancelled(Exception):
-    """The other lane failed; this one stopped."""
 
 
 def _ingest_locked(
@@ -163,13 +154,12 @@ def _ingest_locked(
     status = "failed"
     try:
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="graph-writer") as writer:
-
-            def load(spec: FileSpec) -> FileSummary:
-                return _ingest_file(
-                    directory, spec, store, run_id, account_nodes, quarantine, writer, options
+            for spec in ALL_FILES:
+                summary.files.append(
+                    _ingest_file(
+                        directory, spec, store, run_id, account_nodes, quarantine, writer, options
+                    )
                 )
-
-            summary.files.extend(_load_in_lanes(load, options.cancelled))
             for file_summary, done in options.deferred:
                 file_summary.seconds += done.result()
         status = "completed"
@@ -187,43 +177,6 @@ def _ingest_locked(
         )
         store.checkpoint()
     return summary
-
-
-def _load_in_lanes(
-    load: Callable[[FileSpec], FileSummary], cancelled: threading.Event
-) -> list[FileSummary]:
-    """Accounts first (every other file refers to them), then the event files on their own
-    thread beside the graph files on this one; summaries in the contract's file order."""
-    first = [spec for spec in ALL_FILES if spec.name == "accounts"]
-    # Orders first: the graph files share the machine with the largest file, and the fills
-    # come after with the machine to themselves.
-    event_files = sorted(
-        (spec for spec in ALL_FILES if spec.name in EVENT_LOADERS), key=lambda s: s.name != "orders"
-    )
-    graph_files = [spec for spec in ALL_FILES if spec not in first and spec not in event_files]
-    done = {spec.name: load(spec) for spec in first}
-
-    def event_lane() -> list[FileSummary]:
-        try:
-            return [load(spec) for spec in event_files]
-        except BaseException:
-            cancelled.set()
-            raise
-
-    with ThreadPoolExecutor(1, thread_name_prefix="event-lane") as lane:
-        events = lane.submit(event_lane)
-        try:
-            for spec in graph_files:
-                done[spec.name] = load(spec)
-            for spec, file_summary in zip(event_files, events.result(), strict=True):
-                done[spec.name] = file_summary
-        except _Cancelled:
-            events.result()  # the event lane's own error
-            raise
-        except BaseException:
-            cancelled.set()
-            raise
-    return [done[spec.name] for spec in ALL_FILES]
 
 
 def _compact(summary: IngestSummary) -> str:
@@ -327,8 +280,6 @@ def _load_rows(
         )
     )
     for header, records, refused, fast, raw in batches:
-        if options.cancelled.is_set():
-            raise _Cancelled
         read = len(records) + len(fast) + len(refused)
         rejected.extend(refused)
         if validator is None or validator.header is not header:
@@ -588,8 +539,6 @@ def _stage_events(
 
     with ThreadPoolExecutor(1, thread_name_prefix="ingest-check") as pool:
         for block, done in mapped_in_order(checked_block, prefetched(_blocks(path, options)), pool):
-            if options.cancelled.is_set():
-                raise _Cancelled
             read, rejected = _stage_block(
                 path.name, block, done, spec, loader, account_nodes, quarantine, options
             )
