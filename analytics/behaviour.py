@@ -36,7 +36,7 @@ def self_matching_flags(trades: Trades, cfg: BehaviourConfig) -> list[Flag]:
     for account, idx in self_trades(trades).items():
         if len(idx) < cfg.self_trade_min:
             continue
-        quote = float(trades.quote[idx].sum())
+        quote = float(trades.quote_of(idx).sum())
         symbols = sorted({trades.symbols[int(s)] for s in trades.symbol[idx].tolist()})
         score = min(1.0, 0.6 + 0.05 * len(idx))
         evidence = {"self_trades": len(idx), "quote_volume": round(quote, 2), "symbols": symbols}

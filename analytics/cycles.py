@@ -206,7 +206,7 @@ def _describe(
         _canonical(c) for c in nx.simple_cycles(graph, length_bound=cfg.max_cycle_length)
     )
     occurrences, evidence = _occurrences(trades, chosen, cycles, cfg)
-    quote = float(trades.quote[chosen].sum())
+    quote = float(trades.quote_of(chosen).sum())
     return WashSet(
         trades.symbols[sym],
         members,

@@ -121,7 +121,15 @@ class Trades:
 
     @property
     def quote(self) -> FloatArray:
+        """Every fill's quote volume, computed anew (25.7M fills at L: ~0.1 s, 200 MB)."""
         return self.qty * self.price
+
+    def quote_of(self, positions: IntArray) -> FloatArray:
+        """The quote volume of some fills: what a per-account or per-set figure must use, as
+        ``quote[positions]`` computes the whole window's first (at L, 800 self-matching flags
+        and 800 wash sets made it ~45 s of the analysis)."""
+        quote: FloatArray = self.qty[positions] * self.price[positions]
+        return quote
 
     def ids(self, positions: list[int]) -> list[str]:
         return [
