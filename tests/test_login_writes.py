@@ -111,3 +111,21 @@ def test_windows_grow_while_their_accounts_come_back(
     once = _pairs_sent(tmp_path, store_path, monkeypatch, grouped)
     # grouped, only a pair cut by a batch's end is in two windows: one per load at most
     assert 2 * pairs <= once <= 2 * pairs + 6 < growing < fixed
+
+
+def test_statements_grow_with_the_graph_within_the_backends_cap(store_path: Path) -> None:
+    """10k pairs per statement up to 200k accounts (M's server heap), larger beyond (L's
+    statements each carry a cost that grows with the graph), never above the backend's cap."""
+    assert loaders.login_statement_pairs(100_000) == 10_000
+    assert loaders.login_statement_pairs(400_000) == 20_000
+    assert loaders.login_statement_pairs(1_000_000) == 50_000
+    assert loaders.login_statement_pairs(10**8) == 50_000
+    store = FalkorEmbedded(store_path, f"logins{next(_graphs)}")
+    try:
+        nodes = {f"A{i}": i for i in range(1_000_000)}
+        loader = loaders.LoginLoader(store, "run", nodes)
+        assert (loader.chunk, loader.window) == (50_000, 50_000)
+        store.max_batch_rows = 20_000  # as Neo4j's backend caps a statement
+        assert loaders.LoginLoader(store, "run", nodes).chunk == 20_000
+    finally:
+        store.close()
