@@ -211,7 +211,9 @@ class FundingLoader(Loader):
 
     def write(self, rows: Prepared) -> None:
         statements, count = rows
-        added = sum(self.store.run(s, params).relationships_created for s, params, _ in statements)
+        added = 0
+        for statement, params, _ in statements:
+            added += self.store.run(statement, params).relationships_created
         self.counts.add(added, count - added)
 
 

@@ -49,7 +49,8 @@ FORWARDED = {
     ("graph/backend.py", "cypher"): "read_user/read_columns forward their caller's statement",
     ("graph/backend.py", "prepared.cypher"): "execute runs what prepare got from its caller",
     ("graph/schema.py", "index_statement(store.dialect, index)"): "rendered in neo4j_statements",
-    ("ingest/loaders.py", "statement"): "loops over st.MERGE_DEPOSITS/WITHDRAWALS/TRANSFERS",
+    ("ingest/loaders.py", "statement"): "st.MERGE_LOGIN_IPS/DEVICES, st.MERGE_DEPOSITS/"
+    "WITHDRAWALS/TRANSFERS, chosen in the loaders' prepare",
     ("ingest/event_loaders.py", "statement"): "st.CREATE_TRADE_PAIRS or st.SET_TRADE_PAIRS",
     ("ingest/conflicts.py", "entry[1]"): "the probes of STORED, module constants",
     ("api/routes/cypher.py", "body.query"): "a person's query (POST /v1/cypher), not ours",
