@@ -75,10 +75,11 @@ LOGIN_ROWS_AT = 2_000_000
 
 
 def login_statement_pairs(accounts: int) -> int:
-    """Pairs per login statement, by the graph's size. Each write statement costs the server a
-    fixed time that grows with the graph (~0.15 s at 1M accounts: L's logins took 275 s in
-    10k-pair statements, 206 s in 20k), while at 100k accounts 20k-pair statements left its
-    heap ~14 MB larger than 10k (270 against 256 MB after M's logins)."""
+    """Pairs per login statement, by the graph's size. At 1M accounts fewer, larger statements
+    were faster (L's logins: 275 s in 10k-pair statements, 247 s in 50k; a fixed cost per
+    statement that grows with the graph is the likely cause, inferred, not measured apart),
+    while at 100k accounts 20k-pair statements left the server's heap ~14 MB larger than 10k
+    (270 against 256 MB after M's logins)."""
     return max(10_000, min(50_000, accounts // 20))
 
 
@@ -133,7 +134,7 @@ class LoginLoader(Loader):
 
     def _statements(self, gathered: Gathered) -> Prepared:
         """A window's statements with their parameters, built on the ingest thread: the writer
-        thread only sends them (at L it spent a third of its time building parameters)."""
+        thread only sends them (for L's funding it spent ~34 s of Python building them)."""
         ips, devices, count = gathered
         statements: list[tuple[str, dict[str, list[Any]], bool]] = []
         for statement, pairs_of, column in (
