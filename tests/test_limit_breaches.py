@@ -17,21 +17,24 @@ DAY = 86_400_000
 MARKETS = ["spot", "futures", "margin"]
 
 
-def _random(seed: int, n: int, accounts: int) -> tuple[Trades, Accounts]:
+def _random(seed: int, n: int, accounts: int, symbols: int = 1) -> tuple[Trades, Accounts]:
+    """Fills sorted as the projection holds them: by symbol, then time."""
     rng = np.random.default_rng(seed)
-    ts = np.sort(rng.integers(20_000 * DAY, 20_000 * DAY + 4 * DAY, n))
+    ts = rng.integers(20_000 * DAY, 20_000 * DAY + 4 * DAY, n)
+    symbol = rng.integers(0, symbols, n)
+    order = np.lexsort((ts, symbol))
     seller = rng.integers(0, accounts, n)
     buyer = np.where(rng.random(n) < 0.1, seller, rng.integers(0, accounts, n))  # self-trades
     trades = Trades(
         pa.array([f"T{i}" for i in range(n)]),
-        ts,
+        ts[order],
         seller,
         buyer,
-        np.zeros(n, dtype=np.int64),
+        symbol[order],
         rng.integers(0, len(MARKETS), n),
         np.ones(n),
         np.ones(n),
-        ["BTC_USDT"],
+        [f"S{i}" for i in range(symbols)],
         MARKETS,
     )
     types = rng.choice(["retail", "market_maker", "vip"], accounts).tolist()
@@ -65,9 +68,15 @@ def _by_the_rule(trades: Trades, people: Accounts, cfg: BehaviourConfig) -> list
     return out
 
 
-@pytest.mark.parametrize(("seed", "n", "accounts"), [(1, 1, 2), (2, 400, 5), (3, 3_000, 40)])
-def test_breaches_equal_the_rule_read_row_by_row(seed: int, n: int, accounts: int) -> None:
-    trades, people = _random(seed, n, accounts)
+@pytest.mark.parametrize(
+    ("seed", "n", "accounts", "symbols"),
+    [(1, 1, 2, 1), (2, 400, 5, 1), (3, 3_000, 40, 1), (5, 3_000, 20, 7)],
+)
+def test_breaches_equal_the_rule_read_row_by_row(
+    seed: int, n: int, accounts: int, symbols: int
+) -> None:
+    """Counted day by day over each symbol's run of fills, as the whole window read at once."""
+    trades, people = _random(seed, n, accounts, symbols)
     cfg = BehaviourConfig(
         trade_limits={"spot": 12, "futures": 3},  # margin: no limit
         limit_exempt_account_types=["vip"],
