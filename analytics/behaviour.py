@@ -152,9 +152,8 @@ def limit_breaches(trades: Trades, accounts: Accounts, cfg: BehaviourConfig) -> 
     for d in range(len(edges) - 1):
         rows = [np.arange(b[d], b[d + 1]) for b in day_starts if b[d + 1] > b[d]]
         if rows:
-            found.extend(
-                _day_breaches(trades, np.concatenate(rows), first_day + d, limits, exempt)
-            )
+            fills = np.concatenate(rows)
+            found.extend(_day_breaches(trades, fills, first_day + d, limits, exempt))
     found.sort(key=lambda b: (b.account, trades.markets.index(b.market), b.day))
     return found
 

@@ -22,7 +22,7 @@ import pyarrow.compute as pc
 
 from analytics.config import WashConfig
 from analytics.projection import BoolArray, FloatArray, IntArray, Trades
-from analytics.trading import pair_totals
+from analytics.trading import pair_codes, pair_totals
 
 
 @dataclass(frozen=True)
@@ -42,17 +42,19 @@ def candidate_mask(
     trades: Trades, n_accounts: int, linked: set[tuple[int, int]], cfg: WashConfig
 ) -> BoolArray:
     """Fills between repeated counterparties or identifier-linked accounts."""
-    other = trades.seller != trades.buyer
     lo, hi, counts, _ = pair_totals(trades, n_accounts)
     repeated = counts >= cfg.repeat_min_trades
     keep = np.union1d(
         lo[repeated] * n_accounts + hi[repeated],
         np.array([a * n_accounts + b for a, b in linked], dtype=np.int64),
     )
-    code = np.minimum(trades.seller, trades.buyer) * n_accounts + np.maximum(
-        trades.seller, trades.buyer
-    )
-    mask: BoolArray = other & np.isin(code, keep)
+    del lo, hi, counts
+    at, code = pair_codes(trades, n_accounts)
+    # A search among the few kept pairs: ``np.isin`` sorts the fills' codes with them.
+    slot = np.minimum(np.searchsorted(keep, code), max(len(keep) - 1, 0))
+    mask: BoolArray = np.zeros(len(trades), dtype=bool)
+    if len(keep):
+        mask[at[keep[slot] == code]] = True
     return mask
 
 

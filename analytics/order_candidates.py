@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 
 from analytics.projection import (
@@ -31,6 +32,7 @@ from analytics.projection import (
     order_days_of,
     sort_order,
 )
+from events.id_index import IdIndex
 from events.store import EventStore
 from events.tables import DAY_MS, ORDER_DAYS, day_number
 
@@ -45,20 +47,6 @@ class OrderCandidates:
     rows: int  # account-symbol-days in the window, kept or not
 
 
-def typical_order_qty(symbol: IntArray, mean_size: FloatArray, n_symbols: int) -> FloatArray:
-    """The symbol's typical order: median over its account-days of the mean order size (every
-    participant counts once a day, however many orders it sends); 0 for a symbol without
-    rows."""
-    typical = np.zeros(n_symbols)
-    by_symbol = sort_order(symbol)  # a radix sort of few symbols (3.3 s at L as 64-bit keys)
-    sizes = mean_size[by_symbol]
-    bounds = np.searchsorted(symbol[by_symbol], np.arange(n_symbols + 1))
-    for s in range(n_symbols):
-        if bounds[s + 1] > bounds[s]:
-            typical[s] = float(np.median(sizes[bounds[s] : bounds[s + 1]]))
-    return typical
-
-
 def mean_order_size(qty_placed: FloatArray, placed: IntArray) -> FloatArray:
     return np.asarray(qty_placed / np.maximum(placed, 1), dtype=np.float64)
 
@@ -68,33 +56,39 @@ def read_order_candidates(
 ) -> OrderCandidates:
     days = _window_days(events, window)
     ids = pa.array(accounts.ids, type=pa.string())
-    # First pass: the symbols and each row's mean order size, for the medians; the account
-    # columns as Parquet's dictionaries, all days looked up in one call (a lookup hashes every
-    # account: one call a day was 10 s of L's 34).
-    names: set[str] = set()
-    sizes: list[tuple[list[str], IntArray, FloatArray]] = []
-    account_chunks: list[pa.Array] = []
+    # First pass: each row's account and mean order size and the symbols' rows, for the
+    # medians. The accounts are hashed once (``IdIndex``; one ``index_in`` a day hashed every
+    # account anew: 10 s of L's 34), and each day's rows are looked up as the day is read:
+    # holding every day's account column until one lookup at the end, with the sizes coded
+    # window-wide beside it, was 3.6 GB at 35M account-symbol-days.
+    index = IdIndex(ids)
+    account: list[npt.NDArray[np.int32]] = []
+    by_symbol: dict[str, list[FloatArray]] = {}
     for day in days:
         table = _read_day(events, day, ["account_id", "symbol", "placed", "qty_placed"])
-        account_chunks.extend(table.column("account_id").chunks)
+        account.append(account_positions(table.column("account_id"), index).astype(np.int32))
         local = distinct_strings(table.column("symbol"))
-        names.update(local)
         code = codes_in(table.column("symbol"), pa.array(local, type=pa.string()))[0]
         placed = np.asarray(table.column("placed").fill_null(0).to_numpy(), dtype=np.int64)
         qty = np.asarray(table.column("qty_placed").fill_null(-1.0).to_numpy(), dtype=np.float64)
-        sizes.append((local, code, mean_order_size(qty, placed)))
-    symbols = sorted(names)
-    bounds = np.cumsum([0] + [len(code) for _, code, _ in sizes])
+        del table
+        sizes = mean_order_size(qty, placed)
+        order = sort_order(code + 1)  # a null symbol (-1) first, then the day's symbols
+        bounds = np.searchsorted(code[order], np.arange(len(local) + 1))
+        sizes = sizes[order]
+        for k, name in enumerate(local):
+            by_symbol.setdefault(name, []).append(sizes[bounds[k] : bounds[k + 1]])
+    symbols = sorted(by_symbol)
+    # The median does not depend on the order of the values: each symbol's days, joined.
+    typical = np.array([_median(np.concatenate(by_symbol.pop(s))) for s in symbols])
+    bounds = np.cumsum([0] + [len(a) for a in account])
     rows = int(bounds[-1])
-    typical = _typical(sizes, symbols)
-    del sizes
-    account = account_positions(_one_type(account_chunks), ids)
-    del account_chunks
     # Second pass: every column, a day at a time, only the rows a detector can use.
     kept: list[OrderDays] = []
     for k, day in enumerate(days):
         table = _read_day(events, day, ORDER_DAYS.columns)
-        part = order_days_of(table, ids, symbols, account=account[bounds[k] : bounds[k + 1]])
+        part = order_days_of(table, ids, symbols, account=account[k].astype(np.int64))
+        account[k] = np.zeros(0, dtype=np.int32)
         kept.append(part.take(np.flatnonzero(keep(part, typical))))
     if not kept:
         empty = order_days_of(ORDER_DAYS.schema.empty_table(), ids, symbols)
@@ -105,26 +99,9 @@ def read_order_candidates(
     )
 
 
-def _typical(sizes: list[tuple[list[str], IntArray, FloatArray]], symbols: list[str]) -> FloatArray:
-    position = {s: i for i, s in enumerate(symbols)}
-    codes = []
-    for local, code, _ in sizes:
-        to_global = np.array([position[s] for s in local] + [-1], dtype=np.int64)
-        codes.append(to_global[code])  # -1 (a null symbol) indexes the trailing -1
-    if not codes:
-        return np.zeros(len(symbols))
-    symbol = np.concatenate(codes)
-    mean_size = np.concatenate([m for _, _, m in sizes])
-    known = symbol >= 0
-    return typical_order_qty(symbol[known], mean_size[known], len(symbols))
-
-
-def _one_type(chunks: list[pa.Array]) -> pa.ChunkedArray:
-    """Chunks of one column from several files as one column (a file written without
-    dictionaries gives plain strings: then every chunk goes plain)."""
-    if len({c.type for c in chunks}) > 1:
-        chunks = [c.dictionary_decode() if pa.types.is_dictionary(c.type) else c for c in chunks]
-    return pa.chunked_array(chunks, type=chunks[0].type if chunks else pa.string())
+def _median(values: FloatArray) -> float:
+    """0 for a symbol without rows (a dictionary's value no row of the day holds)."""
+    return float(np.median(values)) if len(values) else 0.0
 
 
 def _window_days(events: EventStore, window: Window) -> list[int]:

@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from numpy.typing import NDArray
 
+from events.id_index import IdIndex
 from events.store import EventStore
 from events.tables import ORDER_DAYS
 from graph.backend import GraphBackend
@@ -242,19 +243,25 @@ def _ascending(symbol: IntArray, ts: IntArray) -> bool:
     return bool((key[1:] >= key[:-1]).all())
 
 
-def codes_in(column: pa.ChunkedArray, values: pa.Array) -> tuple[IntArray, bool]:
+def codes_in(column: pa.ChunkedArray, values: pa.Array | IdIndex) -> tuple[IntArray, bool]:
     """Each row's position in ``values`` (-1: null, or not among them), going through each
     chunk's dictionary where the column has one (all dictionaries looked up in one call: each
-    call hashes ``values`` anew); and whether every row was found."""
+    call hashes ``values`` anew, unless they come hashed once as an ``IdIndex``); and whether
+    every row was found."""
     chunks = column.chunks
     if not chunks:
         return np.zeros(0, dtype=np.int64), True
+
+    def look_up(asked: pa.Array | pa.ChunkedArray) -> IntArray:
+        if isinstance(values, IdIndex):
+            return values.positions(asked)
+        return _ints(pc.fill_null(pc.index_in(asked, value_set=values), -1))
+
     plain = [c for c in chunks if not pa.types.is_dictionary(c.type)]
     if plain:  # not read through dictionaries: look every value up
-        codes = _ints(pc.fill_null(pc.index_in(column, value_set=values), -1))
+        codes = look_up(column)
         return codes, bool((codes >= 0).all())
-    dictionaries = pa.concat_arrays([c.dictionary for c in chunks])
-    lookup = _ints(pc.fill_null(pc.index_in(dictionaries, value_set=values), -1))
+    lookup = look_up(pa.concat_arrays([c.dictionary for c in chunks]))
     if not len(lookup):  # only nulls
         return np.full(len(column), -1, dtype=np.int64), len(column) == 0
     # Each chunk's rows gathered from its own slice of the lookup (a few kB: in cache) into
@@ -307,7 +314,7 @@ def _floats(column: pa.ChunkedArray) -> FloatArray:
     return np.asarray(column.to_numpy(), dtype=np.float64)
 
 
-def account_positions(column: pa.ChunkedArray, ids: pa.Array) -> IntArray:
+def account_positions(column: pa.ChunkedArray, ids: pa.Array | IdIndex) -> IntArray:
     """Each row's position in ``ids``; every account must be among them."""
     codes, complete = codes_in(column, ids)
     if not complete:

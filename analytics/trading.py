@@ -49,15 +49,35 @@ def account_trade_counts(trades: Trades, n_accounts: int) -> IntArray:
     )
 
 
+def pair_codes(trades: Trades, n_accounts: int) -> tuple[IntArray, IntArray]:
+    """The fills between two accounts (positions) and their unordered pair codes
+    (lo * n + hi), built in place: at 25.7M fills each temporary is 200 MB."""
+    at = np.flatnonzero(trades.buyer != trades.seller)
+    seller, buyer = trades.seller[at], trades.buyer[at]
+    code = np.minimum(seller, buyer)
+    code *= n_accounts
+    code += np.maximum(seller, buyer)
+    return at, code
+
+
 def pair_totals(trades: Trades, n_accounts: int) -> tuple[IntArray, IntArray, IntArray, FloatArray]:
-    """Unordered pairs (lo, hi) that traded with each other: trade count and quote volume."""
-    other = trades.buyer != trades.seller
-    lo = np.minimum(trades.seller, trades.buyer)[other]
-    hi = np.maximum(trades.seller, trades.buyer)[other]
-    code = lo * n_accounts + hi
-    uniq, inverse, counts = np.unique(code, return_inverse=True, return_counts=True)
-    quote = np.bincount(inverse, weights=trades.quote[other], minlength=len(uniq))
-    return uniq // n_accounts, uniq % n_accounts, counts.astype(np.int64), quote
+    """Unordered pairs (lo, hi) that traded with each other: trade count and quote volume.
+
+    A stable sort of the codes, then one pass: ``np.unique`` with its inverse held five
+    fill-sized arrays at once (the trading relations' 2.2 GB at 25.7M fills). Each pair's
+    quote is still added in fill order."""
+    at, code = pair_codes(trades, n_accounts)
+    order = np.argsort(code, kind="stable")
+    code = code[order]
+    change = np.empty(len(code), dtype=bool)
+    change[:1] = True
+    np.not_equal(code[1:], code[:-1], out=change[1:])
+    uniq = code[change]
+    del code
+    pair = np.cumsum(change) - 1
+    counts = np.bincount(pair, minlength=len(uniq)).astype(np.int64)
+    quote = np.bincount(pair, weights=trades.quote_of(at[order]), minlength=len(uniq))
+    return uniq // n_accounts, uniq % n_accounts, counts, quote
 
 
 def relations(

@@ -10,7 +10,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from analytics import behaviour, cycles
+from analytics import behaviour, cycles, trading
 from analytics.config import BehaviourConfig, WashConfig
 from analytics.projection import Trades
 
@@ -153,13 +153,41 @@ def test_per_set_and_per_flag_quotes_do_not_compute_every_fills_quote(
     monkeypatch.setattr(Trades, "quote", property(counted))
     sets = cycles.wash_sets(trades, N_ACCOUNTS, set(), cfg)
     assert len(sets) >= 2
-    assert len(reads) == 2  # the pairs' and the symbols' totals, once each
+    assert len(reads) == 1  # the symbols' totals (the pairs' use their own fills' quotes)
     flags = behaviour.self_matching_flags(trades, BehaviourConfig(self_trade_min=1))
     assert len(flags) >= 2
-    assert len(reads) == 2
+    assert len(reads) == 1
     quote = trades.qty * trades.price
     for w in sets:
         assert w.quote == pytest.approx(float(quote[w.trades].sum()), rel=1e-12)
     for f in flags:
         idx = np.flatnonzero((trades.seller == f.account) & (trades.buyer == f.account))
         assert f.evidence["quote_volume"] == round(float(quote[idx].sum()), 2)
+
+
+@pytest.mark.parametrize("seed", [5, 6])
+def test_pair_totals_and_candidate_fills_follow_the_rule_row_by_row(seed: int) -> None:
+    """Each pair's count and quote (added in fill order: the same float), and the fills between
+    repeated or linked counterparties, as a plain reading of the rule gives them."""
+    trades = random_fills(seed)
+    seller = trades.seller.copy()
+    seller[::25] = trades.buyer[::25]  # self-trades belong to no pair
+    trades = dataclasses.replace(trades, seller=seller)
+    totals: dict[tuple[int, int], list[float]] = {}
+    for s, b, q, p in zip(trades.seller.tolist(), trades.buyer.tolist(), trades.qty.tolist(),
+                          trades.price.tolist(), strict=True):  # fmt: skip
+        if s != b:
+            pair = totals.setdefault((min(s, b), max(s, b)), [0, 0.0])
+            pair[0] += 1
+            pair[1] += q * p
+    lo, hi, counts, quote = trading.pair_totals(trades, N_ACCOUNTS)
+    got = {(a, b): [n, q] for a, b, n, q in zip(lo.tolist(), hi.tolist(), counts.tolist(),
+                                                 quote.tolist(), strict=True)}  # fmt: skip
+    assert got == totals and list(got) == sorted(totals)
+    cfg = WashConfig()
+    linked = {(1, 2), (3, 7)}
+    keep = {p for p, (n, _) in totals.items() if n >= cfg.repeat_min_trades} | linked
+    want = [s != b and (min(s, b), max(s, b)) in keep
+            for s, b in zip(trades.seller.tolist(), trades.buyer.tolist(), strict=True)]  # fmt: skip
+    assert cycles.candidate_mask(trades, N_ACCOUNTS, linked, cfg).tolist() == want
+    assert sum(want) > 100
