@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -142,12 +143,16 @@ ORDER BY e.account_id, e.fill_ts, e.trade_id"""
 
 def _own_fills(trades: Trades, accounts: Accounts, pairs: set[tuple[int, str]]) -> pa.Table:
     """The fills of candidate (account, symbol) pairs, one row per side the account took:
-    from the fills already in memory, so the event store's trades are not read again."""
+    from the fills already in memory, so the event store's trades are not read again. The
+    account, symbol and side are dictionary-encoded over the ids and names already held (at
+    10^6 accounts the pairs' 17.7M sides were a 1.2 GB table with each string copied)."""
     n_sym = max(len(trades.symbols), 1)
     code_of = {name: i for i, name in enumerate(trades.symbols)}
     wanted = np.asarray(
         sorted(a * n_sym + code_of[s] for a, s in pairs if s in code_of), dtype=np.int64
     )
+    ids = pa.array(accounts.ids, type=pa.string())
+    symbols = pa.array(trades.symbols, type=pa.string())
     parts = []
     for side, who in (("buy", trades.buyer), ("sell", trades.seller)):
         rows = np.flatnonzero(np.isin(who * n_sym + trades.symbol, wanted))
@@ -156,19 +161,19 @@ def _own_fills(trades: Trades, accounts: Accounts, pairs: set[tuple[int, str]]) 
                 {
                     "trade_id": trades.trade_id.take(pa.array(rows)),
                     "ts": trades.ts[rows],
-                    "symbol": pa.array(trades.symbols, type=pa.string()).take(
-                        pa.array(trades.symbol[rows])
-                    ),
+                    "symbol": _coded(trades.symbol[rows], symbols),
                     "price": trades.price[rows],
                     "qty": trades.qty[rows],
-                    "account_id": pa.array(accounts.ids, type=pa.string()).take(
-                        pa.array(who[rows])
-                    ),
-                    "side": pa.array([side] * len(rows), type=pa.string()),
+                    "account_id": _coded(who[rows], ids),
+                    "side": _coded(np.zeros(len(rows), dtype=np.int32), pa.array([side])),
                 }
             )
         )
     return pa.concat_tables(parts)
+
+
+def _coded(codes: npt.NDArray[np.integer], names: pa.Array) -> pa.DictionaryArray:
+    return pa.DictionaryArray.from_arrays(pa.array(codes, type=pa.int32()), names)
 
 
 def _market_before(trades: Trades, symbols: list[str], times: list[int]) -> list[float | None]:
