@@ -128,8 +128,8 @@ def limit_breaches(trades: Trades, accounts: Accounts, cfg: BehaviourConfig) -> 
 
     Counted one UTC day at a time: a limit is per day, and the day's fills are one run of each
     symbol (fills are sorted by symbol, then time), so the arrays follow a day's fills. Coding
-    every side of the window at once held ~3.5 GB at 25.7M fills, the analysis's largest
-    transient after the synchronized stage. Column-wise within the day: a Python step per
+    every side of the window at once held ~3.5 GB at 25.7M fills, one of the analysis's
+    largest transients. Column-wise within the day: a Python step per
     (account, market, day) and a scan of every fill per breach was most of the behaviour stage
     at 10^6 accounts."""
     if not len(trades):
