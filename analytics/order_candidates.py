@@ -81,8 +81,7 @@ def read_order_candidates(
     symbols = sorted(by_symbol)
     # The median does not depend on the order of the values: each symbol's days, joined.
     typical = np.array([_median(np.concatenate(by_symbol.pop(s))) for s in symbols])
-    bounds = np.cumsum([0] + [len(a) for a in account])
-    rows = int(bounds[-1])
+    rows = sum(len(a) for a in account)
     # Second pass: every column, a day at a time, only the rows a detector can use.
     kept: list[OrderDays] = []
     for k, day in enumerate(days):

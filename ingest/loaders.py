@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from graph import statements as st
-from graph.backend import GraphBackend
+from graph.backend import GraphBackend, QueryResult
 
 log = logging.getLogger(__name__)
 
@@ -84,12 +84,37 @@ def login_statement_pairs(accounts: int) -> int:
 
 
 Gathered = tuple[dict[tuple[str, str], list[int]], dict[tuple[str, str], list[int]], int]
-# Statements with their parameters (and whether a statement's result counts new rows), and
-# the rows they stand for.
-Prepared = tuple[list[tuple[str, dict[str, list[Any]], bool]], int]
+# How many of a batch's rows a statement's result says are new.
+NewRows = Callable[[QueryResult], int]
+# Statements with their parameters and how each counts new rows, and the rows they stand for.
+Prepared = tuple[list[tuple[str, dict[str, list[Any]], NewRows]], int]
 
 
-class LoginLoader(Loader):
+def _logins_created(result: QueryResult) -> int:
+    return int(result.scalar() or 0)
+
+
+def _none_counted(result: QueryResult) -> int:
+    return 0
+
+
+def _relationships_created(result: QueryResult) -> int:
+    return result.relationships_created
+
+
+class PreparedLoader(Loader):
+    """A loader whose ``prepare`` builds whole statements on the ingest thread, so the writer
+    thread only sends them (for L's funding it spent ~34 s of Python building them)."""
+
+    def write(self, rows: Prepared) -> None:
+        statements, count = rows
+        added = 0
+        for statement, params, new_rows in statements:
+            added += new_rows(self.store.run(statement, params))
+        self.counts.add(added, count - added)
+
+
+class LoginLoader(PreparedLoader):
     """Login times per (account, IP) and (account, device), gathered across batches on the
     ingest thread and written once per pair and window (on the writer thread, while the next
     batches are read; the last window while the next file is read).
@@ -133,10 +158,9 @@ class LoginLoader(Loader):
         return lambda: self.write(window)
 
     def _statements(self, gathered: Gathered) -> Prepared:
-        """A window's statements with their parameters, built on the ingest thread: the writer
-        thread only sends them (for L's funding it spent ~34 s of Python building them)."""
+        """A window's statements with their parameters."""
         ips, devices, count = gathered
-        statements: list[tuple[str, dict[str, list[Any]], bool]] = []
+        statements: list[tuple[str, dict[str, list[Any]], NewRows]] = []
         for statement, pairs_of, column in (
             (st.MERGE_LOGIN_IPS, ips, "ip"),
             (st.MERGE_LOGIN_DEVICES, devices, "device_id"),
@@ -153,22 +177,13 @@ class LoginLoader(Loader):
                 if column == "ip":
                     params["version"] = [6 if ":" in ip else 4 for ip in params["ip"]]
                 # a login is new when its (account, ip, ts) was not stored: IP statements count
-                statements.append((statement, params, column == "ip"))
+                new_rows = _logins_created if column == "ip" else _none_counted
+                statements.append((statement, params, new_rows))
         return statements, count
 
-    def write(self, rows: Prepared) -> None:
-        statements, count = rows
-        added = 0
-        for statement, params, counts_logins in statements:
-            created = self.store.run(statement, params).scalar()
-            if counts_logins:
-                added += int(created or 0)
-        self.counts.add(added, count - added)
 
-
-class FundingLoader(Loader):
-    """Deposits, withdrawals and internal transfers; their parameters are built on the ingest
-    thread (``prepare``), so the writer thread only sends statements."""
+class FundingLoader(PreparedLoader):
+    """Deposits, withdrawals and internal transfers."""
 
     COLS = ("node", "source_key", "method", "ref", "event_id", "ts", "asset", "amount")
     TRANSFER_COLS = (
@@ -199,8 +214,8 @@ class FundingLoader(Loader):
             row["source_key"] = f"{row['method']}:{row['counterparty_ref']}"
             row["ref"] = row["counterparty_ref"]
             (deposits if row["direction"] == "deposit" else withdrawals).append(row)
-        statements = [
-            (statement, st.columns(part, cols), True)
+        statements: list[tuple[str, dict[str, list[Any]], NewRows]] = [
+            (statement, st.columns(part, cols), _relationships_created)
             for statement, part, cols in (
                 (st.MERGE_DEPOSITS, deposits, self.COLS),
                 (st.MERGE_WITHDRAWALS, withdrawals, self.COLS),
@@ -209,13 +224,6 @@ class FundingLoader(Loader):
             if part
         ]
         return statements, len(rows)
-
-    def write(self, rows: Prepared) -> None:
-        statements, count = rows
-        added = 0
-        for statement, params, _ in statements:
-            added += self.store.run(statement, params).relationships_created
-        self.counts.add(added, count - added)
 
 
 class EnforcementLoader(Loader):
