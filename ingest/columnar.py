@@ -243,13 +243,11 @@ def check(
     if spec is ORDERS:
         ok &= _order_rules(typed)
     keep = np.flatnonzero(ok)
-    indices = pa.array(keep, type=pa.int64())
-    valid = pa.table(
-        {
-            **{name: pc.take(typed[name], indices) for name in schema.names if name in typed},
-            "_line": pa.array(keep + first_line, type=pa.int64()),
-        }
-    )
+    columns = {name: typed[name] for name in schema.names if name in typed}
+    if len(keep) < n:  # the usual block has every row valid: its columns are taken as they are
+        indices = pa.array(keep, type=pa.int64())
+        columns = {name: pc.take(value, indices) for name, value in columns.items()}
+    valid = pa.table({**columns, "_line": pa.array(keep + first_line, type=pa.int64())})
     return Checked(valid, np.flatnonzero(~ok))
 
 
@@ -264,7 +262,7 @@ def _column(column: Column, raw: pa.Array, target: pa.DataType) -> tuple[np.ndar
     elif parse is v.parse_ts:
         value, good = _timestamps(raw)
     elif parse in (v.parse_positive, v.parse_non_negative):
-        numbers, good = _decimals(raw)
+        numbers, good = _decimals(raw, empty)
         bound = (
             pc.greater(numbers, 0) if parse is v.parse_positive else pc.greater_equal(numbers, 0)
         )
@@ -279,7 +277,7 @@ def _column(column: Column, raw: pa.Array, target: pa.DataType) -> tuple[np.ndar
         value = raw
     else:
         good, value = np.zeros(len(raw), dtype=bool), raw
-    if not column.required:
+    if not column.required and empty.any():
         default = pa.scalar(column.default, target)
         value = pc.if_else(pa.array(empty), default, pc.cast(value, target))
         good |= empty
@@ -298,10 +296,14 @@ def typed_schema(spec: FileSpec) -> pa.Schema:
     )
 
 
-def _decimals(raw: pa.Array) -> tuple[pa.Array, np.ndarray]:
+def _decimals(raw: pa.Array, empty: np.ndarray) -> tuple[pa.Array, np.ndarray]:
     """Numbers as Python's ``float`` reads them. Arrow's cast accepts a subset of what ``float``
     accepts, with the same correctly rounded value; when a value defeats it, only plain
-    decimals are taken and the rest is left to the row-wise parser."""
+    decimals are taken and the rest is left to the row-wise parser. Empty values (a market
+    order's price) are not numbers; they would defeat the cast for the whole block."""
+    if empty.any():
+        numbers, good = _decimals(pc.if_else(pa.array(empty), "0", raw), np.zeros(0, bool))
+        return numbers, good & ~empty
     try:
         numbers = pc.cast(raw, pa.float64())
     except pa.ArrowInvalid:
@@ -315,10 +317,14 @@ def _timestamps(raw: pa.Array) -> tuple[pa.Array, np.ndarray]:
     epoch = _np(pc.ascii_is_decimal(raw))
     lengths = np.asarray(pc.binary_length(raw).to_numpy(zero_copy_only=False))
     epoch &= lengths <= 15
-    ms = pc.cast(pc.if_else(pa.array(epoch), raw, "0"), pa.int64())
+    digits = raw if epoch.all() else pc.if_else(pa.array(epoch), raw, "0")
+    ms = pc.cast(digits, pa.int64())
     out = np.array(ms.to_numpy(zero_copy_only=False), dtype=np.int64)  # a writable copy
     epoch &= out <= v.EPOCH_MS_MAX
-    iso = ~epoch & _np(pc.match_substring_regex(raw, ISO_PATTERN))
+    iso = ~epoch
+    if iso.any():  # the pattern is matched on the values that are not epoch milliseconds only
+        others = np.flatnonzero(iso)
+        iso[others] = _np(pc.match_substring_regex(raw.take(pa.array(others)), ISO_PATTERN))
     if iso.any():
         picked = pc.filter(raw, pa.array(iso))
         try:

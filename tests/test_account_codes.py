@@ -195,3 +195,7 @@ def test_codes_keep_the_registry_and_give_new_ids_the_next_codes(tmp_path: Path)
     assert codes.codes_of([pa.chunked_array([], pa.string())])[0].tolist() == []
     codes._save()
     assert AccountCodes(tmp_path).registry().to_pylist() == ["b", "a", "c", "x", "y"]
+    # Every id coded already (a day's usual case, looked up row by row): the same codes.
+    known = [pa.chunked_array([pa.array(["y", None, "b"])]), pa.chunked_array([pa.array(["c"])])]
+    assert [c.tolist() for c in codes.codes_of(known)] == [[4, -1, 0], [2]]
+    assert len(codes._load()) == 5
