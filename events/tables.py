@@ -54,7 +54,11 @@ TRADES = Table(
     key="trade_id",
     time="ts",
     sort=("symbol", "ts", "trade_id"),
-    repeated=("symbol", "buyer_id", "seller_id", "taker_side", "market"),
+    # Not the accounts: a day's fills in symbol order hold most of a venue's busy accounts in
+    # every row group, so their dictionaries save nothing. Without them an L day (856k fills,
+    # 10^6 accounts) writes in 0.41 against 0.47 s and is 28.2 against 29.7 MB, an M day (85k
+    # fills, 10^5 accounts) in 0.042 against 0.047 s; the analysis reads accounts as codes.
+    repeated=("symbol", "taker_side", "market"),
     filtered=("trade_id", "ts", "symbol", "buyer_id", "seller_id"),
 )
 

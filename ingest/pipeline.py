@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+from numpy.typing import NDArray
 
 from events.id_index import IdIndex
 from events.location import events_for
@@ -401,7 +402,7 @@ def _checked_row_batches(
         if done is None:
             yield block.header, block.records, [], [], _no_raw
             continue
-        fast, records, refused = done
+        fast, records, refused, _ = done
         values = zip(*(fast.column(n).to_pylist() for n in names), strict=True)
         rows = [dict(zip(names, row, strict=True)) for row in values]
         lines = np.asarray(fast.column(LINE).to_numpy(), dtype=np.int64)
@@ -532,7 +533,11 @@ def _stage_events(
     """Validate and stage a fills/orders file column-wise (``ingest.columnar``); duplicates and
     conflicts are found at commit. A CSV with quotes goes row by row."""
     schema = loader.stager.table.schema
-    known = IdIndex(pa.array(list(account_nodes), pa.string()))
+    ids = pa.array(list(account_nodes), pa.string())
+    known = IdIndex(ids)
+    # The accounts the staged rows name, so that the commit need not read every staged row
+    # again to find them (5.7 s of an L fills file's commit).
+    named = np.zeros(len(ids), dtype=bool)
 
     def checked_block(block: Block) -> CheckedBlock | None:
         return _checked_block(block, spec, schema, known, options.limits)
@@ -540,17 +545,28 @@ def _stage_events(
     with ThreadPoolExecutor(1, thread_name_prefix="ingest-check") as pool:
         for block, done in mapped_in_order(checked_block, prefetched(_blocks(path, options)), pool):
             read, rejected = _stage_block(
-                path.name, block, done, spec, loader, account_nodes, quarantine, options
+                path.name,
+                block,
+                done,
+                spec,
+                loader,
+                account_nodes,
+                known,
+                named,
+                quarantine,
+                options,
             )
             result.read += read
             result.quarantined += rejected
             advance(read)
+    loader.stager.accounts = ids.filter(pa.array(named))
 
 
 Rejected = list[tuple[int, str, str, Any]]
 # A block checked column-wise: its valid rows (typed), the records the row-wise validator must
-# decide, and the rows rejected for an unknown account.
-CheckedBlock = tuple[pa.Table, list[Record], Rejected]
+# decide, the rows rejected for an unknown account, and where the accounts its valid rows name
+# stand among the known ones.
+CheckedBlock = tuple[pa.Table, list[Record], Rejected, NDArray[np.int64]]
 
 
 def _blocks(path: Path, options: _Options) -> Iterator[Block]:
@@ -567,14 +583,14 @@ def _checked_block(
         return None
     rejected: Rejected = []
     checked = check(spec, schema, block.table, block.first_line, limits)
-    fast = _known_accounts(checked.valid, spec, known, rejected)
+    fast, named = _known_accounts(checked.valid, spec, known, rejected)
     if rejected:  # the quarantine quotes a row as it was read, not as typed
         first = block.first_line
         at = np.array([line - first for line, *_ in rejected], dtype=np.int64)
         read = records_of(block.table, block.header, at, first)
         rejected = [(r[0], r[1], r[2], rec.fields) for r, rec in zip(rejected, read, strict=True)]
     records = records_of(block.table, block.header, checked.doubtful, block.first_line)
-    return fast, records, rejected
+    return fast, records, rejected, named
 
 
 def _stage_block(
@@ -584,13 +600,16 @@ def _stage_block(
     spec: FileSpec,
     loader: EventLoader,
     account_nodes: dict[str, int],
+    known: IdIndex,
+    named: NDArray[np.bool_],
     quarantine: Quarantine,
     options: _Options,
 ) -> tuple[int, int]:
     """Stage a block's rows that passed column-wise, decide the others row by row; returns
-    the rows read and rejected."""
+    the rows read and rejected. Marks in ``named`` the known accounts the staged rows name."""
     if done is not None:
-        fast, records, rejected = done
+        fast, records, rejected, found = done
+        named[found] = True
         loader.stager.append(fast)
         read = block.table.num_rows if block.table is not None else 0
     else:
@@ -611,6 +630,8 @@ def _stage_block(
         valid.append(row)
         lines.append(record.line)
     if valid:
+        ids = pa.array([row[ref] for row in valid for ref in spec.account_refs], pa.string())
+        named[known.positions(ids)] = True
         loader.write(valid, lines)
     for line, column, reason, raw in sorted(rejected, key=lambda r: r[0]):
         quarantine.add(name, line, column, reason, raw)
@@ -622,14 +643,18 @@ def _known_accounts(
     spec: FileSpec,
     known: IdIndex,
     rejected: list[tuple[int, str, str, Any]],
-) -> pa.Table:
-    """Rows whose account references all exist; the others are added to ``rejected``."""
+) -> tuple[pa.Table, NDArray[np.int64]]:
+    """Rows whose account references all exist, and where the accounts they name stand among
+    the known ones; the other rows are added to ``rejected``."""
     unknown_any = np.zeros(rows.num_rows, dtype=bool)
+    named: list[NDArray[np.int64]] = []
     for ref in spec.account_refs:
         column = rows.column(ref)
         # Only the block's distinct ids are looked up: a block repeats its busy accounts.
         distinct = pc.unique(column)
-        found = known.contains(distinct)
+        at = known.positions(distinct)
+        found = at >= 0
+        named.append(at[found])
         if found.all():
             continue
         present = distinct.filter(pa.array(found))
@@ -645,7 +670,10 @@ def _known_accounts(
             reason = f"account {row[ref]!r} is not in accounts"
             rejected.append((int(row["_line"]), ref, reason, None))  # raw fields: the caller's
         unknown_any |= missing
-    return rows.filter(pa.array(~unknown_any)) if unknown_any.any() else rows
+    # A superset of the accounts of the rows kept (a rejected row's other account stays in):
+    # the commit registers codes for them, which an account without fills does not mind.
+    kept = rows.filter(pa.array(~unknown_any)) if unknown_any.any() else rows
+    return kept, np.concatenate(named) if named else np.zeros(0, dtype=np.int64)
 
 
 def _sort_keyed(

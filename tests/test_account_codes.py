@@ -199,3 +199,46 @@ def test_codes_keep_the_registry_and_give_new_ids_the_next_codes(tmp_path: Path)
     known = [pa.chunked_array([pa.array(["y", None, "b"])]), pa.chunked_array([pa.array(["c"])])]
     assert [c.tolist() for c in codes.codes_of(known)] == [[4, -1, 0], [2]]
     assert len(codes._load()) == 5
+
+
+def test_a_load_registers_its_accounts_once_whether_read_column_or_row_wise(
+    tmp_path: Path, store: FalkorEmbedded, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The staging tells the commit which accounts its rows name, so the registry is written
+    once per load, before any day lands: also for accounts only rows read row-wise name (a
+    quoted line break sends the rest of a file to the row-wise reader)."""
+    base = _load(tmp_path, "mixed", 12, range(2))  # the fills name acct-000 .. acct-011
+    write_csv(
+        base / "accounts.csv",
+        ACCOUNTS_HEADER,
+        [
+            [f"acct-{i:03d}", "2026-01-01T00:00:00Z", 1, "DE", "retail", "false", "active"]
+            for i in range(14)
+        ],
+    )
+    lines = (base / "trades.csv").read_text().splitlines(keepends=True)
+    cells = lines[-1].split(",")  # acct-012 and acct-013: named by the last row only
+    lines[-1] = ",".join([*cells[:5], "acct-012", "acct-013", *cells[7:]])
+    cells = lines[30].rstrip("\n").split(",")  # a quoted line break, in a row then rejected
+    lines[30] = ",".join([*cells[:-1], '"sp\not"']) + "\n"
+    cells = lines[11].rstrip("\n").split(",")  # a seller nobody knows
+    lines[11] = ",".join([*cells[:5], "nobody", *cells[6:]]) + "\n"
+    (base / "trades.csv").write_text("".join(lines))
+    saves: list[int] = []
+    original = AccountCodes._save
+
+    def counted(self: AccountCodes) -> None:
+        saves.append(len(self._load()) - self._stored)
+        original(self)
+
+    monkeypatch.setattr(AccountCodes, "_save", counted)
+    summary = ingest_directory(base, store, batch_size=20)
+    trades = next(f for f in summary.files if f.name == "trades")
+    assert (trades.ingested, trades.quarantined) == (98, 2)
+    events = events_for(store)
+    named = pq.read_table(events.files("trades"), columns=["seller_id", "buyer_id"])
+    used = set(named.column(0).to_pylist()) | set(named.column(1).to_pylist())
+    assert {"acct-012", "acct-013"} <= used
+    assert set(_registry(events)) == used
+    assert [n for n in saves if n] == [14]  # one write added codes: the commit's, for all
+    assert _coded(events)
