@@ -89,7 +89,8 @@ class AccountCodes:
         values = pa.concat_arrays(parts) if parts else pa.array([], pa.string())
         bounds = np.cumsum([0, *(len(p) for p in parts)])
         codes = self._lookup().positions(values)  # a null's position is -1, as its code is
-        if np.any(codes < 0) and pc.any(pc.and_(pc.is_valid(values), pa.array(codes < 0))).as_py():
+        uncoded = codes < 0
+        if uncoded.any() and (uncoded & ~np.asarray(values.is_null(), dtype=bool)).any():
             encoded = pc.dictionary_encode(values)
             found = self._lookup().positions(encoded.dictionary)
             new = found < 0  # the dictionary holds no null

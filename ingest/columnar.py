@@ -300,17 +300,17 @@ def _decimals(raw: pa.Array, empty: np.ndarray) -> tuple[pa.Array, np.ndarray]:
     """Numbers as Python's ``float`` reads them. Arrow's cast accepts a subset of what ``float``
     accepts, with the same correctly rounded value; when a value defeats it, only plain
     decimals are taken and the rest is left to the row-wise parser. Empty values (a market
-    order's price) are not numbers; they would defeat the cast for the whole block."""
+    order's price) are not numbers: they are cast as "0" and are not valid, rather than
+    defeat the cast for the whole block."""
     if empty.any():
-        numbers, good = _decimals(pc.if_else(pa.array(empty), "0", raw), np.zeros(0, bool))
-        return numbers, good & ~empty
+        raw = pc.if_else(pa.array(empty), "0", raw)
     try:
         numbers = pc.cast(raw, pa.float64())
+        good = _np(pc.is_finite(numbers))
     except pa.ArrowInvalid:
         good = _np(pc.match_substring_regex(raw, DECIMAL_PATTERN))
         numbers = pc.cast(pc.if_else(pa.array(good), raw, "0"), pa.float64())
-        return numbers, good
-    return numbers, _np(pc.is_finite(numbers))
+    return numbers, good & ~empty
 
 
 def _timestamps(raw: pa.Array) -> tuple[pa.Array, np.ndarray]:
