@@ -326,10 +326,12 @@ def _load_rows(
         rejected.clear()
         result.read += read
         job = loader.prepare(valid) if valid else None
-        if pending is not None:
-            loader.after(pending.result())  # one batch in flight keeps memory bounded
-            pending = None
         if job is not None:
+            # One write in flight keeps memory bounded. A loader that gathers batches (logins)
+            # reads on while its last write runs: waiting here on every batch left the store
+            # idle while the next window was read (L's logins: ~100 s of 254).
+            if pending is not None:
+                loader.after(pending.result())
             pending = writer.submit(loader.write, job)
         advance(read)
     if pending is not None:

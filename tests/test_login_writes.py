@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import random
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -129,3 +130,52 @@ def test_statements_grow_with_the_graph_within_the_backends_cap(store_path: Path
         assert loaders.LoginLoader(store, "run", nodes).chunk == 20_000
     finally:
         store.close()
+
+
+def test_the_next_window_is_read_while_the_last_one_is_written(
+    tmp_path: Path, store_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While a window of logins is written, the ingest reads the batches of the next one: the
+    store is not left idle while a whole window is read (at L, ~100 of 254 s were that)."""
+    monkeypatch.setattr(loaders, "LOGIN_FIRST_WINDOW", 12)
+    monkeypatch.setattr(loaders, "LOGIN_FLUSH_AT", 12)  # ~10 batches of 5 rows a window
+    read_on = threading.Event()
+    prepared = [0]  # batches prepared so far
+    first_window: list[int] = []  # the batch whose prepare returned the first window
+    released: list[bool] = []
+    prepare, write = loaders.LoginLoader.prepare, loaders.LoginLoader.write
+
+    def counting_prepare(self: loaders.LoginLoader, rows: list[dict[str, Any]]) -> Any:
+        prepared[0] += 1
+        if first_window and prepared[0] >= first_window[0] + 3:
+            read_on.set()
+        job = prepare(self, rows)
+        if job is not None and not first_window:
+            first_window.append(prepared[0])
+        return job
+
+    def waiting_write(self: loaders.LoginLoader, job: Any) -> None:
+        if not released:  # the first window is written once three more batches were read
+            released.append(read_on.wait(timeout=10))
+        write(self, job)
+
+    monkeypatch.setattr(loaders.LoginLoader, "prepare", counting_prepare)
+    monkeypatch.setattr(loaders.LoginLoader, "write", waiting_write)
+    rows = sorted(_logins(), key=lambda r: (r[0], r[2], r[1]))
+    folder = tmp_path / "overlap"
+    accounts = [[f"A{a}", "2026-01-01T00:00:00Z", 1, "DE", "retail", "false", "active"]
+                for a in range(12)]  # fmt: skip
+    write_csv(folder / "accounts.csv", header(ACCOUNTS), accounts)
+    write_csv(folder / "logins.csv", header(LOGINS), rows)
+    store = FalkorEmbedded(store_path, f"logins{next(_graphs)}")
+    try:
+        summary = ingest_directory(folder, store, batch_size=5)
+        logins = next(f for f in summary.files if f.name == "logins")
+        assert released == [True]
+        assert (logins.ingested, logins.duplicate) == (len(rows) - 1, 1)
+        loaded = snapshot(store)
+    finally:
+        drop(store)
+        store.close()
+    monkeypatch.undo()
+    assert loaded == _load(tmp_path, store_path, rows)[0]  # the same graph as a plain load
