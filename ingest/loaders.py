@@ -54,13 +54,17 @@ class Loader:
 
 
 class AccountLoader(Loader):
+    """New accounts are created whole; a stored one reaches ``write`` only when the stored
+    check found it identical (other values are quarantined), so it is not written again."""
+
     def write(self, rows: list[dict[str, Any]]) -> None:
-        known = sum(1 for r in rows if r["account_id"] in self.nodes)
-        names = [c for c in rows[0] if c != "k"]
-        result = self.store.run(st.UPSERT_ACCOUNTS, st.columns(rows, names))
-        for account_id, node_id in result.rows:
-            self.nodes[account_id] = int(node_id)
-        self.counts.add(len(rows) - known, known)
+        new = [r for r in rows if r["account_id"] not in self.nodes]
+        if new:
+            names = [c for c in new[0] if c != "k"]
+            result = self.store.run(st.CREATE_ACCOUNTS, st.columns(new, names))
+            for account_id, node_id in result.rows:
+                self.nodes[account_id] = int(node_id)
+        self.counts.add(len(new), len(rows) - len(new))
 
 
 # A window of (account, identifier) pairs whose login times are gathered before they go to
