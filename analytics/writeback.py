@@ -152,12 +152,15 @@ def _write_evidence_trades(
     out: dict[int, int] = {}
     for start in range(0, len(positions), CHUNK * 4):
         part = [by_id[i] for i in trades.ids(positions[start : start + CHUNK * 4])]
-        params: dict[str, Any] = {
-            name: [r[name] for r in part] for name in rs.EVIDENCE_TRADE_FIELDS
-        }
+        distinct = list({r["trade_id"]: r for r in part}.values())
+        store.run(
+            rs.CREATE_EVIDENCE_TRADES,
+            {name: [r[name] for r in distinct] for name in rs.EVIDENCE_TRADE_FIELDS},
+        )
+        params: dict[str, Any] = {"trade_id": [r["trade_id"] for r in part]}
         params["seller"] = [node_of[r["seller_id"]] for r in part]
         params["buyer"] = [node_of[r["buyer_id"]] for r in part]
-        for i, node in store.run(rs.MERGE_EVIDENCE_TRADES, params).rows:
+        for i, node in store.run(rs.LINK_EVIDENCE_TRADES, params).rows:
             out[positions[start + int(i)]] = int(node)
     return out
 
@@ -228,14 +231,15 @@ def _order_samples(store: GraphBackend, flags: list[Flag], analysis: Analysis) -
     node_of = accounts.node_of
     for start in range(0, len(rows), CHUNK * 4):
         part = rows[start : start + CHUNK * 4]
+        distinct = list({r["order_id"]: r for r in part}.values())
+        created: dict[str, list[Any]] = {"order_id": [r["order_id"] for r in distinct]}
+        created.update({k: [r[k] for r in distinct] for k in rs.EVIDENCE_ORDER_FIELDS})
+        store.run(rs.CREATE_EVIDENCE_ORDERS, created)
         store.run(
-            rs.MERGE_EVIDENCE_ORDERS,
+            rs.LINK_EVIDENCE_ORDERS,
             {
                 "node": [node_of[r["account_id"]] for r in part],
                 "order_id": [r["order_id"] for r in part],
-                "props": [
-                    {k: r[k] for k in rs.EVIDENCE_ORDER_FIELDS if r[k] is not None} for r in part
-                ],
             },
         )
 

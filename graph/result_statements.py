@@ -83,25 +83,43 @@ RETURN r.run_id, r.started_at, r.finished_at, r.groups, r.flags, r.config_digest
 # Fills and orders cited as evidence are copied from the event store into the graph.
 EVIDENCE_TRADE_FIELDS = ("trade_id", "ts", "symbol", "price", "qty", "market", "taker_side",
                          "buy_order_id", "sell_order_id")  # fmt: skip
-MERGE_EVIDENCE_TRADES = """UNWIND range(0, size($trade_id) - 1) AS i
+# Evidence nodes are created whole and never given a property by a later SET: FalkorDB indexes
+# a node again on any SET, and its index's garbage collector then forks the whole server
+# (graph/statements.py). A fill or order is immutable (its id is its content), so a stored
+# one is left as it is. Keys are distinct within a call: a pending CREATE is not seen by the
+# same statement's later rows.
+CREATE_EVIDENCE_TRADES = """UNWIND range(0, size($trade_id) - 1) AS i
+WITH i, $trade_id[i] AS key
+OPTIONAL MATCH (old:Trade {trade_id: key})
+WITH i, key, old WHERE old IS NULL
+CREATE (:Trade {trade_id: key, ts: $ts[i], symbol: $symbol[i], price: $price[i], qty: $qty[i],
+    market: $market[i], taker_side: $taker_side[i], buy_order_id: $buy_order_id[i],
+    sell_order_id: $sell_order_id[i]})"""
+
+LINK_EVIDENCE_TRADES = """UNWIND range(0, size($trade_id) - 1) AS i
 WITH i, $trade_id[i] AS key
 MATCH (s) WHERE id(s) = $seller[i]
 MATCH (b) WHERE id(b) = $buyer[i]
-MERGE (t:Trade {trade_id: key})
-SET t.ts = $ts[i], t.symbol = $symbol[i], t.price = $price[i], t.qty = $qty[i],
-    t.market = $market[i], t.taker_side = $taker_side[i], t.buy_order_id = $buy_order_id[i],
-    t.sell_order_id = $sell_order_id[i]
+MATCH (t:Trade {trade_id: key})
 MERGE (s)-[:SOLD]->(t)
 MERGE (b)-[:BOUGHT]->(t)
 RETURN i, id(t)"""
 
 EVIDENCE_ORDER_FIELDS = ("account_id", "symbol", "side", "type", "price", "qty", "placed_at",
                          "ended_at", "final_status", "filled_qty", "channel")  # fmt: skip
-MERGE_EVIDENCE_ORDERS = """UNWIND range(0, size($node) - 1) AS i
+CREATE_EVIDENCE_ORDERS = """UNWIND range(0, size($order_id) - 1) AS i
+WITH i, $order_id[i] AS key
+OPTIONAL MATCH (old:Order {order_id: key})
+WITH i, key, old WHERE old IS NULL
+CREATE (:Order {order_id: key, account_id: $account_id[i], symbol: $symbol[i], side: $side[i],
+    type: $type[i], price: $price[i], qty: $qty[i], placed_at: $placed_at[i],
+    ended_at: $ended_at[i], final_status: $final_status[i], filled_qty: $filled_qty[i],
+    channel: $channel[i]})"""
+
+LINK_EVIDENCE_ORDERS = """UNWIND range(0, size($node) - 1) AS i
 WITH i, $order_id[i] AS key
 MATCH (a) WHERE id(a) = $node[i]
-MERGE (o:Order {order_id: key})
-SET o += $props[i]
+MATCH (o:Order {order_id: key})
 MERGE (a)-[:PLACED]->(o)"""
 
 # The order statistics of the (account, symbol, day)s a flag cites, from the event store.
