@@ -35,12 +35,16 @@ def _logins() -> list[list[Any]]:
     return rows
 
 
-def _load(base: Path, store_path: Path, rows: list[list[Any]]) -> tuple[Any, tuple[int, int]]:
-    folder = base / f"d{next(_graphs)}"
+def _write_files(folder: Path, rows: list[list[Any]]) -> None:
     accounts = [[f"A{a}", "2026-01-01T00:00:00Z", 1, "DE", "retail", "false", "active"]
                 for a in range(12)]  # fmt: skip
     write_csv(folder / "accounts.csv", header(ACCOUNTS), accounts)
     write_csv(folder / "logins.csv", header(LOGINS), rows)
+
+
+def _load(base: Path, store_path: Path, rows: list[list[Any]]) -> tuple[Any, tuple[int, int]]:
+    folder = base / f"d{next(_graphs)}"
+    _write_files(folder, rows)
     store = FalkorEmbedded(store_path, f"logins{next(_graphs)}")
     try:
         summary = ingest_directory(folder, store, batch_size=10)
@@ -163,10 +167,7 @@ def test_the_next_window_is_read_while_the_last_one_is_written(
     monkeypatch.setattr(loaders.LoginLoader, "write", waiting_write)
     rows = sorted(_logins(), key=lambda r: (r[0], r[2], r[1]))
     folder = tmp_path / "overlap"
-    accounts = [[f"A{a}", "2026-01-01T00:00:00Z", 1, "DE", "retail", "false", "active"]
-                for a in range(12)]  # fmt: skip
-    write_csv(folder / "accounts.csv", header(ACCOUNTS), accounts)
-    write_csv(folder / "logins.csv", header(LOGINS), rows)
+    _write_files(folder, rows)
     store = FalkorEmbedded(store_path, f"logins{next(_graphs)}")
     try:
         summary = ingest_directory(folder, store, batch_size=5)
