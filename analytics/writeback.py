@@ -232,9 +232,10 @@ def _order_samples(store: GraphBackend, flags: list[Flag], analysis: Analysis) -
     for start in range(0, len(rows), CHUNK * 4):
         part = rows[start : start + CHUNK * 4]
         distinct = list({r["order_id"]: r for r in part}.values())
-        created: dict[str, list[Any]] = {"order_id": [r["order_id"] for r in distinct]}
-        created.update({k: [r[k] for r in distinct] for k in rs.EVIDENCE_ORDER_FIELDS})
-        store.run(rs.CREATE_EVIDENCE_ORDERS, created)
+        store.run(
+            rs.CREATE_EVIDENCE_ORDERS,
+            {name: [r[name] for r in distinct] for name in rs.EVIDENCE_ORDER_FIELDS},
+        )
         store.run(
             rs.LINK_EVIDENCE_ORDERS,
             {

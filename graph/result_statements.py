@@ -83,18 +83,26 @@ RETURN r.run_id, r.started_at, r.finished_at, r.groups, r.flags, r.config_digest
 # Fills and orders cited as evidence are copied from the event store into the graph.
 EVIDENCE_TRADE_FIELDS = ("trade_id", "ts", "symbol", "price", "qty", "market", "taker_side",
                          "buy_order_id", "sell_order_id")  # fmt: skip
-# Evidence nodes are created whole and never given a property by a later SET: FalkorDB indexes
-# a node again on any SET, and its index's garbage collector then forks the whole server
-# (graph/statements.py). A fill or order is immutable (its id is its content), so a stored
-# one is left as it is. Keys are distinct within a call: a pending CREATE is not seen by the
-# same statement's later rows.
-CREATE_EVIDENCE_TRADES = """UNWIND range(0, size($trade_id) - 1) AS i
-WITH i, $trade_id[i] AS key
-OPTIONAL MATCH (old:Trade {trade_id: key})
+EVIDENCE_ORDER_FIELDS = ("order_id", "account_id", "symbol", "side", "type", "price", "qty",
+                         "placed_at", "ended_at", "final_status", "filled_qty", "channel")  # fmt: skip
+
+
+def _create_missing(label: str, fields: tuple[str, ...]) -> str:
+    """Creates the nodes whose key (the first field) is not stored, with every field in the
+    ``CREATE``: FalkorDB indexes a node again on any later SET, and its index's garbage
+    collector then forks the whole server (graph/statements.py). A fill or order is immutable
+    (its id is its content), so a stored one is left as it is. Keys must be distinct within a
+    call: a pending ``CREATE`` is not seen by the same statement's later rows."""
+    key, *rest = fields
+    props = ", ".join(f"{name}: ${name}[i]" for name in rest)
+    return f"""UNWIND range(0, size(${key}) - 1) AS i
+WITH i, ${key}[i] AS key
+OPTIONAL MATCH (old:{label} {{{key}: key}})
 WITH i, key, old WHERE old IS NULL
-CREATE (:Trade {trade_id: key, ts: $ts[i], symbol: $symbol[i], price: $price[i], qty: $qty[i],
-    market: $market[i], taker_side: $taker_side[i], buy_order_id: $buy_order_id[i],
-    sell_order_id: $sell_order_id[i]})"""
+CREATE (:{label} {{{key}: key, {props}}})"""
+
+
+CREATE_EVIDENCE_TRADES = _create_missing("Trade", EVIDENCE_TRADE_FIELDS)
 
 LINK_EVIDENCE_TRADES = """UNWIND range(0, size($trade_id) - 1) AS i
 WITH i, $trade_id[i] AS key
@@ -105,16 +113,7 @@ MERGE (s)-[:SOLD]->(t)
 MERGE (b)-[:BOUGHT]->(t)
 RETURN i, id(t)"""
 
-EVIDENCE_ORDER_FIELDS = ("account_id", "symbol", "side", "type", "price", "qty", "placed_at",
-                         "ended_at", "final_status", "filled_qty", "channel")  # fmt: skip
-CREATE_EVIDENCE_ORDERS = """UNWIND range(0, size($order_id) - 1) AS i
-WITH i, $order_id[i] AS key
-OPTIONAL MATCH (old:Order {order_id: key})
-WITH i, key, old WHERE old IS NULL
-CREATE (:Order {order_id: key, account_id: $account_id[i], symbol: $symbol[i], side: $side[i],
-    type: $type[i], price: $price[i], qty: $qty[i], placed_at: $placed_at[i],
-    ended_at: $ended_at[i], final_status: $final_status[i], filled_qty: $filled_qty[i],
-    channel: $channel[i]})"""
+CREATE_EVIDENCE_ORDERS = _create_missing("Order", EVIDENCE_ORDER_FIELDS)
 
 LINK_EVIDENCE_ORDERS = """UNWIND range(0, size($node) - 1) AS i
 WITH i, $order_id[i] AS key
