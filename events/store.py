@@ -539,6 +539,7 @@ class EventStore:
 
         spec = stager.table
         cols, order = ", ".join(spec.columns), ", ".join(spec.sort)
+        landed = ", ".join(_landed(spec, name) for name in spec.columns)
         if every_row_new:
             result.days = stager.days
         else:
@@ -572,7 +573,7 @@ class EventStore:
                 if target.is_file():
                     old = f"SELECT {cols} FROM read_parquet({_sql_text(str(target))}, hive_partitioning = false)"
                     new = f"{old} UNION ALL {new}"
-                rows = con.sql(f"SELECT * FROM ({new}) ORDER BY {order}").to_arrow_table()
+                rows = con.sql(f"SELECT {landed} FROM ({new}) ORDER BY {order}").to_arrow_table()
                 if release and every_row_new:
                     con.unregister("day_rows")
                     stager.remove(d)
@@ -591,7 +592,8 @@ class EventStore:
         folder.mkdir(parents=True, exist_ok=True)
         tmp = folder / f".tmp-{uuid.uuid4().hex}.parquet"
         version = new_version()
-        write_parquet(rows.cast(spec.schema).replace_schema_metadata({VERSION: version}), tmp, spec)
+        landing = rows.cast(spec.landing_schema).replace_schema_metadata({VERSION: version})
+        write_parquet(landing, tmp, spec)
         self.codes.write_day(spec.name, day_name(day), rows, version)
         durable.replace(tmp, folder / PART)
         if on_day is not None:
@@ -599,14 +601,29 @@ class EventStore:
 
 
 def write_parquet(rows: pa.Table, path: Path, spec: Table) -> None:
-    pq.write_table(
-        rows,
+    """A day file. Without Arrow's own schema in it, so a column landed as a dictionary
+    (``Table.enums``) reads back as the plain string it stands for, in every reader; the
+    schema's metadata (the day's version) goes in as the file's key-value metadata."""
+    with pq.ParquetWriter(
         path,
+        rows.schema,
         compression="zstd",
         use_dictionary=list(spec.repeated),
-        row_group_size=ROW_GROUP_ROWS,
         write_statistics=True if spec.filtered is None else list(spec.filtered),
-    )
+        store_schema=False,
+    ) as writer:
+        writer.write_table(rows, row_group_size=ROW_GROUP_ROWS)
+        if rows.schema.metadata:
+            writer.add_key_value_metadata(rows.schema.metadata)
+
+
+def _landed(spec: Table, name: str) -> str:
+    """A column in the commit's sort: a contract-fixed one as a DuckDB ENUM (a byte a row in
+    the sort and in Arrow, where a string is 16 bytes and more)."""
+    values = spec.enums.get(name)
+    if values is None:
+        return name
+    return f"CAST({name} AS ENUM({', '.join(map(_sql_text, values))})) AS {name}"
 
 
 def _duck_type(arrow_type: pa.DataType) -> str:

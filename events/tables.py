@@ -8,7 +8,8 @@ reads these files without linkscope.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 import pyarrow as pa
 
@@ -28,10 +29,27 @@ class Table:
     # Columns with min/max statistics in each row group: those queries filter on (statistics
     # of every column cost 12% of an order day's write at 7.5M rows). None: every column.
     filtered: tuple[str, ...] | None = None
+    # Columns whose values the contract fixes (the ingest checks them): the commit sorts and
+    # lands them as one-byte codes over these values instead of strings. An L order day held
+    # in Arrow is 632 instead of 876 MB (two days are held while one is written and the next
+    # sorted) and sorts and writes ~15% faster. Day files read back as plain strings.
+    enums: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def columns(self) -> list[str]:
         return list(self.schema.names)
+
+    @property
+    def landing_schema(self) -> pa.Schema:
+        """The schema of a day's rows as the commit lands them: ``enums`` as dictionaries."""
+        return pa.schema(
+            [
+                pa.field(f.name, pa.dictionary(pa.uint8(), pa.string()))
+                if f.name in self.enums
+                else f
+                for f in self.schema
+            ]
+        )
 
 
 TRADES = Table(
@@ -60,6 +78,7 @@ TRADES = Table(
     # fills, 10^5 accounts) in 0.042 against 0.047 s; the analysis reads accounts as codes.
     repeated=("symbol", "taker_side", "market"),
     filtered=("trade_id", "ts", "symbol", "buyer_id", "seller_id"),
+    enums={"taker_side": ("buy", "sell"), "market": ("spot", "futures")},
 )
 
 ORDERS = Table(
@@ -85,6 +104,12 @@ ORDERS = Table(
     sort=("account_id", "symbol", "placed_at", "order_id"),
     repeated=("account_id", "symbol", "side", "type", "final_status", "channel"),
     filtered=("order_id", "account_id", "symbol", "placed_at", "ended_at"),
+    enums={
+        "side": ("buy", "sell"),
+        "type": ("limit", "market"),
+        "final_status": ("filled", "partially_filled", "cancelled", "open", "rejected"),
+        "channel": ("web", "app", "api"),
+    },
 )
 
 _INT = pa.int64()

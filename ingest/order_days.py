@@ -53,7 +53,7 @@ def order_day_stats(rows: pa.Table, day: int) -> pa.Table:
     ended = rows.column("ended_at")
     has_end = _np(pc.is_valid(ended))
     life = np.where(has_end, _ints(pc.fill_null(ended, 0)) - placed_at, 0)
-    cancel = _np(pc.equal(status, "cancelled"))
+    cancel = _is(status, "cancelled")
     qty = _floats(rows.column("qty"))
     filled_qty = _floats(rows.column("filled_qty"))
     price = _floats(pc.fill_null(rows.column("price"), 0.0))
@@ -65,12 +65,12 @@ def order_day_stats(rows: pa.Table, day: int) -> pa.Table:
         "day": np.full(len(starts), day, dtype=np.int64),
         "placed": size.astype(np.int64),
         "cancelled": count(cancel),
-        "filled": count(_np(pc.equal(status, "filled"))),
-        "partially_filled": count(_np(pc.equal(status, "partially_filled"))),
-        "rejected": count(_np(pc.equal(status, "rejected"))),
-        "open": count(_np(pc.equal(status, "open"))),
-        "via_api": count(_np(pc.equal(rows.column("channel"), "api"))),
-        "buys": count(_np(pc.equal(rows.column("side"), "buy"))),
+        "filled": count(_is(status, "filled")),
+        "partially_filled": count(_is(status, "partially_filled")),
+        "rejected": count(_is(status, "rejected")),
+        "open": count(_is(status, "open")),
+        "via_api": count(_is(rows.column("channel"), "api")),
+        "buys": count(_is(rows.column("side"), "buy")),
         "qty_placed": total(qty),
         "qty_cancelled": total(np.where(cancel, qty - filled_qty, 0.0)),
         "qty_filled": total(filled_qty),
@@ -144,6 +144,23 @@ def _sorted_in_runs(
     for lo, hi in itertools.pairwise(bounds):
         keys[lo:hi].sort()  # owners g .. g + 31, g a multiple of 32: their runs, in place
     return (keys & ((1 << VALUE_BITS) - 1)).astype(np.int64)
+
+
+def _is(column: pa.Array | pa.ChunkedArray, value: str) -> NDArray[np.bool_]:
+    """Rows holding ``value`` (null: False). A day as the commit lands it holds the contract's
+    fixed columns as dictionaries (``Table.enums``): their codes are looked up, not their
+    strings compared; a day read back from its file holds strings."""
+    if not pa.types.is_dictionary(column.type):
+        return _np(pc.equal(column, value))
+    chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
+    parts = [np.zeros(0, dtype=bool)]
+    for chunk in chunks:
+        hit = np.append(_np(pc.equal(chunk.dictionary, value)), False)  # never empty
+        rows = hit[pc.fill_null(chunk.indices, 0).to_numpy(zero_copy_only=False)]
+        if chunk.null_count:
+            rows &= _np(pc.is_valid(chunk))
+        parts.append(rows)
+    return np.concatenate(parts)
 
 
 def _np(mask: pa.Array | pa.ChunkedArray) -> NDArray[np.bool_]:

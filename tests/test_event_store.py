@@ -361,3 +361,42 @@ def test_a_commit_that_keeps_no_inserted_rows_frees_each_days_staging_as_it_land
         [a] = kept.files("trades", day * DAY_MS, (day + 1) * DAY_MS)
         [b] = freed.files("trades", day * DAY_MS, (day + 1) * DAY_MS)
         assert pq.read_table(a).equals(pq.read_table(b))
+
+
+def test_fixed_columns_land_as_codes_and_read_back_as_strings(tmp_path: Path) -> None:
+    """Orders' contract-fixed columns go through the commit as codes (``ORDERS.enums``, the
+    same values the contract allows); the day file reads back as the schema's plain strings,
+    in pyarrow and DuckDB, with the day's version in its metadata."""
+    from events.account_codes import VERSION
+    from events.tables import ORDERS
+    from ingest.contract import BY_NAME
+
+    for table in (event_store.TABLES["trades"], ORDERS):
+        allowed = {c.name: c.parse.choices for c in BY_NAME[table.name].columns
+                   if hasattr(c.parse, "choices")}  # fmt: skip
+        assert {k: set(v) for k, v in table.enums.items()} == allowed
+    events = EventStore(tmp_path / "events")
+    stager = events.stager("orders", "load")
+    statuses = ["filled", "partially_filled", "cancelled", "open", "rejected"]
+    rows = [
+        {"order_id": f"o{i}", "account_id": f"a{i % 3}", "symbol": "BTC-USDT",
+         "side": "buy" if i % 2 else "sell", "type": "limit", "price": 10.0 + i, "qty": 1.0,
+         "placed_at": DAY_MS * 20_000 + i, "ended_at": None if i % 4 else DAY_MS * 20_000 + i + 9,
+         "final_status": statuses[i % 5], "filled_qty": 0.0,
+         "channel": [None, "web", "app", "api"][i % 4]}
+        for i in range(40)
+    ]  # fmt: skip
+    stager.append_rows(rows, list(range(2, 42)))
+    landed: list[pa.Table] = []
+    with events.commit(stager, lambda _day, day_rows: landed.append(day_rows)):
+        pass
+    [day] = landed
+    assert all(pa.types.is_dictionary(day.schema.field(name).type) for name in ORDERS.enums)
+    [path] = events.files("orders")
+    assert pq.read_schema(path).remove_metadata() == ORDERS.schema
+    assert VERSION in (pq.read_schema(path).metadata or {})
+    stored = pq.read_table(path).sort_by("order_id").to_pylist()
+    assert stored == sorted(rows, key=lambda r: str(r["order_id"]))
+    with events.connection() as con:
+        via_duckdb = con.sql(f"SELECT * FROM {events.scan('orders')} ORDER BY order_id")
+        assert via_duckdb.to_arrow_table().to_pylist() == stored

@@ -103,3 +103,22 @@ def test_numpy_statistics_equal_the_sql_definition(seed: int, n: int) -> None:
 
 def test_empty_day_gives_no_rows() -> None:
     assert order_day_stats(ORDERS.schema.empty_table(), DAY).num_rows == 0
+
+
+@pytest.mark.parametrize("chunks", [1, 3])
+def test_a_day_landed_with_coded_columns_gives_the_same_statistics(chunks: int) -> None:
+    """The commit hands ``order_day_stats`` its day with the contract's fixed columns as
+    dictionaries (``ORDERS.enums``), each chunk with a dictionary of its own; the statistics
+    are those of the same day as strings."""
+    rows = random_orders(6, 2_000).sort_by(SORT_KEYS)
+    step = -(-rows.num_rows // chunks)
+    parts = [rows.slice(i, step) for i in range(0, rows.num_rows, step)]
+    coded = pa.concat_tables(
+        [pa.table([part.column(f.name).combine_chunks().dictionary_encode()
+                   if f.name in ORDERS.enums else part.column(f.name)
+                   for f in ORDERS.schema], names=ORDERS.schema.names)
+         for part in parts]
+    )  # fmt: skip
+    assert pa.types.is_dictionary(coded.schema.field("final_status").type)
+    assert coded.column("side").num_chunks == chunks
+    assert order_day_stats(coded, DAY).equals(order_day_stats(rows, DAY))
