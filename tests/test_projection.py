@@ -225,3 +225,32 @@ def test_rows_copied_run_by_run_equal_rows_gathered(days: int) -> None:
     assert _in_order(values, shuffled, _runs(shuffled)).tolist() == values[shuffled].tolist()
     empty = np.zeros(0, dtype=np.int64)
     assert _in_order(values, empty, _runs(empty)).tolist() == []
+
+
+def test_uses_read_a_range_of_accounts_at_a_time_are_the_whole_read(
+    tmp_path: Path, store: FalkorEmbedded, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Uses are read ``USES_PAGE_ACCOUNTS`` accounts at a time (the server's reply for all of
+    them at once is held in its memory); pages of a few accounts give the one read's uses."""
+    from analytics import projection
+    from synth import GeneratorConfig, generate
+
+    generate(tmp_path / "gen", GeneratorConfig(accounts=300, seed=5))
+    ingest_directory(tmp_path / "gen" / "input", store)
+    accounts = read_accounts(store)
+    whole = {kind: read_uses(store, accounts, kind) for kind in ("ip", "device", "funding")}
+    assert all(len(u.account) > 300 for u in whole.values())
+    reads: list[dict[str, int]] = []
+    real = store.read_columns
+
+    def counted(cypher: str, params: dict[str, int] | None = None, **kw: int):  # type: ignore[no-untyped-def]
+        reads.append(dict(params or {}))
+        return real(cypher, params, **kw)
+
+    monkeypatch.setattr(projection, "USES_PAGE_ACCOUNTS", 7)
+    monkeypatch.setattr(store, "read_columns", counted)
+    for kind, want in whole.items():
+        got = read_uses(store, accounts, kind)
+        for name in ("account", "identifier", "ts"):
+            assert np.array_equal(getattr(got, name), getattr(want, name)), (kind, name)
+    assert len(reads) == 3 * -(-len(accounts) // 7)
