@@ -35,6 +35,10 @@ class Table:
     # sorted) and sorts and writes ~15% faster. Day files read back as plain strings.
     enums: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        # An ENUM sorts by its values' positions, not as text: a sort column must stay text.
+        assert not set(self.enums) & set(self.sort), f"{self.name}: an enum column in the sort"
+
     @property
     def columns(self) -> list[str]:
         return list(self.schema.names)
