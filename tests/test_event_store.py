@@ -400,3 +400,16 @@ def test_fixed_columns_land_as_codes_and_read_back_as_strings(tmp_path: Path) ->
     with events.connection() as con:
         via_duckdb = con.sql(f"SELECT * FROM {events.scan('orders')} ORDER BY order_id")
         assert via_duckdb.to_arrow_table().to_pylist() == stored
+    # Into the day just written, with repeated rows: the classified path, old rows read back
+    # from the file and coded again beside the new ones.
+    more = [dict(r, order_id=f"p{i}", account_id="a9") for i, r in enumerate(rows[:5])]
+    again = events.stager("orders", "load2")
+    again.append_rows(rows[:10] + more, list(range(2, 17)))
+    with events.commit(again, lambda _day, day_rows: landed.append(day_rows)) as (result, _):
+        pass
+    assert (result.inserted, result.duplicate) == (5, 10)
+    assert all(pa.types.is_dictionary(landed[-1].schema.field(n).type) for n in ORDERS.enums)
+    [path] = events.files("orders")
+    assert pq.read_schema(path).remove_metadata() == ORDERS.schema
+    stored = pq.read_table(path).sort_by("order_id").to_pylist()
+    assert stored == sorted(rows + more, key=lambda r: str(r["order_id"]))
