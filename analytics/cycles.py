@@ -22,7 +22,7 @@ import pyarrow.compute as pc
 
 from analytics.config import WashConfig
 from analytics.projection import BoolArray, FloatArray, IntArray, Trades
-from analytics.trading import pair_codes, pair_totals
+from analytics.trading import pair_codes
 
 
 @dataclass(frozen=True)
@@ -42,14 +42,19 @@ def candidate_mask(
     trades: Trades, n_accounts: int, linked: set[tuple[int, int]], cfg: WashConfig
 ) -> BoolArray:
     """Fills between repeated counterparties or identifier-linked accounts."""
-    lo, hi, counts, _ = pair_totals(trades, n_accounts)
-    repeated = counts >= cfg.repeat_min_trades
+    # The pairs' codes once, counted on a sorted copy: no quote volumes, no stable order
+    # (``pair_totals`` gives both, for the relations, and built the codes a second time here).
+    at, code = pair_codes(trades, n_accounts)
+    ordered = np.sort(code)
+    change = np.ones(len(ordered), dtype=bool)
+    np.not_equal(ordered[1:], ordered[:-1], out=change[1:])
+    starts = np.flatnonzero(change)
+    counts = np.diff(np.append(starts, len(ordered)))
     keep = np.union1d(
-        lo[repeated] * n_accounts + hi[repeated],
+        ordered[starts[counts >= cfg.repeat_min_trades]],
         np.array([a * n_accounts + b for a, b in linked], dtype=np.int64),
     )
-    del lo, hi, counts
-    at, code = pair_codes(trades, n_accounts)
+    del ordered, change, starts, counts
     # A search among the few kept pairs: ``np.isin`` sorts the fills' codes with them.
     slot = np.minimum(np.searchsorted(keep, code), max(len(keep) - 1, 0))
     mask: BoolArray = np.zeros(len(trades), dtype=bool)
