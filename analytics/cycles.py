@@ -22,7 +22,7 @@ import pyarrow.compute as pc
 
 from analytics.config import WashConfig
 from analytics.projection import BoolArray, FloatArray, IntArray, Trades
-from analytics.trading import pair_codes
+from analytics.trading import pair_code_split, pair_codes, pair_counts
 
 
 @dataclass(frozen=True)
@@ -42,19 +42,12 @@ def candidate_mask(
     trades: Trades, n_accounts: int, linked: set[tuple[int, int]], cfg: WashConfig
 ) -> BoolArray:
     """Fills between repeated counterparties or identifier-linked accounts."""
-    # The pairs' codes once, counted on a sorted copy: no quote volumes, no stable order
-    # (``pair_totals`` gives both, for the relations, and built the codes a second time here).
+    # The pairs' codes once, counted as synchronized trading counts its pairs (``pair_totals``
+    # also sums quote volumes, for the relations, and built the codes a second time here).
     at, code = pair_codes(trades, n_accounts)
-    ordered = np.sort(code)
-    change = np.ones(len(ordered), dtype=bool)
-    np.not_equal(ordered[1:], ordered[:-1], out=change[1:])
-    starts = np.flatnonzero(change)
-    counts = np.diff(np.append(starts, len(ordered)))
-    keep = np.union1d(
-        ordered[starts[counts >= cfg.repeat_min_trades]],
-        np.array([a * n_accounts + b for a, b in linked], dtype=np.int64),
-    )
-    del ordered, change, starts, counts
+    repeated, _ = pair_counts(iter([code]), cfg.repeat_min_trades, pair_code_split(n_accounts))
+    keep = np.union1d(repeated, np.array([a * n_accounts + b for a, b in linked], dtype=np.int64))
+    del repeated
     # A search among the few kept pairs: ``np.isin`` sorts the fills' codes with them.
     slot = np.minimum(np.searchsorted(keep, code), max(len(keep) - 1, 0))
     mask: BoolArray = np.zeros(len(trades), dtype=bool)

@@ -113,7 +113,7 @@ def synchronized_pairs(trades: Trades, n_accounts: int, cfg: TradingConfig) -> l
     if not len(trades):
         return []
     markets = _Markets(trades)
-    candidates, episodes_of = _pair_counts(
+    candidates, episodes_of = pair_counts(
         (codes for m in markets for codes in _near_pairs(m, cfg, n_accounts)),
         cfg.sync_min_episodes,
         pair_code_split(n_accounts),
@@ -229,7 +229,7 @@ def pair_code_split(n_accounts: int) -> int:
     return max(32, total - MAX_PAIR_BUCKETS.bit_length() + 1)
 
 
-def _pair_counts(
+def pair_counts(
     codes: Iterator[IntArray], at_least: int = 1, low_bits: int = 32
 ) -> tuple[IntArray, IntArray]:
     """Distinct pair codes seen at least ``at_least`` times over every market's codes, with

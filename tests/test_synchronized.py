@@ -123,11 +123,11 @@ def test_pair_counts_over_every_market_equal_numpys_count() -> None:
     # 32 bits below the bucket number (one bucket for the small codes), 4 (many buckets),
     # 0 (a bucket per code), 40 (held as 64-bit integers: more accounts than 32 bits serve)
     for low_bits in (32, 4, 0, 40):
-        codes, counts = trading._pair_counts(iter(markets), low_bits=low_bits)
+        codes, counts = trading.pair_counts(iter(markets), low_bits=low_bits)
         assert codes.tolist() == whole[0].tolist()
         assert counts.tolist() == whole[1].tolist()
         frequent = whole[1] >= 9
-        codes, counts = trading._pair_counts(iter(markets), at_least=9, low_bits=low_bits)
+        codes, counts = trading.pair_counts(iter(markets), at_least=9, low_bits=low_bits)
         assert codes.tolist() == whole[0][frequent].tolist()
         assert counts.tolist() == whole[1][frequent].tolist()
 
@@ -141,5 +141,5 @@ def test_pair_code_split_keeps_32_bit_codes_and_few_buckets() -> None:
             assert low == 32, n  # half the memory of 64-bit codes up to 4M accounts
 
 
-    empty = trading._pair_counts(iter([]))
+    empty = trading.pair_counts(iter([]))
     assert len(empty[0]) == len(empty[1]) == 0
