@@ -136,6 +136,13 @@ def _resolve_evidence(store: GraphBackend, analysis: Analysis) -> dict[int, int]
     return trade_nodes
 
 
+def _distinct(rows: list[dict[str, Any]], fields: tuple[str, ...]) -> dict[str, list[Any]]:
+    """The ``fields`` of ``rows`` as columns, each key (the first field) once: for the
+    ``rs.CREATE_EVIDENCE_*`` statements, which do not see their own pending creates."""
+    distinct = list({r[fields[0]]: r for r in rows}.values())
+    return {name: [r[name] for r in distinct] for name in fields}
+
+
 def _write_evidence_trades(
     store: GraphBackend, analysis: Analysis, positions: list[int]
 ) -> dict[int, int]:
@@ -152,11 +159,7 @@ def _write_evidence_trades(
     out: dict[int, int] = {}
     for start in range(0, len(positions), CHUNK * 4):
         part = [by_id[i] for i in trades.ids(positions[start : start + CHUNK * 4])]
-        distinct = list({r["trade_id"]: r for r in part}.values())
-        store.run(
-            rs.CREATE_EVIDENCE_TRADES,
-            {name: [r[name] for r in distinct] for name in rs.EVIDENCE_TRADE_FIELDS},
-        )
+        store.run(rs.CREATE_EVIDENCE_TRADES, _distinct(part, rs.EVIDENCE_TRADE_FIELDS))
         params: dict[str, Any] = {"trade_id": [r["trade_id"] for r in part]}
         params["seller"] = [node_of[r["seller_id"]] for r in part]
         params["buyer"] = [node_of[r["buyer_id"]] for r in part]
@@ -231,11 +234,7 @@ def _order_samples(store: GraphBackend, flags: list[Flag], analysis: Analysis) -
     node_of = accounts.node_of
     for start in range(0, len(rows), CHUNK * 4):
         part = rows[start : start + CHUNK * 4]
-        distinct = list({r["order_id"]: r for r in part}.values())
-        store.run(
-            rs.CREATE_EVIDENCE_ORDERS,
-            {name: [r[name] for r in distinct] for name in rs.EVIDENCE_ORDER_FIELDS},
-        )
+        store.run(rs.CREATE_EVIDENCE_ORDERS, _distinct(part, rs.EVIDENCE_ORDER_FIELDS))
         store.run(
             rs.LINK_EVIDENCE_ORDERS,
             {
