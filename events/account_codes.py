@@ -115,14 +115,21 @@ class AccountCodes:
             _write(pa.table({"account_id": ids}), self._registry, durable=True)
             self._stored = len(ids)
 
-    def write_day(self, table: str, day_name: str, rows: pa.Table, version: bytes) -> None:
-        """Store the codes of a day about to land with ``version`` (before its rename). The
-        codes file is not fsynced: a reader uses it only when its version is the day file's,
-        and a missing or unreadable one means reading the ids instead."""
+    def of_rows(self, table: str, rows: pa.Table) -> list[NDArray[np.int32]]:
+        """The codes of the account columns of some of a day's rows, in row order (a day
+        sorted in slices is coded slice by slice)."""
+        return self.codes_of([rows.column(name) for name in CODED.get(table, ())])
+
+    def write_day(
+        self, table: str, day_name: str, codes: list[NDArray[np.int32]], version: bytes
+    ) -> None:
+        """Store the codes (``of_rows``, the day's slices joined) of a day about to land with
+        ``version`` (before its rename). The codes file is not fsynced: a reader uses it only
+        when its version is the day file's, and a missing or unreadable one means reading the
+        ids instead."""
         names = CODED.get(table, ())
         if not names:
             return
-        codes = self.codes_of([rows.column(name) for name in names])
         self._save()  # accounts the load did not bring: old rows of a day written before codes
         folder = self.folder / table
         folder.mkdir(parents=True, exist_ok=True)

@@ -12,6 +12,7 @@ duplicate, with other content a conflict (reported, never overwritten).
 
 from __future__ import annotations
 
+import itertools
 import logging
 import shutil
 import time
@@ -21,6 +22,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 import duckdb
 import numpy as np
@@ -44,7 +46,25 @@ LINE = "_line"  # physical input line of a staged row, for the quarantine report
 # (an account's orders, a symbol's fills) at a few percent of file size.
 ROW_GROUP_ROWS = 64 * 1024
 
-DayHook = Callable[[int, pa.Table], None]
+# A day is sorted and written in slices of about this many rows, cut at values of its leading
+# sort column (an account's or a symbol's rows stay in one slice): an L order day (7.9M orders)
+# sorted whole held DuckDB's sort and the Arrow result, ~2.5 GB, and the next day was sorted
+# while the last was written.
+SLICE_ROWS = 2_000_000
+
+
+class DaySink(Protocol):
+    """What follows from a day's rows as the commit writes them (``EventStore.commit``)."""
+
+    def add(self, rows: pa.Table) -> None:
+        """The day's next slice, sorted; slices come in the day's order, each holding every
+        row of the values of the leading sort column it has."""
+
+    def landed(self) -> None:
+        """The day file is in place."""
+
+
+DayHook = Callable[[int], DaySink]
 IPC_OPTIONS = pa.ipc.IpcWriteOptions(compression="zstd")
 
 
@@ -399,8 +419,8 @@ class EventStore:
     ) -> Iterator[tuple[CommitResult, duckdb.DuckDBPyConnection]]:
         """Merge a staging area into the day files, one day at a time.
 
-        ``on_day(day, rows)`` gets each written day's whole content (sorted), for statistics
-        derived per day. Yields the result and a connection where ``inserted`` holds the rows
+        ``on_day(day)`` gives the sink of each written day: its whole content (sorted, in
+        slices), for statistics derived per day. Yields the result and a connection where ``inserted`` holds the rows
         that were new, for aggregates derived from them; the staging files are removed after.
         With ``keep_inserted=False`` there is no ``inserted`` after the days are written, and
         each day's staging files go as soon as the day is read for writing, so the load's
@@ -532,9 +552,10 @@ class EventStore:
         on_day: DayHook | None,
         keep_inserted: bool = True,
     ) -> None:
-        """Each day the load adds rows to is sorted by DuckDB (old rows + new ones) and written by
-        pyarrow into a temporary file that lands by an atomic rename. DuckDB sorts the next day
-        while a worker thread writes the last one: both cores busy, two days in memory at most.
+        """Each day the load adds rows to is sorted by DuckDB (old rows + new ones), a slice at a
+        time (``SLICE_ROWS``), and written by pyarrow into a temporary file that lands by an
+        atomic rename. DuckDB sorts the next slice while a worker thread writes the last one:
+        both cores busy, two slices in memory at most.
         """
 
         spec = stager.table
@@ -562,56 +583,138 @@ class EventStore:
             else:
                 stager.remove()
         pending: Future[None] | None = None
-        with ThreadPoolExecutor(1, thread_name_prefix="day-writer") as writer:
-            for d in result.days:
-                if every_row_new:
-                    con.register("day_rows", stager.dataset(d))
-                    new = f"SELECT {cols} FROM day_rows"
-                else:
-                    new = f"SELECT {cols} FROM inserted WHERE {spec.time} // {DAY_MS} = {d}"
-                target = table_dir / day_name(d) / PART
-                if target.is_file():
-                    old = f"SELECT {cols} FROM read_parquet({_sql_text(str(target))}, hive_partitioning = false)"
-                    new = f"{old} UNION ALL {new}"
-                rows = con.sql(f"SELECT {landed} FROM ({new}) ORDER BY {order}").to_arrow_table()
-                if release and every_row_new:
-                    con.unregister("day_rows")
-                    stager.remove(d)
+        landings: list[_DayLanding] = []
+        try:
+            with ThreadPoolExecutor(1, thread_name_prefix="day-writer") as writer:
+                for d in result.days:
+                    if every_row_new:
+                        con.register("day_rows", stager.dataset(d))
+                        new = f"SELECT {cols} FROM day_rows"
+                    else:
+                        new = f"SELECT {cols} FROM inserted WHERE {spec.time} // {DAY_MS} = {d}"
+                    target = table_dir / day_name(d) / PART
+                    if target.is_file():
+                        old = f"SELECT {cols} FROM read_parquet({_sql_text(str(target))}, hive_partitioning = false)"
+                        new = f"{old} UNION ALL {new}"
+                    landing = _DayLanding(self, spec, d, on_day)
+                    landings.append(landing)
+                    for where, values in _slices(con, spec, new):
+                        rows = con.sql(
+                            f"SELECT {landed} FROM ({new}) {where} ORDER BY {order}",
+                            params=values or None,
+                        ).to_arrow_table()
+                        if pending is not None:
+                            pending.result()
+                        pending = writer.submit(landing.add, rows)
+                        del rows
+                    if release and every_row_new:
+                        con.unregister("day_rows")
+                        stager.remove(d)
+                    if pending is not None:
+                        pending.result()
+                    pending = writer.submit(landing.finish)
                 if pending is not None:
                     pending.result()
-                pending = writer.submit(self._land_day, spec, d, rows, on_day)
-            if pending is not None:
-                pending.result()
+        finally:
+            for landing in landings:
+                landing.abort()  # a day left unfinished by an error: its temporary file goes
         if release and not every_row_new:
             con.execute("DROP TABLE inserted")
         if result.days:
             durable.fsync_dir(table_dir)
 
-    def _land_day(self, spec: Table, day: int, rows: pa.Table, on_day: DayHook | None) -> None:
-        folder = self.root / spec.name / day_name(day)
-        folder.mkdir(parents=True, exist_ok=True)
-        tmp = folder / f".tmp-{uuid.uuid4().hex}.parquet"
-        version = new_version()
-        landing = rows.cast(spec.landing_schema).replace_schema_metadata({VERSION: version})
-        write_parquet(landing, tmp, spec)
-        self.codes.write_day(spec.name, day_name(day), rows, version)
-        durable.replace(tmp, folder / PART)
-        if on_day is not None:
-            on_day(day, rows)
+
+class _DayLanding:
+    """One day file being written, slice after slice, into a temporary file; ``finish`` lands
+    it (rename) and tells the day's sink."""
+
+    def __init__(self, store: EventStore, spec: Table, day: int, on_day: DayHook | None) -> None:
+        self.store, self.spec, self.day = store, spec, day
+        self.folder = store.root / spec.name / day_name(day)
+        self.tmp = self.folder / f".tmp-{uuid.uuid4().hex}.parquet"
+        self.version = new_version()
+        self.sink = None if on_day is None else on_day(day)
+        self.codes: list[list[NDArray[np.int32]]] = []
+        self.writer: pq.ParquetWriter | None = None
+        self.done = False
+
+    def add(self, rows: pa.Table) -> None:
+        if self.writer is None:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            self.writer = parquet_writer(self.tmp, self.spec.landing_schema, self.spec)
+        self.writer.write_table(rows.cast(self.spec.landing_schema), row_group_size=ROW_GROUP_ROWS)
+        self.codes.append(self.store.codes.of_rows(self.spec.name, rows))
+        if self.sink is not None:
+            self.sink.add(rows)
+
+    def finish(self) -> None:
+        if self.writer is None:  # a day without rows (an empty staged day)
+            self.add(self.spec.landing_schema.empty_table())
+        assert self.writer is not None
+        self.writer.add_key_value_metadata({VERSION: self.version})
+        self.writer.close()
+        codes = [np.concatenate(column) for column in zip(*self.codes, strict=True)]
+        self.store.codes.write_day(self.spec.name, day_name(self.day), codes, self.version)
+        durable.replace(self.tmp, self.folder / PART)
+        self.done = True
+        if self.sink is not None:
+            self.sink.landed()
+
+    def abort(self) -> None:
+        if self.done:
+            return
+        if self.writer is not None:
+            self.writer.close()
+        self.tmp.unlink(missing_ok=True)
 
 
-def write_parquet(rows: pa.Table, path: Path, spec: Table) -> None:
-    """A day file. Without Arrow's own schema in it, so a column landed as a dictionary
-    (``Table.enums``) reads back as the plain string it stands for, in every reader; the
-    schema's metadata (the day's version) goes in as the file's key-value metadata."""
-    with pq.ParquetWriter(
+def _slices(
+    con: duckdb.DuckDBPyConnection, spec: Table, rows: str
+) -> list[tuple[str, list[object]]]:
+    """``WHERE`` clauses (with their parameters) that cut ``rows`` (SQL) into slices of about
+    ``SLICE_ROWS`` rows by ranges of the leading sort column, in sort order; a value's rows are
+    never cut apart. Nulls sort last, so they go with the last slice."""
+    [(total,)] = con.sql(f"SELECT count(*) FROM ({rows})").fetchall()
+    if total <= SLICE_ROWS:
+        return [("", [])]
+    lead = spec.sort[0]
+    counts = con.sql(
+        f"SELECT {lead} AS v, count(*) AS n FROM ({rows}) WHERE {lead} IS NOT NULL "
+        f"GROUP BY 1 ORDER BY 1"
+    ).to_arrow_table()
+    values = counts.column("v").to_pylist()
+    before = np.cumsum(counts.column("n").to_numpy()) - counts.column("n").to_numpy()
+    pieces = -(-int(total) // SLICE_ROWS)
+    # A slice starts at the first value with at least its share of the rows before it.
+    starts = np.unique(np.searchsorted(before, np.arange(1, pieces) * (total / pieces)))
+    bounds = [values[i] for i in starts.tolist() if 0 < i < len(values)]
+    if not bounds:
+        return [("", [])]
+    out: list[tuple[str, list[object]]] = [(f"WHERE {lead} < ?", [bounds[0]])]
+    for lo, hi in itertools.pairwise(bounds):
+        out.append((f"WHERE {lead} >= ? AND {lead} < ?", [lo, hi]))
+    out.append((f"WHERE {lead} >= ? OR {lead} IS NULL", [bounds[-1]]))
+    return out
+
+
+def parquet_writer(path: Path, schema: pa.Schema, spec: Table) -> pq.ParquetWriter:
+    """A day file's writer. Without Arrow's own schema in the file, so a column landed as a
+    dictionary (``Table.enums``) reads back as the plain string it stands for, in every
+    reader; the schema's metadata (the day's version) goes in as the file's key-value
+    metadata, added by the caller before it closes."""
+    return pq.ParquetWriter(
         path,
-        rows.schema,
+        schema,
         compression="zstd",
         use_dictionary=list(spec.repeated),
         write_statistics=True if spec.filtered is None else list(spec.filtered),
         store_schema=False,
-    ) as writer:
+    )
+
+
+def write_parquet(rows: pa.Table, path: Path, spec: Table) -> None:
+    """A whole day file at once (``parquet_writer``)."""
+    with parquet_writer(path, rows.schema, spec) as writer:
         writer.write_table(rows, row_group_size=ROW_GROUP_ROWS)
         if rows.schema.metadata:
             writer.add_key_value_metadata(rows.schema.metadata)

@@ -24,8 +24,8 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from events.store import CommitResult, EventStore, Stager
-from events.tables import DAY_MS
+from events.store import CommitResult, DaySink, EventStore, Stager
+from events.tables import DAY_MS, ORDER_DAYS
 from graph import statements as st
 from graph.backend import GraphBackend
 from ingest.order_days import SORT_KEYS, order_day_stats
@@ -100,8 +100,9 @@ class EventLoader:
     def abandon(self) -> None:
         self.stager.discard()
 
-    def day_written(self, day: int, rows: pa.Table) -> None:
-        """A day's whole content after the commit wrote it (sorted): for per-day statistics."""
+    def day_written(self, day: int) -> DaySink:
+        """Where a day's whole content goes as the commit writes it: for per-day statistics."""
+        return _NoSink()
 
     def plan(self, con: duckdb.DuckDBPyConnection, result: CommitResult) -> GraphWrites:
         """The graph writes that the newly stored rows (table ``inserted``) call for."""
@@ -186,14 +187,40 @@ class OrderEvents(EventLoader):
     def plan(self, con: duckdb.DuckDBPyConnection, result: CommitResult) -> GraphWrites:
         return lambda: None  # each day's statistics were written with the day (day_written)
 
-    def day_written(self, day: int, rows: pa.Table) -> None:
-        self.events.replace_days("order_days", order_day_stats(rows, day), [day])
+    def day_written(self, day: int) -> DaySink:
+        return _OrderDayStats(self.events, day)
 
     def rebuild(self) -> None:
         for day in self.events.days("orders"):
             [path] = self.events.files("orders", day * DAY_MS, (day + 1) * DAY_MS)
             rows = pq.read_table(path).sort_by(SORT_KEYS)  # files of older versions were not sorted
-            self.day_written(day, rows)
+            stats = self.day_written(day)
+            stats.add(rows)
+            stats.landed()
+
+
+class _NoSink:
+    def add(self, rows: pa.Table) -> None:
+        pass
+
+    def landed(self) -> None:
+        pass
+
+
+class _OrderDayStats:
+    """A day's ``order_days`` rows, computed slice by slice (a slice holds whole accounts, so
+    each (account, symbol) group is in one), replaced once the day has landed."""
+
+    def __init__(self, events: EventStore, day: int) -> None:
+        self.events, self.day = events, day
+        self.parts: list[pa.Table] = []
+
+    def add(self, rows: pa.Table) -> None:
+        self.parts.append(order_day_stats(rows, self.day))
+
+    def landed(self) -> None:
+        stats = pa.concat_tables(self.parts) if self.parts else ORDER_DAYS.schema.empty_table()
+        self.events.replace_days("order_days", stats, [self.day])
 
 
 EVENT_LOADERS: dict[str, type[EventLoader]] = {"trades": TradeEvents, "orders": OrderEvents}

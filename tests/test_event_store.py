@@ -4,8 +4,10 @@ and re-run, day-at-a-time loads, analysis windows, evidence fills reachable from
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import os
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pyarrow as pa
@@ -30,6 +32,25 @@ from tests.helpers import ACCOUNTS_HEADER, TRADES_HEADER, drop, snapshot, write_
 from tests.test_detection import T0, Data, market
 
 DAY0 = T0 // DAY_MS * DAY_MS  # midnight UTC of the test data's first day
+
+
+class Slices:
+    """A commit's day sink (``events.store.DaySink``) that keeps what it is given."""
+
+    def __init__(
+        self, day: int, on_landed: Callable[[], None], into: list[pa.Table] | None = None
+    ) -> None:
+        self.day, self.on_landed = day, on_landed
+        self.slices: list[pa.Table] = [] if into is None else into
+        self.done = False
+
+    def add(self, rows: pa.Table) -> None:
+        assert not self.done
+        self.slices.append(rows)
+
+    def landed(self) -> None:
+        self.done = True
+        self.on_landed()
 
 
 def _accounts(n: int) -> list[list[object]]:
@@ -348,8 +369,8 @@ def test_a_commit_that_keeps_no_inserted_rows_frees_each_days_staging_as_it_land
     assert len(staged) == 3 and all(p.is_file() for ps in staged.values() for p in ps)
     left_at_landing: dict[int, list[bool]] = {}
 
-    def landed(day: int, _: pa.Table) -> None:
-        left_at_landing[day] = [p.exists() for p in staged[day]]
+    def landed(day: int) -> Slices:
+        return Slices(day, lambda: left_at_landing.update({day: [p.exists() for p in staged[day]]}))
 
     with freed.commit(stager, landed, keep_inserted=False) as (result, con):
         assert not con.sql("SELECT * FROM duckdb_tables() WHERE table_name = 'inserted'").fetchall()
@@ -388,7 +409,11 @@ def test_fixed_columns_land_as_codes_and_read_back_as_strings(tmp_path: Path) ->
     ]  # fmt: skip
     stager.append_rows(rows, list(range(2, 42)))
     landed: list[pa.Table] = []
-    with events.commit(stager, lambda _day, day_rows: landed.append(day_rows)):
+
+    def sink(day: int) -> Slices:
+        return Slices(day, lambda: None, landed)
+
+    with events.commit(stager, sink):
         pass
     [day] = landed
     assert all(pa.types.is_dictionary(day.schema.field(name).type) for name in ORDERS.enums)
@@ -405,7 +430,7 @@ def test_fixed_columns_land_as_codes_and_read_back_as_strings(tmp_path: Path) ->
     more = [dict(r, order_id=f"p{i}", account_id="a9") for i, r in enumerate(rows[:5])]
     again = events.stager("orders", "load2")
     again.append_rows(rows[:10] + more, list(range(2, 17)))
-    with events.commit(again, lambda _day, day_rows: landed.append(day_rows)) as (result, _):
+    with events.commit(again, sink) as (result, _):
         pass
     assert (result.inserted, result.duplicate) == (5, 10)
     assert all(pa.types.is_dictionary(landed[-1].schema.field(n).type) for n in ORDERS.enums)
@@ -413,3 +438,128 @@ def test_fixed_columns_land_as_codes_and_read_back_as_strings(tmp_path: Path) ->
     assert pq.read_schema(path).remove_metadata() == ORDERS.schema
     stored = pq.read_table(path).sort_by("order_id").to_pylist()
     assert stored == sorted(rows + more, key=lambda r: str(r["order_id"]))
+
+
+def _orders(day: int, accounts: list[int]) -> list[dict[str, object]]:
+    """Orders of one day, an order per entry of ``accounts`` (repeat an account for more)."""
+    statuses = ["filled", "partially_filled", "cancelled", "open", "rejected"]
+    return [
+        {"order_id": f"o{day}-{i}", "account_id": f"a{a}", "symbol": ["BTC-USDT", "ETH-USDT"][i % 2],
+         "side": "buy" if i % 3 else "sell", "type": "limit", "price": 10.0 + i % 7, "qty": 1.0,
+         "placed_at": DAY_MS * day + (i * 7919) % 80_000_000,
+         "ended_at": None if i % 4 else DAY_MS * day + (i * 7919) % 80_000_000 + 50 * (i % 9),
+         "final_status": statuses[i % 5], "filled_qty": 0.0, "channel": "api" if i % 2 else None}
+        for i, a in enumerate(accounts)
+    ]  # fmt: skip
+
+
+def _commit_orders(
+    events: EventStore, rows: list[dict[str, object]], load: str
+) -> dict[int, Slices]:
+    stager = events.stager("orders", load)
+    stager.append_rows(rows, list(range(2, 2 + len(rows))))
+    sinks: dict[int, Slices] = {}
+
+    def sink(day: int) -> Slices:
+        return sinks.setdefault(day, Slices(day, lambda: None))
+
+    with events.commit(stager, sink):
+        pass
+    return sinks
+
+
+def test_a_large_day_is_sorted_and_written_in_slices(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A day of more than ``SLICE_ROWS`` rows is sorted and written a slice at a time, cut
+    between accounts (one account's rows may exceed a slice): the day file and its order
+    statistics are those of the day written whole, and each slice holds whole accounts."""
+    from ingest.order_days import order_day_stats
+
+    # Account 3 alone holds more rows than a slice; the others a few each.
+    accounts = [i % 10 for i in range(40)] + [3] * 25 + [7] * 6
+    rows = _orders(20_000, accounts) + _orders(20_001, accounts[:9])
+    whole, sliced = EventStore(tmp_path / "whole"), EventStore(tmp_path / "sliced")
+    whole_sinks = _commit_orders(whole, rows, "load")
+    monkeypatch.setattr(event_store, "SLICE_ROWS", 8)
+    sliced_sinks = _commit_orders(sliced, rows, "load")
+
+    assert [len(whole_sinks[d].slices) for d in (20_000, 20_001)] == [1, 1]
+    slices = sliced_sinks[20_000].slices
+    assert len(slices) >= 4 and all(s.done for s in sliced_sinks.values())
+    firsts = [set(s.column("account_id").to_pylist()) for s in slices]
+    assert all(a and b and max(a) < min(b) for a, b in itertools.pairwise(firsts))
+    assert sum(map(len, slices)) == len(accounts)
+    for day in (20_000, 20_001):
+        [a] = whole.files("orders", day * DAY_MS, (day + 1) * DAY_MS)
+        [b] = sliced.files("orders", day * DAY_MS, (day + 1) * DAY_MS)
+        assert pq.read_table(a).equals(pq.read_table(b))
+        assert pq.read_schema(b).remove_metadata() == pq.read_schema(a).remove_metadata()
+        by_slice = pa.concat_tables([order_day_stats(s, day) for s in sliced_sinks[day].slices])
+        assert by_slice.equals(order_day_stats(pq.read_table(a), day))
+    # Into the day already written, with new rows of accounts on both sides of the cuts.
+    more = [dict(r, order_id=f"x{i}") for i, r in enumerate(_orders(20_000, [0, 3, 9] * 4))]
+    for events in (whole, sliced):
+        _commit_orders(events, more, "load2")
+    [a] = whole.files("orders", 20_000 * DAY_MS, 20_001 * DAY_MS)
+    [b] = sliced.files("orders", 20_000 * DAY_MS, 20_001 * DAY_MS)
+    assert pq.read_table(b).num_rows == len(accounts) + len(more)
+    assert pq.read_table(a).equals(pq.read_table(b))
+
+
+def test_fills_sorted_in_slices_keep_their_account_codes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Fills are cut by symbol; the day's account codes, written once from every slice, read
+    back the day file's accounts row by row."""
+    rows = [
+        [f"T{k}", DAY0 + k * 1_000, ["BTC_USDT", "ETH_USDT", "SOL_USDT"][k % 3], 100, 1,
+         f"A{k % 7}", f"A{(k + 3) % 7}", "buy", "spot"]
+        for k in range(60)
+    ]  # fmt: skip
+    events = EventStore(tmp_path / "events")
+    monkeypatch.setattr(event_store, "SLICE_ROWS", 15)
+    seen: list[Slices] = []
+
+    def sink(day: int) -> Slices:
+        seen.append(Slices(day, lambda: None))
+        return seen[-1]
+
+    with events.commit(_staged(events, rows, "load"), sink):
+        pass
+    assert [len(s.slices) for s in seen] == [3]
+    [path] = events.files("trades")
+    reader = events.column_reader("trades")
+    codes = reader.codes("seller_id")
+    assert codes is not None
+    registry = codes[1].to_pylist()
+    assert [registry[c] for c in codes[0].tolist()] == pq.read_table(path)["seller_id"].to_pylist()
+
+
+def test_a_day_that_fails_midway_leaves_the_stored_day_and_no_temporary_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An error while a day is written in slices (here the day's statistics fail on its second
+    slice) leaves the day as it was stored, and no temporary file beside it."""
+    events = EventStore(tmp_path / "events")
+    _commit_orders(events, _orders(20_000, list(range(6))), "load")
+    [path] = events.files("orders")
+    before = pq.read_table(path)
+    monkeypatch.setattr(event_store, "SLICE_ROWS", 5)
+
+    class Failing(Slices):
+        def add(self, rows: pa.Table) -> None:
+            super().add(rows)
+            if len(self.slices) == 2:
+                raise RuntimeError("statistics failed")
+
+    stager = events.stager("orders", "load2")
+    more = [dict(r, order_id=f"x{i}") for i, r in enumerate(_orders(20_000, list(range(12))))]
+    stager.append_rows(more, list(range(2, 2 + len(more))))
+    with (
+        pytest.raises(RuntimeError, match="statistics failed"),
+        events.commit(stager, lambda day: Failing(day, lambda: None)),
+    ):
+        pass
+    assert pq.read_table(path).equals(before)
+    assert [p.name for p in path.parent.iterdir()] == [path.name]
