@@ -597,7 +597,8 @@ class EventStore:
                         old = f"SELECT {cols} FROM read_parquet({_sql_text(str(target))}, hive_partitioning = false)"
                         new = f"{old} UNION ALL {new}"
                     landing = _DayLanding(self, spec, d, on_day)
-                    landings.append(landing)
+                    # Only days not landed yet: a landed day's slices must not stay referenced.
+                    landings = [x for x in landings if not x.done] + [landing]
                     for where, values in _slices(con, spec, new):
                         rows = con.sql(
                             f"SELECT {landed} FROM ({new}) {where} ORDER BY {order}",
@@ -657,8 +658,9 @@ class _DayLanding:
         self.store.codes.write_day(self.spec.name, day_name(self.day), codes, self.version)
         durable.replace(self.tmp, self.folder / PART)
         self.done = True
-        if self.sink is not None:
-            self.sink.landed()
+        sink, self.sink, self.codes, self.writer = self.sink, None, [], None
+        if sink is not None:
+            sink.landed()
 
     def abort(self) -> None:
         if self.done:

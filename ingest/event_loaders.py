@@ -220,6 +220,7 @@ class _OrderDayStats:
 
     def landed(self) -> None:
         stats = pa.concat_tables(self.parts) if self.parts else ORDER_DAYS.schema.empty_table()
+        self.parts = []
         self.events.replace_days("order_days", stats, [self.day])
 
 

@@ -4,9 +4,11 @@ and re-run, day-at-a-time loads, analysis windows, evidence fills reachable from
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import itertools
 import os
 import threading
+import weakref
 from collections.abc import Callable
 from pathlib import Path
 
@@ -563,3 +565,25 @@ def test_a_day_that_fails_midway_leaves_the_stored_day_and_no_temporary_file(
         pass
     assert pq.read_table(path).equals(before)
     assert [p.name for p in path.parent.iterdir()] == [path.name]
+
+
+def test_a_day_that_has_landed_is_let_go(tmp_path: Path) -> None:
+    """When a day lands, the commit keeps nothing of the days before it: an L load of 30 order
+    days held every landed day's statistics to its end, ~300 MB more a day."""
+    events = EventStore(tmp_path / "events")
+    sinks: dict[int, weakref.ref[Slices]] = {}
+    alive_at_landing: dict[int, list[int]] = {}
+
+    def landed(day: int) -> None:
+        gc.collect()
+        alive_at_landing[day] = [d for d, ref in sinks.items() if d < day and ref() is not None]
+
+    def hook(day: int) -> Slices:
+        sink = Slices(day, lambda: landed(day))
+        sinks[day] = weakref.ref(sink)
+        return sink
+
+    with events.commit(_staged(events, _trades(range(4)), "load"), hook) as (result, _):
+        pass
+    assert len(result.days) == 4
+    assert alive_at_landing == {d: [] for d in result.days}
