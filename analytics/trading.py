@@ -16,6 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from analytics.config import TradingConfig
+from analytics.memory import release_memory
 from analytics.projection import BoolArray, FloatArray, IntArray, Trades, sort_order
 
 
@@ -120,6 +121,9 @@ def synchronized_pairs(trades: Trades, n_accounts: int, cfg: TradingConfig) -> l
     )
     if not len(candidates):
         return []
+    # The codes' buckets were many arrays of up to a few MB, which glibc keeps in its heap once
+    # freed (1.2 GB at L), under the events gathered next.
+    release_memory()
     cand_a, cand_b = candidates // n_accounts, candidates % n_accounts
     involved = np.unique(np.concatenate([cand_a, cand_b]))
     return sync_finish(
@@ -143,6 +147,9 @@ def sync_finish(
     return beyond_chance(candidates[keep], episodes_of[keep], ev, n_accounts, cfg)
 
 
+LOWER_BOUND_BLOCK = 16_384
+
+
 def beyond_lower_bound(
     candidates: IntArray,
     episodes_of: IntArray,
@@ -158,16 +165,21 @@ def beyond_lower_bound(
     meeting each other all day, before the exact count. ``around`` and ``events``: per involved
     account (rows, ascending ids) and market, the market's events around the account's events
     and the account's events (integers: an engine that counts them elsewhere sends only these)."""
-    cand_a, cand_b = candidates // n_accounts, candidates % n_accounts
-    ia = np.searchsorted(involved, cand_a)
-    ib = np.searchsorted(involved, cand_b)
     share = events / np.maximum(market_events, 1.0)
-    lower = 0.5 * (
-        np.einsum("ij,ij->i", around[ia], share[ib])
-        - episodes_of * share[ib].max(axis=1)
-        + np.einsum("ij,ij->i", around[ib], share[ia])
-        - episodes_of * share[ia].max(axis=1)
-    )
+    lower = np.empty(len(candidates))
+    # A block of candidates at a time: each takes rows of the (account x market) matrices, and
+    # 382k candidates at L took hundreds of MB a row set.
+    for start in range(0, len(candidates), LOWER_BOUND_BLOCK):
+        block = slice(start, start + LOWER_BOUND_BLOCK)
+        ia = np.searchsorted(involved, candidates[block] // n_accounts)
+        ib = np.searchsorted(involved, candidates[block] % n_accounts)
+        episodes = episodes_of[block]
+        lower[block] = 0.5 * (
+            np.einsum("ij,ij->i", around[ia], share[ib])
+            - episodes * share[ib].max(axis=1)
+            + np.einsum("ij,ij->i", around[ib], share[ia])
+            - episodes * share[ia].max(axis=1)
+        )
     keep: BoolArray = episodes_of >= cfg.sync_min_ratio * np.maximum(lower, 0.0)
     return keep
 
@@ -298,11 +310,11 @@ class Activity:
     """The events of the accounts in candidate pairs, with the market's activity around each,
     sorted by (account, market, time)."""
 
-    row: IntArray  # the account's position among the involved accounts
-    market: IntArray
+    row: NDArray[np.int32]  # the account's position among the involved accounts
+    market: NDArray[np.int32]
     ts: IntArray
-    around: IntArray  # anyone's events within the window, the event itself left out
-    market_wide: IntArray  # anyone's events within the baseline window, the event included
+    around: NDArray[np.int32]  # anyone's events within the window, the event itself left out
+    market_wide: NDArray[np.int32]  # anyone's events within the baseline window, the event included
     bounds: IntArray  # the events of involved account p: bounds[p]:bounds[p + 1]
     involved: IntArray
     market_events: FloatArray
@@ -312,7 +324,11 @@ class Activity:
 
     @staticmethod
     def of(markets: _Markets, involved: IntArray, cfg: TradingConfig) -> Activity:
-        parts: list[tuple[IntArray, ...]] = []
+        # At L the involved accounts (market makers among them) have 16.5M events: held as five
+        # int64 columns, joined from per-market parts and then reordered beside their unsorted
+        # copies, they took 2.2 GB above the fills. Counts, markets and accounts fit 32 bits,
+        # each column is joined and reordered alone, its parts freed as it goes: ~0.7 GB.
+        parts: list[list[NDArray[np.generic] | None]] = []
         window, baseline = cfg.sync_window_ms, cfg.sync_baseline_window_ms
         for m in markets:
             mine = np.isin(m.account, involved)
@@ -325,12 +341,22 @@ class Activity:
             wide = np.searchsorted(m.ts, ts + baseline, "right") - np.searchsorted(
                 m.ts, ts - baseline
             )
-            market = np.full(len(ts), m.number, dtype=np.int64)
-            parts.append((m.account[mine], market, ts, around - 1, wide))
-        account, market, ts, around, wide = (np.concatenate(c) for c in zip(*parts, strict=True))
-        return Activity.of_events(
-            account, market, ts, around, wide, involved, markets.events, markets.span, cfg
-        )
+            parts.append(
+                [
+                    m.account[mine].astype(np.int32),
+                    np.full(len(ts), m.number, dtype=np.int32),
+                    ts,
+                    (around - 1).astype(np.int32),
+                    wide.astype(np.int32),
+                ]
+            )
+        columns: list[NDArray[np.generic]] = []
+        for i in range(5):
+            columns.append(np.concatenate([part[i] for part in parts]))
+            for part in parts:
+                part[i] = None
+        del parts
+        return Activity._sorted(columns, involved, markets.events, markets.span, cfg)
 
     @staticmethod
     def of_events(
@@ -348,15 +374,33 @@ class Activity:
         window's first fill, the market's other events within the window and its events
         within the baseline window; ``market_events`` per market, ``fills_span`` the last fill's
         time + 1."""
+        columns: list[NDArray[np.generic]] = [account, market, ts, around, wide]
+        return Activity._sorted(columns, involved, market_events, fills_span, cfg)
+
+    @staticmethod
+    def _sorted(
+        columns: list[NDArray[np.generic]],
+        involved: IntArray,
+        market_events: FloatArray,
+        fills_span: int,
+        cfg: TradingConfig,
+    ) -> Activity:
+        """``columns`` (account, market, ts, around, wide) sorted by (account, market, ts), one
+        column at a time, each replacing its unsorted self in the list (which it empties)."""
         window, baseline = cfg.sync_window_ms, cfg.sync_baseline_window_ms
-        order = np.lexsort((ts, market, account))
-        row = np.searchsorted(involved, account[order])
+        order = np.lexsort((columns[2], columns[1], columns[0]))
+        for i in range(len(columns)):
+            columns[i] = columns[i][order]
+        del order
+        account, market, ts, around, wide = (columns.pop(0) for _ in range(5))
+        row = np.searchsorted(involved, account).astype(np.int32)
+        del account
         return Activity(
             row=row,
-            market=market[order],
-            ts=ts[order],
-            around=around[order],
-            market_wide=wide[order],
+            market=market.astype(np.int32, copy=False),
+            ts=ts.astype(np.int64, copy=False),
+            around=around.astype(np.int32, copy=False),
+            market_wide=wide.astype(np.int32, copy=False),
             bounds=np.searchsorted(row, np.arange(len(involved) + 1)),
             involved=involved,
             market_events=market_events,
@@ -385,14 +429,14 @@ class Activity:
         px, py = np.searchsorted(self.involved, [x, y])
         ex = slice(self.bounds[px], self.bounds[px + 1])
         ey = slice(self.bounds[py], self.bounds[py + 1])
-        mx = self.market[ex]
+        mx = self.market[ex].astype(np.int64)  # keys need 64 bits; markets are held in 32
         kx = mx * self.span + self.ts[ex]
-        ky = self.market[ey] * self.span + self.ts[ey]
+        ky = self.market[ey].astype(np.int64) * self.span + self.ts[ey]
         w, b = self.window, self.baseline
         close = np.searchsorted(ky, kx + w, "right") - np.searchsorted(ky, kx - w)
         near = np.searchsorted(ky, kx + b, "right") - np.searchsorted(ky, kx - b)
         in_market = np.searchsorted(ky, (mx + 1) * self.span) - np.searchsorted(ky, mx * self.span)
-        around = self.around[ex]
+        around = self.around[ex].astype(np.int64)
         local = (near - close) / np.maximum(self.market_wide[ex] - around - 1, 1)
         overall = in_market / self.market_events[mx]
         return float(np.sum((around - close) * np.maximum(local, overall)))

@@ -143,3 +143,28 @@ def test_pair_code_split_keeps_32_bit_codes_and_few_buckets() -> None:
 
     empty = trading.pair_counts(iter([]))
     assert len(empty[0]) == len(empty[1]) == 0
+
+
+def test_the_lower_bound_taken_a_block_of_candidates_at_a_time_is_the_same(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``beyond_lower_bound`` works through the candidates in blocks (bounded memory at L):
+    blocks of 7 keep exactly the candidates one block of all of them keeps."""
+    rng = np.random.default_rng(3)
+    n, markets = 40, 6
+    involved = np.arange(0, n, 2, dtype=np.int64)
+    a = rng.choice(involved, 300)
+    b = rng.choice(involved, 300)
+    candidates = np.unique(np.minimum(a, b) * n + np.maximum(a, b))
+    candidates = candidates[candidates // n != candidates % n]
+    episodes = rng.integers(1, 30, len(candidates))
+    around = rng.integers(0, 50, (len(involved), markets)).astype(np.float64)
+    events = rng.integers(0, 20, (len(involved), markets)).astype(np.float64)
+    market_events = events.sum(axis=0) + rng.integers(0, 40, markets)
+    cfg = TradingConfig(sync_min_ratio=2.0)
+    args = (candidates, episodes, involved, around, events, market_events, n, cfg)
+    whole = trading.beyond_lower_bound(*args)
+    monkeypatch.setattr(trading, "LOWER_BOUND_BLOCK", 7)
+    assert len(candidates) > 3 * 7
+    assert 0 < whole.sum() < len(candidates)
+    assert np.array_equal(trading.beyond_lower_bound(*args), whole)
