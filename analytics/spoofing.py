@@ -16,6 +16,7 @@ and matches them with range joins. Approval for API trading plays no part.
 
 from __future__ import annotations
 
+import itertools
 import logging
 from collections import defaultdict
 from collections.abc import Callable
@@ -30,11 +31,17 @@ import pyarrow.compute as pc
 from analytics.behaviour import Flag
 from analytics.config import BehaviourConfig
 from analytics.order_candidates import OrderCandidates
-from analytics.projection import Accounts, FloatArray, OrderDays, Trades, Window
-from events.store import EventStore
+from analytics.projection import Accounts, FloatArray, IntArray, OrderDays, Trades, Window
+from events.store import EventStore, sql_text
 from events.tables import DAY_MS
 
 log = logging.getLogger(__name__)
+
+# Candidate fills searched in one pass (``search_episodes``), and DuckDB's memory for a pass.
+# Measured on the kept L store (17.7M candidate fills): one pass with DuckDB at 2 GB, 5.5 GB
+# at the search's peak, 56 s; passes of 2M fills at 1 GB, 3.9 GB, 61 s.
+SEARCH_FILLS_PER_PASS = 2_000_000
+SEARCH_MEMORY = "1GB"
 
 
 @dataclass
@@ -141,35 +148,85 @@ FROM ep e JOIN same s USING (trade_id, account_id) JOIN own USING (account_id, s
 ORDER BY e.account_id, e.fill_ts, e.trade_id"""
 
 
-def _own_fills(trades: Trades, accounts: Accounts, pairs: set[tuple[int, str]]) -> pa.Table:
-    """The fills of candidate (account, symbol) pairs, one row per side the account took:
-    from the fills already in memory, so the event store's trades are not read again. The
-    account, symbol and side are dictionary-encoded over the ids and names already held (at
-    10^6 accounts the pairs' 17.7M sides were a 1.2 GB table with each string copied)."""
+def _own_fill_rows(trades: Trades, pairs: set[tuple[int, str]]) -> dict[str, IntArray]:
+    """Positions of the fills of candidate (account, symbol) pairs, by the account's side."""
     n_sym = max(len(trades.symbols), 1)
     code_of = {name: i for i, name in enumerate(trades.symbols)}
     wanted = np.asarray(
         sorted(a * n_sym + code_of[s] for a, s in pairs if s in code_of), dtype=np.int64
     )
+    return {
+        side: np.flatnonzero(np.isin(who * n_sym + trades.symbol, wanted))
+        for side, who in (("buy", trades.buyer), ("sell", trades.seller))
+    }
+
+
+def _own_fills(
+    trades: Trades, accounts: Accounts, rows: dict[str, IntArray], lo: int, hi: int
+) -> pa.Table:
+    """The fills at ``rows`` (``_own_fill_rows``) of accounts at positions ``lo`` .. ``hi - 1``,
+    one row per side the account took: from the fills already in memory, so the event store's
+    trades are not read again. The account, symbol and side are dictionary-encoded over the
+    ids and names already held (at 10^6 accounts the pairs' 17.7M sides were a 1.2 GB table
+    with each string copied)."""
     ids = pa.array(accounts.ids, type=pa.string())
     symbols = pa.array(trades.symbols, type=pa.string())
     parts = []
     for side, who in (("buy", trades.buyer), ("sell", trades.seller)):
-        rows = np.flatnonzero(np.isin(who * n_sym + trades.symbol, wanted))
+        mine = rows[side]
+        mine = mine[(who[mine] >= lo) & (who[mine] < hi)]
         parts.append(
             pa.table(
                 {
-                    "trade_id": trades.trade_id.take(pa.array(rows)),
-                    "ts": trades.ts[rows],
-                    "symbol": _coded(trades.symbol[rows], symbols),
-                    "price": trades.price[rows],
-                    "qty": trades.qty[rows],
-                    "account_id": _coded(who[rows], ids),
-                    "side": _coded(np.zeros(len(rows), dtype=np.int32), pa.array([side])),
+                    "trade_id": trades.trade_id.take(pa.array(mine)),
+                    "ts": trades.ts[mine],
+                    "symbol": _coded(trades.symbol[mine], symbols),
+                    "price": trades.price[mine],
+                    "qty": trades.qty[mine],
+                    "account_id": _coded(who[mine], ids),
+                    "side": _coded(np.zeros(len(mine), dtype=np.int32), pa.array([side])),
                 }
             )
         )
     return pa.concat_tables(parts)
+
+
+def account_ranges(
+    trades: Trades, rows: dict[str, IntArray], n_accounts: int, per_pass: int
+) -> list[tuple[int, int]]:
+    """Ranges of account positions (``lo``, ``hi``), each holding about ``per_pass`` of the
+    fills at ``rows``; an account's fills are never split."""
+    counts = np.zeros(n_accounts, dtype=np.int64)
+    for side, who in (("buy", trades.buyer), ("sell", trades.seller)):
+        counts += np.bincount(who[rows[side]], minlength=n_accounts)
+    total = int(counts.sum())
+    passes = max(1, -(-total // per_pass))
+    if passes == 1:
+        return [(0, n_accounts)]
+    before = np.cumsum(counts) - counts
+    cuts = np.unique(np.searchsorted(before, np.arange(1, passes) * (total / passes)))
+    bounds = [0, *(int(c) for c in cuts if 0 < c < n_accounts), n_accounts]
+    return list(itertools.pairwise(bounds))
+
+
+def _account_range(ids: pa.Array, lo: int, hi: int) -> Callable[[Any], Any]:
+    """A mask of the account ids of positions ``lo`` .. ``hi - 1`` (ids are sorted)."""
+
+    def mask(column: Any) -> Any:
+        inside = pc.greater_equal(column, ids[lo])
+        if hi < len(ids):
+            inside = pc.and_(inside, pc.less(column, ids[hi]))
+        return inside
+
+    return mask
+
+
+def _range_sql(ids: pa.Array, lo: int, hi: int) -> str:
+    """The same range as SQL on ``account_id``, literal so that DuckDB prunes row groups."""
+    where = f"account_id >= {sql_text(str(ids[lo]))}"
+    if hi < len(ids):
+        where += f" AND account_id < {sql_text(str(ids[hi]))}"
+    return where
 
 
 def _coded(codes: npt.NDArray[np.integer], names: pa.Array) -> pa.DictionaryArray:
@@ -261,20 +318,30 @@ def search_episodes(
     cand, pairs = _candidates(accounts, candidates, cfg)
     if not cand.num_rows:
         return []
-    fills = _own_fills(trades, accounts, pairs)
+    rows = _own_fill_rows(trades, pairs)
     own = OWN_FROM_FILLS if own_middle is None else OWN_FROM_MIDDLE
-    with events.connection() as con:
-        con.register("cand", cand)
+    orders = events.scan("orders", window.since, window.until)
+    ids = pa.array(accounts.ids, type=pa.string())
+    found: list[dict[str, Any]] = []
+    with events.connection(at_most=SEARCH_MEMORY) as con:
         con.register("typical", pa.table({"symbol": candidates.days.symbols,
                                           "typical": candidates.typical}))  # fmt: skip
-        con.register("f", fills)
-        if own_middle is not None:
-            con.register("own_middle", own_middle)
-        found: list[dict[str, Any]] = (
-            con.sql(_episode_sql(events.scan("orders", window.since, window.until), cfg, own))
-            .to_arrow_table()
-            .to_pylist()
-        )
+        # A range of accounts at a time: everything the search relates is one account's, so
+        # the passes together find what one pass over all finds, in the same order (accounts
+        # ascend). The day files are sorted by account, so each pass reads only its accounts'
+        # row groups; at L one pass held the candidates' 17.7M fills and DuckDB at its limit.
+        for lo, hi in account_ranges(trades, rows, len(accounts), SEARCH_FILLS_PER_PASS):
+            mine = _account_range(ids, lo, hi)
+            part = cand.filter(mine(cand.column("account_id")))
+            if not part.num_rows:
+                continue
+            con.register("cand", part)
+            con.register("f", _own_fills(trades, accounts, rows, lo, hi))
+            if own_middle is not None:
+                con.register("own_middle", own_middle.filter(mine(own_middle["account_id"])))
+            in_range = f"(SELECT * FROM {orders} WHERE {_range_sql(ids, lo, hi)})"
+            found += con.sql(_episode_sql(in_range, cfg, own)).to_arrow_table().to_pylist()
+            con.unregister("f")
     symbols, times = [e["symbol"] for e in found], [int(e["first_placed"]) for e in found]
     if market_before is None:
         before = _market_before(trades, symbols, times)

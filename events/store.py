@@ -86,7 +86,8 @@ def connect(
     return con
 
 
-def _sql_text(value: str) -> str:
+def sql_text(value: str) -> str:
+    """A SQL string literal."""
     return "'" + value.replace("'", "''") + "'"
 
 
@@ -97,7 +98,7 @@ LITERAL_KEYS = 5_000
 
 def in_list(values: list[str]) -> str:
     """A SQL list of string literals, each escaped."""
-    return "(" + ", ".join(_sql_text(v) for v in values) + ")" if values else "(NULL)"
+    return "(" + ", ".join(sql_text(v) for v in values) + ")" if values else "(NULL)"
 
 
 @dataclass
@@ -251,7 +252,7 @@ class EventStore:
         spec = TABLES[table]
         files = self.files(table, since, until)
         if files:
-            names = ", ".join(_sql_text(str(f)) for f in files)
+            names = ", ".join(sql_text(str(f)) for f in files)
             relation = f"read_parquet([{names}], hive_partitioning = false)"
         else:
             cols = ", ".join(f"CAST(NULL AS {_duck_type(f.type)}) AS {f.name}" for f in spec.schema)
@@ -388,8 +389,13 @@ class EventStore:
             ).to_arrow_table()
 
     @contextmanager
-    def connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        con = connect(self.memory_limit, spill=self.root / STAGING / "spill")
+    def connection(self, at_most: str | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A DuckDB connection within the store's memory limit, or within ``at_most`` when
+        that is smaller (a caller that knows its work is small gives the rest back)."""
+        limit = self.memory_limit
+        if at_most is not None and _bytes(at_most) < _bytes(limit):
+            limit = at_most
+        con = connect(limit, spill=self.root / STAGING / "spill")
         try:
             yield con
         finally:
@@ -594,7 +600,7 @@ class EventStore:
                         new = f"SELECT {cols} FROM inserted WHERE {spec.time} // {DAY_MS} = {d}"
                     target = table_dir / day_name(d) / PART
                     if target.is_file():
-                        old = f"SELECT {cols} FROM read_parquet({_sql_text(str(target))}, hive_partitioning = false)"
+                        old = f"SELECT {cols} FROM read_parquet({sql_text(str(target))}, hive_partitioning = false)"
                         new = f"{old} UNION ALL {new}"
                     landing = _DayLanding(self, spec, d, on_day)
                     # Only days not landed yet: a landed day's slices must not stay referenced.
@@ -728,7 +734,21 @@ def _landed(spec: Table, name: str) -> str:
     values = spec.enums.get(name)
     if values is None:
         return name
-    return f"CAST({name} AS ENUM({', '.join(map(_sql_text, values))})) AS {name}"
+    return f"CAST({name} AS ENUM({', '.join(map(sql_text, values))})) AS {name}"
+
+
+_UNITS = {"": 1, "B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12,
+          "KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "TIB": 2**40}  # fmt: skip
+
+
+def _bytes(limit: str) -> float:
+    """A DuckDB memory limit (``"2GB"``, ``"512 MiB"``) in bytes; infinite if not read."""
+    number = limit.strip().upper().rstrip("BIKMGT ")
+    unit = limit.strip().upper()[len(number) :].replace(" ", "")
+    try:
+        return float(number) * _UNITS[unit]
+    except (ValueError, KeyError):
+        return float("inf")
 
 
 def _duck_type(arrow_type: pa.DataType) -> str:

@@ -587,3 +587,18 @@ def test_a_day_that_has_landed_is_let_go(tmp_path: Path) -> None:
         pass
     assert len(result.days) == 4
     assert alive_at_landing == {d: [] for d in result.days}
+
+
+def test_a_connection_asked_for_less_memory_gets_the_smaller_limit(tmp_path: Path) -> None:
+    """``connection(at_most=...)`` lowers DuckDB's limit, never raises it past the store's."""
+
+    def limit(events: EventStore, at_most: str | None) -> str:
+        with events.connection(at_most) as con:
+            [(value,)] = con.sql("SELECT current_setting('memory_limit')").fetchall()
+        return str(value)
+
+    big = EventStore(tmp_path, memory_limit="2GB")
+    small = EventStore(tmp_path, memory_limit="500MB")
+    assert limit(big, "1GB") == limit(EventStore(tmp_path, memory_limit="1GB"), None)
+    assert limit(small, "1GB") == limit(small, None) != limit(big, None)
+    assert limit(big, "not a size") == limit(big, None)

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from analytics import spoofing
 from analytics.behaviour import Flag
 from analytics.config import AnalysisConfig
 from analytics.order_candidates import read_order_candidates
@@ -156,6 +157,34 @@ def test_two_sided_market_maker_with_quick_cancels_is_not_a_spoofer(
     quoter = [e for e in found if e["account_id"] == "QUOTER"]
     assert len(quoter) == 20
     assert {round(e["bait_qty"] / (e["bait_qty"] + e["same_qty"]), 2) for e in quoter} == {0.5}
+
+
+def test_the_search_a_range_of_accounts_at_a_time_finds_what_one_pass_finds(
+    analysis: tuple[Analysis, dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Passes over ranges of accounts (bounded memory at L) find the same episodes, in the
+    same order, as one pass over every candidate account."""
+    result, _ = analysis
+    cfg = AnalysisConfig()
+    orders = read_order_candidates(
+        result.events, result.accounts, result.window, order_rows(result.accounts, cfg)
+    )
+    args = (result.events, result.accounts, orders, result.trades, result.window, cfg.behaviour)
+    whole = search_episodes(*args)
+    ranges: list[list[tuple[int, int]]] = []
+    real = spoofing.account_ranges
+
+    def counted(*a: Any) -> list[tuple[int, int]]:
+        ranges.append(real(*a))
+        return ranges[-1]
+
+    monkeypatch.setattr(spoofing, "SEARCH_FILLS_PER_PASS", 1)
+    monkeypatch.setattr(spoofing, "account_ranges", counted)
+    assert search_episodes(*args) == whole
+    # The accounts with episodes were searched in passes of their own.
+    found = sorted({result.accounts.ids.index(e["account_id"]) for e in whole})
+    passes = {i for p in found for i, (lo, hi) in enumerate(ranges[0]) if lo <= p < hi}
+    assert len(found) >= 3 and len(passes) == len(found)
 
 
 def test_one_sided_layering_cites_its_bait_orders_and_fills(
