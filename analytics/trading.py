@@ -78,7 +78,9 @@ def pair_totals(trades: Trades, n_accounts: int) -> tuple[IntArray, IntArray, In
     # Each temporary goes as soon as it is used (the stage's peak at L was 1.7 GB above the
     # fills): pairs numbered in 32 bits, the fills' positions in pair order freeing their
     # unsorted self, the quote computed in place.
-    pair = np.cumsum(change, dtype=np.int32 if len(change) < 2**31 else np.int64)
+    pair: NDArray[np.integer] = np.cumsum(
+        change, dtype=np.int32 if len(change) < 2**31 else np.int64
+    )
     pair -= 1
     del change
     counts = np.bincount(pair, minlength=len(uniq)).astype(np.int64)
