@@ -426,8 +426,9 @@ class EventStore:
         """Merge a staging area into the day files, one day at a time.
 
         ``on_day(day)`` gives the sink of each written day: its whole content (sorted, in
-        slices), for statistics derived per day. Yields the result and a connection where ``inserted`` holds the rows
-        that were new, for aggregates derived from them; the staging files are removed after.
+        slices), for statistics derived per day. Yields the result and a connection where
+        ``inserted`` holds the rows that were new, for aggregates derived from them; the
+        staging files are removed after.
         With ``keep_inserted=False`` there is no ``inserted`` after the days are written, and
         each day's staging files go as soon as the day is read for writing, so the load's
         staging and its new day files are not both on disk at their full size.
