@@ -117,8 +117,12 @@ class AccountCodes:
 
     def of_rows(self, table: str, rows: pa.Table) -> list[NDArray[np.int32]]:
         """The codes of the account columns of some of a day's rows, in row order (a day
-        sorted in slices is coded slice by slice)."""
-        return self.codes_of([rows.column(name) for name in CODED.get(table, ())])
+        sorted in slices is coded slice by slice); nothing for a table without coded columns,
+        whose commit then never reads the registry (orders: a million ids and their index)."""
+        names = CODED.get(table, ())
+        if not names:
+            return []
+        return self.codes_of([rows.column(name) for name in names])
 
     def write_day(
         self, table: str, day_name: str, codes: list[NDArray[np.int32]], version: bytes

@@ -12,6 +12,7 @@ duplicate, with other content a conflict (reported, never overwritten).
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import logging
 import shutil
@@ -54,7 +55,9 @@ SLICE_ROWS = 2_000_000
 
 
 class DaySink(Protocol):
-    """What follows from a day's rows as the commit writes them (``EventStore.commit``)."""
+    """What follows from a day's rows as the commit writes them (``EventStore.commit``): made
+    by the hook on the commit's thread, then given the slices and told of the landing on the
+    day writer's thread."""
 
     def add(self, rows: pa.Table) -> None:
         """The day's next slice, sorted; slices come in the day's order, each holding every
@@ -393,8 +396,8 @@ class EventStore:
         """A DuckDB connection within the store's memory limit, or within ``at_most`` when
         that is smaller (a caller that knows its work is small gives the rest back)."""
         limit = self.memory_limit
-        if at_most is not None and _bytes(at_most) < _bytes(limit):
-            limit = at_most
+        if at_most is not None and _bytes(at_most) < _bytes(limit) < float("inf"):
+            limit = at_most  # a configured limit this cannot read is kept as it is
         con = connect(limit, spill=self.root / STAGING / "spill")
         try:
             yield con
@@ -625,7 +628,7 @@ class EventStore:
                     pending.result()
         finally:
             for landing in landings:
-                landing.abort()  # a day left unfinished by an error: its temporary file goes
+                landing.abort()  # after an error: no temporary day file is left behind
         if release and not every_row_new:
             con.execute("DROP TABLE inserted")
         if result.days:
@@ -656,9 +659,7 @@ class _DayLanding:
             self.sink.add(rows)
 
     def finish(self) -> None:
-        if self.writer is None:  # a day without rows (an empty staged day)
-            self.add(self.spec.landing_schema.empty_table())
-        assert self.writer is not None
+        assert self.writer is not None, "a day lands after at least one slice (maybe empty)"
         self.writer.add_key_value_metadata({VERSION: self.version})
         self.writer.close()
         codes = [np.concatenate(column) for column in zip(*self.codes, strict=True)]
@@ -670,11 +671,16 @@ class _DayLanding:
             sink.landed()
 
     def abort(self) -> None:
+        """Remove an unfinished day's temporary file; a writer that fails to close (after the
+        failure that led here, e.g. a full disk) must not keep the file or the error."""
         if self.done:
             return
-        if self.writer is not None:
-            self.writer.close()
-        self.tmp.unlink(missing_ok=True)
+        try:
+            if self.writer is not None:
+                with contextlib.suppress(Exception):
+                    self.writer.close()
+        finally:
+            self.tmp.unlink(missing_ok=True)
 
 
 def _slices(
@@ -691,12 +697,9 @@ def _slices(
         f"SELECT {lead} AS v, count(*) AS n FROM ({rows}) WHERE {lead} IS NOT NULL "
         f"GROUP BY 1 ORDER BY 1"
     ).to_arrow_table()
-    values = counts.column("v").to_pylist()
-    before = np.cumsum(counts.column("n").to_numpy()) - counts.column("n").to_numpy()
-    pieces = -(-int(total) // SLICE_ROWS)
-    # A slice starts at the first value with at least its share of the rows before it.
-    starts = np.unique(np.searchsorted(before, np.arange(1, pieces) * (total / pieces)))
-    bounds = [values[i] for i in starts.tolist() if 0 < i < len(values)]
+    values = counts.column("v")
+    starts = balanced_cuts(counts.column("n").to_numpy(), -(-int(total) // SLICE_ROWS))
+    bounds = [values[i].as_py() for i in starts]
     if not bounds:
         return [("", [])]
     out: list[tuple[str, list[object]]] = [(f"WHERE {lead} < ?", [bounds[0]])]
@@ -704,6 +707,18 @@ def _slices(
         out.append((f"WHERE {lead} >= ? AND {lead} < ?", [lo, hi]))
     out.append((f"WHERE {lead} >= ? OR {lead} IS NULL", [bounds[-1]]))
     return out
+
+
+def balanced_cuts(counts: NDArray[np.integer], pieces: int) -> list[int]:
+    """Where ``pieces`` runs of near-equal total cut a sequence of values with these counts:
+    the positions (0 < i < len) that start a run, each the first value with at least its
+    share of the total before it; a value is never split, so a heavy one makes fewer runs."""
+    if pieces <= 1 or not len(counts):
+        return []
+    before = np.cumsum(counts) - counts
+    total = float(before[-1] + counts[-1])
+    starts = np.unique(np.searchsorted(before, np.arange(1, pieces) * (total / pieces)))
+    return [int(i) for i in starts.tolist() if 0 < i < len(counts)]
 
 
 def parquet_writer(path: Path, schema: pa.Schema, spec: Table) -> pq.ParquetWriter:
@@ -738,16 +753,19 @@ def _landed(spec: Table, name: str) -> str:
     return f"CAST({name} AS ENUM({', '.join(map(sql_text, values))})) AS {name}"
 
 
-_UNITS = {"": 1, "B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12,
+_UNITS = {"": 1, "B": 1, "BYTES": 1, "K": 10**3, "KB": 10**3, "KILOBYTES": 10**3,
+          "M": 10**6, "MB": 10**6, "MEGABYTES": 10**6, "G": 10**9, "GB": 10**9,
+          "GIGABYTES": 10**9, "T": 10**12, "TB": 10**12, "TERABYTES": 10**12,
           "KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "TIB": 2**40}  # fmt: skip
 
 
 def _bytes(limit: str) -> float:
-    """A DuckDB memory limit (``"2GB"``, ``"512 MiB"``) in bytes; infinite if not read."""
-    number = limit.strip().upper().rstrip("BIKMGT ")
-    unit = limit.strip().upper()[len(number) :].replace(" ", "")
+    """A DuckDB memory limit (``"2GB"``, ``"512 MiB"``, ``"4g"``) in bytes; infinite if not
+    read (DuckDB's other spellings, a percentage)."""
+    text = limit.strip().upper()
+    number = text.rstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ ")
     try:
-        return float(number) * _UNITS[unit]
+        return float(number) * _UNITS[text[len(number) :].strip()]
     except (ValueError, KeyError):
         return float("inf")
 

@@ -602,3 +602,20 @@ def test_a_connection_asked_for_less_memory_gets_the_smaller_limit(tmp_path: Pat
     assert limit(big, "1GB") == limit(EventStore(tmp_path, memory_limit="1GB"), None)
     assert limit(small, "1GB") == limit(small, None) != limit(big, None)
     assert limit(big, "not a size") == limit(big, None)
+    # DuckDB's other spellings of a configured limit are read, or else kept as they are.
+    assert limit(EventStore(tmp_path, memory_limit="500M"), "1GB") == limit(small, None)
+    assert limit(EventStore(tmp_path, memory_limit="4g"), "1GB") == limit(big, "1GB")
+    odd = EventStore(tmp_path, memory_limit="1.9 GiB ")
+    assert limit(odd, "1GB") == limit(big, "1GB")
+
+
+def test_orders_are_committed_without_reading_the_account_registry(tmp_path: Path) -> None:
+    """Only fills have coded accounts: an orders commit never loads the registry (a million
+    ids and their index at L) to code nothing."""
+    events = EventStore(tmp_path / "events")
+    with events.commit(_staged(events, _trades(range(1)), "fills")):
+        pass
+    assert events.codes.registry() is not None
+    fresh = EventStore(tmp_path / "events")
+    _commit_orders(fresh, _orders(20_000, [1, 2, 3]), "orders")
+    assert fresh.codes._ids is None and fresh.codes._index is None

@@ -168,3 +168,35 @@ def test_the_lower_bound_taken_a_block_of_candidates_at_a_time_is_the_same(
     assert len(candidates) > 3 * 7
     assert 0 < whole.sum() < len(candidates)
     assert np.array_equal(trading.beyond_lower_bound(*args), whole)
+
+
+def test_activity_held_in_32_bits_expects_what_64_bit_columns_expect() -> None:
+    """``Activity`` holds markets and counts in 32 bits; the keys ``expected`` builds from them
+    (market * span + ts) pass 2^31 in a long window with many markets, so they are widened
+    first: the same expectation as from 64-bit columns."""
+    rng = np.random.default_rng(5)
+    n = 400
+    account = rng.integers(0, 4, n)
+    market = rng.integers(60, 64, n)  # market numbers of a venue with 32 symbols
+    span = 40 * 86_400_000  # a 40-day window: 63 * span > 2^31
+    ts = rng.integers(0, span, n)
+    around = rng.integers(0, 30, n)
+    wide = around + rng.integers(1, 300, n)
+    involved = np.arange(4, dtype=np.int64)
+    market_events = np.full(64, 500.0)
+    cfg = TradingConfig()
+    held = trading.Activity.of_events(
+        account, market, ts, around, wide, involved, market_events, span, cfg
+    )
+    assert held.market.dtype == np.int32 and held.around.dtype == np.int32
+    order = np.lexsort((ts, market, account))
+    row = np.searchsorted(involved, account[order])
+    wide64 = trading.Activity(
+        row=row, market=market[order], ts=ts[order], around=around[order],  # type: ignore[arg-type]
+        market_wide=wide[order], bounds=np.searchsorted(row, np.arange(5)),  # type: ignore[arg-type]
+        involved=involved, market_events=market_events, window=held.window,
+        baseline=held.baseline, span=held.span,
+    )  # fmt: skip
+    assert 63 * held.span > 2**31
+    for x, y in itertools.permutations(range(4), 2):
+        assert held.expected(x, y) == pytest.approx(wide64.expected(x, y))
