@@ -29,6 +29,9 @@ class Flag:
     trades: list[int] = field(default_factory=list)  # positions in Trades, for evidence ids
     order_days: list[tuple[str, int]] = field(default_factory=list)  # (symbol, day) for order ids
     orders: list[str] = field(default_factory=list)  # order ids cited by name (spoofing bait)
+    # The whole ``orders`` rows of cited orders, where the detector read them (write-back needs
+    # not look them up again).
+    order_rows: list[dict[str, Any]] = field(default_factory=list)
 
 
 def self_matching_flags(trades: Trades, cfg: BehaviourConfig) -> list[Flag]:

@@ -33,7 +33,7 @@ from analytics.config import BehaviourConfig
 from analytics.order_candidates import OrderCandidates
 from analytics.projection import Accounts, FloatArray, IntArray, OrderDays, Trades, Window
 from events.store import EventStore, balanced_cuts, sql_text
-from events.tables import DAY_MS
+from events.tables import DAY_MS, ORDERS
 
 log = logging.getLogger(__name__)
 
@@ -78,8 +78,8 @@ def _bait_ctes(orders: str, cfg: BehaviourConfig, own: str) -> str:
     # the fill's side (a quoting account's other side); small orders can be neither.
     return f"""
 WITH o AS (
-    SELECT o.order_id, o.account_id, o.symbol, o.side, o.price, o.qty, o.placed_at, o.ended_at,
-        o.final_status, o.filled_qty, s.typical
+    SELECT o.order_id, o.account_id, o.symbol, o.side, o.type, o.price, o.qty, o.placed_at,
+        o.ended_at, o.final_status, o.filled_qty, o.channel, s.typical
     FROM {orders} o JOIN typical s USING (symbol)
         SEMI JOIN cand c ON o.account_id = c.account_id AND o.symbol = c.symbol
             AND o.placed_at // {DAY_MS} = c.day
@@ -94,6 +94,12 @@ bait AS (
         AND o.qty >= {cfg.spoof_bait_fill_ratio} * own.fill_median
         AND o.ended_at - o.placed_at >= {cfg.spoof_min_rest_ms}
 )"""
+
+
+# A bait order's whole row (every ``orders`` column) goes out with its episode: write-back makes
+# the cited bait evidence Order nodes from these rows, where looking them up again by id read
+# the order ids of every day in the window (day files are sorted by account; 1.4 of M's 6 s).
+BAIT_ROW = ", ".join(ORDERS.schema.names)
 
 
 def _episode_sql(orders: str, cfg: BehaviourConfig, own: str = OWN_FROM_FILLS) -> str:
@@ -129,7 +135,9 @@ ep AS (
         any_value(fill_price) AS fill_price, any_value(fill_qty) AS fill_qty,
         any_value(fill_side) AS fill_side, any_value(fill_median) AS fill_median,
         any_value(typical) AS typical,
-        list(order_id ORDER BY placed_at, order_id) AS bait_ids, count(*) AS baits,
+        list(order_id ORDER BY placed_at, order_id) AS bait_ids,
+        list(struct_pack({BAIT_ROW}) ORDER BY placed_at, order_id) AS bait_rows,
+        count(*) AS baits,
         sum(qty) AS bait_qty, count(DISTINCT price) AS levels,
         min(placed_at) AS first_placed, max(ended_at) AS last_ended,
         min(ended_at) AS first_ended,
@@ -477,7 +485,9 @@ def _flag(acc: int, episodes: list[dict[str, Any]], fills: int, cfg: BehaviourCo
     }
     flag = Flag(acc, "spoofing", score, evidence)
     flag.order_days = sorted(days)
-    flag.orders = [i for x in shown[: cfg.spoof_evidence_episodes] for i in x["bait_order_ids"]]
+    cited = episodes[: cfg.spoof_evidence_episodes]
+    flag.orders = [i for e in cited for i in e["bait_ids"]]
+    flag.order_rows = [dict(row) for e in cited for row in e["bait_rows"]]
     return flag
 
 

@@ -223,11 +223,15 @@ def _order_samples(store: GraphBackend, flags: list[Flag], analysis: Analysis) -
         wanted[r["i"]][0].evidence.setdefault("order_ids", []).append(r["order_id"])
     named = sorted({o for f in flags for o in f.orders})
     if named:
-        # Bait rests before the fill that names the day: it may start the evening before.
-        spans = [d for f in flags if f.orders for _, d in f.order_days]
-        rows += analysis.events.lookup(
-            "orders", named, since=(min(spans) - 1) * DAY_MS, until=(max(spans) + 1) * DAY_MS
-        ).to_pylist()
+        read = {r["order_id"]: r for f in flags for r in f.order_rows}
+        rows += [read[o] for o in named if o in read]
+        missing = [o for o in named if o not in read]
+        if missing:
+            # Bait rests before the fill that names the day: it may start the evening before.
+            spans = [d for f in flags if f.orders for _, d in f.order_days]
+            rows += analysis.events.lookup(
+                "orders", missing, since=(min(spans) - 1) * DAY_MS, until=(max(spans) + 1) * DAY_MS
+            ).to_pylist()
         for f in flags:
             if f.orders:
                 f.evidence["order_ids"] = list(f.orders)

@@ -14,9 +14,13 @@ from analytics import spoofing
 from analytics.behaviour import Flag
 from analytics.config import AnalysisConfig
 from analytics.order_candidates import read_order_candidates
-from analytics.run import Analysis, order_rows
+from analytics.run import Analysis, analyze, order_rows
 from analytics.spoofing import search_episodes
+from analytics.writeback import write_analysis
+from events.store import EventStore
+from events.tables import ORDERS
 from graph.falkor_embedded import FalkorEmbedded
+from ingest.pipeline import ingest_directory
 from tests.test_detection import T0, Data, market, run
 
 DAY = (T0 // 86_400_000 + 2) * 86_400_000  # a whole UTC day inside the data
@@ -99,6 +103,13 @@ def flags_of(analysis: Analysis, account: str) -> dict[str, Flag]:
 
 @pytest.fixture
 def analysis(tmp_path: Path, store: FalkorEmbedded) -> tuple[Analysis, dict[str, Any]]:
+    data, cited = flows()
+    return run(store, data, tmp_path), cited
+
+
+def flows() -> tuple[Flow, dict[str, Any]]:
+    """Two layering spoofers, a quoting market maker and a pinging bot, with the fills each
+    spoofer's bait was pulled around."""
     data = Flow()
     background(data)
     data.account("LAYER")
@@ -135,7 +146,7 @@ def analysis(tmp_path: Path, store: FalkorEmbedded) -> tuple[Analysis, dict[str,
         else:
             data.order(f"O-P-{j}", "PINGER", side, 100.0, 1.0, placed, placed + 500,
                        channel="api")  # fmt: skip
-    return run(store, data, tmp_path), cited
+    return data, cited
 
 
 def test_two_sided_market_maker_with_quick_cancels_is_not_a_spoofer(
@@ -217,6 +228,44 @@ def test_one_sided_layering_cites_its_bait_orders_and_fills(
         "MATCH (:Account {account_id: 'LAYER'})-[:BOUGHT]->(t:Trade) RETURN collect(t.trade_id)"
     ).scalar()
     assert set(stored["order_ids"]) <= set(orders) and set(cited["LAYER"]) <= set(trades)
+
+
+def test_bait_orders_are_written_back_from_the_rows_the_search_read(
+    tmp_path: Path, store: FalkorEmbedded, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The search hands its bait rows over whole: write-back makes the cited bait Order nodes
+    from them, equal to the stored rows, without reading the orders again by id."""
+    data, _ = flows()
+    ingest_directory(data.write(tmp_path / "in"), store)
+    cfg = AnalysisConfig()
+    result = analyze(store, cfg)
+    spoofers = [f for f in result.flags if f.clause == "spoofing"]
+    assert len(spoofers) == 2
+    for flag in spoofers:
+        stored = result.events.lookup("orders", flag.orders).to_pylist()
+        assert sorted(flag.order_rows, key=lambda r: r["order_id"]) == stored
+    looked_up: list[str] = []
+    real = EventStore.lookup
+
+    def lookup(self: EventStore, table: str, keys: list[str], **kw: Any) -> Any:
+        looked_up.append(table)
+        return real(self, table, keys, **kw)
+
+    monkeypatch.setattr(EventStore, "lookup", lookup)
+    named = {o for f in spoofers for o in f.orders}
+    rows = {r["order_id"]: r for f in spoofers for r in f.order_rows}
+    write_analysis(store, result, cfg)
+    assert "orders" not in looked_up
+    fields = ", ".join(f"o.{name}" for name in ORDERS.schema.names)
+    nodes = store.read(f"MATCH (:Account)-[:PLACED]->(o:Order) RETURN {fields}").rows
+    written = {row[0]: dict(zip(ORDERS.schema.names, row, strict=True)) for row in nodes}
+    assert named <= set(written)
+
+    def same(a: Any, b: Any) -> bool:
+        # The graph keeps a double to 15 significant digits (100.14999999999999 reads 100.15).
+        return bool(a == pytest.approx(b, rel=1e-12)) if isinstance(b, float) else a == b
+
+    assert all(same(written[o][k], v) for o in named for k, v in rows[o].items())
 
 
 def test_an_approved_api_account_that_baits_and_switches_is_flagged(
