@@ -48,10 +48,15 @@ LINE = "_line"  # physical input line of a staged row, for the quarantine report
 ROW_GROUP_ROWS = 64 * 1024
 
 # A day is sorted and written in slices of about this many rows, cut at values of its leading
-# sort column (an account's or a symbol's rows stay in one slice): an L order day (7.9M orders)
-# sorted whole held DuckDB's sort and the Arrow result, ~2.5 GB, and the next day was sorted
-# while the last was written.
-SLICE_ROWS = 2_000_000
+# sort column (an account's or a symbol's rows stay in one slice): an L order day (8.0M orders)
+# sorted whole held DuckDB's sort and the Arrow result, and the next day was sorted while the
+# last was written. Each slice reads the whole day's staging again (DuckDB cannot skip parts of
+# an Arrow IPC file), so slices cost time: one L day alone through the commit, whole 14.4 s and
+# 2,881 MB at the peak, slices of 4M 15.9 s and 2,016 MB, of 2M 20.3 s and 1,600 MB.
+SLICE_ROWS = 4_000_000
+# A stager keeps every this many values of a day's leading sort column: the commit cuts a large
+# day's slices from them (~0.3 MB of ids for an L order day).
+SAMPLE_EVERY = 256
 
 
 class DaySink(Protocol):
@@ -137,6 +142,10 @@ class Stager:
         folder.mkdir(parents=True, exist_ok=True)
         self._open: dict[int, tuple[pa.NativeFile, pa.ipc.RecordBatchFileWriter]] = {}
         self._parts: dict[int, list[Path]] = {}
+        # Per day: rows staged, and every SAMPLE_EVERY-th value of the leading sort column, from
+        # which the commit cuts a large day into slices without reading it for that.
+        self._day_rows: dict[int, int] = {}
+        self._samples: dict[int, list[pa.Array]] = {}
         self.rows = 0
         self.closed = False
         # The account ids the staged rows name, when the stager's user knows them (more is no
@@ -165,11 +174,28 @@ class Stager:
         )
         first = int(day[0])
         if (day == first).all():  # the usual batch: one day
-            self._writer(first).write_table(batch)
+            self._stage(first, batch)
         else:
             for d in np.unique(day).tolist():
-                self._writer(int(d)).write_table(batch.filter(pa.array(day == d)))
+                self._stage(int(d), batch.filter(pa.array(day == d)))
         self.rows += batch.num_rows
+
+    def _stage(self, day: int, rows: pa.Table) -> None:
+        self._writer(day).write_table(rows)
+        self._day_rows[day] = self._day_rows.get(day, 0) + rows.num_rows
+        lead = rows.column(self.table.sort[0])
+        every = np.arange(0, rows.num_rows, SAMPLE_EVERY)
+        self._samples.setdefault(day, []).append(lead.take(pa.array(every)).combine_chunks())
+
+    def day_rows(self, day: int) -> int:
+        return self._day_rows.get(day, 0)
+
+    def sample(self, day: int) -> pa.Array:
+        """Every ``SAMPLE_EVERY``-th staged value of the day's leading sort column (a block's
+        first row always among them)."""
+        parts = self._samples.get(day, [])
+        kind = self.schema.field(self.table.sort[0]).type
+        return pa.concat_arrays(parts) if parts else pa.array([], kind)
 
     def append_rows(self, rows: list[dict[str, object]], lines: list[int]) -> None:
         columns = {
@@ -210,6 +236,7 @@ class Stager:
                 self._close(d)
             for path in self._parts.pop(d, []):
                 path.unlink(missing_ok=True)
+            self._samples.pop(d, None)
 
     def discard(self) -> None:
         self.close()
@@ -609,7 +636,11 @@ class EventStore:
                     landing = _DayLanding(self, spec, d, on_day)
                     # Only days not landed yet: a landed day's slices must not stay referenced.
                     landings = [x for x in landings if not x.done] + [landing]
-                    for where, values in _slices(con, spec, new):
+                    if every_row_new and not target.is_file():
+                        slices = _sampled_slices(spec, stager, d)
+                    else:
+                        slices = _slices(con, spec, new)
+                    for where, values in slices:
                         rows = con.sql(
                             f"SELECT {landed} FROM ({new}) {where} ORDER BY {order}",
                             params=values or None,
@@ -697,8 +728,28 @@ def _slices(
         f"SELECT {lead} AS v, count(*) AS n FROM ({rows}) WHERE {lead} IS NOT NULL "
         f"GROUP BY 1 ORDER BY 1"
     ).to_arrow_table()
-    values = counts.column("v")
-    starts = balanced_cuts(counts.column("n").to_numpy(), -(-int(total) // SLICE_ROWS))
+    return _between(lead, counts.column("v"), counts.column("n").to_numpy(), int(total))
+
+
+def _sampled_slices(spec: Table, stager: Stager, day: int) -> list[tuple[str, list[object]]]:
+    """``_slices`` of a day whose rows are all staged by ``stager``, cut at values of its sample
+    of the day (``Stager.sample``): each slice is then the only read of the day's rows that
+    DuckDB makes, where a count and a grouping of the day read them twice more."""
+    total = stager.day_rows(day)
+    if total <= SLICE_ROWS:
+        return [("", [])]
+    sample = stager.sample(day).drop_null()
+    counts = pa.table({"v": sample}).group_by("v").aggregate([("v", "count")]).sort_by("v")
+    weights = counts.column("v_count").to_numpy() * (total / max(len(sample), 1))
+    return _between(spec.sort[0], counts.column("v"), weights, total)
+
+
+def _between(
+    lead: str, values: pa.ChunkedArray, counts: NDArray[np.number], total: int
+) -> list[tuple[str, list[object]]]:
+    """``WHERE`` clauses cutting rows whose ``lead`` values ascend as ``values`` (with these
+    counts) into runs of about ``SLICE_ROWS``; nulls sort last, so they go with the last."""
+    starts = balanced_cuts(counts, -(-total // SLICE_ROWS))
     bounds = [values[i].as_py() for i in starts]
     if not bounds:
         return [("", [])]
@@ -709,7 +760,7 @@ def _slices(
     return out
 
 
-def balanced_cuts(counts: NDArray[np.integer], pieces: int) -> list[int]:
+def balanced_cuts(counts: NDArray[np.number], pieces: int) -> list[int]:
     """Where ``pieces`` runs of near-equal total cut a sequence of values with these counts:
     the positions (0 < i < len) that start a run, each the first value with at least its
     share of the total before it; a value is never split, so a heavy one makes fewer runs."""

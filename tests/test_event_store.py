@@ -484,6 +484,7 @@ def test_a_large_day_is_sorted_and_written_in_slices(
     whole, sliced = EventStore(tmp_path / "whole"), EventStore(tmp_path / "sliced")
     whole_sinks = _commit_orders(whole, rows, "load")
     monkeypatch.setattr(event_store, "SLICE_ROWS", 8)
+    monkeypatch.setattr(event_store, "SAMPLE_EVERY", 1)  # the staged sample is every row
     sliced_sinks = _commit_orders(sliced, rows, "load")
 
     assert [len(whole_sinks[d].slices) for d in (20_000, 20_001)] == [1, 1]
@@ -509,6 +510,42 @@ def test_a_large_day_is_sorted_and_written_in_slices(
     assert pq.read_table(a).equals(pq.read_table(b))
 
 
+@pytest.mark.parametrize("every", [1, 3, 50])
+def test_a_new_day_is_cut_at_values_of_its_staged_sample_without_reading_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, every: int
+) -> None:
+    """A day whose rows are all new is cut into slices at values of the stager's sample of it,
+    so DuckDB reads the day once a slice and never to cut it. However coarse the sample, the
+    day file is the day written whole; a fine sample gives balanced slices."""
+    accounts = [i % 10 for i in range(40)] + [3] * 25 + [7] * 6
+    rows = _orders(20_000, accounts)
+    whole, sliced = EventStore(tmp_path / "whole"), EventStore(tmp_path / "sliced")
+    _commit_orders(whole, rows, "load")
+    monkeypatch.setattr(event_store, "SLICE_ROWS", 20)
+    monkeypatch.setattr(event_store, "SAMPLE_EVERY", every)
+
+    def no_scan(*args: object) -> None:
+        raise AssertionError("a new day was read to cut it")
+
+    monkeypatch.setattr(event_store, "_slices", no_scan)
+    stager = sliced.stager("orders", "probe")
+    for start in range(0, len(rows), 30):  # three blocks: each sampled from its first row
+        block = rows[start : start + 30]
+        stager.append_rows(block, list(range(start + 2, start + 2 + len(block))))
+    assert stager.day_rows(20_000) == len(rows)
+    assert stager.sample(20_000).to_pylist() == [
+        rows[i]["account_id"] for s in range(0, len(rows), 30) for i in range(s, min(s + 30, len(rows)), every)
+    ]  # fmt: skip
+    stager.discard()
+    slices = _commit_orders(sliced, rows, "load")[20_000].slices
+    [a], [b] = whole.files("orders"), sliced.files("orders")
+    assert pq.read_table(a).equals(pq.read_table(b))
+    accounts_in = [set(s.column("account_id").to_pylist()) for s in slices]
+    assert all(x and y and max(x) < min(y) for x, y in itertools.pairwise(accounts_in))
+    if every == 1:  # every row sampled: the cuts a count of the day gives (a3 holds 29 rows)
+        assert [len(s) for s in slices] == [41, 22, 8]
+
+
 def test_fills_sorted_in_slices_keep_their_account_codes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -521,6 +558,7 @@ def test_fills_sorted_in_slices_keep_their_account_codes(
     ]  # fmt: skip
     events = EventStore(tmp_path / "events")
     monkeypatch.setattr(event_store, "SLICE_ROWS", 15)
+    monkeypatch.setattr(event_store, "SAMPLE_EVERY", 1)
     seen: list[Slices] = []
 
     def sink(day: int) -> Slices:
