@@ -31,7 +31,7 @@ class Flag:
     orders: list[str] = field(default_factory=list)  # order ids cited by name (spoofing bait)
     # The whole ``orders`` rows of cited orders, where the detector read them (write-back needs
     # not look them up again).
-    order_rows: list[dict[str, Any]] = field(default_factory=list)
+    cited_orders: list[dict[str, Any]] = field(default_factory=list)
 
 
 def self_matching_flags(trades: Trades, cfg: BehaviourConfig) -> list[Flag]:

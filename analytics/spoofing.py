@@ -341,7 +341,13 @@ def search_episodes(
             if own_middle is not None:
                 con.register("own_middle", own_middle.filter(mine(own_middle["account_id"])))
             in_range = f"(SELECT * FROM {orders} WHERE {_range_sql(ids, lo, hi)})"
-            found += con.sql(_episode_sql(in_range, cfg, own)).to_arrow_table().to_pylist()
+            episodes = con.sql(_episode_sql(in_range, cfg, own)).to_arrow_table()
+            # The bait rows stay Arrow: only the cited episodes of flagged accounts become dicts
+            # (``_flag``), not the thousands of a cleared market maker.
+            baits = episodes.column("bait_rows")
+            found += episodes.drop_columns(["bait_rows"]).to_pylist()
+            for e, bait in zip(found[len(found) - len(baits) :], baits, strict=True):
+                e["bait_rows"] = bait
             con.unregister("f")
     symbols, times = [e["symbol"] for e in found], [int(e["first_placed"]) for e in found]
     if market_before is None:
@@ -487,7 +493,7 @@ def _flag(acc: int, episodes: list[dict[str, Any]], fills: int, cfg: BehaviourCo
     flag.order_days = sorted(days)
     cited = episodes[: cfg.spoof_evidence_episodes]
     flag.orders = [i for e in cited for i in e["bait_ids"]]
-    flag.order_rows = [dict(row) for e in cited for row in e["bait_rows"]]
+    flag.cited_orders = [row for e in cited for row in e["bait_rows"].as_py()]
     return flag
 
 

@@ -223,7 +223,7 @@ def _order_samples(store: GraphBackend, flags: list[Flag], analysis: Analysis) -
         wanted[r["i"]][0].evidence.setdefault("order_ids", []).append(r["order_id"])
     named = sorted({o for f in flags for o in f.orders})
     if named:
-        read = {r["order_id"]: r for f in flags for r in f.order_rows}
+        read = {r["order_id"]: r for f in flags for r in f.cited_orders}
         rows += [read[o] for o in named if o in read]
         missing = [o for o in named if o not in read]
         if missing:

@@ -182,17 +182,20 @@ class Stager:
 
     def _stage(self, day: int, rows: pa.Table) -> None:
         self._writer(day).write_table(rows)
-        self._day_rows[day] = self._day_rows.get(day, 0) + rows.num_rows
-        lead = rows.column(self.table.sort[0])
-        every = np.arange(0, rows.num_rows, SAMPLE_EVERY)
-        self._samples.setdefault(day, []).append(lead.take(pa.array(every)).combine_chunks())
+        before = self._day_rows.get(day, 0)
+        self._day_rows[day] = before + rows.num_rows
+        # Every SAMPLE_EVERY-th row of the day as staged, counted across its batches (a stride
+        # restarting with each batch would see only some accounts of an input that repeats).
+        every = np.arange(-before % SAMPLE_EVERY, rows.num_rows, SAMPLE_EVERY)
+        lead = rows.column(self.table.sort[0]).take(pa.array(every))
+        self._samples.setdefault(day, []).append(lead.combine_chunks())
 
     def day_rows(self, day: int) -> int:
         return self._day_rows.get(day, 0)
 
     def sample(self, day: int) -> pa.Array:
-        """Every ``SAMPLE_EVERY``-th staged value of the day's leading sort column (a block's
-        first row always among them)."""
+        """Every ``SAMPLE_EVERY``-th staged value of the day's leading sort column, from its
+        first row on."""
         parts = self._samples.get(day, [])
         kind = self.schema.field(self.table.sort[0]).type
         return pa.concat_arrays(parts) if parts else pa.array([], kind)
@@ -237,10 +240,12 @@ class Stager:
             for path in self._parts.pop(d, []):
                 path.unlink(missing_ok=True)
             self._samples.pop(d, None)
+            self._day_rows.pop(d, None)
 
     def discard(self) -> None:
         self.close()
         shutil.rmtree(self.folder, ignore_errors=True)
+        self._samples, self._day_rows = {}, {}
 
     def dataset(self, day: int | None = None) -> ds.Dataset:
         return ds.dataset([str(p) for p in self.files(day)], format="ipc", schema=self.schema)

@@ -528,22 +528,48 @@ def test_a_new_day_is_cut_at_values_of_its_staged_sample_without_reading_it(
         raise AssertionError("a new day was read to cut it")
 
     monkeypatch.setattr(event_store, "_slices", no_scan)
-    stager = sliced.stager("orders", "probe")
-    for start in range(0, len(rows), 30):  # three blocks: each sampled from its first row
+    stager = sliced.stager("orders", "load")
+    for start in range(0, len(rows), 30):  # three blocks: the stride runs on across them
         block = rows[start : start + 30]
         stager.append_rows(block, list(range(start + 2, start + 2 + len(block))))
     assert stager.day_rows(20_000) == len(rows)
     assert stager.sample(20_000).to_pylist() == [
-        rows[i]["account_id"] for s in range(0, len(rows), 30) for i in range(s, min(s + 30, len(rows)), every)
-    ]  # fmt: skip
-    stager.discard()
-    slices = _commit_orders(sliced, rows, "load")[20_000].slices
+        rows[i]["account_id"] for i in range(0, len(rows), every)
+    ]
+    sinks: dict[int, Slices] = {}
+    with sliced.commit(stager, lambda day: sinks.setdefault(day, Slices(day, lambda: None))):
+        pass
+    slices = sinks[20_000].slices
+    assert len(slices) > 1
     [a], [b] = whole.files("orders"), sliced.files("orders")
     assert pq.read_table(a).equals(pq.read_table(b))
     accounts_in = [set(s.column("account_id").to_pylist()) for s in slices]
     assert all(x and y and max(x) < min(y) for x, y in itertools.pairwise(accounts_in))
     if every == 1:  # every row sampled: the cuts a count of the day gives (a3 holds 29 rows)
         assert [len(s) for s in slices] == [41, 22, 8]
+
+
+def test_a_new_day_cut_at_the_default_stride_gives_slices_near_their_size(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At the stager's own stride (a value in 256), a day of 6,000 orders staged in blocks of
+    700 is cut into slices of about ``SLICE_ROWS``, and the day file is the one written whole."""
+    rows = _orders(20_000, [(i * 37) % 150 for i in range(6_000)])
+    whole, sliced = EventStore(tmp_path / "whole"), EventStore(tmp_path / "sliced")
+    _commit_orders(whole, rows, "load")
+    monkeypatch.setattr(event_store, "SLICE_ROWS", 1_500)
+    stager = sliced.stager("orders", "load")
+    for start in range(0, len(rows), 700):
+        block = rows[start : start + 700]
+        stager.append_rows(block, list(range(start + 2, start + 2 + len(block))))
+    assert len(stager.sample(20_000)) == -(-len(rows) // event_store.SAMPLE_EVERY)
+    sinks: dict[int, Slices] = {}
+    with sliced.commit(stager, lambda day: sinks.setdefault(day, Slices(day, lambda: None))):
+        pass
+    sizes = [len(s) for s in sinks[20_000].slices]
+    assert len(sizes) >= 3 and sum(sizes) == len(rows) and max(sizes) <= 2 * 1_500
+    [a], [b] = whole.files("orders"), sliced.files("orders")
+    assert pq.read_table(a).equals(pq.read_table(b))
 
 
 def test_fills_sorted_in_slices_keep_their_account_codes(

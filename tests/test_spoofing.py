@@ -243,7 +243,7 @@ def test_bait_orders_are_written_back_from_the_rows_the_search_read(
     assert len(spoofers) == 2
     for flag in spoofers:
         stored = result.events.lookup("orders", flag.orders).to_pylist()
-        assert sorted(flag.order_rows, key=lambda r: r["order_id"]) == stored
+        assert sorted(flag.cited_orders, key=lambda r: r["order_id"]) == stored
     looked_up: list[str] = []
     real = EventStore.lookup
 
@@ -253,7 +253,7 @@ def test_bait_orders_are_written_back_from_the_rows_the_search_read(
 
     monkeypatch.setattr(EventStore, "lookup", lookup)
     named = {o for f in spoofers for o in f.orders}
-    rows = {r["order_id"]: r for f in spoofers for r in f.order_rows}
+    rows = {r["order_id"]: r for f in spoofers for r in f.cited_orders}
     write_analysis(store, result, cfg)
     assert "orders" not in looked_up
     fields = ", ".join(f"o.{name}" for name in ORDERS.schema.names)
