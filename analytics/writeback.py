@@ -193,20 +193,15 @@ def _order_samples(store: GraphBackend, flags: list[Flag], analysis: Analysis) -
         }
     )
     days = [day for _, _, day in wanted]
-    scan = analysis.events.scan("orders", min(days) * DAY_MS, (max(days) + 1) * DAY_MS)
     # Flags that name their orders (spoofing bait) cite those; the others a sample of the day.
     sampled = pa.array([not f.orders for f, _, _ in wanted])
-    # Also as a literal list, which lets DuckDB skip the row groups of other accounts.
-    sampled_ids = sorted({accounts.ids[f.account] for f, _, _ in wanted if not f.orders})
-    prune = (
-        f"o.account_id IN {in_list(sampled_ids)}" if len(sampled_ids) <= LITERAL_KEYS else "true"
-    )
     with analysis.events.connection() as con:
         con.register("wanted", keys.filter(sampled))
         samples = con.sql(
-            f"SELECT w.i, o.* FROM wanted w JOIN {scan} o ON o.account_id = w.account_id "
+            f"SELECT w.i, o.* FROM wanted w JOIN {_sampled_orders(analysis, wanted)} o "
+            f"ON o.account_id = w.account_id "
             f"AND o.symbol = w.symbol AND o.placed_at // {DAY_MS} = w.day "
-            f"WHERE {_ORDER_RANK} > 0 AND {prune} "
+            f"WHERE {_ORDER_RANK} > 0 "
             f"QUALIFY row_number() OVER (PARTITION BY w.i ORDER BY {_ORDER_RANK} DESC, "
             f"o.order_id) <= {ORDER_SAMPLES} ORDER BY w.i, o.order_id"
         ).to_arrow_table()
@@ -246,6 +241,25 @@ def _order_samples(store: GraphBackend, flags: list[Flag], analysis: Analysis) -
                 "order_id": [r["order_id"] for r in part],
             },
         )
+
+
+def _sampled_orders(analysis: Analysis, wanted: list[tuple[Flag, str, int]]) -> str:
+    """The orders a sample can come from (SQL): each cited day's file alone, with the literal
+    list of the accounts cited on that day, which lets DuckDB skip the row groups of the other
+    accounts. A flag cites a day or two of its own (M: 82 account-days of 80 accounts over 30
+    days), so most of a day's row groups go unread; one scan of the whole window read all."""
+    by_day: dict[int, set[str]] = {}
+    for f, _, day in wanted:
+        if not f.orders:
+            by_day.setdefault(day, set()).add(analysis.accounts.ids[f.account])
+    parts = []
+    for day, ids in sorted(by_day.items()):
+        scan = analysis.events.scan("orders", day * DAY_MS, (day + 1) * DAY_MS)
+        prune = f"account_id IN {in_list(sorted(ids))}" if len(ids) <= LITERAL_KEYS else "true"
+        parts.append(f"SELECT * FROM {scan} WHERE {prune}")
+    if not parts:
+        return f"(SELECT * FROM {analysis.events.scan('orders')} WHERE false)"
+    return "(" + " UNION ALL ".join(parts) + ")"
 
 
 def _write_order_days(store: GraphBackend, rows: list[dict[str, Any]], analysis: Analysis) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from analytics import spoofing
+from analytics import spoofing, writeback
 from analytics.behaviour import Flag
 from analytics.config import AnalysisConfig
 from analytics.order_candidates import read_order_candidates
@@ -18,7 +18,7 @@ from analytics.run import Analysis, analyze, order_rows
 from analytics.spoofing import search_episodes
 from analytics.writeback import write_analysis
 from events.store import EventStore
-from events.tables import ORDERS
+from events.tables import DAY_MS, ORDERS
 from graph.falkor_embedded import FalkorEmbedded
 from ingest.pipeline import ingest_directory
 from tests.test_detection import T0, Data, market, run
@@ -266,6 +266,35 @@ def test_bait_orders_are_written_back_from_the_rows_the_search_read(
         return bool(a == pytest.approx(b, rel=1e-12)) if isinstance(b, float) else a == b
 
     assert all(same(written[o][k], v) for o in named for k, v in rows[o].items())
+
+
+def test_a_bot_flag_cites_the_most_telling_orders_of_its_day(
+    analysis: tuple[Analysis, dict[str, Any]], store: FalkorEmbedded
+) -> None:
+    """A flag without named orders cites a sample of each cited day, read from that day's
+    file alone: quick cancels by size first, then other cancels, then API orders, at most
+    ``ORDER_SAMPLES`` a day, ties by order id; the stored rows say which."""
+    result, _ = analysis
+    flag = flags_of(result, "PINGER")["unauthorized_bot"]
+    [(symbol, day)] = flag.order_days
+    rows = result.events.read("orders", where="account_id = 'PINGER'").to_pylist()
+
+    def rank(o: dict[str, Any]) -> float:
+        if o["final_status"] == "cancelled":
+            return o["qty"] + (1e12 if o["ended_at"] - o["placed_at"] <= 1000 else 0)
+        return 1.0 if o["channel"] == "api" else 0.0
+
+    mine = [o for o in rows if o["symbol"] == symbol and o["placed_at"] // DAY_MS == day]
+    best = sorted((o for o in mine if rank(o) > 0), key=lambda o: (-rank(o), o["order_id"]))
+    expected = sorted(o["order_id"] for o in best[: writeback.ORDER_SAMPLES])
+    assert len(mine) == 150 and flag.evidence["order_ids"] == expected
+    stored = json.loads(
+        store.read(
+            "MATCH (:Account {account_id: 'PINGER'})-[:HAS_FLAG]->(f:Flag {current: true, "
+            "clause: 'unauthorized_bot'}) RETURN f.evidence"
+        ).scalar()
+    )
+    assert stored["order_ids"] == expected
 
 
 def test_an_approved_api_account_that_baits_and_switches_is_flagged(
