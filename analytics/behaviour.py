@@ -28,10 +28,14 @@ class Flag:
     evidence: dict[str, Any]
     trades: list[int] = field(default_factory=list)  # positions in Trades, for evidence ids
     order_days: list[tuple[str, int]] = field(default_factory=list)  # (symbol, day) for order ids
-    orders: list[str] = field(default_factory=list)  # order ids cited by name (spoofing bait)
-    # The whole ``orders`` rows of cited orders, where the detector read them (write-back needs
-    # not look them up again).
+    # The whole ``orders`` rows of the orders it cites by name (spoofing bait), as the detector
+    # read them: write-back makes them evidence without looking them up again.
     cited_orders: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def orders(self) -> list[str]:
+        """The ids of the orders it cites by name."""
+        return [row["order_id"] for row in self.cited_orders]
 
 
 def self_matching_flags(trades: Trades, cfg: BehaviourConfig) -> list[Flag]:

@@ -344,10 +344,10 @@ def search_episodes(
             episodes = con.sql(_episode_sql(in_range, cfg, own)).to_arrow_table()
             # The bait rows stay Arrow: only the cited episodes of flagged accounts become dicts
             # (``_flag``), not the thousands of a cleared market maker.
-            baits = episodes.column("bait_rows")
-            found += episodes.drop_columns(["bait_rows"]).to_pylist()
-            for e, bait in zip(found[len(found) - len(baits) :], baits, strict=True):
+            part = episodes.drop_columns(["bait_rows"]).to_pylist()
+            for e, bait in zip(part, episodes.column("bait_rows"), strict=True):
                 e["bait_rows"] = bait
+            found += part
             con.unregister("f")
     symbols, times = [e["symbol"] for e in found], [int(e["first_placed"]) for e in found]
     if market_before is None:
@@ -492,7 +492,6 @@ def _flag(acc: int, episodes: list[dict[str, Any]], fills: int, cfg: BehaviourCo
     flag = Flag(acc, "spoofing", score, evidence)
     flag.order_days = sorted(days)
     cited = episodes[: cfg.spoof_evidence_episodes]
-    flag.orders = [i for e in cited for i in e["bait_ids"]]
     flag.cited_orders = [row for e in cited for row in e["bait_rows"].as_py()]
     return flag
 

@@ -194,7 +194,7 @@ def _order_samples(store: GraphBackend, flags: list[Flag], analysis: Analysis) -
     )
     days = [day for _, _, day in wanted]
     # Flags that name their orders (spoofing bait) cite those; the others a sample of the day.
-    sampled = pa.array([not f.orders for f, _, _ in wanted])
+    sampled = pa.array([not f.cited_orders for f, _, _ in wanted])
     with analysis.events.connection() as con:
         con.register("wanted", keys.filter(sampled))
         samples = con.sql(
@@ -216,20 +216,11 @@ def _order_samples(store: GraphBackend, flags: list[Flag], analysis: Analysis) -
     rows = samples.to_pylist()
     for r in rows:
         wanted[r["i"]][0].evidence.setdefault("order_ids", []).append(r["order_id"])
-    named = sorted({o for f in flags for o in f.orders})
-    if named:
-        read = {r["order_id"]: r for f in flags for r in f.cited_orders}
-        rows += [read[o] for o in named if o in read]
-        missing = [o for o in named if o not in read]
-        if missing:
-            # Bait rests before the fill that names the day: it may start the evening before.
-            spans = [d for f in flags if f.orders for _, d in f.order_days]
-            rows += analysis.events.lookup(
-                "orders", missing, since=(min(spans) - 1) * DAY_MS, until=(max(spans) + 1) * DAY_MS
-            ).to_pylist()
-        for f in flags:
-            if f.orders:
-                f.evidence["order_ids"] = list(f.orders)
+    named = {r["order_id"]: r for f in flags for r in f.cited_orders}
+    rows += [named[o] for o in sorted(named)]
+    for f in flags:
+        if f.cited_orders:
+            f.evidence["order_ids"] = f.orders
     node_of = accounts.node_of
     for start in range(0, len(rows), CHUNK * 4):
         part = rows[start : start + CHUNK * 4]
@@ -250,7 +241,7 @@ def _sampled_orders(analysis: Analysis, wanted: list[tuple[Flag, str, int]]) -> 
     days), so most of a day's row groups go unread; one scan of the whole window read all."""
     by_day: dict[int, set[str]] = {}
     for f, _, day in wanted:
-        if not f.orders:
+        if not f.cited_orders:
             by_day.setdefault(day, set()).add(analysis.accounts.ids[f.account])
     parts = []
     for day, ids in sorted(by_day.items()):
