@@ -48,8 +48,11 @@ def _write(table: pa.Table, target: Path, *, durable: bool) -> None:
 
 
 class AccountCodes:
-    """The codes of one event store (``root/_codes``). Writing is single-threaded: the commit's
-    day writer is its only writer, under the store's exclusive ingest lock."""
+    """The codes of one event store (``root/_codes``), written under the store's exclusive
+    ingest lock. The commit's thread alone gives codes (``codes_of``, which may extend the ids
+    in memory); its day writer alone stores them (``write_day``, ``_save``), each slice after
+    its codes were given. Ids are only ever appended, so a registry saved for a day holds
+    every code the day uses, whatever the commit's thread coded since."""
 
     def __init__(self, root: Path) -> None:
         self.folder = root / FOLDER

@@ -74,6 +74,11 @@ class DaySink(Protocol):
 
 DayHook = Callable[[int], DaySink]
 IPC_OPTIONS = pa.ipc.IpcWriteOptions(compression="zstd")
+RAW_IPC_OPTIONS = pa.ipc.IpcWriteOptions(compression=None)
+# A load stages its first this many bytes uncompressed, the rest with zstd: compressing costs
+# the staging thread about half its time on fills (M: 1.5 of 3.1 s, 0.3 s raw), and DuckDB
+# reads raw files back faster; zstd keeps an L load of orders (~24 GB raw) to ~11 GB of disk.
+RAW_STAGING_BYTES = 2 << 30
 
 
 def connect(
@@ -147,6 +152,7 @@ class Stager:
         self._day_rows: dict[int, int] = {}
         self._samples: dict[int, list[pa.Array]] = {}
         self.rows = 0
+        self.raw_left = RAW_STAGING_BYTES
         self.closed = False
         # The account ids the staged rows name, when the stager's user knows them (more is no
         # harm): the commit then registers their codes without reading every staged row again.
@@ -172,16 +178,28 @@ class Stager:
         day = np.floor_divide(
             np.asarray(batch.column(time).to_numpy(zero_copy_only=False), dtype=np.int64), DAY_MS
         )
-        first = int(day[0])
-        if (day == first).all():  # the usual batch: one day
-            self._stage(first, batch)
+        if day[0] == day[-1] and (day == day[0]).all():  # the usual batch: one day
+            self._stage(int(day[0]), batch)
         else:
-            for d in np.unique(day).tolist():
-                self._stage(int(d), batch.filter(pa.array(day == d)))
+            # A file in time order (the usual case) gives batches in day order, cut by slices
+            # that copy nothing; other batches are put in day order by one take. A filter per
+            # day copied the batch's strings once a day: 0.9 s of M's fills, whose 16 MB
+            # blocks each span two days.
+            if (day[1:] < day[:-1]).any():
+                order = np.argsort(day, kind="stable")
+                batch, day = batch.take(pa.array(order)), day[order]
+            starts = [0, *(np.flatnonzero(day[1:] != day[:-1]) + 1).tolist(), len(day)]
+            for start, end in itertools.pairwise(starts):
+                self._stage(int(day[start]), batch.slice(start, end - start))
         self.rows += batch.num_rows
 
     def _stage(self, day: int, rows: pa.Table) -> None:
         self._writer(day).write_table(rows)
+        if self.raw_left > 0:
+            self.raw_left -= rows.nbytes
+            if self.raw_left <= 0:  # the days open go on in new parts, compressed
+                for open_day in list(self._open):
+                    self._close(open_day)
         before = self._day_rows.get(day, 0)
         self._day_rows[day] = before + rows.num_rows
         # Every SAMPLE_EVERY-th row of the day as staged, counted across its batches (a stride
@@ -216,9 +234,10 @@ class Stager:
         path = self.folder / f"{day}-{len(parts)}.arrow"
         parts.append(path)
         sink = pa.OSFile(str(path), "wb")
-        # zstd: ~46 bytes a staged row against lz4's ~72 (M's orders: 1.09 against 1.73 GB,
-        # ~24 GB uncompressed at L) at a cost lost in the run-to-run spread of the load
-        writer = pa.ipc.new_file(sink, self.schema, options=IPC_OPTIONS)
+        # zstd past the raw budget: ~46 bytes a staged row against lz4's ~72 (M's orders: 1.09
+        # against 1.73 GB)
+        options = RAW_IPC_OPTIONS if self.raw_left > 0 else IPC_OPTIONS
+        writer = pa.ipc.new_file(sink, self.schema, options=options)
         self._open[day] = (sink, writer)
         return writer
 
@@ -624,7 +643,17 @@ class EventStore:
                 con.execute("DROP VIEW inserted")
             else:
                 stager.remove()
-        pending: Future[None] | None = None
+        # The writer's work not yet waited for: a slice is sorted while the last one (and the
+        # day it ends) is written, and waited for before the next is handed over, so at most
+        # two slices are in memory. A day's ``finish`` is not waited for on its own: the next
+        # day's sort runs beside it (the writer runs its work in order).
+        unsettled: list[Future[None]] = []
+
+        def settle() -> None:
+            for future in unsettled:
+                future.result()
+            unsettled.clear()
+
         landings: list[_DayLanding] = []
         try:
             with ThreadPoolExecutor(1, thread_name_prefix="day-writer") as writer:
@@ -650,18 +679,17 @@ class EventStore:
                             f"SELECT {landed} FROM ({new}) {where} ORDER BY {order}",
                             params=values or None,
                         ).to_arrow_table()
-                        if pending is not None:
-                            pending.result()
-                        pending = writer.submit(landing.add, rows)
+                        # Coded here, beside the writer (the day's writing is the longer):
+                        # 10.6 s of an L fills commit whose writer was busy 38 s.
+                        codes = self.codes.of_rows(spec.name, rows)
+                        settle()
+                        unsettled.append(writer.submit(landing.add, rows, codes))
                         del rows
                     if release and every_row_new:
                         con.unregister("day_rows")
                         stager.remove(d)
-                    if pending is not None:
-                        pending.result()
-                    pending = writer.submit(landing.finish)
-                if pending is not None:
-                    pending.result()
+                    unsettled.append(writer.submit(landing.finish))
+                settle()
         finally:
             for landing in landings:
                 landing.abort()  # after an error: no temporary day file is left behind
@@ -683,18 +711,26 @@ class _DayLanding:
         self.sink = None if on_day is None else on_day(day)
         self.codes: list[list[NDArray[np.int32]]] = []
         self.writer: pq.ParquetWriter | None = None
-        self.done = False
+        self.done = self.failed = False
 
-    def add(self, rows: pa.Table) -> None:
-        if self.writer is None:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            self.writer = parquet_writer(self.tmp, self.spec.landing_schema, self.spec)
-        self.writer.write_table(rows.cast(self.spec.landing_schema), row_group_size=ROW_GROUP_ROWS)
-        self.codes.append(self.store.codes.of_rows(self.spec.name, rows))
-        if self.sink is not None:
-            self.sink.add(rows)
+    def add(self, rows: pa.Table, codes: list[NDArray[np.int32]]) -> None:
+        """The day's next slice, sorted, and its account codes (``AccountCodes.of_rows``)."""
+        try:
+            if self.writer is None:
+                self.folder.mkdir(parents=True, exist_ok=True)
+                self.writer = parquet_writer(self.tmp, self.spec.landing_schema, self.spec)
+            schema = self.spec.landing_schema
+            self.writer.write_table(rows.cast(schema), row_group_size=ROW_GROUP_ROWS)
+            self.codes.append(codes)
+            if self.sink is not None:
+                self.sink.add(rows)
+        except BaseException:
+            self.failed = True  # ``finish``, queued behind, must not land a day missing a slice
+            raise
 
     def finish(self) -> None:
+        if self.failed:
+            raise RuntimeError(f"{self.spec.name} day {self.day}: a slice failed to write")
         assert self.writer is not None, "a day lands after at least one slice (maybe empty)"
         self.writer.add_key_value_metadata({VERSION: self.version})
         self.writer.close()

@@ -602,21 +602,25 @@ def test_fills_sorted_in_slices_keep_their_account_codes(
     assert [registry[c] for c in codes[0].tolist()] == pq.read_table(path)["seller_id"].to_pylist()
 
 
+@pytest.mark.parametrize("failing", [2, 1])
 def test_a_day_that_fails_midway_leaves_the_stored_day_and_no_temporary_file(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failing: int
 ) -> None:
-    """An error while a day is written in slices (here the day's statistics fail on its second
-    slice) leaves the day as it was stored, and no temporary file beside it."""
+    """An error while a day is written (here the day's statistics fail on its second slice, or
+    on its only one, after the slice's rows were written) leaves the day as it was stored, and
+    no temporary file beside it. The day's landing is handed to the writer behind its last
+    slice without waiting for it, so it must not land a day whose slice failed."""
     events = EventStore(tmp_path / "events")
     _commit_orders(events, _orders(20_000, list(range(6))), "load")
     [path] = events.files("orders")
     before = pq.read_table(path)
-    monkeypatch.setattr(event_store, "SLICE_ROWS", 5)
+    if failing > 1:
+        monkeypatch.setattr(event_store, "SLICE_ROWS", 5)
 
     class Failing(Slices):
         def add(self, rows: pa.Table) -> None:
             super().add(rows)
-            if len(self.slices) == 2:
+            if len(self.slices) == failing:
                 raise RuntimeError("statistics failed")
 
     stager = events.stager("orders", "load2")
@@ -683,3 +687,66 @@ def test_orders_are_committed_without_reading_the_account_registry(tmp_path: Pat
     fresh = EventStore(tmp_path / "events")
     _commit_orders(fresh, _orders(20_000, [1, 2, 3]), "orders")
     assert fresh.codes._ids is None and fresh.codes._index is None
+
+
+@pytest.mark.parametrize("order", ["in time order", "shuffled"])
+def test_a_batch_spanning_days_is_staged_day_by_day_in_its_row_order(
+    tmp_path: Path, order: str
+) -> None:
+    """A batch holding several days stages each day's rows, in the batch's order, with the
+    day's sample counted on from the rows staged before: in time order it is cut without a
+    copy, out of order put in day order first."""
+    rows = [
+        {"order_id": f"o{i}", "account_id": f"a{i % 11}", "symbol": "BTC-USDT", "side": "buy",
+         "type": "limit", "price": 1.0, "qty": 1.0, "placed_at": DAY_MS * (20_000 + i // 9),
+         "ended_at": None, "final_status": "open", "filled_qty": 0.0, "channel": None}
+        for i in range(40)
+    ]  # fmt: skip
+    if order == "shuffled":
+        rows = rows[::3] + rows[1::3] + rows[2::3]
+    stager = EventStore(tmp_path / "events").stager("orders", "load")
+    lines = list(range(2, 2 + len(rows)))
+    stager.append_rows(rows[:7], lines[:7])
+    stager.append_rows(rows[7:], lines[7:])
+    stager.close()
+    assert stager.days == [20_000 + d for d in range(5)]
+    for day in stager.days:
+        staged = stager.dataset(day).to_table()
+        expected = [(r["order_id"], n) for r, n in zip(rows, lines, strict=True)
+                    if r["placed_at"] // DAY_MS == day]  # fmt: skip
+        assert list(zip(staged["order_id"].to_pylist(), staged["_line"].to_pylist(),
+                        strict=True)) == expected  # fmt: skip
+        assert stager.day_rows(day) == len(expected)
+        every = event_store.SAMPLE_EVERY
+        firsts = [f"a{int(oid[1:]) % 11}" for oid, _ in expected[::every]]
+        assert stager.sample(day).to_pylist() == firsts
+
+
+def test_a_load_stages_raw_up_to_its_budget_and_compressed_past_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first ``RAW_STAGING_BYTES`` of a load are staged uncompressed, the rest with zstd
+    in new parts of the days open when the budget ran out; the commit lands the same day."""
+    rows = _orders(20_000, [i % 13 for i in range(3_000)])
+    whole = EventStore(tmp_path / "whole")
+    _commit_orders(whole, rows, "load")
+    events = EventStore(tmp_path / "events")
+    monkeypatch.setattr(event_store, "RAW_STAGING_BYTES", 50_000)
+    stager = events.stager("orders", "load")
+    for start in range(0, len(rows), 500):
+        block = rows[start : start + 500]
+        stager.append_rows(block, list(range(start + 2, start + 2 + len(block))))
+    stager.close()
+    parts = stager.files(20_000)
+    assert len(parts) == 2
+
+    def compressed(path: Path) -> bool:
+        with pa.ipc.open_file(path) as reader:
+            raw = sum(reader.get_batch(i).nbytes for i in range(reader.num_record_batches))
+        return path.stat().st_size < raw / 2
+
+    assert [compressed(p) for p in parts] == [False, True]
+    with events.commit(stager):
+        pass
+    [a], [b] = whole.files("orders"), events.files("orders")
+    assert pq.read_table(a).equals(pq.read_table(b))
