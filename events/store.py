@@ -77,8 +77,9 @@ IPC_OPTIONS = pa.ipc.IpcWriteOptions(compression="zstd")
 RAW_IPC_OPTIONS = pa.ipc.IpcWriteOptions(compression=None)
 # A load stages its first this many bytes uncompressed, the rest with zstd: compressing costs
 # the staging thread about half its time on fills (M: 1.5 of 3.1 s, 0.3 s raw), and DuckDB
-# reads raw files back faster; zstd keeps an L load of orders (~24 GB raw) to ~11 GB of disk.
-RAW_STAGING_BYTES = 2 << 30
+# reads raw files back faster. ~125 bytes a row raw: an L fills file (25.7M) or an M orders
+# file (23.8M) is staged raw whole; an L orders file (238M, ~29 GB raw) takes ~14 GB of disk.
+RAW_STAGING_BYTES = 4 << 30
 
 
 def connect(

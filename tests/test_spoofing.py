@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import pytest
 
 from analytics import spoofing, writeback
@@ -196,6 +197,44 @@ def test_the_search_a_range_of_accounts_at_a_time_finds_what_one_pass_finds(
     found = sorted({result.accounts.ids.index(e["account_id"]) for e in whole})
     passes = {i for p in found for i, (lo, hi) in enumerate(ranges[0]) if lo <= p < hi}
     assert len(found) >= 3 and len(passes) == len(found)
+
+
+def _middle_fills(result: Analysis) -> pa.Table:
+    """Each (account, symbol)'s one or two middle fill sizes and its fill count, as an engine
+    that keeps the fills elsewhere sends them (``own_middle``; the Spark engine's ranks)."""
+    trades, ids = result.trades, result.accounts.ids
+    sizes: dict[tuple[str, str], list[float]] = {}
+    for who in (trades.seller, trades.buyer):
+        for acc, sym, qty in zip(who.tolist(), trades.symbol.tolist(), trades.qty.tolist(),
+                                 strict=True):  # fmt: skip
+            sizes.setdefault((ids[acc], trades.symbols[sym]), []).append(qty)
+    rows: list[tuple[str, str, float, int]] = []
+    for (acc, sym), qty in sorted(sizes.items()):
+        qty.sort()
+        n = len(qty)
+        for rank in sorted({(n + 1) // 2, n // 2 + 1}):
+            rows.append((acc, sym, qty[rank - 1], n))
+    names = ["account_id", "symbol", "qty", "n"]
+    return pa.table({name: [r[i] for r in rows] for i, name in enumerate(names)})
+
+
+@pytest.mark.parametrize("per_pass", [1, 10**9])
+def test_the_search_with_middle_fills_from_elsewhere_finds_what_it_finds_alone(
+    analysis: tuple[Analysis, dict[str, Any]], monkeypatch: pytest.MonkeyPatch, per_pass: int
+) -> None:
+    """An engine that keeps the fills elsewhere (Spark) sends each account's middle fill sizes
+    instead of its fills' median: in one pass or a pass per account (each pass gets only its
+    own accounts' middle sizes), the search finds the same episodes as from every fill."""
+    result, _ = analysis
+    cfg = AnalysisConfig()
+    orders = read_order_candidates(
+        result.events, result.accounts, result.window, order_rows(result.accounts, cfg)
+    )
+    args = (result.events, result.accounts, orders, result.trades, result.window, cfg.behaviour)
+    whole = search_episodes(*args)
+    assert len({e["account_id"] for e in whole}) >= 3
+    monkeypatch.setattr(spoofing, "SEARCH_FILLS_PER_PASS", per_pass)
+    assert search_episodes(*args, own_middle=_middle_fills(result)) == whole
 
 
 def test_one_sided_layering_cites_its_bait_orders_and_fills(
