@@ -171,17 +171,22 @@ def test_two_sided_market_maker_with_quick_cancels_is_not_a_spoofer(
     assert {round(e["bait_qty"] / (e["bait_qty"] + e["same_qty"]), 2) for e in quoter} == {0.5}
 
 
+def _search_args(result: Analysis) -> tuple[Any, ...]:
+    """``search_episodes``' arguments for the analysed flows, as the analysis gives them."""
+    cfg = AnalysisConfig()
+    orders = read_order_candidates(
+        result.events, result.accounts, result.window, order_rows(result.accounts, cfg)
+    )
+    return (result.events, result.accounts, orders, result.trades, result.window, cfg.behaviour)
+
+
 def test_the_search_a_range_of_accounts_at_a_time_finds_what_one_pass_finds(
     analysis: tuple[Analysis, dict[str, Any]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Passes over ranges of accounts (bounded memory at L) find the same episodes, in the
     same order, as one pass over every candidate account."""
     result, _ = analysis
-    cfg = AnalysisConfig()
-    orders = read_order_candidates(
-        result.events, result.accounts, result.window, order_rows(result.accounts, cfg)
-    )
-    args = (result.events, result.accounts, orders, result.trades, result.window, cfg.behaviour)
+    args = _search_args(result)
     whole = search_episodes(*args)
     ranges: list[list[tuple[int, int]]] = []
     real = spoofing.account_ranges
@@ -226,11 +231,7 @@ def test_the_search_with_middle_fills_from_elsewhere_finds_what_it_finds_alone(
     instead of its fills' median: in one pass or a pass per account (each pass gets only its
     own accounts' middle sizes), the search finds the same episodes as from every fill."""
     result, _ = analysis
-    cfg = AnalysisConfig()
-    orders = read_order_candidates(
-        result.events, result.accounts, result.window, order_rows(result.accounts, cfg)
-    )
-    args = (result.events, result.accounts, orders, result.trades, result.window, cfg.behaviour)
+    args = _search_args(result)
     whole = search_episodes(*args)
     assert len({e["account_id"] for e in whole}) >= 3
     monkeypatch.setattr(spoofing, "SEARCH_FILLS_PER_PASS", per_pass)
