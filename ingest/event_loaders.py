@@ -138,17 +138,18 @@ class TradeEvents(EventLoader):
         return lambda: self._write_pairs(pairs)
 
     def _all_pairs(self) -> pa.Table:
-        scan = self.events.scan("trades")
+        source = scan = self.events.scan("trades")
         # Most pairs of a venue trade once, so a grouping of every fill by its pair makes a
         # group per fill or nearly (M: 15,135 of ~2.5M pairs trade twice). A first pass groups
         # 64-bit hashes of the pairs instead of their three strings and keeps the hashes seen
         # at least ``min`` times (a superset: hashes may collide); only their fills are totalled
-        # exactly. M: 0.7 against 1.0 s.
-        source = (
-            f"(SELECT * FROM {scan} WHERE hash(seller_id, buyer_id, symbol) IN ("
-            f"SELECT hash(seller_id, buyer_id, symbol) FROM {scan} GROUP BY 1 "
-            f"HAVING count(*) >= {int(self.pair_min_trades)}))"
-        )
+        # exactly. M: 0.7 against 1.0 s. With a minimum of one it would keep every fill.
+        if self.pair_min_trades > 1:
+            source = (
+                f"(SELECT * FROM {scan} WHERE hash(seller_id, buyer_id, symbol) IN ("
+                f"SELECT hash(seller_id, buyer_id, symbol) FROM {scan} GROUP BY 1 "
+                f"HAVING count(*) >= {int(self.pair_min_trades)}))"
+            )
         with self.events.connection() as con:
             sql = _PAIRS_SQL.format(source=source, min=self.pair_min_trades)
             return con.sql(sql).to_arrow_table()
