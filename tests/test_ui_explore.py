@@ -504,6 +504,37 @@ def test_account_activity_lists_trades_transfers_logins_and_orders(site: Site) -
     page.close()
 
 
+def test_account_activity_reloading_a_kind_does_not_look_loaded_before_its_rows_come(
+    site: Site,
+) -> None:
+    """Choosing the shown tab again reloads it; until the API answers, the card must not claim
+    to hold that kind (it shows "Loading…"), or a reader of the card sees one row, not the page."""
+    page = site.signed_in("investigator")
+    _, detail = _group_with(site, "transfer")
+    account = detail["members"][0]["account_id"]
+    page.goto(f"{site.url}/#/account/{account}")
+    page.wait_for_selector("#activity[data-loaded=trades]")
+    held: list[Any] = []
+    pattern = f"**/v1/accounts/{account}/trades?*"
+
+    def hold(route: Any) -> None:
+        held.append(route)
+
+    page.route(pattern, hold)
+    page.click("#activity .tab[data-kind=trades]")
+    while not held:
+        page.wait_for_timeout(20)
+    assert page.get_attribute("#activity", "data-loaded") is None
+    assert page.get_attribute("#activity", "aria-busy") == "true"
+    assert page.locator("#activity-table tbody tr").inner_text() == "Loading…"
+    held[0].continue_()
+    page.unroute(pattern)
+    page.wait_for_selector("#activity[data-loaded=trades][aria-busy=false]")
+    items = site.api(f"/v1/accounts/{account}/trades?limit=50")["items"]
+    assert items and page.locator("#activity-table tbody tr").count() == len(items)
+    page.close()
+
+
 def test_print_stylesheet_drops_the_application_and_keeps_the_graph(site: Site) -> None:
     page = site.signed_in("investigator")
     group_id, _ = _group_with(site, "transfer")

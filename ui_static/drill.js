@@ -76,7 +76,12 @@ export function activityCard(accountId) {
   let kind = "trades", cursor = null, shown = 0, generation = 0;
   const load = async (reset) => {
     const mine = reset ? ++generation : generation;
-    if (reset) { cursor = null; shown = 0; fill(body, h("tr", {}, h("td", { class: "muted" }, "Loading…"))); }
+    // The section says what it holds only once it holds it: a reload of the same kind must not look loaded while it shows "Loading…".
+    const box = body.closest("section");
+    if (reset) {
+      cursor = null; shown = 0; fill(body, h("tr", {}, h("td", { class: "muted" }, "Loading…")));
+      if (box) { delete box.dataset.loaded; box.setAttribute("aria-busy", "true"); }
+    }
     const params = new URLSearchParams({ limit: "50" });
     for (const input of filters.querySelectorAll("input, select")) if (input.value) params.set(input.name, input.value);
     if (cursor) params.set("cursor", cursor);
@@ -91,8 +96,8 @@ export function activityCard(accountId) {
       cursor = page.next_cursor;
       more.hidden = !cursor;
       count.textContent = `${shown} shown${cursor ? ", more available" : ""}`;
-      body.closest("section").dataset.loaded = kind;
-    } catch (err) { if (mine === generation) showError(body, err); }
+      if (box) { box.dataset.loaded = kind; box.setAttribute("aria-busy", "false"); }
+    } catch (err) { if (mine === generation) { showError(body, err); box?.setAttribute("aria-busy", "false"); } }
   };
   const choose = (name) => {
     kind = name;
