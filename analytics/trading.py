@@ -342,8 +342,12 @@ class Activity:
         # each column is joined and reordered alone, its parts freed as it goes: ~0.7 GB.
         parts: list[list[NDArray[np.generic] | None]] = []
         window, baseline = cfg.sync_window_ms, cfg.sync_baseline_window_ms
+        # A flag per account, looked up by position: ``isin`` sorted every market's accounts.
+        t = markets.trades
+        is_involved = np.zeros(int(max(t.buyer.max(), t.seller.max())) + 1, dtype=bool)
+        is_involved[involved] = True
         for m in markets:
-            mine = np.isin(m.account, involved)
+            mine = is_involved[m.account]
             if not mine.any():
                 continue
             ts = m.ts[mine]
@@ -368,7 +372,10 @@ class Activity:
             for part in parts:
                 part[i] = None
         del parts
-        return Activity._sorted(columns, involved, markets.events, markets.span, cfg)
+        # Joined market after market, each in time order: a stable sort by account alone gives
+        # (account, market, time), where sorting on the three keys took 2.4x as long (M).
+        order = np.argsort(columns[0], kind="stable")
+        return Activity._sorted(columns, involved, markets.events, markets.span, cfg, order)
 
     @staticmethod
     def of_events(
@@ -396,11 +403,14 @@ class Activity:
         market_events: FloatArray,
         fills_span: int,
         cfg: TradingConfig,
+        order: IntArray | None = None,
     ) -> Activity:
         """``columns`` (account, market, ts, around, wide) sorted by (account, market, ts), one
-        column at a time, each replacing its unsorted self in the list (which it empties)."""
+        column at a time, each replacing its unsorted self in the list (which it empties);
+        ``order``: the positions that sort them, when the caller knows them."""
         window, baseline = cfg.sync_window_ms, cfg.sync_baseline_window_ms
-        order = np.lexsort((columns[2], columns[1], columns[0]))
+        if order is None:
+            order = np.lexsort((columns[2], columns[1], columns[0]))
         for i in range(len(columns)):
             columns[i] = columns[i][order]
         del order
