@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from numpy.typing import NDArray
@@ -447,21 +448,81 @@ class Activity:
         from y's activity outside that window (y's own rhythm: a busy day, a quiet month) and
         never below y's share of that market over the whole period. Leaving the window itself
         out matters: in a thin symbol the synchronized trades would otherwise explain
-        themselves."""
+        themselves.
+
+        An event of x with no event of y within either window in its market gets y's share of
+        the market over the whole period, so when x has more events than y, those events are
+        summed per market (``_markets_of``) and only the x events near y's are looked at one by
+        one: the work follows the smaller account (L: 6.4M events looked at instead of 155M)."""
         px, py = np.searchsorted(self.involved, [x, y])
         ex = slice(self.bounds[px], self.bounds[px + 1])
         ey = slice(self.bounds[py], self.bounds[py + 1])
-        mx = self.market[ex].astype(np.int64)  # keys need 64 bits; markets are held in 32
-        kx = mx * self.span + self.ts[ex]
-        ky = self.market[ey].astype(np.int64) * self.span + self.ts[ey]
+        ky = self._keys(ey)
+        if ex.stop - ex.start <= ey.stop - ey.start:
+            return float(np.sum(self._each(ex.start + np.arange(ex.stop - ex.start), ky)))
+        kx = self._keys(ex)
+        reach = max(self.window, self.baseline)
+        lo = np.searchsorted(kx, ky - reach)
+        hi = np.searchsorted(kx, ky + reach, "right")
+        lo = np.maximum(lo, np.concatenate(([0], hi[:-1])))  # ky ascends, so hi does too
+        length = np.maximum(hi - lo, 0)
+        near = np.arange(int(length.sum())) + np.repeat(lo - (np.cumsum(length) - length), length)
+        i = ex.start + near
+        mx = self.market[i].astype(np.int64)
+        alone = self.around[i] * (self._in_market(ky, mx) / self.market_events[mx])
+        return self._whole_period(px, py) + float(np.sum(self._each(i, ky) - alone))
+
+    def _keys(self, events: slice) -> IntArray:
+        """Market * span + ts of an account's events (ascending)."""
+        keys: IntArray = self.market[events].astype(np.int64) * self.span + self.ts[events]
+        return keys
+
+    def _in_market(self, ky: IntArray, mx: IntArray) -> IntArray:
+        found: IntArray = np.searchsorted(ky, (mx + 1) * self.span) - np.searchsorted(
+            ky, mx * self.span
+        )
+        return found
+
+    def _each(self, i: IntArray, ky: IntArray) -> FloatArray:
+        """The expectation's term of each x event ``i`` against y's keys ``ky``."""
+        mx = self.market[i].astype(np.int64)  # keys need 64 bits; markets are held in 32
+        kx = mx * self.span + self.ts[i]
         w, b = self.window, self.baseline
         close = np.searchsorted(ky, kx + w, "right") - np.searchsorted(ky, kx - w)
         near = np.searchsorted(ky, kx + b, "right") - np.searchsorted(ky, kx - b)
-        in_market = np.searchsorted(ky, (mx + 1) * self.span) - np.searchsorted(ky, mx * self.span)
-        around = self.around[ex].astype(np.int64)
-        local = (near - close) / np.maximum(self.market_wide[ex] - around - 1, 1)
-        overall = in_market / self.market_events[mx]
-        return float(np.sum((around - close) * np.maximum(local, overall)))
+        around = self.around[i].astype(np.int64)
+        local = (near - close) / np.maximum(self.market_wide[i] - around - 1, 1)
+        overall = self._in_market(ky, mx) / self.market_events[mx]
+        each: FloatArray = (around - close) * np.maximum(local, overall)
+        return each
+
+    def _whole_period(self, px: int, py: int) -> float:
+        """Every x event's term as if no y event were near it: per market, x's events' market
+        activity around them times y's share of the market."""
+        start, market, around, count = self._markets_of
+        gx = slice(start[px], start[px + 1])
+        gy = slice(start[py], start[py + 1])
+        _, ix, iy = np.intersect1d(market[gx], market[gy], assume_unique=True, return_indices=True)
+        m = market[gx][ix]
+        return float(np.sum(around[gx][ix] * (count[gy][iy] / self.market_events[m])))
+
+    @cached_property
+    def _markets_of(self) -> tuple[IntArray, IntArray, FloatArray, FloatArray]:
+        """Per involved account and market it trades in (runs of the sorted events): the
+        first run of each account (``start``, one more than accounts), each run's market, the
+        market's events around the run's events, and the run's events."""
+        change = np.flatnonzero(
+            np.concatenate(([True], (np.diff(self.row) != 0) | (np.diff(self.market) != 0)))
+        )
+        market = self.market[change].astype(np.int64)
+        around = (
+            np.add.reduceat(self.around.astype(np.float64), change)
+            if len(change)
+            else (np.zeros(0))
+        )
+        count = np.diff(np.append(change, len(self.row))).astype(np.float64)
+        start = np.searchsorted(self.row[change], np.arange(len(self.involved) + 1))
+        return start, market, around, count
 
 
 def poisson_tail(k: int, mean: float) -> float:

@@ -140,7 +140,6 @@ def test_pair_code_split_keeps_32_bit_codes_and_few_buckets() -> None:
         if n <= 4_000_000:
             assert low == 32, n  # half the memory of 64-bit codes up to 4M accounts
 
-
     empty = trading.pair_counts(iter([]))
     assert len(empty[0]) == len(empty[1]) == 0
 
@@ -200,3 +199,50 @@ def test_activity_held_in_32_bits_expects_what_64_bit_columns_expect() -> None:
     assert 63 * held.span > 2**31
     for x, y in itertools.permutations(range(4), 2):
         assert held.expected(x, y) == pytest.approx(wide64.expected(x, y))
+
+
+def _expected_alone(ev: trading.Activity, x: int, y: int) -> float:
+    """One pair's expectation from its two accounts' events only (y's keys searched alone)."""
+    px, py = np.searchsorted(ev.involved, [x, y])
+    ex = slice(ev.bounds[px], ev.bounds[px + 1])
+    ey = slice(ev.bounds[py], ev.bounds[py + 1])
+    mx = ev.market[ex].astype(np.int64)
+    kx = mx * ev.span + ev.ts[ex]
+    ky = ev.market[ey].astype(np.int64) * ev.span + ev.ts[ey]
+    w, b = ev.window, ev.baseline
+    close = np.searchsorted(ky, kx + w, "right") - np.searchsorted(ky, kx - w)
+    near = np.searchsorted(ky, kx + b, "right") - np.searchsorted(ky, kx - b)
+    in_market = np.searchsorted(ky, (mx + 1) * ev.span) - np.searchsorted(ky, mx * ev.span)
+    around = ev.around[ex].astype(np.int64)
+    local = (near - close) / np.maximum(ev.market_wide[ex] - around - 1, 1)
+    overall = in_market / ev.market_events[mx]
+    return float(np.sum((around - close) * np.maximum(local, overall)))
+
+
+@pytest.mark.parametrize("window, baseline", [(5_000, HOUR), (60_000, 20_000), (2_000, 2_000)])
+def test_expectation_from_the_smaller_account_equals_every_event_of_x_looked_at(
+    window: int, baseline: int
+) -> None:
+    """When x has more events than y, only x's events near y's are looked at one by one and
+    the rest are summed per market: the expectation is the one every x event gives (a busy
+    account against a quiet one, both ways, with ties in time and markets only one trades)."""
+    rng = np.random.default_rng(11)
+    n = 3_000
+    involved = np.array([2, 5, 7, 11, 13, 40, 41, 99], dtype=np.int64)
+    account = rng.choice(involved, n, p=np.array([8, 1, 1, 1, 1, 2, 2, 4]) / 20)
+    market = rng.integers(0, 6, n)
+    market[account == 5] = 7  # a market only account 5 trades in
+    span = 3 * 86_400_000
+    ts = rng.integers(0, span, n) // 1000 * 1000  # ties in time, within and across accounts
+    around = rng.integers(0, 40, n)
+    wide = around + rng.integers(1, 400, n)
+    cfg = TradingConfig(sync_window_ms=window, sync_baseline_window_ms=baseline)
+    ev = trading.Activity.of_events(
+        account, market, ts, around, wide, involved, np.full(8, 700.0), span, cfg
+    )
+    sizes = dict(zip(involved.tolist(), np.diff(ev.bounds).tolist(), strict=True))
+    pairs = list(itertools.permutations(involved.tolist(), 2))
+    assert any(sizes[x] > sizes[y] for x, y in pairs) and any(sizes[x] < sizes[y] for x, y in pairs)
+    alone = [_expected_alone(ev, x, y) for x, y in pairs]
+    assert [ev.expected(x, y) for x, y in pairs] == pytest.approx(alone, rel=1e-12, abs=1e-12)
+    assert len({round(v, 6) for v in alone}) > len(pairs) // 2  # the pairs differ
