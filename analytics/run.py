@@ -13,6 +13,8 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from analytics import behaviour, cycles, linkage, projection, spoofing, suppression, trading
 from analytics.assessment import Assessor, Findings, GroupAssessment
 from analytics.behaviour import Flag
@@ -206,7 +208,8 @@ def _assess(
     """Assess each group, with examples of its synchronized trading, and give it a stable id
     (carried over from the previous run's group it continues)."""
     n = len(accounts)
-    index = trading.TradeIndex(fills.trades, n)
+    paired = np.array([x for p in findings.sync for x in (p.a, p.b)], dtype=np.int64)
+    index = trading.TradeIndex(fills.trades, n, paired)
     in_groups = {m for g in groups for m in g}
     for p in findings.sync:
         if p.a in in_groups:

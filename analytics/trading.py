@@ -537,17 +537,24 @@ def poisson_tail(k: int, mean: float) -> float:
 
 
 class TradeIndex:
-    """Positions of each account's fills as seller and as buyer (one sort, then slices)."""
+    """Positions of the fills of some accounts (those of the synchronized pairs) as seller and
+    as buyer: sorting every fill by account took 1.2 s of M's 1.8 s assessment for the fills of
+    a few hundred accounts."""
 
-    def __init__(self, trades: Trades, n_accounts: int) -> None:
+    def __init__(self, trades: Trades, n_accounts: int, accounts: IntArray) -> None:
         self.trades = trades
+        self.known = np.zeros(n_accounts, dtype=bool)
+        self.known[accounts] = True
         self.sides: dict[str, tuple[IntArray, IntArray]] = {}
         for side, column in (("sell", trades.seller), ("buy", trades.buyer)):
-            order = np.argsort(column, kind="stable")
+            rows = np.flatnonzero(self.known[column])
+            order = rows[np.argsort(column[rows], kind="stable")]
             bounds = np.searchsorted(column[order], np.arange(n_accounts + 1))
             self.sides[side] = (order, bounds)
 
     def of(self, account: int, side: str) -> IntArray:
+        if not self.known[account]:
+            raise KeyError(f"account {account} is not indexed")
         order, bounds = self.sides[side]
         return order[bounds[account] : bounds[account + 1]]
 

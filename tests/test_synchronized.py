@@ -246,3 +246,21 @@ def test_expectation_from_the_smaller_account_equals_every_event_of_x_looked_at(
     alone = [_expected_alone(ev, x, y) for x, y in pairs]
     assert [ev.expected(x, y) for x, y in pairs] == pytest.approx(alone, rel=1e-12, abs=1e-12)
     assert len({round(v, 6) for v in alone}) > len(pairs) // 2  # the pairs differ
+
+
+def test_the_trade_index_holds_each_paired_accounts_fills_in_order_and_no_others() -> None:
+    rng = random.Random(4)
+    rows = [
+        (rng.randrange(3), rng.randrange(0, HOUR), *rng.sample(range(30), 2)) for _ in range(900)
+    ]
+    trades = _trades(rows, ["A", "B", "C"])
+    paired = np.array([3, 17, 17, 29], dtype=np.int64)
+    index = trading.TradeIndex(trades, 30, paired)
+    for account in (3, 17, 29):
+        assert (
+            index.of(account, "sell").tolist() == np.flatnonzero(trades.seller == account).tolist()
+        )
+        assert index.of(account, "buy").tolist() == np.flatnonzero(trades.buyer == account).tolist()
+        assert len(index.of(account, "sell")) and len(index.of(account, "buy"))
+    with pytest.raises(KeyError):
+        index.of(4, "sell")
