@@ -272,16 +272,13 @@ def pair_counts(
     for market in codes:
         if not len(market):
             continue
-        bucket = market >> low_bits
-        order = sort_order(bucket)  # a radix sort: at most MAX_PAIR_BUCKETS bucket numbers
-        dealt = market[order]
-        dealt_bucket = bucket[order]
-        starts = np.flatnonzero(np.concatenate(([True], dealt_bucket[1:] != dealt_bucket[:-1])))
-        ends = np.append(starts[1:], len(dealt))
-        for lo, hi in zip(starts.tolist(), ends.tolist(), strict=True):
-            piece = (dealt[lo:hi] & mask).astype(low_type)
-            parts.setdefault(int(dealt_bucket[lo]), []).append(piece)
-        del bucket, order, dealt, dealt_bucket
+        # Only the kept low bits are reordered, each bucket a slice of them (reordering the
+        # codes and their bucket numbers too took twice as long: L 22 -> 12 s for 285M codes).
+        order, numbers, firsts, lasts = _buckets(market >> low_bits)
+        low = (market & mask).astype(low_type)[order]
+        for number, lo, hi in zip(numbers, firsts, lasts, strict=True):
+            parts.setdefault(number, []).append(low[lo:hi])
+        del order, low
     found: list[IntArray] = []
     tallies: list[IntArray] = []
     for number in sorted(parts):
@@ -297,6 +294,22 @@ def pair_counts(
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty.copy()
     return np.concatenate(found), np.concatenate(tallies)
+
+
+def _buckets(bucket: IntArray) -> tuple[IntArray, list[int], list[int], list[int]]:
+    """The stable order of ``bucket`` and each bucket number present with its stretch of that
+    order (``starts``, ``ends``). Numbers below 2^16 (``pair_code_split`` keeps them under
+    ``MAX_PAIR_BUCKETS``) are radix-sorted and counted; larger ones are sorted as they are."""
+    if int(bucket.max()) < 1 << 16:
+        small = bucket.astype(np.uint16)
+        order: IntArray = np.argsort(small, kind="stable")
+        counts = np.bincount(small)
+        numbers = np.flatnonzero(counts)
+        ends = np.cumsum(counts)[numbers]
+        return order, numbers.tolist(), (ends - counts[numbers]).tolist(), ends.tolist()
+    order = sort_order(bucket)
+    found, starts, counts = np.unique(bucket[order], return_index=True, return_counts=True)
+    return order, found.tolist(), starts.tolist(), (starts + counts).tolist()
 
 
 def _near_pairs(market: _Market, cfg: TradingConfig, n_accounts: int) -> Iterator[IntArray]:
