@@ -447,12 +447,13 @@ class Activity:
 
     def per_market(self) -> tuple[FloatArray, FloatArray]:
         """Per involved account and market: the market's events around the account's events,
-        and the account's events."""
-        count = len(self.market_events)
-        around = np.zeros((len(self.involved), count))
-        np.add.at(around, (self.row, self.market), self.around)
-        events = np.zeros((len(self.involved), count))
-        np.add.at(events, (self.row, self.market), 1.0)
+        and the account's events (the runs of ``_markets_of``, one cell each)."""
+        start, market, run_around, run_events = self._markets_of
+        row = np.repeat(np.arange(len(self.involved)), np.diff(start))
+        around = np.zeros((len(self.involved), len(self.market_events)))
+        around[row, market] = run_around
+        events = np.zeros_like(around)
+        events[row, market] = run_events
         return around, events
 
     def expected(self, x: int, y: int) -> float:
@@ -528,11 +529,9 @@ class Activity:
             np.concatenate(([True], (np.diff(self.row) != 0) | (np.diff(self.market) != 0)))
         )
         market = self.market[change].astype(np.int64)
-        around = (
-            np.add.reduceat(self.around.astype(np.float64), change)
-            if len(change)
-            else (np.zeros(0))
-        )
+        around = np.zeros(0)
+        if len(change):  # reduceat refuses no indices
+            around = np.add.reduceat(self.around.astype(np.float64), change)
         count = np.diff(np.append(change, len(self.row))).astype(np.float64)
         start = np.searchsorted(self.row[change], np.arange(len(self.involved) + 1))
         return start, market, around, count

@@ -219,6 +219,25 @@ def _expected_alone(ev: trading.Activity, x: int, y: int) -> float:
     return float(np.sum((around - close) * np.maximum(local, overall)))
 
 
+def _busy_and_quiet_activity(window: int = 5_000, baseline: int = HOUR) -> trading.Activity:
+    """Involved accounts from busy to quiet (and one without events), ties in time within and
+    across accounts, and a market only one account trades in."""
+    rng = np.random.default_rng(11)
+    n = 3_000
+    involved = np.array([2, 5, 7, 11, 13, 40, 41, 99, 120], dtype=np.int64)
+    account = rng.choice(involved, n, p=np.array([8, 1, 1, 1, 1, 2, 2, 4, 0]) / 20)
+    market = rng.integers(0, 6, n)
+    market[account == 5] = 7
+    span = 3 * 86_400_000
+    ts = rng.integers(0, span, n) // 1000 * 1000
+    around = rng.integers(0, 40, n)
+    wide = around + rng.integers(1, 400, n)
+    cfg = TradingConfig(sync_window_ms=window, sync_baseline_window_ms=baseline)
+    return trading.Activity.of_events(
+        account, market, ts, around, wide, involved, np.full(8, 700.0), span, cfg
+    )
+
+
 @pytest.mark.parametrize("window, baseline", [(5_000, HOUR), (60_000, 20_000), (2_000, 2_000)])
 def test_expectation_from_the_smaller_account_equals_every_event_of_x_looked_at(
     window: int, baseline: int
@@ -226,26 +245,24 @@ def test_expectation_from_the_smaller_account_equals_every_event_of_x_looked_at(
     """When x has more events than y, only x's events near y's are looked at one by one and
     the rest are summed per market: the expectation is the one every x event gives (a busy
     account against a quiet one, both ways, with ties in time and markets only one trades)."""
-    rng = np.random.default_rng(11)
-    n = 3_000
-    involved = np.array([2, 5, 7, 11, 13, 40, 41, 99], dtype=np.int64)
-    account = rng.choice(involved, n, p=np.array([8, 1, 1, 1, 1, 2, 2, 4]) / 20)
-    market = rng.integers(0, 6, n)
-    market[account == 5] = 7  # a market only account 5 trades in
-    span = 3 * 86_400_000
-    ts = rng.integers(0, span, n) // 1000 * 1000  # ties in time, within and across accounts
-    around = rng.integers(0, 40, n)
-    wide = around + rng.integers(1, 400, n)
-    cfg = TradingConfig(sync_window_ms=window, sync_baseline_window_ms=baseline)
-    ev = trading.Activity.of_events(
-        account, market, ts, around, wide, involved, np.full(8, 700.0), span, cfg
-    )
-    sizes = dict(zip(involved.tolist(), np.diff(ev.bounds).tolist(), strict=True))
-    pairs = list(itertools.permutations(involved.tolist(), 2))
+    ev = _busy_and_quiet_activity(window, baseline)
+    sizes = dict(zip(ev.involved.tolist(), np.diff(ev.bounds).tolist(), strict=True))
+    pairs = list(itertools.permutations(ev.involved.tolist(), 2))
     assert any(sizes[x] > sizes[y] for x, y in pairs) and any(sizes[x] < sizes[y] for x, y in pairs)
     alone = [_expected_alone(ev, x, y) for x, y in pairs]
     assert [ev.expected(x, y) for x, y in pairs] == pytest.approx(alone, rel=1e-12, abs=1e-12)
     assert len({round(v, 6) for v in alone}) > len(pairs) // 2  # the pairs differ
+
+
+def test_per_market_sums_every_event_of_each_account_in_each_market() -> None:
+    ev = _busy_and_quiet_activity()
+    around = np.zeros((len(ev.involved), len(ev.market_events)))
+    np.add.at(around, (ev.row, ev.market), ev.around)
+    events = np.zeros_like(around)
+    np.add.at(events, (ev.row, ev.market), 1.0)
+    found_around, found_events = ev.per_market()
+    assert np.array_equal(found_around, around) and np.array_equal(found_events, events)
+    assert not events[-1].any() and events[:, 7].sum() == events[1, 7] > 0
 
 
 def test_the_trade_index_holds_each_paired_accounts_fills_in_order_and_no_others() -> None:
