@@ -158,6 +158,9 @@ class Stager:
         # The account ids the staged rows name, when the stager's user knows them (more is no
         # harm): the commit then registers their codes without reading every staged row again.
         self.accounts: pa.Array | None = None
+        # The smallest and largest key staged: the commit looks for stored keys only in the day
+        # files whose keys' range meets it (``EventStore.files_meeting``).
+        self.key_range: tuple[str, str] | None = None
 
     @property
     def days(self) -> list[int]:
@@ -173,6 +176,7 @@ class Stager:
         batch = batch.select(self.schema.names).cast(self.schema)
         if not batch.num_rows:
             return
+        self._widen_key_range(batch.column(self.table.key))
         time = self.table.time
         if time is None:
             raise ValueError(f"{self.table.name} has no time column to stage by day")
@@ -193,6 +197,15 @@ class Stager:
             for start, end in itertools.pairwise(starts):
                 self._stage(int(day[start]), batch.slice(start, end - start))
         self.rows += batch.num_rows
+
+    def _widen_key_range(self, keys: pa.ChunkedArray) -> None:
+        ends = pc.min_max(keys)
+        low, high = ends["min"].as_py(), ends["max"].as_py()
+        if low is None or high is None:  # only nulls: no key to look for
+            return
+        if self.key_range is not None:
+            low, high = min(low, self.key_range[0]), max(high, self.key_range[1])
+        self.key_range = (low, high)
 
     def _stage(self, day: int, rows: pa.Table) -> None:
         self._writer(day).write_table(rows)
@@ -305,13 +318,7 @@ class EventStore:
     def scan(self, table: str, since: int | None = None, until: int | None = None) -> str:
         """A DuckDB relation (SQL text) over the table's rows in the window, typed even if empty."""
         spec = TABLES[table]
-        files = self.files(table, since, until)
-        if files:
-            names = ", ".join(sql_text(str(f)) for f in files)
-            relation = f"read_parquet([{names}], hive_partitioning = false)"
-        else:
-            cols = ", ".join(f"CAST(NULL AS {_duck_type(f.type)}) AS {f.name}" for f in spec.schema)
-            relation = f"(SELECT {cols} WHERE false)"
+        relation = self.scan_files(table, self.files(table, since, until))
         where = []
         if since is not None and spec.time is not None:
             where.append(f"{spec.time} >= {int(since)}")
@@ -320,6 +327,33 @@ class EventStore:
         if not where:
             return relation
         return f"(SELECT * FROM {relation} WHERE {' AND '.join(where)})"
+
+    def scan_files(self, table: str, files: list[Path]) -> str:
+        """A DuckDB relation (SQL text) over the rows of these day files, typed even if none."""
+        if files:
+            names = ", ".join(sql_text(str(f)) for f in files)
+            return f"read_parquet([{names}], hive_partitioning = false)"
+        cols = ", ".join(
+            f"CAST(NULL AS {_duck_type(f.type)}) AS {f.name}" for f in TABLES[table].schema
+        )
+        return f"(SELECT {cols} WHERE false)"
+
+    def files_meeting(self, table: str, low: str, high: str) -> list[Path]:
+        """The day files that can hold a key between ``low`` and ``high``, by the key's min/max
+        in each file's row-group statistics; a file without them is always one.
+
+        Exchanges number orders and fills in sequence, so a new day's keys meet the stored
+        days' ranges at most at their edges: a daily load then looks for its keys among a day
+        or two instead of every stored row (M: 23.8M order ids read for a day of 0.8M). Keys
+        given at random (UUIDs) meet every day, which is the whole scan as before.
+        Strings compare here as in Parquet's statistics: by their UTF-8 bytes, which is code
+        point order."""
+        spec = TABLES[table]
+        return [
+            f
+            for f in self.files(table)
+            if (span := _key_span(f, spec.key)) is None or (span[0] <= high and span[1] >= low)
+        ]
 
     def count_rows(self, table: str) -> int:
         """Rows of a table counted by scanning it (``count`` reads the files' metadata)."""
@@ -496,7 +530,13 @@ class EventStore:
             if stager.rows:
                 con.register("staged", stager.dataset())
                 started = time.perf_counter()
-                every_row_new = self._classify(con, spec, stager.rows, result)
+                # Stored keys are looked for only where the load's keys can be.
+                stored = (
+                    self.files_meeting(spec.name, *stager.key_range)
+                    if stager.key_range is not None
+                    else self.files(spec.name)
+                )
+                every_row_new = self._classify(con, spec, stager.rows, stored, result)
                 self._register_accounts(con, spec, stager.accounts)
                 classified = time.perf_counter()
                 self._write_days(con, stager, result, every_row_new, on_day, keep_inserted)
@@ -547,9 +587,15 @@ class EventStore:
             durable.fsync_dir(self.root / table)
 
     def _classify(
-        self, con: duckdb.DuckDBPyConnection, spec: Table, rows: int, result: CommitResult
+        self,
+        con: duckdb.DuckDBPyConnection,
+        spec: Table,
+        rows: int,
+        stored: list[Path],
+        result: CommitResult,
     ) -> bool:
-        """Rows new, duplicate or conflicting; True when every staged row is new."""
+        """Rows new, duplicate or conflicting; True when every staged row is new. ``stored``:
+        the day files that can hold a staged key."""
         key, cols = spec.key, ", ".join(spec.columns)
         # On 64-bit hashes of the keys, grouped rather than counted distinct: a quarter of the
         # memory, and a grouping spills to disk, so a load of hundreds of millions of rows fits
@@ -560,9 +606,9 @@ class EventStore:
             f"SELECT count(*) FROM (SELECT hash({key}) FROM staged GROUP BY 1)"
         ).fetchall()
         overlap = 0
-        if self.files(spec.name):
+        if stored:
             [(overlap,)] = con.sql(
-                f"SELECT count(*) FROM {self.scan(spec.name)} "
+                f"SELECT count(*) FROM {self.scan_files(spec.name, stored)} "
                 f"WHERE hash({key}) IN (SELECT hash({key}) FROM staged)"
             ).fetchall()
         if rows == distinct and not overlap:  # the usual load: every row is new
@@ -578,7 +624,7 @@ class EventStore:
             f"CREATE TEMP TABLE ref AS SELECT f.{key}, coalesce(e._h, f._h) AS _h, "
             f"e._h IS NOT NULL AS stored, f.{LINE} AS first_line "
             f"FROM (SELECT {key}, _h, {LINE} FROM st WHERE _rn = 1) f "
-            f"LEFT JOIN (SELECT {key}, any_value(hash({cols})) AS _h FROM {self.scan(spec.name)} "
+            f"LEFT JOIN (SELECT {key}, any_value(hash({cols})) AS _h FROM {self.scan_files(spec.name, stored)} "
             f"WHERE {key} IN (SELECT {key} FROM st) GROUP BY {key}) e USING ({key})"
         )
         con.execute(
@@ -862,6 +908,32 @@ def _bytes(limit: str) -> float:
         return float(number) * _UNITS[text[len(number) :].strip()]
     except (ValueError, KeyError):
         return float("inf")
+
+
+def _key_span(file: Path, key: str) -> tuple[str, str] | None:
+    """The smallest and largest ``key`` of a day file by its row groups' statistics; None when
+    some row group has none (or the file cannot be read: then it must be scanned)."""
+    try:
+        meta = pq.ParquetFile(file).metadata
+        column = meta.schema.names.index(key)
+    except (OSError, ValueError, pa.ArrowInvalid):
+        return None
+    low: str | None = None
+    high: str | None = None
+    for group in range(meta.num_row_groups):
+        stats = meta.row_group(group).column(column).statistics
+        if stats is None or not stats.has_min_max:
+            return None
+        lo, hi = _text(stats.min), _text(stats.max)
+        low = lo if low is None else min(low, lo)
+        high = hi if high is None else max(high, hi)
+    if low is None or high is None:
+        return None
+    return low, high
+
+
+def _text(value: object) -> str:
+    return value.decode("utf-8", "surrogateescape") if isinstance(value, bytes) else str(value)
 
 
 def _duck_type(arrow_type: pa.DataType) -> str:
