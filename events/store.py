@@ -158,9 +158,6 @@ class Stager:
         # The account ids the staged rows name, when the stager's user knows them (more is no
         # harm): the commit then registers their codes without reading every staged row again.
         self.accounts: pa.Array | None = None
-        # The smallest and largest key staged: the commit looks for stored keys only in the day
-        # files whose keys' range meets it (``EventStore.files_meeting``).
-        self.key_range: tuple[str, str] | None = None
 
     @property
     def days(self) -> list[int]:
@@ -176,7 +173,6 @@ class Stager:
         batch = batch.select(self.schema.names).cast(self.schema)
         if not batch.num_rows:
             return
-        self._widen_key_range(batch.column(self.table.key))
         time = self.table.time
         if time is None:
             raise ValueError(f"{self.table.name} has no time column to stage by day")
@@ -197,15 +193,6 @@ class Stager:
             for start, end in itertools.pairwise(starts):
                 self._stage(int(day[start]), batch.slice(start, end - start))
         self.rows += batch.num_rows
-
-    def _widen_key_range(self, keys: pa.ChunkedArray) -> None:
-        ends = pc.min_max(keys)
-        low, high = ends["min"].as_py(), ends["max"].as_py()
-        if low is None or high is None:  # only nulls: no key to look for
-            return
-        if self.key_range is not None:
-            low, high = min(low, self.key_range[0]), max(high, self.key_range[1])
-        self.key_range = (low, high)
 
     def _stage(self, day: int, rows: pa.Table) -> None:
         self._writer(day).write_table(rows)
@@ -530,12 +517,7 @@ class EventStore:
             if stager.rows:
                 con.register("staged", stager.dataset())
                 started = time.perf_counter()
-                # Stored keys are looked for only where the load's keys can be.
-                stored = (
-                    self.files_meeting(spec.name, *stager.key_range)
-                    if stager.key_range is not None
-                    else self.files(spec.name)
-                )
+                stored = self._files_to_search(con, spec)
                 every_row_new = self._classify(con, spec, stager.rows, stored, result)
                 self._register_accounts(con, spec, stager.accounts)
                 classified = time.perf_counter()
@@ -585,6 +567,19 @@ class EventStore:
             durable.replace(tmp, folder / PART)
         if days:
             durable.fsync_dir(self.root / table)
+
+    def _files_to_search(self, con: duckdb.DuckDBPyConnection, spec: Table) -> list[Path]:
+        """The stored day files that can hold a staged key (``files_meeting``). The staged keys'
+        range is asked of DuckDB, and only when there are stored files: Arrow's ``min_max``
+        over every staged batch cost the staging 3.5 s of M's 23.8M orders, first loads
+        included."""
+        stored = self.files(spec.name)
+        if not stored:
+            return []
+        [(low, high)] = con.sql(f"SELECT min({spec.key}), max({spec.key}) FROM staged").fetchall()
+        if low is None or high is None:
+            return stored
+        return self.files_meeting(spec.name, str(low), str(high))
 
     def _classify(
         self,
