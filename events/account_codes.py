@@ -103,6 +103,10 @@ class AccountCodes:
             codes = np.append(found, -1)[indices]  # a null's -1 takes the last
         return [codes[start:end].astype(np.int32) for start, end in itertools.pairwise(bounds)]
 
+    def lookup(self, ids: pa.Array) -> NDArray[np.int32]:
+        """Each id's code, -1 where it has none; gives no code."""
+        return self._lookup().positions(ids.cast(pa.string())).astype(np.int32)
+
     def register(self, ids: pa.Array) -> None:
         """Give codes to the ids a load brings (one registry write for the load, not one per
         day it touches); what is already coded keeps its code."""

@@ -22,7 +22,7 @@ from numpy.typing import NDArray
 
 from events.id_index import IdIndex
 from events.location import events_for
-from events.store import EventStore
+from events.store import EventStore, carried
 from graph import statements as st
 from graph.backend import GraphBackend
 from graph.schema import ensure_schema
@@ -540,9 +540,13 @@ def _stage_events(
     # The accounts the staged rows name, so that the commit need not read every staged row
     # again to find them (5.7 s of an L fills file's commit).
     named = np.zeros(len(ids), dtype=bool)
+    # Each staged row's accounts as positions in ``ids``: the commit codes the day files'
+    # accounts from them instead of looking every id up again (``Stager.known``).
+    carry = loader.stager.carried
+    loader.stager.known = ids
 
     def checked_block(block: Block) -> CheckedBlock | None:
-        return _checked_block(block, spec, schema, known, options.limits)
+        return _checked_block(block, spec, schema, known, options.limits, carry)
 
     with ThreadPoolExecutor(1, thread_name_prefix="ingest-check") as pool:
         for block, done in mapped_in_order(checked_block, prefetched(_blocks(path, options)), pool):
@@ -578,14 +582,20 @@ def _blocks(path: Path, options: _Options) -> Iterator[Block]:
 
 
 def _checked_block(
-    block: Block, spec: FileSpec, schema: pa.Schema, known: IdIndex, limits: Limits
+    block: Block,
+    spec: FileSpec,
+    schema: pa.Schema,
+    known: IdIndex,
+    limits: Limits,
+    carry: tuple[str, ...] = (),
 ) -> CheckedBlock | None:
-    """The block's rows checked column-wise (None: a block read row by row)."""
+    """The block's rows checked column-wise (None: a block read row by row); the account
+    references in ``carry`` with their positions among the known ones (``_known_accounts``)."""
     if block.table is None:
         return None
     rejected: Rejected = []
     checked = check(spec, schema, block.table, block.first_line, limits)
-    fast, named = _known_accounts(checked.valid, spec, known, rejected)
+    fast, named = _known_accounts(checked.valid, spec, known, rejected, carry)
     if rejected:  # the quarantine quotes a row as it was read, not as typed
         first = block.first_line
         at = np.array([line - first for line, *_ in rejected], dtype=np.int64)
@@ -645,27 +655,26 @@ def _known_accounts(
     spec: FileSpec,
     known: IdIndex,
     rejected: list[tuple[int, str, str, Any]],
+    carry: tuple[str, ...] = (),
 ) -> tuple[pa.Table, NDArray[np.int64]]:
     """Rows whose account references all exist, and where the accounts they name stand among
-    the known ones; the other rows are added to ``rejected``."""
+    the known ones; the other rows are added to ``rejected``. The references named in
+    ``carry`` get a column more (``carried``): each row's position among the known ones."""
     unknown_any = np.zeros(rows.num_rows, dtype=bool)
     named: list[NDArray[np.int64]] = []
+    positions: dict[str, NDArray[np.int64]] = {}
     for ref in spec.account_refs:
-        column = rows.column(ref)
         # Only the block's distinct ids are looked up: a block repeats its busy accounts.
-        distinct = pc.unique(column)
-        at = known.positions(distinct)
+        encoded = pc.dictionary_encode(rows.column(ref).combine_chunks())
+        at = known.positions(encoded.dictionary)
         found = at >= 0
         named.append(at[found])
-        if found.all():
+        indices = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False)
+        row_at = np.append(at, -1)[indices]  # a null id (index -1) is not found either
+        positions[ref] = row_at
+        missing = row_at < 0
+        if not missing.any():
             continue
-        present = distinct.filter(pa.array(found))
-        missing = np.asarray(
-            pc.fill_null(pc.invert(pc.is_in(column, value_set=present)), True).to_numpy(
-                zero_copy_only=False
-            ),
-            dtype=bool,
-        )
         new = missing & ~unknown_any
         for i in np.flatnonzero(new).tolist():
             row = {name: rows.column(name)[i].as_py() for name in rows.column_names}
@@ -674,7 +683,11 @@ def _known_accounts(
         unknown_any |= missing
     # A superset of the accounts of the rows kept (a rejected row's other account stays in):
     # the commit registers codes for them, which an account without fills does not mind.
-    kept = rows.filter(pa.array(~unknown_any)) if unknown_any.any() else rows
+    keep = ~unknown_any if unknown_any.any() else None
+    kept = rows if keep is None else rows.filter(pa.array(keep))
+    for ref in carry:
+        row_at = positions[ref] if keep is None else positions[ref][keep]
+        kept = kept.append_column(carried(ref), pa.array(row_at.astype(np.int32)))
     return kept, np.concatenate(named) if named else np.zeros(0, dtype=np.int64)
 
 
