@@ -35,12 +35,18 @@ def _scanned(monkeypatch: pytest.MonkeyPatch, events: EventStore) -> list[list[s
     return calls
 
 
-def test_a_new_day_of_later_keys_reads_no_stored_day(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _three_days(tmp_path: Path) -> EventStore:
+    """Days 1-3 of 40 orders each, loaded one at a time: keys o1-0 .. o3-39."""
     events = EventStore(tmp_path / "events")
     for day in (1, 2, 3):
         _load(events, _orders(day, list(range(40))), f"day{day}")
+    return events
+
+
+def test_a_new_day_of_later_keys_reads_no_stored_day(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    events = _three_days(tmp_path)
     calls = _scanned(monkeypatch, events)
     result = _load(events, _orders(4, list(range(40))), "day4")
     assert result.inserted == 40 and not result.duplicate and not result.conflicts
@@ -51,9 +57,7 @@ def test_a_new_day_of_later_keys_reads_no_stored_day(
 def test_a_conflict_with_an_older_day_is_found_in_the_days_the_keys_meet(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    events = EventStore(tmp_path / "events")
-    for day in (1, 2, 3):
-        _load(events, _orders(day, list(range(40))), f"day{day}")
+    events = _three_days(tmp_path)
     stored = {r["order_id"]: r for r in pq.read_table(events.files("orders")[1]).to_pylist()}
     again = dict(stored["o2-5"])
     changed = {**again, "order_id": "o2-7", "qty": 999.0}  # o2-7 is stored with qty 1.0
